@@ -1,0 +1,32 @@
+"""Shared fixtures: where the England-wide official files are, and the bundled sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lantern.paths import BUNDLED_ESSEX, shared_data_dir
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data`` (or ``$LANTERN_SHARED_DATA``); skip with a reason when absent."""
+    path = shared_data_dir()
+    if path is None:
+        pytest.skip("England-wide open data not found: set LANTERN_SHARED_DATA or place ../shared/data beside the repo")
+    return path
+
+
+@pytest.fixture(scope="session")
+def bundled_essex() -> Path:
+    return BUNDLED_ESSEX
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Folder for screenshots and reports a person can look at after the run."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
