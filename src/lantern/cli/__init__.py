@@ -22,7 +22,8 @@ err_console = Console(stderr=True)
 
 # Each module registers its commands with ``register(app)``.
 COMMAND_MODULES = [
-    "lantern.cli.data",  # init, ingest, fetch, geography
+    "lantern.cli.data",  # init, ingest, fetch
+    "lantern.cli.geography",  # geography codes/crosswalk/postcodes, bundle
     "lantern.cli.index",  # build, explain, index, validate
     "lantern.cli.site",  # publish, serve
     "lantern.cli.release",  # release check/request/review

@@ -1,0 +1,1 @@
+"""Geography: GSS codes, the area hierarchy, the LSOA 2011 ↔ 2021 crosswalk, boundaries, postcodes."""

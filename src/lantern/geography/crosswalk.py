@@ -1,0 +1,193 @@
+"""Move LSOA values between the 2011 and 2021 boundary vintages.
+
+The ONS best-fit lookup ``lookups/lsoa11_lsoa21_lad22_ew.csv`` says how each LSOA changed:
+``U`` unchanged, ``S`` split (one 2011 → several 2021), ``M`` merged (several 2011 → one 2021),
+``X`` complex (several ↔ several). A 2011 LSOA's ``weight`` to each of its 2021 targets is that
+target's Census 2021 population share among the 2011 LSOA's targets; ``reverse_weight`` (for
+2021 → 2011) is a 2011 source's mid-year population share among the 2021 LSOA's sources.
+
+``move`` handles each indicator kind:
+
+* ``count``: value_t = Σ_s value_s · w(s, t)  (totals are preserved);
+* ``rate``: numerator and denominator moved as counts, value = numerator / denominator;
+* ``score``: population-weighted mean, value_t = Σ_s value_s · p_s · w(s, t) / Σ_s p_s · w(s, t);
+* ``rank`` and ``decile`` are refused: recompute them on the target geography instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lantern.errors import InputError
+from lantern.geography.codes import AreaType, first_invalid
+
+CROSSWALK_LOOKUP = "lookups/lsoa11_lsoa21_lad22_ew.csv"
+POPULATION_2021 = "census2021/ts007a_like_age6_usual_residents_lsoa21_ew.csv"
+POPULATION_2011 = "population/mid2020_lsoa11_5yr_bands_ew.csv"
+CHANGE_CODES = {"U", "S", "M", "X"}
+MOVABLE_KINDS = ("count", "rate", "score")
+DIRECTIONS = {"2011->2021": ("lsoa11_code", "lsoa21_code", "weight", 2021)}
+DIRECTIONS["2021->2011"] = ("lsoa21_code", "lsoa11_code", "reverse_weight", 2011)
+VALUE_COLUMNS = {"area_code", "vintage", "value", "numerator", "denominator"}
+
+
+def read_crosswalk_lookup(path: Path) -> pd.DataFrame:
+    """The ONS LSOA11 → LSOA21 lookup as ``lsoa11_code, lsoa21_code, change_code`` (validated)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("crosswalk lookup not found", file=path)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"lsoa11_code", "lsoa21_code", "change_code"} - set(frame.columns)
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(sorted(missing))}", file=path, row=1)
+    for column in ("lsoa11_code", "lsoa21_code"):
+        first_invalid(frame[column], AreaType.LSOA, file=path, column=column)
+    bad = ~frame["change_code"].isin(CHANGE_CODES)
+    if bad.any():
+        row = int(bad.to_numpy().argmax()) + 2
+        raise InputError(
+            "expected a change code U, S, M or X", file=path, row=row, column="change_code"
+        )
+    return frame[["lsoa11_code", "lsoa21_code", "change_code"]]
+
+
+def read_population(path: Path, code_column: str, value_column: str) -> pd.Series:
+    """A population column indexed by area code, e.g. Census 2021 ``total_usual_residents``."""
+    frame = pd.read_csv(path, usecols=[code_column, value_column], dtype={code_column: str})
+    values = pd.to_numeric(frame[value_column], errors="coerce")
+    if values.isna().any():
+        row = int(values.isna().to_numpy().argmax()) + 2
+        raise InputError("expected a number", file=path, row=row, column=value_column)
+    return pd.Series(values.to_numpy(), index=frame[code_column], name="population")
+
+
+def _shares(pairs: pd.DataFrame, source: str, target: str, population: pd.Series) -> pd.Series:
+    """Each target's population share among the targets of its source (equal shares if all zero)."""
+    pop = pairs[target].map(population).astype(float)
+    if pop.isna().any():
+        missing = pairs.loc[pop.isna(), target].iloc[0]
+        raise InputError(f"no population for {missing} (and {int(pop.isna().sum()) - 1} more)")
+    total = pop.groupby(pairs[source]).transform("sum")
+    count = pop.groupby(pairs[source]).transform("size")
+    return pd.Series(
+        np.where(total > 0, pop / total.where(total > 0, 1), 1.0 / count), index=pairs.index
+    )
+
+
+def crosswalk_weights(
+    lookup: pd.DataFrame,
+    population21: pd.Series,
+    population11: pd.Series | None = None,
+) -> pd.DataFrame:
+    """``lsoa11_code, lsoa21_code, change_code, weight`` (+ ``reverse_weight`` given 2011 populations).
+
+    ``weight`` sums to 1 over each 2011 LSOA's rows; ``reverse_weight`` sums to 1 over each 2021
+    LSOA's rows.
+    """
+    pairs = lookup[["lsoa11_code", "lsoa21_code", "change_code"]].drop_duplicates(
+        ["lsoa11_code", "lsoa21_code"]
+    )
+    pairs = pairs.reset_index(drop=True)
+    pairs["weight"] = _shares(pairs, "lsoa11_code", "lsoa21_code", population21)
+    if population11 is not None:
+        pairs["reverse_weight"] = _shares(pairs, "lsoa21_code", "lsoa11_code", population11)
+    return pairs
+
+
+def load_crosswalk(data_dir: Path, *, reverse: bool = True) -> pd.DataFrame:
+    """Crosswalk with weights from the files in ``data_dir`` (Census 2021 and mid-2020 populations)."""
+    data_dir = Path(data_dir)
+    lookup = read_crosswalk_lookup(data_dir / CROSSWALK_LOOKUP)
+    pop21 = read_population(data_dir / POPULATION_2021, "lsoa21_code", "total_usual_residents")
+    pop11 = (
+        read_population(data_dir / POPULATION_2011, "lsoa11_code", "total_population")
+        if reverse
+        else None
+    )
+    if pop11 is not None:
+        lookup = lookup[lookup["lsoa11_code"].isin(pop11.index)]
+    return crosswalk_weights(lookup[lookup["lsoa21_code"].isin(pop21.index)], pop21, pop11)
+
+
+def _nan_sum(values: pd.Series, keys: list[pd.Series]) -> pd.Series:
+    """Group sum that is NaN when any contribution is NaN (an unknown part makes the whole unknown)."""
+    grouped = values.groupby(keys, sort=True, dropna=False)
+    return grouped.sum(min_count=1).where(~values.isna().groupby(keys, dropna=False).any())
+
+
+def move(
+    values: pd.DataFrame,
+    kind: str,
+    crosswalk: pd.DataFrame,
+    *,
+    direction: str = "2011->2021",
+    population: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Move LSOA values across vintages; returns ``area_code, <keys>, value, numerator, denominator, vintage``.
+
+    ``values`` has ``area_code`` and ``value`` (``numerator`` and ``denominator`` for rates); any
+    other column except ``vintage`` (e.g. ``indicator_id``, ``period``) is a key moved alongside.
+    ``population`` (source-area population) weights scores; without it sources count equally.
+    """
+    if kind in ("rank", "decile"):
+        raise InputError(
+            f"a {kind} cannot be moved between boundary vintages; move the underlying score, "
+            f"count or rate and recompute the {kind} on the target geography"
+        )
+    if kind not in MOVABLE_KINDS:
+        raise InputError(f"unknown indicator kind {kind!r}; expected one of count, rate, score")
+    if direction not in DIRECTIONS:
+        raise InputError(f"unknown direction {direction!r}; expected 2011->2021 or 2021->2011")
+    source, target, weight_column, target_vintage = DIRECTIONS[direction]
+    if weight_column not in crosswalk.columns:
+        raise InputError(
+            f"the crosswalk has no {weight_column!r} column; build it with 2011 populations "
+            "(crosswalk_weights(..., population11=...)) to move 2021 values back to 2011"
+        )
+    needed = ["area_code", "value"] + (["numerator", "denominator"] if kind == "rate" else [])
+    missing = [c for c in needed if c not in values.columns]
+    if missing:
+        raise InputError(f"values need column(s) {', '.join(missing)} to move a {kind}")
+    keys = [c for c in values.columns if c not in VALUE_COLUMNS]
+    pairs = crosswalk[[source, target, weight_column]].rename(
+        columns={source: "area_code", target: "target_code", weight_column: "w"}
+    )
+    unknown = ~values["area_code"].isin(pairs["area_code"])
+    if unknown.any():
+        raise InputError(
+            f"{int(unknown.sum())} area code(s) are not {source[:6].upper()}s in the crosswalk, "
+            f"e.g. {values.loc[unknown, 'area_code'].iloc[0]}",
+            row=int(unknown.to_numpy().argmax()) + 2,
+            column="area_code",
+        )
+    joined = values.merge(pairs, on="area_code", how="inner")
+    group = [joined["target_code"]] + [joined[k] for k in keys]
+    if kind == "count":
+        out = _nan_sum(joined["value"].astype(float) * joined["w"], group).to_frame("value")
+        out["numerator"], out["denominator"] = np.nan, np.nan
+    elif kind == "rate":
+        num = _nan_sum(joined["numerator"].astype(float) * joined["w"], group)
+        den = _nan_sum(joined["denominator"].astype(float) * joined["w"], group)
+        out = pd.DataFrame({"numerator": num, "denominator": den})
+        out["value"] = num / den.where(den != 0)
+    else:
+        if population is None:
+            pop = pd.Series(1.0, index=joined.index)
+        else:
+            pop = joined["area_code"].map(population).astype(float)
+        if pop.isna().any():
+            raise InputError(
+                f"no population for source area {joined.loc[pop.isna(), 'area_code'].iloc[0]}"
+            )
+        mass = joined["w"] * pop
+        weighted = _nan_sum(joined["value"].astype(float) * mass, group)
+        total = mass.groupby(group, sort=True, dropna=False).sum()
+        out = (weighted / total.where(total > 0)).to_frame("value")
+        out["numerator"], out["denominator"] = np.nan, np.nan
+    out = out.reset_index()
+    out.columns = ["area_code", *keys, *out.columns[len(keys) + 1 :]]
+    out["vintage"] = target_vintage
+    return out[["area_code", *keys, "value", "numerator", "denominator", "vintage"]]

@@ -1,0 +1,261 @@
+"""The area hierarchy (LSOA → MSOA → [ward] → district → county/UTLA → region → country).
+
+Built from the ONS lookups in ``<data_dir>/lookups/``:
+
+* vintage 2011: ``lsoa11_msoa11_lad21_utla21_region21_ew.csv`` (LSOA/MSOA 2011, districts,
+  counties and regions as at 2021);
+* vintage 2021: ``lsoa21_msoa21_ward24_lad24_ew.csv`` (LSOA/MSOA 2021, wards and districts as at
+  2024) with ``lad21_utla21_ew.csv`` and ``lad21_region21_en.csv`` for county and region.
+
+LSOA → ward exists only in the 2021 chain. Unitary authorities, metropolitan districts and
+London boroughs are their own upper tier, so they appear once, as districts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from lantern.errors import InputError
+from lantern.geography.codes import AreaType, first_invalid
+
+LOOKUP_2011 = "lookups/lsoa11_msoa11_lad21_utla21_region21_ew.csv"
+LOOKUP_2021 = "lookups/lsoa21_msoa21_ward24_lad24_ew.csv"
+LAD_UTLA = "lookups/lad21_utla21_ew.csv"
+LAD_REGION = "lookups/lad21_region21_en.csv"
+LOOKUP_CROSSWALK = "lookups/lsoa11_lsoa21_lad22_ew.csv"
+
+COUNTRIES = {"E": ("E92000001", "England"), "W": ("W92000004", "Wales")}
+AREA_COLUMNS = ["area_code", "area_name", "area_type", "vintage", "boundary_year"]
+LINK_COLUMNS = ["child_code", "child_type", "parent_code", "parent_type", "vintage"]
+
+
+@dataclass(frozen=True)
+class Level:
+    """One level of a lookup chain: which columns hold it and its boundary year."""
+
+    area_type: AreaType
+    code: str
+    name: str
+    boundary_year: int
+
+
+CHAINS: dict[int, list[Level]] = {
+    2011: [
+        Level(AreaType.LSOA, "lsoa11_code", "lsoa11_name", 2011),
+        Level(AreaType.MSOA, "msoa11_code", "msoa11_name", 2011),
+        Level(AreaType.DISTRICT, "ltla21_code", "ltla21_name", 2021),
+        Level(AreaType.COUNTY, "utla21_code", "utla21_name", 2021),
+        Level(AreaType.REGION, "region21_code", "region21_name", 2021),
+        Level(AreaType.COUNTRY, "country_code", "country_name", 2021),
+    ],
+    2021: [
+        Level(AreaType.LSOA, "lsoa21_code", "lsoa21_name", 2021),
+        Level(AreaType.MSOA, "msoa21_code", "msoa21_name", 2021),
+        Level(AreaType.WARD, "ward24_code", "ward24_name", 2024),
+        Level(AreaType.DISTRICT, "ltla24_code", "ltla24_name", 2024),
+        Level(AreaType.COUNTY, "utla21_code", "utla21_name", 2021),
+        Level(AreaType.REGION, "region21_code", "region21_name", 2021),
+        Level(AreaType.COUNTRY, "country_code", "country_name", 2021),
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """Areas and every child → ancestor link for one vintage of the LSOA/MSOA chain."""
+
+    vintage: int
+    areas: pd.DataFrame
+    links: pd.DataFrame
+    chain: pd.DataFrame  # one row per LSOA, one code/name column pair per level
+
+    def codes(self, area_type: AreaType | str) -> list[str]:
+        """Sorted codes of every area of one type."""
+        frame = self.areas[self.areas["area_type"] == AreaType(area_type).value]
+        return sorted(frame["area_code"])
+
+    def lsoas_in(self, parents: Iterable[str]) -> list[str]:
+        """Sorted LSOA codes that have any of ``parents`` as an ancestor (or are one)."""
+        wanted = set(parents)
+        links = self.links
+        lsoa = links["child_type"] == AreaType.LSOA.value
+        inside = set(links.loc[lsoa & links["parent_code"].isin(wanted), "child_code"])
+        inside |= wanted & set(self.codes(AreaType.LSOA))
+        return sorted(inside)
+
+
+def read_lookup(path: Path, required: list[str]) -> pd.DataFrame:
+    """Read one ONS lookup CSV as text, checking the header names every ``required`` column."""
+    if not path.exists():
+        raise InputError(
+            "lookup file not found; run `lantern fetch` or check the data folder", file=path
+        )
+    try:
+        header = pd.read_csv(path, nrows=0).columns
+        wanted = [c for c in header if c in required]
+        frame = pd.read_csv(path, usecols=wanted, dtype=str, keep_default_na=False, na_values=[""])
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"cannot read as UTF-8 CSV ({type(exc).__name__})", file=path) from exc
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"missing column(s) {', '.join(missing)}; expected a header with {', '.join(required)}",
+            file=path,
+            row=1,
+        )
+    return frame
+
+
+def _add_country(chain: pd.DataFrame, lsoa_column: str) -> pd.DataFrame:
+    letter = chain[lsoa_column].str[0]
+    chain["country_code"] = letter.map(lambda c: COUNTRIES[c][0])
+    chain["country_name"] = letter.map(lambda c: COUNTRIES[c][1])
+    return chain
+
+
+def chain_2011(data_dir: Path) -> pd.DataFrame:
+    """One row per LSOA 2011 with its MSOA 2011, district, county/UTLA, region and country."""
+    levels = CHAINS[2011]
+    path = data_dir / LOOKUP_2011
+    columns = [c for lv in levels[:-1] for c in (lv.code, lv.name)]
+    frame = read_lookup(path, columns)[columns].copy()
+    # Welsh rows have no region; a UTLA may be a county or a unitary district.
+    for level in levels[:-2]:
+        first_invalid(
+            frame[level.code],
+            level.area_type if level.area_type != AreaType.COUNTY else None,
+            file=path,
+            column=level.code,
+        )
+    return _add_country(frame, "lsoa11_code")
+
+
+def chain_2021(data_dir: Path) -> pd.DataFrame:
+    """One row per LSOA 2021 with MSOA 2021, ward 2024, district 2024, county/UTLA, region, country."""
+    levels = CHAINS[2021]
+    path = data_dir / LOOKUP_2021
+    columns = [c for lv in levels[:4] for c in (lv.code, lv.name)]
+    frame = read_lookup(path, columns)[columns].copy()
+    for level in levels[:4]:
+        first_invalid(frame[level.code], level.area_type, file=path, column=level.code)
+    utla = read_lookup(data_dir / LAD_UTLA, ["ltla21_code", "utla21_code", "utla21_name"])
+    region = read_lookup(data_dir / LAD_REGION, ["ltla21_code", "region21_code", "region21_name"])
+    frame = frame.merge(
+        utla[["ltla21_code", "utla21_code", "utla21_name"]].rename(
+            columns={"ltla21_code": "ltla24_code"}
+        ),
+        on="ltla24_code",
+        how="left",
+    ).merge(
+        region[["ltla21_code", "region21_code", "region21_name"]].rename(
+            columns={"ltla21_code": "ltla24_code"}
+        ),
+        on="ltla24_code",
+        how="left",
+    )
+    # Districts created after 2021 are unitaries: their own upper tier. Their region comes from
+    # the 2011 chain through the crosswalk (regions did not change).
+    new = frame["utla21_code"].isna()
+    frame.loc[new, "utla21_code"] = frame.loc[new, "ltla24_code"]
+    frame.loc[new, "utla21_name"] = frame.loc[new, "ltla24_name"]
+    no_region = frame["region21_code"].isna() & frame["lsoa21_code"].str.startswith("E")
+    if no_region.any():
+        frame = _fill_regions_from_2011(frame, no_region, data_dir)
+    return _add_country(frame, "lsoa21_code")
+
+
+def _fill_regions_from_2011(frame: pd.DataFrame, mask: pd.Series, data_dir: Path) -> pd.DataFrame:
+    """Regions of LSOAs in districts created after 2021, through their 2022 district."""
+    cross = read_lookup(data_dir / LOOKUP_CROSSWALK, ["lsoa21_code", "ltla22_code"])
+    region = read_lookup(data_dir / LAD_REGION, ["ltla21_code", "region21_code", "region21_name"])
+    regions = (
+        cross.drop_duplicates("lsoa21_code")
+        .merge(region, left_on="ltla22_code", right_on="ltla21_code")
+        .set_index("lsoa21_code")
+    )
+    codes = frame.loc[mask, "lsoa21_code"]
+    frame.loc[mask, "region21_code"] = codes.map(regions["region21_code"]).to_numpy()
+    frame.loc[mask, "region21_name"] = codes.map(regions["region21_name"]).to_numpy()
+    return frame
+
+
+def areas_and_links(chain: pd.DataFrame, vintage: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``areas`` and transitive ``area_links`` tables for one chain (one row per LSOA)."""
+    levels = CHAINS[vintage]
+    area_parts, link_parts = [], []
+    for level in levels:
+        part = chain[[level.code, level.name]].dropna(subset=[level.code])
+        part = part.drop_duplicates(level.code)
+        part.columns = ["area_code", "area_name"]
+        part = part.assign(area_type=level.area_type.value, boundary_year=level.boundary_year)
+        if level.area_type == AreaType.COUNTY:  # unitaries are already listed as districts
+            part = part[~part["area_code"].isin(chain[_district(levels).code])]
+        area_parts.append(part)
+    for i, child in enumerate(levels):
+        for parent in levels[i + 1 :]:
+            pair = chain[[child.code, parent.code]].dropna().drop_duplicates()
+            pair.columns = ["child_code", "parent_code"]
+            pair = pair[pair["child_code"] != pair["parent_code"]]
+            link_parts.append(
+                pair.assign(child_type=child.area_type.value, parent_type=parent.area_type.value)
+            )
+    areas = pd.concat(area_parts, ignore_index=True).assign(vintage=vintage)
+    areas = areas.drop_duplicates("area_code")[AREA_COLUMNS].reset_index(drop=True)
+    links = pd.concat(link_parts, ignore_index=True).assign(vintage=vintage)
+    # A unitary's "county" is itself: record the link once, to the district.
+    unitary = links["parent_type"] == AreaType.COUNTY.value
+    is_district = links["parent_code"].isin(
+        areas.loc[areas["area_type"] == "district", "area_code"]
+    )
+    links = links[~(unitary & is_district)]
+    links = links.drop_duplicates(["child_code", "parent_code"])[LINK_COLUMNS].reset_index(
+        drop=True
+    )
+    areas["boundary_year"] = areas["boundary_year"].astype("int64")
+    areas["vintage"] = areas["vintage"].astype("int64")
+    links["vintage"] = links["vintage"].astype("int64")
+    return areas, links
+
+
+def _district(levels: list[Level]) -> Level:
+    return next(lv for lv in levels if lv.area_type == AreaType.DISTRICT)
+
+
+def filter_chain(chain: pd.DataFrame, vintage: int, areas: Iterable[str]) -> pd.DataFrame:
+    """Rows whose LSOA lies in any of ``areas`` (district, county/UTLA, region or country codes)."""
+    wanted = set(areas)
+    levels = CHAINS[vintage]
+    inside = pd.Series(False, index=chain.index)
+    for level in levels:
+        inside |= chain[level.code].isin(wanted)
+    return chain[inside].reset_index(drop=True)
+
+
+def load_chain(data_dir: Path, vintage: int) -> pd.DataFrame:
+    """The per-LSOA lookup chain for ``vintage`` (2011 or 2021)."""
+    if vintage == 2011:
+        return chain_2011(Path(data_dir))
+    if vintage == 2021:
+        return chain_2021(Path(data_dir))
+    raise InputError(f"unknown boundary vintage {vintage!r}; expected 2011 or 2021")
+
+
+def load_hierarchy(data_dir: Path, vintage: int, *, areas: list[str] | None = None) -> Hierarchy:
+    """Load the hierarchy for ``vintage``, optionally only LSOAs inside ``areas`` (and their parents)."""
+    chain = load_chain(Path(data_dir), vintage)
+    if areas:
+        known = set(chain[[lv.code for lv in CHAINS[vintage]]].stack().to_numpy())
+        for code in areas:
+            if code not in known:
+                raise InputError(
+                    f"area {code!r} is not in the {vintage} lookup; give a district, county/UTLA, "
+                    "region or country code",
+                    file=Path(data_dir) / (LOOKUP_2011 if vintage == 2011 else LOOKUP_2021),
+                )
+        chain = filter_chain(chain, vintage, areas)
+    table, links = areas_and_links(chain, vintage)
+    return Hierarchy(vintage=vintage, areas=table, links=links, chain=chain)
