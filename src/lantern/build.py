@@ -1,0 +1,453 @@
+"""``lantern build``: compute the configured index from the warehouse into the warehouse.
+
+Reads the indicators the spec names, computes scores, ranks, classes, contributions, Monte Carlo
+rank intervals and higher-geography summaries, and replaces the index's ``index_*`` rows in one
+transaction. Writes the method note (Markdown) and the resolved spec (TOML) to ``output_dir``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lantern import __version__
+from lantern.errors import ConfigError, Problem
+from lantern.index import (
+    INDEX,
+    IndexResult,
+    compute_index,
+    load_preset,
+    parse_spec_text,
+    spec_to_toml,
+)
+from lantern.index.note import method_note
+from lantern.index.robustness import RobustnessResult, monte_carlo
+from lantern.index.spec import IndexSpec
+from lantern.index.summaries import area_summaries, summaries_long
+from lantern.index.tables import (
+    components_table,
+    contributions_table,
+    indicator_values_table,
+    scores_table,
+    weights_table,
+)
+
+SUMMARY_LEVELS = ("msoa", "ward", "district", "county")
+
+TABLE_SCHEMAS = {
+    "index_runs": "index_id VARCHAR, name VARCHAR, title VARCHAR, spec_toml VARCHAR, spec_sha256 VARCHAR, "
+    "reference VARCHAR, area_type VARCHAR, vintage INTEGER, n_areas INTEGER, draws INTEGER, "
+    "seed BIGINT, decile_change_share DOUBLE, built_at TIMESTAMP WITH TIME ZONE, "
+    "lantern_version VARCHAR",
+    "index_components": "index_id VARCHAR, component VARCHAR, title VARCHAR, description VARCHAR, "
+    "weight DOUBLE, position INTEGER",
+    "index_scores": "index_id VARCHAR, area_code VARCHAR, vintage INTEGER, component VARCHAR, reference VARCHAR, "
+    "score DOUBLE, rank DOUBLE, decile DOUBLE, quintile DOUBLE, percentile DOUBLE, flag BOOLEAN, "
+    "rank_median DOUBLE, rank_p05 DOUBLE, rank_p95 DOUBLE, decile_change_share DOUBLE",
+    "index_indicator_values": "index_id VARCHAR, area_code VARCHAR, component VARCHAR, indicator_id VARCHAR, "
+    "value DOUBLE, imputed BOOLEAN, normalised DOUBLE, transformed DOUBLE",
+    "index_contributions": "index_id VARCHAR, area_code VARCHAR, component VARCHAR, indicator_id VARCHAR, "
+    "contribution DOUBLE, share DOUBLE",
+    "index_weights": "index_id VARCHAR, component VARCHAR, indicator_id VARCHAR, weight DOUBLE, method VARCHAR",
+    "index_summaries": "index_id VARCHAR, area_type VARCHAR, area_code VARCHAR, vintage INTEGER, "
+    "component VARCHAR, measure VARCHAR, value DOUBLE, rank DOUBLE",
+    "index_validation": "index_id VARCHAR, outcome_id VARCHAR, predictor VARCHAR, measure VARCHAR, value DOUBLE",
+}
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    index_id: str
+    n_areas: int
+    reference: str
+    share_changing_decile: float | None
+    note_path: Path
+    spec_path: Path
+
+
+def resolve_spec(config) -> tuple[IndexSpec, str]:
+    """The spec named by the config (``index.spec`` file, else ``index.preset``) and its name."""
+    if config.index.spec is not None:
+        path = Path(config.index.spec)
+        if not path.is_file():
+            raise ConfigError(
+                "Index spec", [Problem("file not found", file=str(path), column="index.spec")]
+            )
+        return parse_spec_text(path.read_text("utf-8"), source=str(path)), path.stem
+    name = config.index.preset or "essex-covid"
+    return load_preset(name), name
+
+
+def reference_of(config) -> str:
+    """``national`` (rank among every area held, then report the county) or ``county``."""
+    return "national" if config.index.reference in ("england", "national") else "county"
+
+
+def spec_vintage(spec: IndexSpec, config) -> int:
+    return int(spec.vintage) if spec.vintage in ("2011", "2021") else int(config.vintage)
+
+
+@dataclass
+class BuildInputs:
+    """What the index needs from the warehouse, read once."""
+
+    county: pd.DataFrame
+    everywhere: pd.DataFrame
+    parents: pd.Series | None
+    population: pd.Series | None
+    links: pd.DataFrame
+    names: pd.Series
+
+
+def read_inputs(wh, spec: IndexSpec, *, vintage: int, area_codes) -> BuildInputs:
+    ids = [i.column for i in spec.indicators]
+    county = wh.indicator_frame(ids, vintage=vintage, area_type=spec.area_type, areas=area_codes)
+    if county.empty:
+        raise ConfigError(
+            "Index build",
+            [
+                f"the warehouse holds no {spec.area_type} areas of vintage {vintage} "
+                f"in {', '.join(area_codes)}; run `lantern ingest`"
+            ],
+        )
+    empty = [c for c in ids if county[c].isna().all()]
+    if empty:
+        raise ConfigError(
+            "Index build",
+            [
+                Problem(f"indicator {c!r} has no values for these areas in the warehouse", column=c)
+                for c in empty
+            ],
+        )
+    everywhere = wh.indicator_frame(ids, vintage=vintage, area_type=spec.area_type)
+    links = wh.query(
+        "SELECT child_code, parent_code, parent_type FROM area_links WHERE child_type = ? AND vintage = ?",
+        [spec.area_type, vintage],
+    )
+    district = links[links.parent_type == "district"].drop_duplicates("child_code")
+    parents = (
+        pd.Series(district["parent_code"].to_numpy(), index=district["child_code"])
+        if len(district)
+        else None
+    )
+    names = wh.query("SELECT area_code, area_name FROM areas WHERE vintage = ?", [vintage])
+    return BuildInputs(
+        county,
+        everywhere,
+        parents,
+        wh.population(vintage),
+        links,
+        pd.Series(names["area_name"].to_numpy(), index=names["area_code"]),
+    )
+
+
+def summaries_table(
+    result: IndexResult, inputs: BuildInputs, focus: pd.Index, vintage: int
+) -> pd.DataFrame:
+    """``index_summaries`` rows: Appendix N measures for every higher area, index and each domain."""
+    frames = []
+    pop = inputs.population
+    population = (
+        pop.reindex(result.areas).to_numpy(dtype=float)
+        if pop is not None
+        else np.ones(len(result.areas))
+    )
+    population = np.where(np.isnan(population), 0.0, population)
+    for comp, cols in result.components.items():
+        n_total = int(np.sum(~np.isnan(cols["rank"])))
+        base = pd.DataFrame(
+            {
+                "area_code": result.areas,
+                "population": population,
+                "score": cols["score"],
+                "rank": cols["rank"],
+            }
+        )
+        base = base[base["area_code"].isin(set(focus))]
+        for level in SUMMARY_LEVELS:
+            links = inputs.links[inputs.links.parent_type == level]
+            if links.empty:
+                continue
+            f = base.merge(
+                links[["child_code", "parent_code"]], left_on="area_code", right_on="child_code"
+            )
+            if f.empty:
+                continue
+            long = summaries_long(area_summaries(f, n_total=n_total))
+            frames.append(long.assign(area_type=level, component=comp))
+    out = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(
+            columns=["area_code", "measure", "value", "rank", "area_type", "component"]
+        )
+    )
+    out = out.assign(index_id=result.spec.id, vintage=vintage)
+    return out[
+        ["index_id", "area_type", "area_code", "vintage", "component", "measure", "value", "rank"]
+    ]
+
+
+def write_tables(con, index_id: str, tables: dict[str, pd.DataFrame]) -> None:
+    """Replace this index's rows in every ``index_*`` table, all in one transaction."""
+    for name, schema in TABLE_SCHEMAS.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({schema})")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name, frame in tables.items():
+            con.execute(f"DELETE FROM {name} WHERE index_id = ?", [index_id])
+            con.register("_lantern_rows", frame)
+            cols = ", ".join(frame.columns)
+            con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM _lantern_rows")
+            con.unregister("_lantern_rows")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def reference_comparison(county: IndexResult, national: IndexResult, focus: pd.Index) -> str:
+    """Markdown cross-tab of county-reference deciles against national-reference deciles."""
+    c = pd.Series(county.components[INDEX]["decile"], index=county.areas).reindex(focus)
+    n = pd.Series(national.components[INDEX]["decile"], index=national.areas).reindex(focus)
+    same = float((c == n).mean())
+    tab = pd.crosstab(c.rename("county decile"), n.rename("national decile"))
+    lines = [
+        "## Reference population: county against national",
+        "",
+        f"Ranking within the county and ranking among all {len(national.areas):,} areas then keeping the "
+        f"county give the same decile for {100 * same:.1f}% of the county's areas. Rows: county decile; "
+        "columns: national decile.",
+        "",
+        "| county \\ national | " + " | ".join(f"{int(x)}" for x in tab.columns) + " |",
+        "|---|" + "---|" * len(tab.columns),
+    ]
+    for dec, row in tab.iterrows():
+        lines.append(f"| {int(dec)} | " + " | ".join(str(int(v)) for v in row) + " |")
+    return "\n".join(lines)
+
+
+def build(
+    *, config, progress: Callable[[str], None] | None = None, draws: int | None = None
+) -> BuildResult:
+    """Compute the configured index into the warehouse; write the method note and resolved spec."""
+    from lantern.warehouse import Warehouse
+
+    say = progress or (lambda _msg: None)
+    spec, name = resolve_spec(config)
+    vintage = spec_vintage(spec, config)
+    reference = reference_of(config)
+    draws = draws or config.index.draws or spec.robustness.draws
+    with Warehouse(config.warehouse, read_only=False) as wh:
+        say("Reading indicators")
+        inputs = read_inputs(wh, spec, vintage=vintage, area_codes=config.area_codes)
+        focus = inputs.county.index
+        say(f"Computing {spec.id} for {len(focus):,} areas")
+        county_result = compute_index(
+            spec, inputs.county, parents=inputs.parents, source="warehouse"
+        )
+        national_available = len(inputs.everywhere) > len(focus)
+        national_result = None
+        reference_note = ""
+        if national_available:
+            national_frame = inputs.everywhere.dropna(how="all")
+            national_result = compute_index(
+                spec, national_frame, parents=inputs.parents, source="warehouse"
+            )
+        elif reference == "national":
+            reference_note = (
+                "The warehouse holds only the configured areas, so national ranking is not "
+                "possible; ranks are within the county."
+            )
+            reference = "county"
+        primary = national_result if reference == "national" else county_result
+        primary_data = national_frame if reference == "national" else inputs.county
+        say(f"Monte Carlo robustness ({draws} draws)")
+        rob: RobustnessResult = monte_carlo(
+            spec,
+            primary_data,
+            draws=draws,
+            seed=config.index.seed,
+            base=primary,
+            parents=inputs.parents,
+        )
+        say("Summarising to higher geographies")
+        scores = [scores_table(primary, reference=reference, areas=focus, robustness=rob)]
+        other = county_result if reference == "national" else national_result
+        if other is not None:
+            scores.append(
+                scores_table(
+                    other,
+                    reference="county" if reference == "national" else "national",
+                    areas=focus,
+                )
+            )
+        spec_toml = spec_to_toml(spec)
+        built_at = datetime.now(UTC)
+        runs = pd.DataFrame(
+            [
+                {
+                    "index_id": spec.id,
+                    "name": name,
+                    "title": spec.title,
+                    "spec_toml": spec_toml,
+                    "spec_sha256": hashlib.sha256(spec_toml.encode()).hexdigest(),
+                    "reference": reference,
+                    "area_type": spec.area_type,
+                    "vintage": vintage,
+                    "n_areas": len(focus),
+                    "draws": draws,
+                    "seed": config.index.seed,
+                    "decile_change_share": rob.share_changing_decile,
+                    "built_at": built_at,
+                    "lantern_version": __version__,
+                }
+            ]
+        )
+        tables = {
+            "index_runs": runs,
+            "index_components": components_table(primary),
+            "index_scores": pd.concat(scores, ignore_index=True),
+            "index_indicator_values": indicator_values_table(primary, focus),
+            "index_contributions": contributions_table(primary, focus),
+            "index_weights": weights_table(primary),
+            "index_summaries": summaries_table(primary, inputs, focus, vintage),
+        }
+        say("Writing the warehouse tables")
+        write_tables(wh.con, spec.id, tables)
+        validation_md = existing_validation(config.output_dir, spec.id)
+    comparison = (
+        reference_comparison(county_result, national_result, focus)
+        if national_result is not None
+        else ""
+    )
+    note = method_note(
+        primary,
+        reference=reference,
+        reference_note=reference_note,
+        robustness=rob,
+        area_names=inputs.names,
+        built_at=built_at.strftime("%Y-%m-%d %H:%M UTC"),
+        comparison_md=comparison,
+        validation_md=validation_md,
+    )
+    out = Path(config.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    note_path, spec_path = note_paths(out, spec.id)
+    _atomic_write(note_path, note)
+    _atomic_write(spec_path, spec_toml)
+    return BuildResult(
+        spec.id, len(focus), reference, rob.share_changing_decile, note_path, spec_path
+    )
+
+
+def note_paths(output_dir: Path, index_id: str) -> tuple[Path, Path]:
+    return Path(output_dir) / f"{index_id}-method.md", Path(output_dir) / f"{index_id}-spec.toml"
+
+
+def existing_validation(output_dir: Path, index_id: str) -> str:
+    """The validation section of an earlier note, kept when the index is rebuilt."""
+    from lantern.index.note import VALIDATION_END, VALIDATION_START
+
+    path = note_paths(Path(output_dir), index_id)[0]
+    if not path.exists():
+        return ""
+    text = path.read_text("utf-8")
+    if VALIDATION_START not in text:
+        return ""
+    inner = text.split(VALIDATION_START, 1)[1].split(VALIDATION_END, 1)[0].strip()
+    return "" if inner.startswith("## Validation\n\nNot run yet") else inner
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, "utf-8")
+    tmp.replace(path)
+
+
+def explain_area(*, config, area_code: str) -> str:
+    """Recompute the configured index from the warehouse and explain one area, as text."""
+    from lantern.index.explain import explain, explanation_text
+    from lantern.warehouse import Warehouse
+
+    spec, _ = resolve_spec(config)
+    vintage = spec_vintage(spec, config)
+    with Warehouse(config.warehouse) as wh:
+        inputs = read_inputs(wh, spec, vintage=vintage, area_codes=config.area_codes)
+    reference = reference_of(config)
+    frame = inputs.everywhere.dropna(how="all") if reference == "national" else inputs.county
+    if area_code not in frame.index:
+        raise ConfigError(
+            "Explain",
+            [
+                Problem(
+                    f"area {area_code!r} is not among the {len(frame):,} "
+                    f"{spec.area_type.upper()} {vintage} areas of this index"
+                )
+            ],
+        )
+    result = compute_index(spec, frame, parents=inputs.parents, source="warehouse")
+    name = inputs.names.get(area_code)
+    header = (
+        f"{spec.title}\n{area_code}"
+        + (f" {name}" if name else "")
+        + f" — ranked within the {reference}\n"
+    )
+    return header + explanation_text(explain(result, area_code))
+
+
+def read_area_table(path: Path, area_column: str | None = None) -> pd.DataFrame:
+    """A user's CSV (one row per area) indexed by its area-code column, with clear errors."""
+    from lantern.errors import InputError
+
+    if not Path(path).is_file():
+        raise InputError("file not found", file=path)
+    frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    if frame.empty:
+        raise InputError("the table has no rows", file=path)
+    column = area_column or frame.columns[0]
+    if column not in frame.columns:
+        raise InputError("no such column", file=path, column=column)
+    codes = frame[column].str.strip()
+    if codes.isna().any():
+        row = int(np.flatnonzero(codes.isna().to_numpy())[0]) + 2
+        raise InputError("area code is missing", file=path, row=row, column=column)
+    dup = codes.duplicated()
+    if dup.any():
+        row = int(np.flatnonzero(dup.to_numpy())[0]) + 2
+        raise InputError("area code appears more than once", file=path, row=row, column=column)
+    return frame.drop(columns=[column]).set_index(pd.Index(codes, name="area_code"))
+
+
+def run_standalone(
+    *, spec: Path | str, data: Path, out: Path, area_column: str | None = None, draws: int = 0
+) -> pd.DataFrame:
+    """``lantern index``: run a spec (file or preset name) on a CSV and write every result column."""
+    from lantern.index.presets_loader import PRESETS
+
+    spec_path = Path(spec)
+    if str(spec) in PRESETS and not spec_path.exists():
+        index_spec = load_preset(str(spec))
+    elif spec_path.is_file():
+        index_spec = parse_spec_text(spec_path.read_text("utf-8"), source=str(spec_path))
+    else:
+        raise ConfigError(
+            "Index spec", [Problem("file not found (nor a preset name)", file=str(spec_path))]
+        )
+    frame = read_area_table(Path(data), area_column)
+    result = compute_index(index_spec, frame, source=str(data))
+    wide = result.wide()
+    if draws:
+        rob = monte_carlo(index_spec, frame, draws=draws, base=result)
+        for col, values in rob.frame().items():
+            wide[f"index_{col}"] = values.to_numpy()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wide.to_csv(out)
+    return wide

@@ -1,0 +1,105 @@
+"""``lantern build``, ``explain``, ``index`` and ``validate``: adapters over the index use cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+console = Console()
+
+
+def _progress():
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def build_command(
+    config: Path = typer.Option(Path("lantern.toml"), "--config", "-c", help="Settings file."),
+    draws: int = typer.Option(None, "--draws", help="Monte Carlo draws (default: index.draws)."),
+) -> None:
+    """Compute the configured index into the warehouse and write the method note."""
+    from lantern.build import build
+    from lantern.config import load_config
+
+    cfg = load_config(config)
+    with _progress() as bar:
+        task = bar.add_task("Building the index", total=None)
+        result = build(
+            config=cfg, draws=draws, progress=lambda msg: bar.update(task, description=msg)
+        )
+    console.print(
+        f"[green]built[/] {result.index_id}: {result.n_areas:,} areas, ranked within the "
+        f"{result.reference}; {100 * (result.share_changing_decile or 0):.1f}% of areas change decile "
+        f"under the Monte Carlo draws (average)"
+    )
+    console.print(f"method note: {result.note_path}\nresolved spec: {result.spec_path}")
+
+
+def explain_command(
+    area_code: str = typer.Argument(..., help="Area code, e.g. an LSOA 2021 code."),
+    config: Path = typer.Option(Path("lantern.toml"), "--config", "-c", help="Settings file."),
+) -> None:
+    """Show each domain's and indicator's contribution to an area's score, and what would change
+    its decile."""
+    from lantern.build import explain_area
+    from lantern.config import load_config
+
+    console.print(
+        explain_area(config=load_config(config), area_code=area_code),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def index_command(
+    spec: Path = typer.Option(
+        ..., "--spec", help="Index spec TOML, or a preset name (essex-covid, iod2019, cdc-svi)."
+    ),
+    data: Path = typer.Option(
+        ..., "--data", help="CSV: one row per area, one column per indicator."
+    ),
+    out: Path = typer.Option(..., "--out", help="Where to write the results CSV."),
+    area_column: str = typer.Option(
+        None, "--area-column", help="Column holding area codes (default: the first)."
+    ),
+    draws: int = typer.Option(
+        0, "--draws", help="Monte Carlo draws for rank intervals (0 = none)."
+    ),
+) -> None:
+    """Run a spec on your own table, without a warehouse: every score, rank, class and flag as columns."""
+    from lantern.build import run_standalone
+
+    with _progress() as bar:
+        bar.add_task(f"Computing {spec} on {data}", total=None)
+        frame = run_standalone(spec=spec, data=data, out=out, area_column=area_column, draws=draws)
+    console.print(f"[green]wrote[/] {out}: {len(frame):,} areas × {frame.shape[1]} columns")
+
+
+def validate_command(
+    config: Path = typer.Option(Path("lantern.toml"), "--config", "-c", help="Settings file."),
+) -> None:
+    """Set the index against COVID-19 deaths by MSOA (2020) and against simpler baselines."""
+    from lantern.config import load_config
+    from lantern.validate import validate
+
+    cfg = load_config(config)
+    with _progress() as bar:
+        task = bar.add_task("Validating", total=None)
+        report = validate(config=cfg, progress=lambda msg: bar.update(task, description=msg))
+    console.print(report.summary_text(), highlight=False, soft_wrap=True)
+    console.print(f"written into {report.note_path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("build")(build_command)
+    app.command("explain")(explain_command)
+    app.command("index")(index_command)
+    app.command("validate")(validate_command)

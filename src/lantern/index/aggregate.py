@@ -1,0 +1,43 @@
+"""Combine weighted columns into one score per area, and each column's share of it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+AGGREGATIONS = ("arithmetic", "geometric", "sum")
+
+
+def aggregate(matrix: np.ndarray, weights: np.ndarray, method: str = "arithmetic") -> np.ndarray:
+    """Weighted arithmetic mean ``Σ w x`` (weights sum to one), geometric mean ``Π x^w`` or plain
+    sum ``Σ x`` (weights ignored, as the CDC SVI adds its percentile ranks). A missing input makes
+    the area's score missing."""
+    x = np.asarray(matrix, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    if method == "arithmetic":
+        return x @ w
+    if method == "sum":
+        return x.sum(axis=1)
+    if method == "geometric":
+        if np.nanmin(x) <= 0:
+            raise ValueError(
+                "the geometric mean needs positive values: use a normalisation such as rank "
+                "or the exponential transform, not z-scores or min-max"
+            )
+        return np.exp(np.log(x) @ w)
+    raise ValueError(f"unknown aggregation {method!r}; choose one of {', '.join(AGGREGATIONS)}")
+
+
+def contributions(
+    matrix: np.ndarray, weights: np.ndarray, method: str = "arithmetic"
+) -> np.ndarray:
+    """Each column's additive term in the score: ``w x`` (arithmetic), ``x`` (sum), or ``w ln x``
+    for the geometric mean, whose log-score is the sum of these terms."""
+    x = np.asarray(matrix, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    if method == "arithmetic":
+        return x * w
+    if method == "sum":
+        return x.copy()
+    if method == "geometric":
+        return np.log(x) * w
+    raise ValueError(f"unknown aggregation {method!r}")

@@ -1,0 +1,82 @@
+"""Classes from scores: ranks (1 = most vulnerable), deciles, quintiles, percentiles, breaks, flags."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lantern.index.normalise import descending_rank, percentile_rank
+from lantern.index.rounding import round_to
+
+BREAK_METHODS = ("quantile", "jenks", "equal_interval")
+
+
+def ntile(rank: np.ndarray, groups: int) -> np.ndarray:
+    """``ceil(groups · rank / N)``: with rank 1 = most vulnerable, group 1 holds the most vulnerable."""
+    r = np.asarray(rank, dtype=float)
+    n = int(np.sum(~np.isnan(r)))
+    return np.ceil(groups * r / n)
+
+
+def deciles(rank: np.ndarray) -> np.ndarray:
+    return ntile(rank, 10)
+
+
+def quintiles(rank: np.ndarray) -> np.ndarray:
+    return ntile(rank, 5)
+
+
+def percentiles(rank: np.ndarray) -> np.ndarray:
+    return ntile(rank, 100)
+
+
+def breaks(scores: np.ndarray, method: str, k: int) -> np.ndarray:
+    """Map classes 1…k with class 1 = highest scores (most vulnerable), via mapclassify."""
+    import warnings
+
+    import mapclassify
+
+    x = np.asarray(scores, dtype=float)
+    out = np.full(x.shape, np.nan)
+    ok = ~np.isnan(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "not enough unique values": fewer classes is the answer
+        classifier = _classifier(mapclassify, method, x[ok], k)
+    out[ok] = classifier.k - np.asarray(classifier.yb)
+    return out
+
+
+def _classifier(mapclassify, method: str, x: np.ndarray, k: int):
+    if method == "quantile":
+        return mapclassify.Quantiles(x, k=k)
+    if method == "jenks":
+        return mapclassify.FisherJenks(x, k=k)
+    if method == "equal_interval":
+        return mapclassify.EqualInterval(x, k=k)
+    raise ValueError(f"unknown breaks method {method!r}; choose one of {', '.join(BREAK_METHODS)}")
+
+
+def flags(values: np.ndarray, threshold: float) -> np.ndarray:
+    """1 where ``value ≥ threshold`` (e.g. a percentile rank ≥ 0.90), 0 otherwise, NaN if missing."""
+    x = np.asarray(values, dtype=float)
+    return np.where(np.isnan(x), np.nan, (x >= threshold).astype(float))
+
+
+def classify(
+    scores: np.ndarray,
+    *,
+    ties: str = "average",
+    score_digits: int | None = None,
+    prank_digits: int | None = None,
+    rounding: str = "half_up",
+) -> dict[str, np.ndarray]:
+    """Rank, decile, quintile, percentile and percentile rank of (optionally rounded) scores."""
+    s = round_to(scores, score_digits, rounding)
+    rank = descending_rank(s, ties)
+    return {
+        "score": s,
+        "rank": rank,
+        "decile": deciles(rank),
+        "quintile": quintiles(rank),
+        "percentile": percentiles(rank),
+        "prank": round_to(percentile_rank(s), prank_digits, rounding),
+    }

@@ -1,0 +1,99 @@
+"""Normalisations: every method returns values on a scale where higher means more vulnerable.
+
+Inputs are already oriented (higher = worse). Missing values (NaN) stay NaN and are left out of
+ranks and of the statistics that scale the others.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import norm, rankdata
+
+TIE_METHODS = ("average", "min", "first", "max", "dense")
+NORMALISATIONS = (
+    "none",
+    "rank",
+    "percentile_rank",
+    "inverse_normal",
+    "zscore",
+    "minmax",
+    "distance_to_reference",
+)
+
+
+def ascending_rank(values: np.ndarray, ties: str = "average") -> np.ndarray:
+    """Rank 1 = smallest value (least vulnerable); NaN stays NaN; ``first`` breaks ties by position."""
+    x = np.asarray(values, dtype=float)
+    out = np.full(x.shape, np.nan)
+    ok = ~np.isnan(x)
+    method = "ordinal" if ties == "first" else ties
+    out[ok] = rankdata(x[ok], method=method)
+    return out
+
+
+def descending_rank(values: np.ndarray, ties: str = "average") -> np.ndarray:
+    """Rank 1 = largest value (most vulnerable); NaN stays NaN."""
+    x = np.asarray(values, dtype=float)
+    return ascending_rank(np.where(np.isnan(x), np.nan, -x), ties)
+
+
+def percentile_rank(values: np.ndarray) -> np.ndarray:
+    """``(rank_min − 1)/(n − 1)`` over non-missing values (Excel PERCENTRANK.INC, CDC SVI)."""
+    r = ascending_rank(values, "min")
+    n = int(np.sum(~np.isnan(r)))
+    return (r - 1.0) / (n - 1.0) if n > 1 else np.where(np.isnan(r), np.nan, 0.0)
+
+
+def inverse_normal(values: np.ndarray, ties: str = "average") -> np.ndarray:
+    """Normal scores ``Φ⁻¹((r − 0.5)/n)`` of the ascending rank (IoD indicators within domains)."""
+    r = ascending_rank(values, ties)
+    n = int(np.sum(~np.isnan(r)))
+    return norm.ppf((r - 0.5) / n)
+
+
+def zscore(values: np.ndarray) -> np.ndarray:
+    """``(x − mean)/sd`` with the population standard deviation over non-missing values."""
+    x = np.asarray(values, dtype=float)
+    sd = np.nanstd(x)
+    return (x - np.nanmean(x)) / sd if sd > 0 else np.where(np.isnan(x), np.nan, 0.0)
+
+
+def minmax(values: np.ndarray) -> np.ndarray:
+    """``(x − min)/(max − min)`` onto 0…1."""
+    x = np.asarray(values, dtype=float)
+    lo, hi = np.nanmin(x), np.nanmax(x)
+    return (x - lo) / (hi - lo) if hi > lo else np.where(np.isnan(x), np.nan, 0.0)
+
+
+def distance_to_reference(values: np.ndarray, reference: float) -> np.ndarray:
+    """``x / reference`` (e.g. the England value): 1 = same as the reference, 2 = twice as high."""
+    if reference == 0 or np.isnan(reference):
+        raise ValueError("the reference value for distance_to_reference must be non-zero")
+    return np.asarray(values, dtype=float) / float(reference)
+
+
+def normalise(
+    values: np.ndarray,
+    method: str,
+    *,
+    ties: str = "average",
+    reference: float | None = None,
+) -> np.ndarray:
+    """Apply one named normalisation (see ``NORMALISATIONS``)."""
+    if method == "none":
+        return np.asarray(values, dtype=float)
+    if method == "rank":
+        return ascending_rank(values, ties)
+    if method == "percentile_rank":
+        return percentile_rank(values)
+    if method == "inverse_normal":
+        return inverse_normal(values, ties)
+    if method == "zscore":
+        return zscore(values)
+    if method == "minmax":
+        return minmax(values)
+    if method == "distance_to_reference":
+        if reference is None:
+            raise ValueError("distance_to_reference needs a reference value")
+        return distance_to_reference(values, reference)
+    raise ValueError(f"unknown normalisation {method!r}; choose one of {', '.join(NORMALISATIONS)}")
