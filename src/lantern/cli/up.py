@@ -36,7 +36,7 @@ def up(
     console.print(f"[bold]1/3[/] Ingesting official open data from {cfg.data_dir}")
     result = ingest(cfg, progress=True)
     console.print(
-        f"    {result.areas:,} areas, {result.indicators:,} indicators, {result.rows:,} rows "
+        f"    {sum(result.areas.values()):,} areas, {result.indicators:,} indicators, {result.rows:,} values "
         f"in {result.seconds:.1f} s → {result.warehouse}"
     )
     with Progress(

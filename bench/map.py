@@ -1,0 +1,181 @@
+"""Map benchmark: the published site against a folium-style Leaflet page, in headless Chromium.
+
+For Essex (1,111 LSOA 2021) and England (33,755): time from navigation to the first fully
+coloured map, bytes transferred, and time to recolour by another measure. The baseline is drawn
+the way folium does it: Leaflet (SVG renderer, folium's default) with the GeoJSON inline in the
+page and a generated style function with one ``case`` per area. Both pages are served by the same
+local server; one run each, fresh browser context per page.
+
+    python bench/map.py            # builds both sites in a temporary folder
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "site"))
+
+from iod_warehouse import ESSEX_DISTRICTS, build_iod_warehouse  # noqa: E402
+from site_helpers import CHROMIUM, CHROMIUM_ARGS, LocalServer  # noqa: E402
+
+from lantern.paths import shared_data_dir  # noqa: E402
+from lantern.publish import publish  # noqa: E402
+from lantern.publish.classify import class_of, colours_for, quantile_breaks  # noqa: E402
+from lantern.publish.reader import read_site_data  # noqa: E402
+from lantern.publish.writer import ASSETS, precompress  # noqa: E402
+
+FIRST, SECOND = "index", "domain.income"
+TARGETS = {
+    "essex": {"bytes": 1_000_000, "recolour_s": 1.0},
+    "england": {"bytes": 2_500_000, "recolour_s": 2.0},
+}
+
+
+def baseline_page(warehouse: Path, out: Path) -> None:
+    """A folium-style page: Leaflet, inline GeoJSON, one ``case`` per area in the style code."""
+    data = read_site_data(warehouse)
+    features = []
+    for code, geom in zip(data.geometry.index, data.geometry.geometry, strict=True):
+        features.append(
+            {
+                "type": "Feature",
+                "id": code,
+                "properties": {"code": code},
+                "geometry": geom.__geo_interface__,
+            }
+        )
+    stylers = []
+    for n, measure in enumerate((FIRST, SECOND)):
+        values = data.values[measure]
+        breaks = quantile_breaks(values.tolist())
+        colours = colours_for("YlOrRd", len(breaks), "higher_worse")
+        cases = "".join(
+            f'case "{code}": return {{"color":"#ffffff","weight":0.4,"fillColor":"{colours[class_of(v, breaks)]}","fillOpacity":1}};'
+            for code, v in values.items()
+        )
+        stylers.append(
+            f'function styler_{n}(feature) {{ switch(feature.id) {{ {cases} default: return {{"fillOpacity":0}}; }} }}'
+        )
+    b = data.geometry.total_bounds
+    html = f"""<!doctype html><html><head><meta charset="utf-8">
+<link rel="stylesheet" href="assets/leaflet.css"><script src="assets/leaflet.js"></script>
+<style>html,body,#map{{height:100%;margin:0}}</style></head><body><div id="map"></div><script>
+var map = L.map("map", {{zoomControl: true}}).fitBounds([[{b[1]},{b[0]}],[{b[3]},{b[2]}]]);
+{stylers[0]}
+{stylers[1]}
+var geo_json_data = {json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":"))};
+var layer = L.geoJson(geo_json_data, {{style: styler_0}}).addTo(map);
+requestAnimationFrame(function () {{ requestAnimationFrame(function () {{ window.colouredAt = performance.now(); }}); }});
+window.recolour = function () {{
+  var t0 = performance.now();
+  layer.setStyle(styler_1);
+  return new Promise(function (r) {{ requestAnimationFrame(function () {{ requestAnimationFrame(function () {{ r(performance.now() - t0); }}); }}); }});
+}};
+</script></body></html>"""
+    (out / "assets").mkdir(parents=True, exist_ok=True)
+    for name in ("leaflet.js", "leaflet.css"):
+        shutil.copy2(ASSETS / name, out / "assets" / name)
+    (out / "baseline.html").write_text(html, encoding="utf-8")
+    precompress(out)  # served gzipped like the site, so bytes compare fairly
+
+
+def measure(browser, url: str, *, kind: str) -> dict:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    sent = {"bytes": 0}
+    cdp.on(
+        "Network.loadingFinished",
+        lambda e: sent.__setitem__("bytes", sent["bytes"] + e["encodedDataLength"]),
+    )
+    page.goto(url, timeout=180_000)
+    if kind == "site":
+        page.wait_for_selector("body[data-ready=true]", timeout=180_000)
+        interactive = page.evaluate("window.lantern.colouredAt")
+        first = page.evaluate("window.lanternPreviewAt || window.lantern.colouredAt")
+    else:
+        page.wait_for_function("window.colouredAt", timeout=180_000, polling=50)
+        first = interactive = page.evaluate("window.colouredAt")
+    page.wait_for_load_state("networkidle")
+    transferred = sent["bytes"]
+    if kind == "site":
+        recolour = page.evaluate(f"window.lantern.setMeasure('{SECOND}')")
+    else:
+        recolour = page.evaluate("window.recolour()")
+    context.close()
+    return {
+        "first_coloured_s": round(first / 1000, 2),
+        "interactive_s": round(interactive / 1000, 2),
+        "bytes": transferred,
+        "recolour_s": round(recolour / 1000, 2),
+    }
+
+
+def run(data: Path, work: Path) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    results: dict = {}
+    for name, districts in (("essex", ESSEX_DISTRICTS), ("england", None)):
+        t0 = time.perf_counter()
+        wh = build_iod_warehouse(data, work / f"{name}.duckdb", districts=districts)
+        site = publish(warehouse=wh, site_dir=work / name)
+        build_s = time.perf_counter() - t0
+        baseline_page(wh, site)
+        with LocalServer(site) as server, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            ours = measure(browser, f"{server.url}/index.html", kind="site")
+            base = measure(browser, f"{server.url}/baseline.html", kind="baseline")
+            browser.close()
+        results[name] = {
+            "site": ours,
+            "baseline": base,
+            "build_s": round(build_s, 1),
+            "speedup": round(base["first_coloured_s"] / ours["first_coloured_s"], 2),
+        }
+    return results
+
+
+def report(results: dict) -> str:
+    lines = [
+        f"{'':8} {'page':9} {'first colour':>12} {'interactive':>11} {'transferred':>12} {'recolour':>9}"
+    ]
+    for name, r in results.items():
+        for kind in ("site", "baseline"):
+            m = r[kind]
+            lines.append(
+                f"{name:8} {kind:9} {m['first_coloured_s']:>10.2f} s {m['interactive_s']:>9.2f} s "
+                f"{m['bytes'] / 1e6:>9.2f} MB {m['recolour_s']:>7.2f} s"
+            )
+        t = TARGETS[name]
+        ok_speed = r["speedup"] >= (3 if name == "england" else 1)
+        lines.append(
+            f"{name:8} ratio     baseline/site = {r['speedup']:.2f}x "
+            f"[{'ok' if ok_speed else 'MISS'}]; bytes {'ok' if r['site']['bytes'] <= t['bytes'] else 'MISS'}; "
+            f"recolour {'ok' if r['site']['recolour_s'] <= t['recolour_s'] else 'MISS'}; site build {r['build_s']} s"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    data = shared_data_dir()
+    if data is None:
+        print("England-wide open data not found: set LANTERN_SHARED_DATA")
+        return 1
+    with tempfile.TemporaryDirectory() as tmp:
+        results = run(data, Path(tmp))
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "map.json").write_text(json.dumps(results, indent=2))
+    print(report(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

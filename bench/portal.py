@@ -1,0 +1,235 @@
+"""Benchmark: the partner portal under load on loopback (locust, headless).
+
+Run with ``python bench/portal.py`` (``--users 50 --seconds 60`` by default; ``--db URL`` to use
+PostgreSQL). It builds the synthetic demo world (real Essex areas and IoD2025 scores, synthetic
+households) in a fresh database, serves the portal with uvicorn in a subprocess, signs in a hub
+worker and a district officer, then runs 50 concurrent locust users (hub workers 3 : officers 2 :
+public 1, each waiting 0.5–1.5 s between tasks; started 10 a second after a warm-up) for 60 s against scoped area queries and the
+public transparency register. Prints requests/s, p50/p99 latency and errors per kind, and the
+ratio of the area queries' p99 to the baseline (``/api/health``: no database work) in the same run.
+Target: 0 errors and p99 < 200 ms for area queries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+PASSWORD = "benchmark password only"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def build_world(url: str, folder: Path, key: str):  # noqa: ANN201
+    from lantern.portal import synthetic
+    from lantern.portal.db import make_engine, migrate, session_factory
+    from lantern.portal.settings import PortalSettings
+
+    engine = make_engine(url)
+    migrate(engine)
+    settings = PortalSettings(database_url=url, data_key=key)
+    with session_factory(engine)() as session:
+        world = synthetic.build(
+            session, folder, key=settings.key_bytes(), password=PASSWORD, today=date.today()
+        )
+    engine.dispose()
+    return world
+
+
+def sign_in(base: str, username: str) -> str:
+    import re
+
+    with httpx.Client(base_url=base, follow_redirects=False) as client:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+        r = client.post(
+            "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
+        )
+        assert r.status_code == 303, r.text
+        return client.cookies["lantern_session"]
+
+
+def warm_up(base: str, config: dict) -> None:
+    """Call each endpoint a few times first, so the run measures the steady state."""
+    ind = "iod2025.imd_score"
+    paths = {
+        "hub": [
+            f"/api/areas/{config['hub_lsoas'][0]}",
+            f"/api/areas/{config['hub_lsoas'][0]}/indicators",
+            f"/api/areas?within={config['hub_ward']}",
+            f"/api/indicators/{ind}/values?within={config['hub_ward']}",
+            f"/api/areas/{config['hub_ward']}/aggregate?indicator_id={ind}",
+        ],
+        "officer": [
+            f"/api/areas?area_type=lsoa&within={config['district']}&limit=100",
+            f"/api/areas/{config['district']}/aggregate?indicator_id={ind}",
+            "/api/areas?q=colchester",
+        ],
+    }
+    for who, urls in paths.items():
+        with httpx.Client(
+            base_url=base, cookies={"lantern_session": config["cookies"][who]}
+        ) as client:
+            for _ in range(5):
+                for url in [*urls, "/api/register", "/api/health"]:
+                    client.get(url).raise_for_status()
+
+
+def wait_until_up(base: str, proc: subprocess.Popen) -> None:
+    for _ in range(200):
+        if proc.poll() is not None:
+            raise SystemExit("the portal server exited during start-up")
+        try:
+            if httpx.get(base + "/api/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("the portal server did not start")
+
+
+def read_stats(prefix: Path) -> list[dict[str, str]]:
+    with open(f"{prefix}_stats.csv", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def summarise(rows: list[dict[str, str]], seconds: float) -> dict[str, dict[str, float]]:
+    """Per kind (area queries, public register, baseline): requests/s, p50, p99, errors.
+
+    Percentiles of a kind are the worst of its request names (locust reports each name separately).
+    """
+    kinds = {
+        "area queries": "area:",
+        "public register": "public register",
+        "baseline (/api/health)": "baseline",
+    }
+    out = {}
+    for kind, prefix in kinds.items():
+        mine = [r for r in rows if r["Name"].startswith(prefix)]
+        out[kind] = {
+            "requests": sum(int(r["Request Count"]) for r in mine),
+            "rps": sum(int(r["Request Count"]) for r in mine) / seconds,
+            "p50": max(float(r["50%"]) for r in mine),
+            "p99": max(float(r["99%"]) for r in mine),
+            "errors": sum(int(r["Failure Count"]) for r in mine),
+        }
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--db", default=None, help="database URL (default: a fresh SQLite file)")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    args = parser.parse_args(argv)
+    from lantern.portal.crypto import new_key
+
+    with tempfile.TemporaryDirectory(prefix="lantern-bench-portal-") as tmp:
+        folder = Path(tmp)
+        url = args.db or f"sqlite:///{folder / 'portal.db'}"
+        key = new_key()
+        t0 = time.perf_counter()
+        world = build_world(url, folder / "world", key)
+        print(f"demo world built in {time.perf_counter() - t0:.1f} s ({url.split(':')[0]})")
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = {**os.environ, "LANTERN_PORTAL_DB": url, "LANTERN_PORTAL_DATA_KEY": key}
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "lantern.portal.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+        )
+        try:
+            wait_until_up(base, server)
+            config = {
+                "cookies": {"hub": sign_in(base, "hub"), "officer": sign_in(base, "officer")},
+                "hub_ward": world.hub_ward,
+                "hub_lsoas": world.in_lsoas,
+                "district": world.district,
+                "out_lsoa": world.out_lsoa_other_district,
+            }
+            warm_up(base, config)
+            prefix = folder / "locust"
+            started = time.perf_counter()
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "locust",
+                    "-f",
+                    str(HERE / "portal_locustfile.py"),
+                    "--headless",
+                    "-u",
+                    str(args.users),
+                    "-r",
+                    str(args.users),
+                    "-t",
+                    f"{args.seconds}s",
+                    "--host",
+                    base,
+                    "--csv",
+                    str(prefix),
+                    "--only-summary",
+                    "--loglevel",
+                    "WARNING",
+                ],
+                env={**os.environ, "LANTERN_BENCH_CONFIG": json.dumps(config)},
+                check=False,
+                stdout=subprocess.DEVNULL
+                if os.environ.get("LANTERN_BENCH_QUIET", "1") == "1"
+                else None,
+            )
+            elapsed = time.perf_counter() - started
+            rows = read_stats(prefix)
+            stats = summarise(rows, args.seconds)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    print(
+        f"\n{args.users} concurrent users for {args.seconds} s (wall {elapsed:.1f} s), {args.workers} server process(es)"
+    )
+    print(f"{'kind':<26}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    for kind, s in stats.items():
+        print(
+            f"{kind:<26}{s['requests']:>10}{s['rps']:>9.1f}{s['p50']:>9.0f}{s['p99']:>9.0f}{s['errors']:>8}"
+        )
+    area, base_line = stats["area queries"], stats["baseline (/api/health)"]
+    ratio = area["p99"] / base_line["p99"] if base_line["p99"] else float("nan")
+    print(f"\narea-query p99 / baseline p99 = {ratio:.2f}x")
+    ok = area["errors"] == 0 and stats["public register"]["errors"] == 0 and area["p99"] < 200
+    print("target (0 errors, area p99 < 200 ms):", "met" if ok else "NOT met")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,313 @@
+"""``lantern agreement|keys|pseudonymise|link|objections|cohort|retention``: safe data joining."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from lantern.errors import ConfigError, InputError
+
+console = Console()
+agreement_app = typer.Typer(help="Data-sharing agreements.", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="Per-project, per-release secrets (kept apart from data).", no_args_is_help=True
+)
+objections_app = typer.Typer(help="The objection register (tokens only).", no_args_is_help=True)
+cohort_app = typer.Typer(
+    help="Linked cohorts counted by area, through the output gate.", no_args_is_help=True
+)
+
+KEYS = typer.Option(
+    ..., "--keys", help="Key folder (partner: token secret + storage key; hub: storage key)."
+)
+PROJECT = typer.Option(..., "--project", help="Project id, e.g. essex-covid.")
+RELEASE = typer.Option(..., "--release", help="Release id, e.g. 2026-06.")
+AGREEMENT = typer.Option(..., "--agreement", help="Data-sharing agreement (YAML or TOML).")
+PURPOSE = typer.Option(..., "--purpose", help="Purpose code named in the agreement.")
+AUDIT = typer.Option(
+    Path("audit/linkage.jsonl"), "--audit", help="Hash-chained audit log to append to."
+)
+
+
+@contextmanager
+def _working(label: str) -> Iterator[None]:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        progress.add_task(label, total=None)
+        yield
+
+
+@agreement_app.command("check")
+def agreement_check(file: Path = typer.Argument(..., help="Agreement file to validate.")) -> None:
+    """Validate an agreement and report every problem at once."""
+    from lantern.governance import check_agreement, load_agreement
+
+    problems = check_agreement(file)
+    if problems:
+        raise ConfigError(f"agreement {file} is invalid", problems)
+    a = load_agreement(file)
+    state = "active" if a.is_active() else "NOT active today"
+    console.print(
+        f"[green]ok[/]: {a.id} — {len(a.parties)} parties, {len(a.purposes)} purposes, "
+        f"{len(a.fields)} fields, outputs {', '.join(a.permitted_outputs)}; retention ends "
+        f"{a.retention_end.isoformat()} ({state})"
+    )
+
+
+@keys_app.command("create")
+def keys_create(keys: Path = KEYS, project: str = PROJECT, release: str = RELEASE) -> None:
+    """Create the random secrets of a new release (partners' key file)."""
+    from lantern.linkage.keystore import KeyStore
+
+    KeyStore(keys).create(project, release)
+    console.print(f"created keys for {project}/{release} in {keys} (share only with partners)")
+
+
+@keys_app.command("export-hub")
+def keys_export_hub(
+    keys: Path = KEYS,
+    hub_keys: Path = typer.Option(..., "--hub-keys", help="The hub's key folder."),
+    project: str = PROJECT,
+    release: str = RELEASE,
+) -> None:
+    """Give the linkage hub the storage key only (it can decrypt files, never make tokens)."""
+    from lantern.linkage.keystore import KeyStore
+
+    path = KeyStore(keys).export_for_hub(project, release, hub_keys)
+    console.print(f"wrote hub key file {path} (no token secret)")
+
+
+@objections_app.command("add")
+def objections_add(
+    register: Path = typer.Argument(..., help="Register CSV (created if absent)."),
+    source: Path = typer.Option(
+        ...,
+        "--from",
+        help="CSV of objectors: nhs_number, given_name, family_name, date_of_birth, postcode.",
+    ),
+    keys: Path = KEYS,
+    project: str = PROJECT,
+    release: str = RELEASE,
+) -> None:
+    """Add objectors' tokens to the register; the identifiers themselves are not kept."""
+    import pandas as pd
+
+    from lantern.linkage.keystore import KeyStore
+    from lantern.linkage.objections import add_objection
+
+    k = KeyStore(keys).load(project, release)
+    frame = pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""])
+    added = 0
+    for n, row in enumerate(frame.to_dict("records"), start=2):
+        try:
+            added += add_objection(register, row, k.require_token_secret(), release)
+        except InputError as exc:
+            raise InputError(exc.problem.message, file=source, row=n) from None
+    console.print(f"added {len(frame)} objector(s), {added} token(s), to {register}")
+
+
+@objections_app.command("count")
+def objections_count(register: Path = typer.Argument(...), release: str = RELEASE) -> None:
+    """How many tokens of each key the register holds for a release."""
+    from lantern.linkage.objections import load_register
+
+    for key, values in load_register(register, release).items():
+        console.print(f"{key}: {len(values)}")
+
+
+def pseudonymise_command(
+    extract: Path = typer.Argument(..., help="The partner's extract (CSV or Parquet)."),
+    agreement: Path = AGREEMENT,
+    partner: str = typer.Option(..., "--partner", help="This partner's id in the agreement."),
+    purpose: str = PURPOSE,
+    keys: Path = KEYS,
+    project: str = PROJECT,
+    release: str = RELEASE,
+    out: Path = typer.Option(..., "--out", help="Release folder to send to the hub."),
+    keymap: Path = typer.Option(..., "--keymap", help="Private key map (stays with the partner)."),
+    id_column: str = typer.Option(
+        "record_id", "--id-column", help="The partner's own record id column."
+    ),
+    postcodes: Path | None = typer.Option(
+        None, "--postcodes", help="ONSPD/NSPL-format postcode lookup for the home LSOA."
+    ),
+    vintage: int = typer.Option(2021, "--vintage", help="LSOA vintage to derive (2011 or 2021)."),
+    objections: Path | None = typer.Option(None, "--objections", help="Objection register."),
+    cleaned_list: Path | None = typer.Option(
+        None, "--cleaned-list", help="NHS opt-out cleaned list."
+    ),
+    audit: Path = AUDIT,
+) -> None:
+    """Partner side: tokens + attributes for the hub, key map for yourself; no clear identifier leaves."""
+    from lantern.governance import load_agreement
+    from lantern.linkage.keystore import KeyStore
+    from lantern.linkage.objections import load_cleaned_list, load_register
+    from lantern.linkage.pseudonymise import pseudonymise
+
+    lsoa_for = None
+    if postcodes is not None:
+        from lantern.geography.postcodes import PostcodeLookup
+
+        lookup = PostcodeLookup.from_file(postcodes)
+        lsoa_for = lambda pc: lookup.lsoa_for(pc, vintage)  # noqa: E731
+    k = KeyStore(keys).load(project, release)
+    with _working(f"pseudonymising {extract.name}"):
+        stats = pseudonymise(
+            agreement=load_agreement(agreement), partner=partner, purpose=purpose, extract=extract,
+            keys=k, out_dir=out, keymap_path=keymap, audit_log=audit, id_column=id_column,
+            register=load_register(objections, release) if objections else None,
+            cleaned_list=load_cleaned_list(cleaned_list) if cleaned_list else None, lsoa_for=lsoa_for,
+            lsoa_vintage=vintage,
+        )  # fmt: skip
+    console.print(
+        f"[green]ok[/]: {stats.rows_in} rows in, {stats.rows_out} out; removed "
+        f"{stats.removed_objection_register} objector(s), {stats.removed_national_opt_out} opted out; "
+        f"home LSOA found for {stats.lsoa_found}; unusable values by column: {stats.unusable_values}"
+    )
+
+
+def link_command(
+    release_dir: Path = typer.Argument(..., help="Release folder of partners' token files."),
+    agreement: Path = AGREEMENT,
+    purpose: str = PURPOSE,
+    keys: Path = KEYS,
+    project: str = PROJECT,
+    release: str = RELEASE,
+    out: Path = typer.Option(..., "--out", help="Hub output folder."),
+    objections: Path | None = typer.Option(None, "--objections", help="Objection register."),
+    backend: str = typer.Option("duckdb", "--backend", help="duckdb or spark."),
+    model: Path | None = typer.Option(
+        None, "--model", help="A saved settings.json to reuse (no training)."
+    ),
+    link_type: str | None = typer.Option(
+        None, "--link-type", help="link_only, link_and_dedupe or dedupe_only."
+    ),
+    threshold: float = typer.Option(
+        0.95, "--threshold", help="Match probability to accept a link."
+    ),
+    block: list[str] = typer.Option(
+        [], "--block", help="Extra blocking rule: comma-separated token columns."
+    ),
+    audit: Path = AUDIT,
+) -> None:
+    """Hub side: link token files with Splink, cluster to persons, write a quality report."""
+    from lantern.governance import load_agreement
+    from lantern.linkage.keystore import KeyStore
+    from lantern.linkage.link import link
+    from lantern.linkage.objections import load_register
+
+    if backend not in ("duckdb", "spark"):
+        raise InputError(f"unknown backend {backend!r}; use duckdb or spark")
+    with _working(f"linking on {backend}"):
+        result = link(
+            agreement=load_agreement(agreement), purpose=purpose, release_dir=release_dir,
+            keys=KeyStore(keys).load(project, release), out_dir=out, audit_log=audit,
+            register=load_register(objections, release) if objections else None, backend=backend,
+            link_type=link_type, model=model, threshold=threshold,
+            extra_blocking=[tuple(b.split(",")) for b in block],
+        )  # fmt: skip
+    q = result.quality
+    console.print(
+        f"[green]ok[/]: {q['links_accepted']} links ({q['links_deterministic']} deterministic), "
+        f"{q['persons']} persons; estimated precision {q['estimated_precision']}, recall ≤ "
+        f"{q['estimated_recall_upper_bound']}; report {out / 'quality.json'}"
+    )
+
+
+@cohort_app.command("count")
+def cohort_count(
+    cohort: str = typer.Argument(..., help="Cohort name from the agreement."),
+    agreement: Path = AGREEMENT,
+    purpose: str = PURPOSE,
+    release_dir: Path = typer.Option(
+        ..., "--release-dir", help="Release folder (attribute files)."
+    ),
+    link_dir: Path = typer.Option(..., "--link-dir", help="Output folder of `lantern link`."),
+    keys: Path = KEYS,
+    project: str = PROJECT,
+    release: str = RELEASE,
+    levels: str = typer.Option(
+        "lsoa,msoa,ward,district", "--levels", help="Comma-separated output levels."
+    ),
+    out: Path | None = typer.Option(None, "--out", help="CSV of published counts."),
+    warehouse: Path | None = typer.Option(
+        None, "--warehouse", help="Warehouse to add the indicator to."
+    ),
+    geography: Path | None = typer.Option(
+        None, "--geography", help="Folder with the 2021 lookups (default: bundled Essex)."
+    ),
+    audit: Path = AUDIT,
+) -> None:
+    """Count a linked cohort by LSOA, MSOA, ward and district through the disclosure gate."""
+    from lantern.geography.hierarchy import load_hierarchy
+    from lantern.governance import load_agreement
+    from lantern.linkage.cohort import aggregate_cohort
+    from lantern.linkage.keystore import KeyStore
+    from lantern.paths import BUNDLED_ESSEX
+
+    chain = load_hierarchy(geography or BUNDLED_ESSEX, 2021).chain
+    k = KeyStore(keys).load(project, release)
+    with _working(f"counting cohort {cohort}"):
+        result = aggregate_cohort(
+            agreement=load_agreement(agreement), purpose=purpose, cohort_name=cohort,
+            release_dir=release_dir, link_dir=link_dir, storage_key=k.storage_key, release=release,
+            chain=chain, levels=[lv.strip() for lv in levels.split(",") if lv.strip()],
+            audit_log=audit, out_csv=out, warehouse=warehouse,
+        )  # fmt: skip
+    for level, frame in result.levels.items():
+        shown = frame["value"].notna().sum()
+        console.print(
+            f"{level}: {len(frame)} areas, {shown} published, {len(frame) - shown} withheld"
+        )
+    if result.outside_area:
+        console.print(
+            f"{result.outside_area} cohort member(s) live outside the area and are not counted"
+        )
+
+
+def retention_command(
+    agreement: Path = AGREEMENT,
+    keys: Path = KEYS,
+    project: str = PROJECT,
+    data: list[Path] = typer.Option(
+        [], "--data", help="Extract, release or output folders of this agreement."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report what would be deleted."),
+    audit: Path = AUDIT,
+) -> None:
+    """Past the retention date: delete the data and destroy the keys (crypto-shredding)."""
+    from lantern.governance import load_agreement
+    from lantern.governance.retention import apply_retention
+    from lantern.linkage.keystore import KeyStore
+
+    result = apply_retention(
+        agreement=load_agreement(agreement), project=project, keystore=KeyStore(keys),
+        data_paths=data, audit_log=audit, dry_run=dry_run,
+    )  # fmt: skip
+    if not result.expired:
+        console.print(f"retention period runs {result.days_left} more day(s); nothing deleted")
+        return
+    verb = "would delete" if dry_run else "deleted"
+    console.print(
+        f"{verb} {result.files_deleted} file(s); keys destroyed for releases: {result.keys_destroyed or 'none'}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(agreement_app, name="agreement")
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(objections_app, name="objections")
+    app.add_typer(cohort_app, name="cohort")
+    app.command("pseudonymise")(pseudonymise_command)
+    app.command("link")(link_command)
+    app.command("retention")(retention_command)

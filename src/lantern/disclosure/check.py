@@ -1,0 +1,254 @@
+"""``check_table``: verify a published table against its policy, from the published values alone.
+
+Rules (each failure names the cell and the rule):
+  * ``suppressed-range`` — no published count lies in the policy's suppressed range;
+  * ``rounding-base`` — every published count is a multiple of the rounding base (midpoint-6
+    tables: every count is 0 or 3 + 6k);
+  * ``totals`` — derived totals equal the sum of the published cells; independently protected
+    totals are consistent with the cells they sum;
+  * ``differencing`` — no withheld cell can be recovered exactly from the published cells and
+    totals, of this release and every earlier release of the same table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from lantern.disclosure.hierarchy import Hierarchy
+from lantern.disclosure.policy import Policy
+from lantern.disclosure.protect import published_layout
+from lantern.disclosure.recovery import audit
+from lantern.disclosure.rules import is_midpoint6_value, is_multiple, published_interval
+from lantern.disclosure.system import Layout, build_system, equation_violations, merge_systems
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One rule broken by one cell."""
+
+    table: str
+    level: str
+    area: str
+    column: str
+    rule: str
+    message: str
+    row: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.table}"
+        if self.row is not None:
+            where += f" row {self.row}"
+        return f"{where}, area {self.area} ({self.level}), column {self.column!r}: {self.message} (rule: {self.rule})"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Release:
+    """An earlier publication of the same table, for the cross-release check."""
+
+    layout: Layout
+    policy: Policy
+
+
+def _cells(frame: pd.DataFrame, key: str, columns: Sequence[str]) -> pd.DataFrame:
+    values = frame[list(columns)].apply(pd.to_numeric, errors="coerce").astype(float)
+    out = values.assign(_area=frame[key].astype(str).to_numpy(), _row=np.arange(len(frame)) + 2)
+    return out.melt(id_vars=["_area", "_row"], var_name="column", value_name="value")
+
+
+def check_table(
+    name: str,
+    table: pd.DataFrame,
+    *,
+    count_columns: Sequence[str],
+    policy: Policy,
+    hierarchy: Hierarchy,
+    totals: Mapping[str, pd.DataFrame] | None = None,
+    history: Sequence[Release] = (),
+    total_names: Mapping[str, str] | None = None,
+) -> list[Failure]:
+    """Every rule the published ``table`` (and its ``totals`` per level) breaks under ``policy``."""
+    totals = dict(totals or {})
+    total_names = dict(total_names or {})
+    failures: list[Failure] = []
+    if policy.method == "none":
+        return failures
+    frames = [(name, hierarchy.geography, table)] + [
+        (total_names.get(level, f"{name} [{level} totals]"), level, frame)
+        for level, frame in totals.items()
+    ]
+    derived = policy.totals == "derived"
+    for label, level, frame in frames:
+        if level != hierarchy.geography and derived:
+            continue
+        cells = _cells(frame, level, count_columns)
+        v = cells["value"].to_numpy()
+        if policy.suppresses:
+            bad = (v >= policy.suppressed_low) & (v <= policy.threshold)
+            for _, c in cells[bad].iterrows():
+                failures.append(
+                    Failure(
+                        label,
+                        level,
+                        c["_area"],
+                        c["column"],
+                        "suppressed-range",
+                        f"published count is in the suppressed range {policy.suppressed_low}..{policy.threshold}",
+                        int(c["_row"]),
+                    )
+                )
+        if policy.method == "midpoint6":
+            bad = ~is_midpoint6_value(v)
+            rule, msg = (
+                "rounding-base",
+                "published count is not a midpoint-6 value (0, 3, 9, 15, ...)",
+            )
+        else:
+            bad = ~is_multiple(v, policy.rounding_base)
+            rule, msg = (
+                "rounding-base",
+                f"published count is not a multiple of {policy.rounding_base}",
+            )
+        for _, c in cells[bad].iterrows():
+            failures.append(
+                Failure(label, level, c["_area"], c["column"], rule, msg, int(c["_row"]))
+            )
+
+    if derived:
+        failures += _check_derived(
+            name, table, totals, count_columns, hierarchy, total_names, policy
+        )
+        return failures
+
+    layout = published_layout(
+        table, totals, hierarchy=hierarchy, count_columns=count_columns, policy=policy
+    )
+    system = build_system(layout)
+    lo, hi = published_interval(system.values, policy)
+    bad_eq = equation_violations(system, lo, hi)
+    for eq in np.flatnonzero(bad_eq)[:50]:
+        head = system.cell[(system.eq == eq) & (system.coef < 0)][0]
+        k = system.keys.iloc[int(head)]
+        failures.append(
+            Failure(
+                total_names.get(k["level"], name),
+                k["level"],
+                k["area"],
+                k["column"],
+                "totals",
+                "total cannot equal the sum of the published cells it covers",
+            )
+        )
+    if bad_eq.any():
+        return failures
+
+    systems = [system] + [build_system(r.layout) for r in history]
+    merged, maps = merge_systems(systems)
+    m_lo, m_hi = np.zeros(merged.size), np.full(merged.size, np.inf)
+    withheld_before = np.zeros(merged.size, dtype=bool)
+    for sys_, where in zip(systems[1:], maps[1:], strict=True):
+        withheld_before[where[np.isnan(sys_.values)]] = True
+    lo = np.where(withheld_before[maps[0]] & np.isnan(system.values), 0.0, lo)
+    m_lo[maps[0]], m_hi[maps[0]] = lo, hi
+    for rel, sys_, where in zip(history, systems[1:], maps[1:], strict=True):
+        r_lo, r_hi = published_interval(sys_.values, rel.policy)
+        m_lo[where] = np.maximum(m_lo[where], r_lo)
+        m_hi[where] = np.minimum(m_hi[where], r_hi)
+    target = np.zeros(merged.size, dtype=bool)
+    for sys_, where in zip(systems[1:], maps[1:], strict=True):
+        target[where] |= np.isnan(sys_.values)
+    target[maps[0]] = np.isnan(system.values) | (
+        (policy.method == "midpoint6") & (system.values == 3)
+    )
+    if history:
+        # Cells earlier releases already pin down (with today's equations) are public already.
+        e_lo, e_hi = np.zeros(merged.size), np.full(merged.size, np.inf)
+        for rel, sys_, where in zip(history, systems[1:], maps[1:], strict=True):
+            r_lo, r_hi = published_interval(sys_.values, rel.policy)
+            e_lo[where] = np.maximum(e_lo[where], r_lo)
+            e_hi[where] = np.minimum(e_hi[where], r_hi)
+        target &= ~audit(merged, e_lo, e_hi, target).pinned
+    result = audit(merged, m_lo, m_hi, target)
+    keys = merged.keys
+    for i in np.flatnonzero(result.inconsistent & target)[:50]:
+        k = keys.iloc[int(i)]
+        failures.append(
+            Failure(
+                total_names.get(k["level"], name),
+                k["level"],
+                k["area"],
+                k["column"],
+                "differencing",
+                "published cells and totals (with earlier releases) contradict each other around this cell",
+            )
+        )
+    for i in np.flatnonzero(result.pinned):
+        k = keys.iloc[int(i)]
+        failures.append(
+            Failure(
+                total_names.get(k["level"], name),
+                k["level"],
+                k["area"],
+                k["column"],
+                "differencing",
+                "withheld cell can be recovered exactly from published cells and totals"
+                + (" across releases" if history else ""),
+            )
+        )
+    return failures
+
+
+def _check_derived(
+    name, table, totals, count_columns, hierarchy, total_names, policy
+) -> list[Failure]:
+    failures = []
+    base = table[list(count_columns)].apply(pd.to_numeric, errors="coerce").fillna(0)
+    for total, parts in hierarchy.column_totals.items():
+        base[total] = base[list(parts)].sum(axis=1)
+
+    def masked(frame: pd.DataFrame) -> pd.DataFrame:
+        if not policy.suppresses:
+            return frame
+        return frame.mask((frame >= policy.suppressed_low) & (frame <= policy.threshold))
+
+    for level, frame in totals.items():
+        expected = masked(base.groupby(table[level].astype(str).to_numpy()).sum())
+        got = frame.set_index(frame[level].astype(str))[list(count_columns)].apply(
+            pd.to_numeric, errors="coerce"
+        )
+        got = got.reindex(expected.index)
+        diff = got.fillna(-1) != expected.fillna(-1)
+        for area, row in diff.iterrows():
+            for col in row.index[row.to_numpy()]:
+                failures.append(
+                    Failure(
+                        total_names.get(level, name),
+                        level,
+                        str(area),
+                        col,
+                        "totals",
+                        "derived total is not the sum of the published cells",
+                    )
+                )
+    for total in hierarchy.column_totals:
+        expected = masked(base[[total]])[total]
+        got = pd.to_numeric(table[total], errors="coerce")
+        for i in np.flatnonzero((got.fillna(-1) != expected.fillna(-1)).to_numpy()):
+            failures.append(
+                Failure(
+                    name,
+                    hierarchy.geography,
+                    str(table[hierarchy.geography].iloc[i]),
+                    total,
+                    "totals",
+                    "derived row total is not the sum of the published cells",
+                    int(i) + 2,
+                )
+            )
+    return failures

@@ -1,0 +1,100 @@
+"""The right to object: a register of objector tokens, and the NHS opt-out cleaned list.
+
+The register holds only tokens (``release``, ``key``, ``token``), never identifiers; it is
+applied by each partner at pseudonymisation and again by the hub at linkage. The national data
+opt-out works differently: NHS England returns a "cleaned list" of the NHS numbers that may be
+used, and a partner under the opt-out keeps only records whose NHS number is on it.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lantern.errors import InputError
+from lantern.linkage.normalise import normalise_nhs_number
+from lantern.linkage.tokens import OBJECTION_KEYS, objection_tokens
+
+REGISTER_COLUMNS = ("release", "key", "token")
+
+
+def add_objection(
+    register: str | Path, identifiers: Mapping[str, object], secret: bytes, release: str
+) -> int:
+    """Append one objector's tokens to a register; return how many tokens were added."""
+    tokens = objection_tokens(identifiers, secret, release)
+    if not tokens:
+        raise InputError(
+            "an objection needs a valid NHS number, or given name, family name and date of birth"
+        )
+    path = Path(register)
+    new = not path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        if new:
+            writer.writerow(REGISTER_COLUMNS)
+        for key, token in tokens.items():
+            writer.writerow([release, key, token])
+    return len(tokens)
+
+
+def load_register(register: str | Path, release: str) -> dict[str, set[str]]:
+    """The register's tokens for one release, by objection key."""
+    path = Path(register)
+    if not path.exists():
+        raise InputError("objection register not found", file=path)
+    out: dict[str, set[str]] = {k: set() for k in OBJECTION_KEYS}
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = set(REGISTER_COLUMNS) - set(reader.fieldnames or [])
+        if missing:
+            raise InputError(f"missing column(s) {sorted(missing)}", file=path, row=1)
+        for n, row in enumerate(reader, start=2):
+            if row["key"] not in out:
+                raise InputError(
+                    f"unknown objection key; expected one of {list(OBJECTION_KEYS)}",
+                    file=path,
+                    row=n,
+                    column="key",
+                )
+            if row["release"] == release:
+                out[row["key"]].add(row["token"])
+    return out
+
+
+def objector_mask(tokens: pd.DataFrame, register: Mapping[str, set[str]]) -> np.ndarray:
+    """True for rows whose NHS-number or name-and-birth-date token is on the register."""
+    mask = np.zeros(len(tokens), dtype=bool)
+    for key, values in register.items():
+        if key in tokens.columns and values:
+            mask |= tokens[key].isin(values).to_numpy()
+    return mask
+
+
+def load_cleaned_list(path: str | Path) -> set[str]:
+    """NHS numbers that may be used (one per line, or a CSV with an ``nhs_number`` column)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("NHS opt-out cleaned list not found", file=path)
+    numbers: set[str] = set()
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    start = 1 if rows and rows[0] and rows[0][0].strip().lower() == "nhs_number" else 0
+    for n, row in enumerate(rows[start:], start=start + 1):
+        if not row or not row[0].strip():
+            continue
+        value = normalise_nhs_number(row[0])
+        if value is None:
+            raise InputError(
+                "not a valid NHS number (modulus-11 check failed)",
+                file=path,
+                row=n,
+                column="nhs_number",
+            )
+        numbers.add(value)
+    return numbers

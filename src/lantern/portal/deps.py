@@ -1,0 +1,119 @@
+"""Request dependencies: database session, the signed-in user, roles, scope and CSRF.
+
+``scoped`` is the only way routes reach area, indicator and household data; it builds the
+user's ``ScopedQueries`` so scope filtering lives in ``lantern.portal.scope`` alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from lantern.portal import sessions
+from lantern.portal.models import Role, User, WebSession
+from lantern.portal.scope import Scope, ScopedQueries
+from lantern.portal.settings import PortalSettings
+
+
+class LoginRequired(Exception):
+    """Raised by page dependencies; answered with a redirect to the sign-in page."""
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    session = request.app.state.sessions()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def settings_of(request: Request) -> PortalSettings:
+    return request.app.state.settings
+
+
+@dataclass
+class Ctx:
+    """Who is asking: their session (may be anonymous) and user (``None`` for the public)."""
+
+    db: Session
+    web: WebSession | None
+    user: User | None
+    settings: PortalSettings
+    today: date
+
+    @property
+    def csrf_token(self) -> str:
+        return self.web.csrf_token if self.web else ""
+
+
+def context(request: Request, db: Session = Depends(get_db)) -> Ctx:
+    settings: PortalSettings = request.app.state.settings
+    web, user = sessions.load(db, request.cookies.get(sessions.COOKIE_NAME), settings)
+    if user is not None and not user.active:
+        user = None
+    return Ctx(db, web, user, settings, request.app.state.today())
+
+
+def with_session(request: Request, ctx: Ctx = Depends(context)) -> Ctx:
+    """Make sure an (anonymous) session exists, so a form can carry a CSRF token."""
+    if ctx.web is None:
+        started = sessions.start(ctx.db)
+        ctx.db.commit()
+        ctx.web = started.record
+        request.state.new_session_token = started.token
+    return ctx
+
+
+def api_user(ctx: Ctx = Depends(context)) -> Ctx:
+    if ctx.user is None:
+        raise HTTPException(401, "sign in first")
+    return ctx
+
+
+def page_user(ctx: Ctx = Depends(context)) -> Ctx:
+    if ctx.user is None:
+        raise LoginRequired()
+    return ctx
+
+
+def roles(*allowed: Role, page: bool = False) -> Callable[..., Ctx]:
+    """A dependency admitting only users with one of ``allowed`` roles (403 otherwise)."""
+    names = {r.value for r in allowed}
+    base = page_user if page else api_user
+
+    def check(ctx: Ctx = Depends(base)) -> Ctx:
+        if ctx.user is None or ctx.user.role not in names:
+            raise HTTPException(403, "your role does not allow this")
+        return ctx
+
+    return check
+
+
+def scoped(ctx: Ctx) -> ScopedQueries:
+    assert ctx.user is not None
+    return ScopedQueries(ctx.db, Scope.for_user(ctx.user))
+
+
+def require_csrf(ctx: Ctx, submitted: str | None) -> None:
+    if not sessions.csrf_matches(ctx.web, submitted):
+        raise HTTPException(403, "missing or invalid CSRF token: reload the page and try again")
+
+
+def api_csrf(request: Request, ctx: Ctx = Depends(api_user)) -> Ctx:
+    """State-changing API calls must echo the session's CSRF token in ``X-CSRF-Token``."""
+    require_csrf(ctx, request.headers.get("x-csrf-token"))
+    return ctx
+
+
+def client_address(request: Request) -> str:
+    return (request.client.host if request.client else "unknown")[:64]
+
+
+ALL_STAFF = tuple(Role)
+AREA_ROLES = ALL_STAFF
+HOUSEHOLD_ROLES = (Role.HUB_WORKER,)
+ADMIN_ROLES = (Role.ADMINISTRATOR,)

@@ -1,0 +1,271 @@
+"""Server-rendered pages for signed-in staff and administrators."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from lantern.errors import ConfigError, IntegrityError
+from lantern.portal import accounts, audit_db, households
+from lantern.portal import agreements as agreements_mod
+from lantern.portal.deps import (
+    ADMIN_ROLES,
+    AREA_ROLES,
+    HOUSEHOLD_ROLES,
+    Ctx,
+    require_csrf,
+    roles,
+    scoped,
+)
+from lantern.portal.routes.auth import render
+from lantern.portal.scope import AREA_TYPES
+
+router = APIRouter(include_in_schema=False)
+staff = roles(*AREA_ROLES, page=True)
+hub = roles(*HOUSEHOLD_ROLES, page=True)
+admin = roles(*ADMIN_ROLES, page=True)
+Text = Annotated[str, Query(max_length=100)]
+
+
+@router.get("/dashboard")
+def dashboard(
+    request: Request, ctx: Ctx = Depends(staff), q: Text = "", area_type: Text = ""
+) -> Response:
+    kind = area_type if area_type in AREA_TYPES else None
+    total, areas = scoped(ctx).areas(area_type=kind, q=q or None, limit=200)
+    return render(
+        request,
+        "dashboard.html",
+        ctx,
+        areas=areas,
+        total=total,
+        q=q,
+        area_type=kind or "",
+        area_types=AREA_TYPES,
+    )
+
+
+@router.get("/areas/{code}")
+def area_page(request: Request, code: str, ctx: Ctx = Depends(staff)) -> Response:
+    q = scoped(ctx)
+    area = q.area(code[:12])
+    _, children = q.areas(within=area.area_code, limit=500)
+    return render(
+        request,
+        "area.html",
+        ctx,
+        area=area,
+        parents=q.parents(area.area_code),
+        indicators=q.indicators_for(area.area_code),
+        children=children,
+    )
+
+
+def _choice(ctx: Ctx, agreement: str, purpose: str) -> tuple[list, str, str]:
+    assert ctx.user is not None
+    options = agreements_mod.household_agreements(ctx.db, ctx.user.organisation, ctx.today)
+    if not agreement and options:
+        agreement = options[0].id
+    if not purpose and agreement:
+        chosen = next((a for a in options if a.id == agreement), None)
+        purpose = chosen.purpose_codes[0] if chosen else ""
+    return options, agreement, purpose
+
+
+@router.get("/households")
+def household_page(
+    request: Request, ctx: Ctx = Depends(hub), agreement: Text = "", purpose: Text = ""
+) -> Response:
+    assert ctx.user is not None
+    options, agreement, purpose = _choice(ctx, agreement, purpose)
+    rows = None
+    if agreement and purpose and request.query_params.get("show"):
+        rows = households.view(
+            ctx.db,
+            scoped(ctx),
+            ctx.user,
+            agreement_id=agreement,
+            purpose=purpose,
+            key=ctx.settings.key_bytes(),
+            today=ctx.today,
+        )
+    return render(
+        request,
+        "households.html",
+        ctx,
+        options=options,
+        agreement=agreement,
+        purpose=purpose,
+        rows=rows,
+        outcomes=households.OUTCOMES,
+    )
+
+
+@router.post("/households/{reference}/outcome")
+def household_outcome(
+    reference: str,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    outcome: Annotated[str, Form(max_length=60)] = "",
+    agreement: Annotated[str, Form(max_length=100)] = "",
+    purpose: Annotated[str, Form(max_length=100)] = "",
+    ctx: Ctx = Depends(hub),
+) -> Response:
+    require_csrf(ctx, csrf_token)
+    assert ctx.user is not None
+    households.record_outcome(
+        ctx.db,
+        scoped(ctx),
+        ctx.user,
+        reference=reference[:40],
+        outcome=outcome,
+        agreement_id=agreement,
+        purpose=purpose,
+        today=ctx.today,
+    )
+    from urllib.parse import urlencode
+
+    query = urlencode(
+        {"agreement": agreement, "purpose": purpose, "show": 1, "saved": reference[:40]}
+    )
+    return RedirectResponse(f"/households?{query}", status_code=303)
+
+
+@router.get("/households/export")
+def household_export(ctx: Ctx = Depends(hub), agreement: Text = "", purpose: Text = "") -> Response:
+    assert ctx.user is not None
+    export = households.export_csv(
+        ctx.db,
+        scoped(ctx),
+        ctx.user,
+        agreement_id=agreement,
+        purpose=purpose,
+        key=ctx.settings.key_bytes(),
+        today=ctx.today,
+    )
+    return Response(
+        export.text,
+        media_type="text/csv",
+        headers={"content-disposition": f'attachment; filename="{export.filename}"'},
+    )
+
+
+@router.get("/admin/audit")
+def audit_page(
+    request: Request, ctx: Ctx = Depends(admin), event: Text = "", q: Text = ""
+) -> Response:
+    entries = audit_db.search(ctx.db, limit=300, event=event or None, text_contains=q or None)
+    try:
+        verified = audit_db.verify(ctx.db)
+        chain = f"Chain verified: {verified.entries} entries, head {verified.head[:16]}…"
+        ok = True
+    except IntegrityError as exc:
+        chain, ok = str(exc), False
+    return render(request, "audit.html", ctx, entries=entries, event=event, q=q, chain=chain, ok=ok)
+
+
+@router.get("/admin/agreements")
+def agreements_page(request: Request, ctx: Ctx = Depends(admin)) -> Response:
+    return render(
+        request,
+        "agreements.html",
+        ctx,
+        agreements=agreements_mod.all_agreements(ctx.db),
+        today=ctx.today,
+    )
+
+
+@router.post("/admin/agreements")
+async def agreement_upload(request: Request, ctx: Ctx = Depends(admin)) -> Response:
+    form = await request.form()
+    require_csrf(ctx, str(form.get("csrf_token") or ""))
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return render(
+            request,
+            "agreements.html",
+            ctx,
+            status=400,
+            error="choose an agreement file",
+            agreements=agreements_mod.all_agreements(ctx.db),
+            today=ctx.today,
+        )
+    raw = await upload.read(1_000_001)
+    suffix = Path(upload.filename).suffix.lower()
+    if len(raw) > 1_000_000 or suffix not in (".yaml", ".yml", ".toml"):
+        return render(
+            request,
+            "agreements.html",
+            ctx,
+            status=400,
+            error="agreements are YAML or TOML files under 1 MB",
+            agreements=agreements_mod.all_agreements(ctx.db),
+            today=ctx.today,
+        )
+    assert ctx.user is not None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"agreement{suffix}"
+        path.write_bytes(raw)
+        try:
+            doc = agreements_mod.read_agreement_file(path)
+        except ConfigError as exc:
+            problems = "; ".join(
+                p.message if not p.column else f"{p.column}: {p.message}" for p in exc.problems
+            )
+            return render(
+                request,
+                "agreements.html",
+                ctx,
+                status=400,
+                error=f"agreement is invalid: {problems}",
+                agreements=agreements_mod.all_agreements(ctx.db),
+                today=ctx.today,
+            )
+    agreements_mod.store(
+        ctx.db,
+        doc,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        actor=ctx.user.username,
+        source=Path(upload.filename).name,
+    )
+    return RedirectResponse("/admin/agreements", status_code=303)
+
+
+@router.get("/admin/users")
+def users_page(request: Request, ctx: Ctx = Depends(admin)) -> Response:
+    from sqlalchemy import select
+
+    from lantern.portal.models import User, utcnow
+
+    users = list(ctx.db.scalars(select(User).order_by(User.username)))
+    return render(request, "users.html", ctx, users=users, now=utcnow())
+
+
+@router.post("/admin/users/{username}/reset")
+def users_reset(
+    request: Request,
+    username: str,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    ctx: Ctx = Depends(admin),
+) -> Response:
+    require_csrf(ctx, csrf_token)
+    assert ctx.user is not None
+    from sqlalchemy import select
+
+    from lantern.portal.models import User, utcnow
+
+    user = accounts.get_user(ctx.db, username[:80])
+    password = accounts.reset_password(ctx.db, user, actor=ctx.user.username)
+    users = list(ctx.db.scalars(select(User).order_by(User.username)))
+    return render(
+        request,
+        "users.html",
+        ctx,
+        users=users,
+        now=utcnow(),
+        new_password=(user.username, password),
+    )

@@ -1,0 +1,94 @@
+"""Portal settings from keyword arguments or the environment (``LANTERN_PORTAL_*``).
+
+Precedence: explicit argument, then environment variable, then the default shown here.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from lantern.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///lantern-portal.db"
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError("portal settings", [f"{name} must be a whole number"]) from exc
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    """Everything the portal needs to run; secrets are kept out of ``repr``."""
+
+    database_url: str = field(
+        default_factory=lambda: os.environ.get("LANTERN_PORTAL_DB", DEFAULT_DATABASE_URL)
+    )
+    #: base64 of a 32-byte AES-256 key for household contact details (``lantern portal keygen``)
+    data_key: str | None = field(
+        default_factory=lambda: os.environ.get("LANTERN_PORTAL_DATA_KEY"), repr=False
+    )
+    #: minutes of inactivity after which a session ends
+    session_idle_minutes: int = field(
+        default_factory=lambda: _env_int("LANTERN_PORTAL_SESSION_IDLE_MINUTES", 30)
+    )
+    #: hours after sign-in after which a session ends however active it is
+    session_max_hours: int = field(
+        default_factory=lambda: _env_int("LANTERN_PORTAL_SESSION_MAX_HOURS", 8)
+    )
+    #: consecutive failed sign-ins that lock an account
+    lockout_threshold: int = field(
+        default_factory=lambda: _env_int("LANTERN_PORTAL_LOCKOUT_THRESHOLD", 5)
+    )
+    lockout_minutes: int = field(
+        default_factory=lambda: _env_int("LANTERN_PORTAL_LOCKOUT_MINUTES", 15)
+    )
+    #: sign-in attempts allowed per client address per minute
+    login_rate_per_minute: int = field(
+        default_factory=lambda: _env_int("LANTERN_PORTAL_LOGIN_RATE_PER_MINUTE", 20)
+    )
+    #: key folder of project releases (``lantern.linkage.keystore``) used by the objection form
+    keystore: str | None = field(default_factory=lambda: os.environ.get("LANTERN_PORTAL_KEYSTORE"))
+    #: OpenID Connect issuer metadata URL; OIDC sign-in is offered only when set
+    oidc_metadata_url: str | None = field(
+        default_factory=lambda: os.environ.get("LANTERN_PORTAL_OIDC_METADATA_URL")
+    )
+    oidc_client_id: str | None = field(
+        default_factory=lambda: os.environ.get("LANTERN_PORTAL_OIDC_CLIENT_ID")
+    )
+    oidc_client_secret: str | None = field(
+        default_factory=lambda: os.environ.get("LANTERN_PORTAL_OIDC_CLIENT_SECRET"), repr=False
+    )
+
+    @property
+    def session_idle(self) -> timedelta:
+        return timedelta(minutes=self.session_idle_minutes)
+
+    @property
+    def session_max(self) -> timedelta:
+        return timedelta(hours=self.session_max_hours)
+
+    def key_bytes(self) -> bytes:
+        """The AES-256 data key; a clear error if missing or malformed."""
+        if not self.data_key:
+            raise ConfigError(
+                "portal settings",
+                ["LANTERN_PORTAL_DATA_KEY is not set: run `lantern portal keygen` and export it"],
+            )
+        try:
+            key = base64.b64decode(self.data_key, validate=True)
+        except ValueError as exc:
+            raise ConfigError("portal settings", ["LANTERN_PORTAL_DATA_KEY is not base64"]) from exc
+        if len(key) != 32:
+            raise ConfigError(
+                "portal settings", ["LANTERN_PORTAL_DATA_KEY must decode to 32 bytes (AES-256)"]
+            )
+        return key

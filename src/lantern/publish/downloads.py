@@ -1,0 +1,240 @@
+"""Open-data downloads: the index and every indicator per area as CSV, GeoJSON and Parquet,
+described by a Frictionless Data Package (``datapackage.json``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from lantern.publish.sitedata import SiteData
+
+OGL = {
+    "name": "OGL-UK-3.0",
+    "title": "Open Government Licence v3.0",
+    "path": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
+}
+ATTRIBUTION = (
+    "Contains public sector information licensed under the Open Government Licence v3.0. "
+    "Source: Office for National Statistics licensed under the Open Government Licence v3.0; "
+    "contains OS data © Crown copyright and database right."
+)
+AREA_FIELDS = [
+    ("area_code", "LSOA code", "GSS code of the Lower layer Super Output Area"),
+    ("area_name", "LSOA name", ""),
+    ("msoa_code", "MSOA code", "GSS code of the Middle layer Super Output Area holding the LSOA"),
+    ("msoa_name", "MSOA name", ""),
+    ("ward_code", "Ward code", "GSS code of the electoral ward holding the LSOA (best fit)"),
+    ("ward_name", "Ward name", ""),
+    ("district_code", "District code", "GSS code of the local authority district"),
+    ("district_name", "District name", ""),
+]
+INDEX_FIELD_TEXT = {
+    "score": ("score", "number", "score"),
+    "rank": ("rank (1 = most vulnerable)", "integer", "rank"),
+    "decile": ("decile (1 = most vulnerable 10%)", "integer", "decile"),
+    "rank_p05": ("rank, 5th percentile over sensitivity draws", "integer", "rank"),
+    "rank_p95": ("rank, 95th percentile over sensitivity draws", "integer", "rank"),
+}
+BASENAME = "lantern-lsoa"
+
+
+def area_table(data: SiteData) -> pd.DataFrame:
+    """One row per LSOA: codes and names, index results and every indicator value."""
+    out = data.areas.rename(columns={"name": "area_name"}).reset_index(names="area_code")
+    out = out[[f for f, _, _ in AREA_FIELDS]]
+    for m in data.measures:
+        if m.group == "indicator":
+            continue
+        comp = "index" if m.id == "index" else m.id.split(".", 1)[1]
+        for fld, (_, kind, _) in INDEX_FIELD_TEXT.items():
+            col = data.index[f"{comp}.{fld}"].to_numpy(dtype=float)
+            whole = kind == "integer" and bool(np.all(np.isnan(col) | (col == np.round(col))))
+            out[f"{comp}_{fld}"] = pd.array(col, dtype="Float64").astype(
+                "Int64" if whole else "Float64"
+            )
+    for m in data.measures:
+        if m.group == "indicator":
+            out[m.id] = data.values[m.id].to_numpy()
+    return out
+
+
+def _fields(data: SiteData, table: pd.DataFrame) -> list[dict]:
+    fields = [
+        {"name": n, "title": t, "type": "string", **({"description": d} if d else {})}
+        for n, t, d in AREA_FIELDS
+    ]
+    for m in data.measures:
+        if m.group == "indicator":
+            continue
+        comp = "index" if m.id == "index" else m.id.split(".", 1)[1]
+        for fld, (text, _kind, unit) in INDEX_FIELD_TEXT.items():
+            fields.append(
+                {
+                    "name": f"{comp}_{fld}",
+                    "title": f"{m.title}: {text}",
+                    "type": "integer" if str(table[f"{comp}_{fld}"].dtype) == "Int64" else "number",
+                    "unit": unit,
+                    "description": m.description or f"{m.title} {text}",
+                }
+            )
+    for m in data.measures:
+        if m.group == "indicator":
+            src = next((s for s in data.sources if s.source_id == m.source_id), None)
+            fields.append(
+                {
+                    "name": m.id,
+                    "title": m.title,
+                    "type": "number",
+                    "unit": m.unit or "",
+                    "description": m.description or m.title,
+                    "polarity": m.polarity,
+                    "period": m.period,
+                    **(
+                        {"source": f"{src.publisher}: {src.dataset}", "licence": src.licence}
+                        if src
+                        else {}
+                    ),
+                }
+            )
+    assert [f["name"] for f in fields] == list(table.columns)
+    return fields
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def write_downloads(data: SiteData, folder: Path, *, name: str = "lantern") -> list[dict]:
+    """Write CSV, GeoJSON, Parquet and ``datapackage.json`` into ``folder``; return the file list."""
+    folder.mkdir(parents=True, exist_ok=True)
+    table = area_table(data)
+    fields = _fields(data, table)
+    csv, gj, pq = (folder / f"{BASENAME}.{ext}" for ext in ("csv", "geojson", "parquet"))
+    table.to_csv(csv, index=False, float_format="%.10g")
+    table.to_parquet(pq, index=False)
+    geo = gpd.GeoDataFrame(
+        table,
+        geometry=data.geometry.geometry.reindex(table["area_code"]).to_numpy(),
+        crs="EPSG:4326",
+    )
+    geo.to_file(gj, driver="GeoJSON", COORDINATE_PRECISION=6, WRITE_BBOX="NO")
+    schema = {"fields": fields, "primaryKey": ["area_code"], "missingValues": [""]}
+    described = [
+        (csv, "csv", "text/csv", f"{data.title}: index and indicators by LSOA (CSV)"),
+        (
+            gj,
+            "geojson",
+            "application/geo+json",
+            f"{data.title}: index and indicators by LSOA with boundaries (GeoJSON, WGS84)",
+        ),
+        (
+            pq,
+            "parquet",
+            "application/vnd.apache.parquet",
+            f"{data.title}: index and indicators by LSOA (Parquet)",
+        ),
+    ]
+    resources = []
+    for path, fmt, media, title in described:
+        res = {
+            "name": f"{BASENAME}-{fmt}",
+            "path": path.name,
+            "title": title,
+            "format": fmt,
+            "mediatype": media,
+            "bytes": path.stat().st_size,
+            "hash": f"sha256:{_sha256(path)}",
+            "licenses": [OGL],
+        }
+        if fmt == "csv":
+            res |= {
+                "profile": "tabular-data-resource",
+                "encoding": "utf-8",
+                "schema": schema,
+                "dialect": {"delimiter": ",", "header": True},
+            }
+        else:
+            res |= {"schema": schema}
+        resources.append(res)
+    package = {
+        "profile": "tabular-data-package",
+        "name": name,
+        "title": data.title,
+        "description": (
+            f"{data.index_title or 'Indicators'} for {len(table)} neighbourhoods (LSOA {data.vintage}). "
+            f"Boundaries: {data.boundary_note}. Rank 1 and decile 1 are the most vulnerable areas."
+        ),
+        "version": "1.0.0",
+        "licenses": [OGL],
+        "attribution": ATTRIBUTION,
+        "spatial": {"geography": "LSOA", "vintage": data.vintage, "boundaries": data.boundary_note},
+        "sources": [
+            {
+                "title": f"{s.publisher}: {s.dataset}",
+                **({"path": s.url} if s.url else {}),
+                "licence": s.licence,
+                "vintage": s.vintage,
+                "loaded": s.loaded_at,
+            }
+            for s in data.sources
+        ],
+        "resources": resources,
+    }
+    (folder / "datapackage.json").write_text(
+        json.dumps(package, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    return [
+        {
+            "path": f"downloads/{p.name}",
+            "title": t,
+            "format": f.upper(),
+            "size": _size(p.stat().st_size),
+        }
+        for p, f, _, t in described
+    ] + [
+        {
+            "path": "downloads/datapackage.json",
+            "title": "Data package description (fields, units, sources, licence)",
+            "format": "JSON",
+            "size": _size((folder / "datapackage.json").stat().st_size),
+        }
+    ]
+
+
+def release_tables(data: SiteData) -> list[dict]:
+    """The downloads as declared to the release checker (``disclosure-policy.json``).
+
+    Count indicators are checked as counts: under ``official`` when every one comes from an
+    official source file loaded into the warehouse, otherwise under the default small-area policy.
+    Scores, rates, ranks and deciles are not counts.
+    """
+    counts = [m for m in data.measures if m.group == "indicator" and m.kind == "count"]
+    loaded = {s.source_id for s in data.sources}
+    official = all(m.source_id in loaded for m in counts)
+    policy = "official" if official else "nhs_small_area"
+    return [
+        {
+            "name": f"{BASENAME}{'' if ext == 'csv' else '-' + ext}",
+            "path": f"{BASENAME}.{ext}",
+            "policy": policy,
+            "count_columns": [m.id for m in counts],
+            "geography": "area_code",
+            "area_type": "lsoa",
+            "vintage": int(data.vintage),
+            "description": f"Index and indicators by LSOA ({ext})",
+        }
+        for ext in ("csv", "parquet", "geojson")
+    ]
+
+
+def _size(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB" if n >= 1_000_000 else f"{max(1, round(n / 1000))} KB"

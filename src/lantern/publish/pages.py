@@ -1,0 +1,81 @@
+"""Render the page templates (built from ``web/`` into ``assets/``) for a site."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from lantern import __version__
+from lantern.publish.sitedata import SiteData
+
+POLARITY_TEXT = {"higher_worse": "worse", "higher_better": "better", "neutral": "neither"}
+
+
+def _env(assets: Path) -> Environment:
+    return Environment(loader=FileSystemLoader(str(assets)), autoescape=select_autoescape(["html"]))
+
+
+def place_name(data: SiteData) -> str:
+    districts = sorted({d for d in data.areas["district_name"] if d})
+    if len(data.areas) > 30000:
+        return "England"
+    if len(districts) <= 3:
+        return " and ".join(districts) or "the selected area"
+    return f"{len(districts)} districts"
+
+
+def render_index(data: SiteData, assets: Path, meta: dict, downloads: list[dict]) -> str:
+    # "</" must not end the inline JSON early.
+    meta_json = json.dumps(meta, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
+    return (
+        _env(assets)
+        .get_template("index.html")
+        .render(
+            title=data.title,
+            place=place_name(data),
+            boundary_note=data.boundary_note,
+            meta_json=meta_json,
+            downloads=downloads,
+            sources=data.sources,
+            has_postcodes=meta["hasPostcodes"],
+            built_at=datetime.now(UTC).strftime("%Y-%m-%d"),
+            version=__version__,
+        )
+    )
+
+
+def render_method(data: SiteData, assets: Path, components: list[dict]) -> str:
+    sources = {s.source_id: s for s in data.sources}
+    indicators = [
+        {
+            "id": m.id,
+            "title": m.title,
+            "unit": m.unit,
+            "period": m.period,
+            "polarity_text": POLARITY_TEXT.get(m.polarity, m.polarity),
+            "source": f"{sources[m.source_id].publisher}: {sources[m.source_id].dataset}"
+            if m.source_id in sources
+            else "",
+        }
+        for m in data.measures
+        if m.group == "indicator"
+    ]
+    reference = "within England" if len(data.areas) > 30000 else "among the areas on this map"
+    return (
+        _env(assets)
+        .get_template("method.html")
+        .render(
+            title=data.title,
+            index_title=data.index_title,
+            n_areas=len(data.areas),
+            place=place_name(data),
+            boundary_note=data.boundary_note,
+            reference_text=reference,
+            components=components,
+            indicators=indicators,
+            sources=data.sources,
+        )
+    )

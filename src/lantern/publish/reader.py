@@ -1,0 +1,427 @@
+"""Read what the open site needs from the warehouse (DuckDB) into a :class:`SiteData`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from lantern.errors import ConfigError, Problem
+from lantern.publish.sitedata import Measure, SiteData, Source
+
+ENGLAND = "E92000001"
+INDEX_FIELDS = ("score", "rank", "decile", "rank_p05", "rank_p95")
+PARENT_TYPES = {"msoa": "msoa", "ward": "ward", "district": "district"}
+
+
+def read_site_data(
+    warehouse: Path,
+    *,
+    title: str = "",
+    area_codes: list[str] | None = None,
+    vintage: str | None = None,
+    index_id: str | None = None,
+) -> SiteData:
+    """Everything the site shows for the LSOAs of the build, straight from the warehouse.
+
+    The LSOAs are those the index was built for (``index_scores``) or, without an index, the
+    LSOAs inside ``area_codes``. Raises :class:`ConfigError` naming each missing table.
+    """
+    if not Path(warehouse).exists():
+        raise ConfigError(
+            "Cannot publish",
+            [Problem("warehouse not found; run `lantern ingest` first", file=str(warehouse))],
+        )
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return _read(con, title=title, area_codes=area_codes, vintage=vintage, index_id=index_id)
+    finally:
+        con.close()
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {
+        r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
+    }
+
+
+def _read(con, *, title, area_codes, vintage, index_id) -> SiteData:
+    tables = _tables(con)
+    missing = [t for t in ("areas", "area_links", "indicators", "geometries") if t not in tables]
+    if missing:
+        raise ConfigError(
+            "Cannot publish: the warehouse is incomplete",
+            [f"table {t!r} is missing; run `lantern ingest`" for t in missing],
+        )
+    run = _index_run(con, tables, index_id)
+    if vintage is None:
+        vintage = str(run["vintage"]) if run is not None else _single_vintage(con)
+    lsoas = _build_lsoas(con, run, area_codes, vintage)
+    areas = _area_table(con, lsoas, vintage)
+    measures, values, index = [], pd.DataFrame(index=areas.index), pd.DataFrame(index=areas.index)
+    contributions = pd.DataFrame(
+        columns=["area_code", "component", "term", "contribution", "share"]
+    )
+    summaries: dict[str, pd.DataFrame] = {}
+    domain_of: dict[str, str] = {}
+    index_title = index_reference = ""
+    if run is not None:
+        index_title, index_reference = str(run["title"] or run["name"]), str(run["reference"])
+        comp_measures, index = _index_scores(con, run, areas.index)
+        measures += comp_measures
+        for m in comp_measures:
+            values[m.id] = index[f"{_component(m.id)}.score"]
+        domain_of = _indicator_domains(con, run)
+        contributions = _contributions(con, run, areas.index)
+        summaries = _summaries(con, run, comp_measures)
+    ind_measures, ind_values = _indicators(con, tables, areas.index, vintage, domain_of)
+    measures += ind_measures
+    values = values.join(ind_values)
+    if not measures:
+        raise ConfigError("Cannot publish", ["the warehouse holds no indicators for these areas"])
+    comparators = _comparators(con, measures, values, areas, vintage)
+    return SiteData(
+        title=title or index_title or "Neighbourhood vulnerability",
+        vintage=vintage,
+        boundary_note=_boundary_note(vintage),
+        areas=areas,
+        measures=measures,
+        values=values,
+        geometry=_geometry(con, areas.index, vintage),
+        index=index,
+        index_title=index_title,
+        index_reference=index_reference,
+        contributions=contributions,
+        summaries=summaries,
+        comparators=comparators,
+        sources=_sources(con, tables),
+        postcodes=_postcodes(con, tables, areas.index),
+    )
+
+
+def _boundary_note(vintage: str) -> str:
+    if vintage == "2011":
+        return "LSOA and MSOA December 2011 boundaries; districts and counties 2021"
+    return "LSOA and MSOA December 2021 boundaries; wards and districts May 2024"
+
+
+def _single_vintage(con) -> str:
+    rows = con.execute("select distinct vintage from areas where area_type = 'lsoa'").fetchall()
+    if len(rows) != 1:
+        raise ConfigError(
+            "Cannot publish", ["set `vintage` in lantern.toml: the warehouse holds several"]
+        )
+    return str(rows[0][0])
+
+
+def _index_run(con, tables: set[str], index_id: str | None) -> dict | None:
+    if "index_runs" not in tables or "index_scores" not in tables:
+        return None
+    df = con.execute("select * from index_runs order by built_at desc").df()
+    if index_id is not None:
+        df = df[df["index_id"] == index_id]
+        if df.empty:
+            raise ConfigError(
+                "Cannot publish", [f"index {index_id!r} has not been built; run `lantern build`"]
+            )
+    return None if df.empty else df.iloc[0].to_dict()
+
+
+def _build_lsoas(con, run, area_codes, vintage) -> list[str]:
+    if run is not None:
+        rows = con.execute(
+            "select distinct area_code from index_scores where index_id = ? and component = 'index'",
+            [run["index_id"]],
+        ).fetchall()
+        return sorted(r[0] for r in rows)
+    params: list = [vintage]
+    sql = "select area_code from areas where area_type = 'lsoa' and vintage = ?"
+    if area_codes:
+        marks = ",".join("?" * len(area_codes))
+        sql += (
+            " and (area_code in (" + marks + ") or area_code in (select child_code from area_links"
+            " where child_type = 'lsoa' and vintage = ? and parent_code in (" + marks + ")))"
+        )
+        params += list(area_codes) + [vintage] + list(area_codes)
+    codes = sorted(r[0] for r in con.execute(sql, params).fetchall())
+    if not codes:
+        raise ConfigError(
+            "Cannot publish", ["no LSOAs found for the configured area_codes and vintage"]
+        )
+    return codes
+
+
+def _area_table(con, lsoas: list[str], vintage: str) -> pd.DataFrame:
+    con.register("_lsoas", pd.DataFrame({"area_code": lsoas}))
+    names = con.execute(
+        "select a.area_code, a.area_name from areas a join _lsoas using (area_code)"
+        " where a.vintage = ? or a.vintage is null",
+        [vintage],
+    ).df()
+    out = pd.DataFrame(index=pd.Index(lsoas, name="code"))
+    out["name"] = names.drop_duplicates("area_code").set_index("area_code")["area_name"]
+    links = con.execute(
+        "select l.child_code, l.parent_code, l.parent_type, p.area_name from area_links l"
+        " join _lsoas s on s.area_code = l.child_code"
+        " left join (select distinct area_code, area_name from areas) p on p.area_code = l.parent_code"
+        " where l.child_type = 'lsoa' and l.vintage = ?",
+        [vintage],
+    ).df()
+    con.unregister("_lsoas")
+    for level in ("msoa", "ward", "district"):
+        part = (
+            links[links["parent_type"] == level]
+            .drop_duplicates("child_code")
+            .set_index("child_code")
+        )
+        out[f"{level}_code"] = part["parent_code"]
+        out[f"{level}_name"] = part["area_name"]
+    out["name"] = out["name"].fillna(out.index.to_series())
+    return out.fillna("")
+
+
+def _component(measure_id: str) -> str:
+    return "index" if measure_id == "index" else measure_id.split(".", 1)[1]
+
+
+def _measure_id(component: str) -> str:
+    return "index" if component == "index" else f"domain.{component}"
+
+
+def _index_scores(con, run, codes: pd.Index) -> tuple[list[Measure], pd.DataFrame]:
+    comps = con.execute(
+        "select component, title, description from index_components where index_id = ? order by position",
+        [run["index_id"]],
+    ).df()
+    scores = con.execute(
+        "select area_code, component, score, rank, decile, rank_p05, rank_p95 from index_scores"
+        " where index_id = ? and reference = ?",
+        [run["index_id"], run["reference"]],
+    ).df()
+    measures = []
+    for c in comps.itertuples():
+        group = "index" if c.component == "index" else "domain"
+        measures.append(
+            Measure(
+                id=_measure_id(c.component),
+                title=str(c.title or c.component),
+                group=group,
+                unit="score",
+                polarity="higher_worse",
+                description=str(c.description or ""),
+            )
+        )
+    scores = scores.drop_duplicates(["area_code", "component"])
+    wide = scores.pivot(index="area_code", columns="component", values=list(INDEX_FIELDS))
+    wide.columns = [f"{comp}.{fld}" for fld, comp in wide.columns]
+    cols = [f"{_component(m.id)}.{fld}" for m in measures for fld in INDEX_FIELDS]
+    return measures, wide.reindex(index=codes, columns=cols).astype(float)
+
+
+def _indicator_domains(con, run) -> dict[str, str]:
+    try:
+        rows = con.execute(
+            "select distinct indicator_id, component from index_weights where index_id = ? and component <> 'index'",
+            [run["index_id"]],
+        ).fetchall()
+    except duckdb.Error:
+        return {}
+    return {ind: comp for ind, comp in rows}
+
+
+def _contributions(con, run, codes: pd.Index) -> pd.DataFrame:
+    try:
+        df = con.execute(
+            "select area_code, component, indicator_id as term, contribution, share"
+            " from index_contributions where index_id = ?",
+            [run["index_id"]],
+        ).df()
+    except duckdb.Error:
+        return pd.DataFrame(columns=["area_code", "component", "term", "contribution", "share"])
+    return df[df["area_code"].isin(codes)]
+
+
+def _summaries(con, run, comp_measures: list[Measure]) -> dict[str, pd.DataFrame]:
+    try:
+        df = con.execute(
+            "select s.area_type, s.area_code, s.component, s.value, s.rank, a.area_name from index_summaries s"
+            " left join (select distinct area_code, area_name from areas) a using (area_code)"
+            " where s.index_id = ? and s.measure = 'average_score'",
+            [run["index_id"]],
+        ).df()
+    except duckdb.Error:
+        return {}
+    out: dict[str, pd.DataFrame] = {}
+    for level in ("msoa", "ward", "district"):
+        part = df[df["area_type"] == level]
+        if part.empty:
+            continue
+        frame = pd.DataFrame(index=pd.Index(sorted(part["area_code"].unique()), name="code"))
+        frame["name"] = part.drop_duplicates("area_code").set_index("area_code")["area_name"]
+        for m in comp_measures:
+            sel = part[part["component"] == _component(m.id)].set_index("area_code")
+            frame[m.id] = sel["value"]
+            frame[f"{m.id}.rank"] = sel["rank"]
+        frame["name"] = frame["name"].fillna(frame.index.to_series())
+        out[level] = frame
+    return out
+
+
+def _indicators(con, tables, codes: pd.Index, vintage: str, domain_of: dict[str, str]):
+    con.register("_codes", pd.DataFrame({"area_code": list(codes)}))
+    df = con.execute(
+        "select i.area_code, i.indicator_id, i.period, i.value from indicators i"
+        " join _codes using (area_code) where i.vintage = ?",
+        [vintage],
+    ).df()
+    con.unregister("_codes")
+    if df.empty:
+        return [], pd.DataFrame(index=codes)
+    latest = df.groupby("indicator_id")["period"].transform("max")
+    df = df[df["period"].astype(str) == latest.astype(str)]
+    wide = df.pivot_table(
+        index="area_code", columns="indicator_id", values="value", aggfunc="first"
+    )
+    meta = pd.DataFrame()
+    if "indicator_meta" in tables:
+        meta = con.execute("select * from indicator_meta").df().drop_duplicates("indicator_id")
+        meta = meta.set_index("indicator_id")
+    measures = []
+    # Indicators that feed the index first, in domain order, then the rest alphabetically.
+    order = sorted(wide.columns, key=lambda i: (i not in domain_of, domain_of.get(i, ""), i))
+    for ind in order:
+        row = meta.loc[ind] if ind in meta.index else pd.Series(dtype=object)
+        measures.append(
+            Measure(
+                id=ind,
+                title=str(row.get("title") or ind),
+                group="indicator",
+                unit=str(row.get("unit") or ""),
+                polarity=str(row.get("polarity") or "neutral"),
+                kind=str(row.get("kind") or ""),
+                description=str(row.get("description") or ""),
+                domain=_measure_id(domain_of[ind]) if ind in domain_of else None,
+                period=str(row.get("period") or ""),
+                source_id=str(row.get("source_id")) if row.get("source_id") else None,
+                licence=str(row.get("licence") or ""),
+            )
+        )
+    return measures, wide.reindex(codes)[order]
+
+
+def _comparators(con, measures, values: pd.DataFrame, areas: pd.DataFrame, vintage: str):
+    """County and England values for each measure.
+
+    An official value stored in the warehouse for the county or England wins; otherwise the
+    county value is the mean over the build's LSOAs (rates from summed numerators and
+    denominators where the warehouse has them).
+    """
+    ids = [m.id for m in measures if m.group == "indicator"]
+    stored = pd.DataFrame(columns=["area_code", "indicator_id", "value", "area_type"])
+    if ids:
+        stored = con.execute(
+            "select i.area_code, i.indicator_id, i.value, a.area_type from indicators i"
+            " join (select distinct area_code, area_type from areas) a using (area_code)"
+            " where a.area_type in ('county', 'country') and i.indicator_id in ("
+            + ",".join("?" * len(ids))
+            + ")",
+            ids,
+        ).df()
+    ratio = _ratio_means(con, ids, areas.index, vintage)
+    out: dict[str, dict[str, float | None]] = {}
+    for m in measures:
+        col = values[m.id]
+        county = stored[(stored["indicator_id"] == m.id) & (stored["area_type"] == "county")]
+        england = stored[(stored["indicator_id"] == m.id) & (stored["area_code"] == ENGLAND)]
+        c = float(county["value"].iloc[0]) if len(county) == 1 else ratio.get(m.id, _mean(col))
+        e = float(england["value"].iloc[0]) if len(england) == 1 else None
+        if e is None and areas["district_code"].str.startswith("E").all() and len(areas) > 30000:
+            e = c  # an England-wide build: its own average is England's
+        out[m.id] = {"county": c, "england": e}
+    return out
+
+
+def _ratio_means(con, ids: list[str], codes: pd.Index, vintage: str) -> dict[str, float]:
+    if not ids:
+        return {}
+    con.register("_codes", pd.DataFrame({"area_code": list(codes)}))
+    df = con.execute(
+        "select indicator_id, value, numerator, denominator from indicators join _codes using (area_code)"
+        " where vintage = ? and numerator is not null and denominator > 0",
+        [vintage],
+    ).df()
+    con.unregister("_codes")
+    out = {}
+    for ind, part in df.groupby("indicator_id"):
+        if len(part) < len(codes):
+            continue
+        scale = float(
+            np.median(part["value"] * part["denominator"] / part["numerator"].replace(0, np.nan))
+        )
+        if np.isfinite(scale):
+            out[ind] = float(part["numerator"].sum() / part["denominator"].sum() * scale)
+    return out
+
+
+def _mean(col: pd.Series) -> float | None:
+    col = col.dropna()
+    return float(col.mean()) if len(col) else None
+
+
+def _geometry(con, codes: pd.Index, vintage: str) -> gpd.GeoDataFrame:
+    con.register("_codes", pd.DataFrame({"area_code": list(codes)}))
+    df = con.execute(
+        "select area_code, geometry from geometries join _codes using (area_code)"
+        " where area_type = 'lsoa' and vintage = ?",
+        [vintage],
+    ).df()
+    con.unregister("_codes")
+    missing = sorted(set(codes) - set(df["area_code"]))
+    if missing:
+        raise ConfigError(
+            "Cannot publish: boundaries missing",
+            [
+                f"{len(missing)} LSOA(s) have no geometry in the warehouse, e.g. {missing[0]}; load the {vintage} boundaries"
+            ],
+        )
+    geoms = shapely.from_wkb([bytes(g) for g in df["geometry"]])
+    gdf = gpd.GeoDataFrame({"code": df["area_code"]}, geometry=geoms, crs="EPSG:4326")
+    return gdf.drop_duplicates("code").set_index("code").reindex(codes)
+
+
+def _sources(con, tables) -> list[Source]:
+    if "sources" not in tables:
+        return []
+    df = con.execute("select * from sources order by source_id").df()
+    out = []
+    for r in df.to_dict("records"):
+        out.append(
+            Source(
+                source_id=str(r.get("source_id") or ""),
+                publisher=str(r.get("publisher") or ""),
+                dataset=str(r.get("dataset") or ""),
+                licence=str(r.get("licence") or ""),
+                url=str(r.get("url") or ""),
+                file=str(r.get("file") or ""),
+                vintage=str(r.get("vintage") or ""),
+                loaded_at=str(r.get("loaded_at") or "")[:10],
+            )
+        )
+    return out
+
+
+def _postcodes(con, tables, codes: pd.Index) -> pd.DataFrame | None:
+    for name in ("postcodes", "postcode_lsoa"):
+        if name in tables:
+            df = con.execute(f"select * from {name}").df()
+            cols = {c.lower(): c for c in df.columns}
+            pc = cols.get("postcode")
+            lsoa = next((cols[c] for c in cols if c.startswith("lsoa")), None)
+            if pc and lsoa:
+                df = df[[pc, lsoa]].rename(columns={pc: "postcode", lsoa: "lsoa_code"})
+                return df[df["lsoa_code"].isin(codes)]
+    return None

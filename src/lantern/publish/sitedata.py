@@ -1,0 +1,95 @@
+"""What the open site shows, as plain data: areas, measures, values, index results and sources.
+
+Built by :mod:`lantern.publish.reader` from the warehouse; everything else in the package writes
+files from it. All frames are indexed by LSOA code unless stated otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+
+GEOGRAPHIES = ("lsoa", "msoa", "ward", "district")
+GEOGRAPHY_LABELS = {
+    "lsoa": "LSOA (neighbourhood)",
+    "msoa": "MSOA",
+    "ward": "Ward",
+    "district": "District",
+}
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One thing the map can be coloured by: the index, a domain or a single indicator."""
+
+    id: str
+    title: str
+    group: str  # "index", "domain" or "indicator"
+    unit: str = ""
+    polarity: str = "higher_worse"  # higher_worse | higher_better | neutral
+    kind: str = "score"
+    description: str = ""
+    domain: str | None = None  # the domain an indicator feeds, if any
+    period: str = ""
+    source_id: str | None = None
+    licence: str = ""
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source file the warehouse loaded, with its publisher, licence and load date."""
+
+    source_id: str
+    publisher: str
+    dataset: str
+    licence: str
+    url: str = ""
+    file: str = ""
+    vintage: str = ""
+    loaded_at: str = ""
+
+
+@dataclass
+class SiteData:
+    """Everything the site and the downloads are written from.
+
+    ``areas``: LSOA code → ``name``, ``msoa_code``, ``msoa_name``, ``ward_code``, ``ward_name``,
+    ``district_code``, ``district_name`` (names may be empty where the warehouse has none).
+    ``values``: LSOA code × measure id. ``index``: LSOA code × ``<component>.<field>`` for fields
+    ``score``, ``rank``, ``decile``, ``rank_p05``, ``rank_p95``. ``contributions``: long frame
+    ``area_code``, ``component``, ``term``, ``contribution``, ``share``. ``summaries``: geography →
+    frame indexed by that geography's code with ``name`` and one column per index/domain measure
+    id, plus ``<measure>.rank``. ``comparators``: measure id → {"county": x, "england": y}.
+    """
+
+    title: str
+    vintage: str
+    boundary_note: str
+    areas: pd.DataFrame
+    measures: list[Measure]
+    values: pd.DataFrame
+    geometry: gpd.GeoDataFrame  # index: LSOA code; column geometry (WGS84)
+    index: pd.DataFrame = field(default_factory=pd.DataFrame)
+    index_title: str = ""
+    index_reference: str = ""
+    contributions: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["area_code", "component", "term", "contribution", "share"]
+        )
+    )
+    summaries: dict[str, pd.DataFrame] = field(default_factory=dict)
+    comparators: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    sources: list[Source] = field(default_factory=list)
+    postcodes: pd.DataFrame | None = None  # postcode → lsoa_code, when a lookup is loaded
+
+    def measure(self, measure_id: str) -> Measure:
+        for m in self.measures:
+            if m.id == measure_id:
+                return m
+        raise KeyError(measure_id)
+
+    @property
+    def default_measure(self) -> str:
+        return self.measures[0].id

@@ -1,0 +1,170 @@
+"""``publish``: write the self-contained open site folder from the warehouse."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from lantern.errors import ConfigError
+from lantern.publish import downloads as dl
+from lantern.publish import pages, sitejson, tiles
+from lantern.publish.reader import read_site_data
+from lantern.publish.sitedata import SiteData
+from lantern.release import gate, write_manifest
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+BUNDLE = ("lantern.js", "preview.js", "lantern.css", "lantern.js.LEGAL.txt")
+COMPRESS = (".html", ".js", ".css", ".json")
+Progress = Callable[[str], None]
+
+
+def assets_dir() -> Path:
+    missing = [f for f in (*BUNDLE[:2], "index.html", "method.html") if not (ASSETS / f).exists()]
+    if missing:
+        raise ConfigError(
+            "Cannot publish: the web front-end is not built",
+            [
+                f"{ASSETS / m} is missing; run `npm ci && npm run build` (or `make web`)"
+                for m in missing
+            ],
+        )
+    return ASSETS
+
+
+def publish(
+    *,
+    warehouse: Path,
+    site_dir: Path,
+    title: str = "",
+    tile_url: str | None = None,
+    area_codes: list[str] | None = None,
+    vintage: str | None = None,
+    index_id: str | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """Read the warehouse, write the site into a temporary folder, check the downloads with the
+    release gate (raises ``DisclosureError`` and leaves ``site_dir`` untouched on failure), then
+    swap it into ``site_dir``. Returns ``site_dir``."""
+    step = progress or (lambda _msg: None)
+    assets = assets_dir()
+    step("Reading the warehouse")
+    data = read_site_data(
+        warehouse, title=title, area_codes=area_codes, vintage=vintage, index_id=index_id
+    )
+    site_dir = Path(site_dir)
+    site_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".publish-", dir=site_dir.parent))
+    try:
+        write_site(
+            data,
+            tmp,
+            assets=assets,
+            tile_url=tile_url,
+            components=_components(warehouse, index_id),
+            step=step,
+        )
+        step("Checking the downloads against the disclosure rules")
+        gate(tmp / "downloads")
+        old = site_dir.with_name(site_dir.name + ".old")
+        if site_dir.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            site_dir.rename(old)
+        tmp.rename(site_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return site_dir
+
+
+def write_site(
+    data: SiteData,
+    site: Path,
+    *,
+    assets: Path,
+    tile_url: str | None = None,
+    components: list[dict] | None = None,
+    step: Progress = lambda _m: None,
+) -> dict:
+    """Write every file of the site into ``site`` (an empty folder); return the page metadata."""
+    step("Building boundary tiles")
+    frames = sitejson.geography_frames(data)
+    geoms: dict = {"lsoa": data.geometry}
+    zooms = tiles.zoom_range(len(data.areas))
+    for level in frames:
+        if level != "lsoa":
+            geoms[level] = (
+                tiles.dissolve(data.geometry, data.areas[f"{level}_code"])
+                if level != "district"
+                else tiles.dissolve(data.geometry, data.areas["district_code"])
+            )
+        geoms[f"{level}_zooms"] = zooms if level == "lsoa" else (max(0, zooms[0] - 1), zooms[1] - 2)
+        tiles.write_pmtiles(
+            geoms[level],
+            list(frames[level].index),
+            site / "tiles" / f"{level}.pmtiles",
+            zooms=geoms[f"{level}_zooms"],
+        )
+    if "district" not in geoms:
+        geoms["district"] = tiles.dissolve(data.geometry, data.areas["district_code"])
+    step("Writing the map data")
+    meta = sitejson.write_data_files(data, site, frames, geoms)
+    meta["tileUrl"] = tile_url
+    meta["preview"] = sitejson.write_preview(data, site)
+    step("Writing the downloads")
+    files = dl.write_downloads(data, site / "downloads")
+    write_manifest(site / "downloads", dl.release_tables(data))
+    step("Writing the pages")
+    (site / "assets").mkdir(parents=True, exist_ok=True)
+    for name in BUNDLE:
+        if (assets / name).exists():
+            shutil.copy2(assets / name, site / "assets" / name)
+    (site / "index.html").write_text(
+        pages.render_index(data, assets, meta, files), encoding="utf-8"
+    )
+    (site / "method.html").write_text(
+        pages.render_method(data, assets, components or []), encoding="utf-8"
+    )
+    step("Compressing")
+    precompress(site)
+    return meta
+
+
+def precompress(site: Path) -> None:
+    """Write ``name.gz`` beside each text file so servers can send it compressed."""
+    for path in site.rglob("*"):
+        if path.relative_to(site).parts[0] == "downloads":
+            continue  # downloads are served byte for byte as checked and listed
+        if path.is_file() and path.suffix in COMPRESS and path.stat().st_size > 1024:
+            with (
+                path.open("rb") as src,
+                gzip.open(path.with_name(path.name + ".gz"), "wb", compresslevel=9) as out,
+            ):
+                shutil.copyfileobj(src, out)
+
+
+def _components(warehouse: Path, index_id: str | None) -> list[dict]:
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return []
+    try:
+        sql = "select title, weight, description from index_components"
+        params: list = []
+        if index_id:
+            sql += " where index_id = ?"
+            params.append(index_id)
+        rows = con.execute(sql + " order by position", params).fetchall()
+    except duckdb.Error:
+        return []
+    finally:
+        con.close()
+    return [
+        {"title": t, "weight": "" if w is None or w != w else f"{w:g}", "description": d or ""}
+        for t, w, d in rows
+    ]

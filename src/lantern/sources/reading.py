@@ -1,0 +1,238 @@
+"""Read and validate one official CSV file, vectorised, with errors naming file, row and column.
+
+Row numbers count the header as row 1, so the first data row is row 2 (as a spreadsheet shows).
+Checks, in order: file present, not empty, UTF-8 text, not cut off part-way through a row, the
+expected header, well-formed GSS codes of the right area type, codes of the right boundary
+vintage, numbers where numbers are expected, and no duplicated area (or key).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lantern.errors import InputError
+from lantern.geography.codes import AreaType, first_invalid
+
+NA_VALUES = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", ".."]
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """A file's bytes (validated as UTF-8), checksum and header."""
+
+    path: Path
+    data: bytes
+    sha256: str
+    header: list[str]
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+def _header_of(first_line: bytes) -> list[str]:
+    return next(csv.reader([first_line.decode("utf-8").rstrip("\r\n")]), [])
+
+
+def read_raw(path: Path) -> RawFile:
+    """Read a CSV's bytes and check it exists, is not empty, is UTF-8 and is not truncated."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(
+            "file not found; run `lantern fetch` or check `data_dir` in lantern.toml", file=path
+        )
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if not data.strip():
+        raise InputError("the file is empty; expected a header row and data rows", file=path, row=1)
+    first_end = data.find(b"\n")
+    first_line = data if first_end < 0 else data[:first_end]
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _encoding_error(path, data, exc.start) from None
+    header = _header_of(first_line)
+    body = b"" if first_end < 0 else data[first_end + 1 :]
+    if not body.strip():
+        raise InputError("the file has a header but no data rows", file=path, row=2)
+    if not data.endswith(b"\n"):
+        _check_last_row(path, data, header)
+    return RawFile(path=path, data=data, sha256=hashlib.sha256(data).hexdigest(), header=header)
+
+
+def _encoding_error(path: Path, data: bytes, position: int) -> InputError:
+    """Locate the first byte that is not UTF-8: its row and the column it falls in."""
+    row = data.count(b"\n", 0, position) + 1
+    line_start = data.rfind(b"\n", 0, position) + 1
+    first_end = data.find(b"\n")
+    try:
+        header = _header_of(data[: first_end if first_end >= 0 else len(data)])
+    except UnicodeDecodeError:
+        header = []
+    index = data.count(b",", line_start, position)
+    column = header[index] if index < len(header) else None
+    return InputError(
+        f"byte 0x{data[position]:02x} is not valid UTF-8; expected UTF-8 text "
+        "(re-save the file as UTF-8, e.g. `iconv -f cp1252 -t utf-8`)",
+        file=path,
+        row=row,
+        column=column,
+    )
+
+
+def _check_last_row(path: Path, data: bytes, header: list[str]) -> None:
+    """A file not ending in a newline whose last row is short was cut off (truncated download)."""
+    start = data.rfind(b"\n") + 1
+    fields = next(csv.reader([data[start:].decode("utf-8")]), [])
+    if len(fields) < len(header):
+        row = data.count(b"\n") + 1
+        raise InputError(
+            f"the file ends part-way through a row ({len(fields)} of {len(header)} fields); "
+            "expected a complete file — it looks truncated, download it again",
+            file=path,
+            row=row,
+            column=header[max(len(fields) - 1, 0)],
+        )
+
+
+def check_header(
+    raw: RawFile, required: Sequence[str], *, vintage_hint: dict[str, str] | None = None
+) -> None:
+    """Every ``required`` column must be present; name the first missing one and what was found."""
+    present = set(raw.header)
+    missing = [c for c in required if c not in present]
+    if not missing:
+        return
+    for wanted, wrong in (vintage_hint or {}).items():
+        if wanted in missing and wrong in present:
+            raise InputError(
+                f"the file holds {wrong!r} where {wanted!r} was expected: it is on the wrong boundary "
+                "vintage for this source",
+                file=raw.path,
+                row=1,
+                column=wrong,
+            )
+    shown = ", ".join(repr(c) for c in missing[:5]) + (" …" if len(missing) > 5 else "")
+    raise InputError(
+        f"wrong header: missing column(s) {shown}; expected a header with "
+        f"{', '.join(repr(c) for c in required[:8])}{' …' if len(required) > 8 else ''}",
+        file=raw.path,
+        row=1,
+        column=missing[0],
+    )
+
+
+def parse_csv(
+    raw: RawFile, *, usecols: Sequence[str], text_columns: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Parse the validated bytes into a frame (fast Arrow reader; the C reader names bad rows)."""
+    dtype = {c: "string" for c in text_columns}
+    try:
+        return pd.read_csv(
+            io.BytesIO(raw.data),
+            engine="pyarrow",
+            usecols=list(usecols),
+            dtype=dtype,
+            na_values=NA_VALUES,
+            keep_default_na=False,
+        )
+    except Exception:  # noqa: BLE001 - re-read with the C parser, which reports the line
+        try:
+            return pd.read_csv(
+                io.BytesIO(raw.data),
+                usecols=list(usecols),
+                dtype=dtype,
+                na_values=NA_VALUES,
+                keep_default_na=False,
+            )
+        except pd.errors.ParserError as exc:
+            text = str(exc)
+            row = None
+            if " line " in text:
+                digits = text.split(" line ", 1)[1].split(",", 1)[0]
+                row = int(digits) if digits.isdigit() else None
+            raise InputError(
+                f"cannot parse the CSV ({text}); expected {len(raw.header)} fields per row",
+                file=raw.path,
+                row=row,
+            ) from None
+
+
+def check_codes(
+    raw: RawFile,
+    frame: pd.DataFrame,
+    column: str,
+    area_type: AreaType | str,
+    *,
+    vintage: int | None = None,
+    other_vintage_codes: set[str] | pd.Index | None = None,
+) -> None:
+    """Codes must be well-formed GSS codes of ``area_type`` and not codes of the other vintage."""
+    codes = frame[column]
+    if codes.isna().any():
+        row = int(codes.isna().to_numpy().argmax()) + 2
+        raise InputError(
+            f"missing area code; expected {AreaType(area_type).value.upper()} codes",
+            file=raw.path,
+            row=row,
+            column=column,
+        )
+    first_invalid(codes, area_type, file=raw.path, column=column)
+    if other_vintage_codes is not None and len(other_vintage_codes):
+        wrong = codes.isin(other_vintage_codes).to_numpy()
+        if wrong.any():
+            position = int(wrong.argmax())
+            other = 2021 if vintage == 2011 else 2011
+            raise InputError(
+                f"{codes.iloc[position]} is a {AreaType(area_type).value.upper()} {other} code; "
+                f"expected {AreaType(area_type).value.upper()} {vintage} codes (wrong boundary vintage)",
+                file=raw.path,
+                row=position + 2,
+                column=column,
+            )
+
+
+def numeric(raw: RawFile, frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Convert ``columns`` to float; the first value that is not a number is an error."""
+    out = {}
+    for column in columns:
+        series = frame[column]
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            out[column] = series.to_numpy(dtype="float64", na_value=np.nan)
+            continue
+        text = series.astype("string").str.strip()
+        values = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+        bad = values.isna() & text.notna() & (text != "")
+        if bad.any():
+            row = int(bad.to_numpy().argmax()) + 2
+            raise InputError(
+                "expected a number (blank or NA for missing)", file=raw.path, row=row, column=column
+            )
+        out[column] = values.to_numpy(dtype="float64", na_value=np.nan)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def check_unique(raw: RawFile, frame: pd.DataFrame, key: Sequence[str]) -> None:
+    """No two rows may share ``key`` (e.g. the same area twice)."""
+    dup = frame.duplicated(list(key), keep="first").to_numpy()
+    if dup.any():
+        position = int(dup.argmax())
+        values = frame.iloc[position][list(key)]
+        first = frame.index[(frame[list(key)] == values.to_numpy()).all(axis=1)][0]
+        shown = "/".join(str(v) for v in values)
+        raise InputError(
+            f"duplicated {'area' if len(key) == 1 else 'key'} {shown} (first on row {int(first) + 2}); "
+            "expected one row per " + ("area" if len(key) == 1 else " and ".join(key)),
+            file=raw.path,
+            row=position + 2,
+            column=key[0],
+        )

@@ -1,0 +1,441 @@
+"""``ingest``: build the project's DuckDB warehouse from the official files, atomically.
+
+The new warehouse is written to a temporary file beside the target and swapped in with
+``os.replace`` only when every step has succeeded, so a failed run leaves the previous warehouse
+byte-for-byte untouched. Every run, failed or not, is appended to a hash-chained run log
+(``<warehouse>.runs.log``) and copied into the ``runs`` table of the next warehouse built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from lantern import __version__
+from lantern.audit import AuditLog
+from lantern.config import Config
+from lantern.errors import ConfigError, InputError, LanternError, Problem
+from lantern.geography.boundaries import CODE_FIELD, NAME_FIELD, detect_field, read_boundaries
+from lantern.geography.codes import first_invalid
+from lantern.geography.crosswalk import load_crosswalk
+from lantern.geography.hierarchy import CHAINS, areas_and_links, filter_chain, load_chain
+from lantern.sources import SOURCES, LoadContext, Source, load_source
+from lantern.sources.model import Loaded, WideRows
+from lantern.warehouse.schema import create_statements
+
+KNOWN_TYPES = ("lsoa", "msoa", "district")
+# Boundary files per (area type, vintage): the first present that covers the wanted areas wins.
+BOUNDARY_FILES: dict[tuple[str, int], list[str]] = {
+    ("lsoa", 2011): ["boundaries/lsoa11_essex_bsc.geojson", "boundaries/lsoa11_ew_bsc.geojson"],
+    ("lsoa", 2021): ["boundaries/lsoa21_essex_bsc.geojson", "boundaries/lsoa21_ew_bsc.geojson"],
+    ("msoa", 2011): [
+        "boundaries/msoa11_essex_simplified.geojson",
+        "boundaries/msoa11_ew_simplified.geojson",
+    ],
+    ("msoa", 2021): ["boundaries/msoa21_essex_bsc.geojson", "boundaries/msoa21_ew_bsc.geojson"],
+    ("district", 2011): ["boundaries/lad21_essex_bsc.geojson", "boundaries/lad21_uk_bsc.geojson"],
+    ("district", 2021): ["boundaries/lad21_essex_bsc.geojson", "boundaries/lad21_uk_bsc.geojson"],
+    ("county", 2011): ["boundaries/utla21_essex_bsc.geojson", "boundaries/utla21_uk_bsc.geojson"],
+    ("county", 2021): ["boundaries/utla21_essex_bsc.geojson", "boundaries/utla21_uk_bsc.geojson"],
+}
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What a successful ``ingest`` built."""
+
+    run_id: str
+    warehouse: Path
+    areas: dict[str, int]
+    indicators: int
+    rows: int
+    seconds: float
+
+
+class Steps:
+    """Progress for the CLI (a rich bar) or nothing at all."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.progress = None
+        if enabled:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(
+                TextColumn("{task.description:<40}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TimeElapsedColumn(),
+                transient=False,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("ingest", total=total)
+
+    def step(self, label: str) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, description=label)
+
+    def done(self) -> None:
+        if self.progress is not None:
+            self.progress.advance(self.task)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def run_log_path(warehouse: Path) -> Path:
+    return warehouse.with_name(warehouse.name + ".runs.log")
+
+
+def config_sha256(config: Config) -> str:
+    """Checksum of the settings that decide the warehouse contents."""
+    settings = {
+        "area_codes": config.area_codes,
+        "data_dir": str(config.data_dir),
+        "vintage": config.vintage,
+    }
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+
+
+def ingest(
+    config: Config,
+    *,
+    progress: bool = True,
+    sources: Sequence[Source] | None = None,
+    geometries: bool = True,
+) -> IngestResult:
+    """Validate and load every source for ``config``'s area into ``config.warehouse`` (atomic swap).
+
+    ``sources`` defaults to the whole registry; ``geometries=False`` skips the boundary files
+    (the ``geometries`` table is then empty: the map needs it, the index does not).
+    """
+    target = Path(config.warehouse)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    sources = list(SOURCES if sources is None else sources)
+    run_id = uuid.uuid4().hex
+    started = datetime.now(UTC)
+    tmp = target.with_name(f".{target.name}.{run_id[:12]}.building")
+    log = AuditLog(run_log_path(target))
+    steps = Steps(
+        total=4 + len(sources) + (len(BOUNDARY_FILES) if geometries else 0), enabled=progress
+    )
+    record = {
+        "run_id": run_id,
+        "command": "ingest",
+        "started_at": started.isoformat(),
+        "lantern_version": __version__,
+        "config_sha256": config_sha256(config),
+    }
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            details = _build(con, config, sources, steps, geometries=geometries)
+            finished = datetime.now(UTC)
+            entry = log.append(
+                "run", **record, finished_at=finished.isoformat(), status="ok", details=details
+            )
+            _write_runs(con, log, current=entry)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, target)
+    except BaseException as exc:
+        _remove(tmp)
+        status = "failed" if isinstance(exc, Exception) else "interrupted"
+        message = str(exc) if isinstance(exc, LanternError) else type(exc).__name__
+        log.append(
+            "run",
+            **record,
+            finished_at=datetime.now(UTC).isoformat(),
+            status=status,
+            details={"error": message},
+        )
+        raise
+    finally:
+        steps.close()
+    return IngestResult(
+        run_id=run_id,
+        warehouse=target,
+        areas=details["areas"],
+        indicators=details["indicators"],
+        rows=details["rows"],
+        seconds=(finished - started).total_seconds(),
+    )
+
+
+def _remove(path: Path) -> None:
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        with suppress(FileNotFoundError):
+            candidate.unlink()
+
+
+def _write_runs(con: duckdb.DuckDBPyConnection, log: AuditLog, *, current: dict[str, Any]) -> None:
+    rows = []
+    for entry in log.entries():
+        d = entry.get("details", {})
+        if entry.get("event") != "run" or "run_id" not in d:
+            continue
+        rows.append(
+            {
+                "run_id": d["run_id"],
+                "command": d.get("command"),
+                "started_at": d.get("started_at"),
+                "finished_at": d.get("finished_at"),
+                "status": d.get("status"),
+                "lantern_version": d.get("lantern_version"),
+                "config_sha256": d.get("config_sha256"),
+                "details": json.dumps(d.get("details", {}), sort_keys=True),
+            }
+        )
+    frame = pd.DataFrame(rows).drop_duplicates("run_id", keep="last")  # noqa: F841 - read by DuckDB
+    con.execute("""INSERT INTO runs SELECT run_id, command, CAST(started_at AS TIMESTAMPTZ),
+                   CAST(finished_at AS TIMESTAMPTZ), status, lantern_version, config_sha256,
+                   CAST(details AS JSON) FROM frame""")
+
+
+def geography(
+    data_dir: Path, area_codes: Sequence[str]
+) -> tuple[dict[int, pd.DataFrame], dict[int, pd.DataFrame], LoadContext]:
+    """Areas and links for both vintages inside ``area_codes``, and the loaders' context."""
+    ctx = LoadContext(data_dir=Path(data_dir))
+    areas, links, missing = {}, {}, {}
+    for vintage in (2011, 2021):
+        chain = load_chain(data_dir, vintage)
+        code_columns = [level.code for level in CHAINS[vintage]]
+        present = set(pd.unique(chain[code_columns].to_numpy().ravel()))
+        missing[vintage] = [c for c in area_codes if c not in present]
+        for level in CHAINS[vintage]:
+            if level.area_type.value in KNOWN_TYPES:
+                ctx.known[(level.area_type.value, vintage)] = pd.Index(
+                    chain[level.code].dropna().unique()
+                )
+        table, link = areas_and_links(filter_chain(chain, vintage, area_codes), vintage)
+        areas[vintage], links[vintage] = table, link
+        for area_type in KNOWN_TYPES:
+            ctx.wanted[(area_type, vintage)] = pd.Index(
+                table.loc[table["area_type"] == area_type, "area_code"]
+            )
+    unknown = [c for c in area_codes if c in missing[2011] and c in missing[2021]]
+    if unknown or any(len(a) == 0 for a in areas.values()):
+        raise ConfigError(
+            "Area of interest",
+            [
+                Problem(
+                    f"{c!r} is not an area in the lookups of {data_dir}; give a district, county/UTLA, region or "
+                    "country code (England-wide data are needed outside Essex)",
+                    column="area_codes",
+                )
+                for c in unknown
+            ]
+            or ["no LSOAs found inside the given areas"],
+        )
+    return areas, links, ctx
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, columns: list[str]
+) -> None:
+    con.register("_frame", frame[columns])
+    con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM _frame")
+    con.unregister("_frame")
+
+
+def _prefetched(sources: list[Source], ctx: LoadContext) -> Iterator[tuple[Source, Loaded]]:
+    """Load each source while the previous one is written (DuckDB releases the GIL)."""
+    if not sources:
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lantern-load") as pool:
+        pending: Future[Loaded] = pool.submit(load_source, sources[0], ctx)
+        try:
+            for i, source in enumerate(sources):
+                loaded = pending.result()
+                if i + 1 < len(sources):
+                    pending = pool.submit(load_source, sources[i + 1], ctx)
+                yield source, loaded
+        finally:
+            pending.cancel()
+
+
+def _insert_wide(con: duckdb.DuckDBPyConnection, wide: WideRows) -> None:
+    """Unnest area × indicator matrices into ``indicators`` inside DuckDB (no Python per value)."""
+    k = len(wide.ids)
+    names = [f"{p}{j}" for p in "vnd" for j in range(k)]
+    frame = pd.DataFrame(
+        np.hstack([wide.values, wide.numerators, wide.denominators]), columns=names
+    )
+    frame.insert(0, "area_code", wide.codes)
+    con.register("_wide", frame)
+    lists = ", ".join(f"unnest([{', '.join(f'{p}{j}' for j in range(k))}])" for p in "vnd")
+    con.execute(
+        f"INSERT INTO indicators SELECT area_code, ?, unnest(?::VARCHAR[]), ?, {lists} FROM _wide",
+        [wide.vintage, wide.ids, wide.period],
+    )
+    con.unregister("_wide")
+
+
+def _build(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    sources: list[Source],
+    steps: Steps,
+    *,
+    geometries: bool,
+) -> dict[str, Any]:
+    for statement in create_statements():
+        con.execute(statement)
+    data_dir = Path(config.data_dir)
+    steps.step("geography: hierarchy 2011 and 2021")
+    areas, links, ctx = geography(data_dir, config.area_codes)
+    for vintage in (2011, 2021):
+        _insert(
+            con,
+            "areas",
+            areas[vintage],
+            ["area_code", "area_name", "area_type", "vintage", "boundary_year"],
+        )
+        _insert(
+            con,
+            "area_links",
+            links[vintage],
+            ["child_code", "child_type", "parent_code", "parent_type", "vintage"],
+        )
+    steps.done()
+
+    steps.step("geography: LSOA 2011 ↔ 2021 crosswalk")
+    cross = load_crosswalk(data_dir)
+    inside = cross["lsoa11_code"].isin(ctx.wanted[("lsoa", 2011)]) | cross["lsoa21_code"].isin(
+        ctx.wanted[("lsoa", 2021)]
+    )
+    _insert(
+        con,
+        "crosswalk",
+        cross[inside],
+        ["lsoa11_code", "lsoa21_code", "change_code", "weight", "reverse_weight"],
+    )
+    steps.done()
+
+    loaded_at = datetime.now(UTC)
+    seen: dict[str, str] = {}
+    total_rows = 0
+    for source, loaded in _prefetched(sources, ctx):
+        steps.step(f"source: {source.source_id}")
+        for meta in loaded.meta:
+            if meta.indicator_id in seen:
+                raise InputError(
+                    f"indicator {meta.indicator_id} is produced by both {seen[meta.indicator_id]} "
+                    f"and {source.source_id}",
+                    file=source.path,
+                )
+            seen[meta.indicator_id] = source.source_id
+        if loaded.wide is not None:
+            _insert_wide(con, loaded.wide)
+        else:
+            _insert(con, "indicators", loaded.rows, list(loaded.rows.columns))
+        total_rows += len(loaded)
+        _insert(
+            con,
+            "indicator_meta",
+            pd.DataFrame([m.__dict__ for m in loaded.meta]),
+            list(loaded.meta[0].__dict__),
+        )
+        files = pd.DataFrame([f.__dict__ for f in loaded.files]).assign(
+            publisher=source.publisher,
+            dataset=source.dataset,
+            licence=source.licence,
+            vintage=source.vintage,
+            url=source.url,
+            loaded_at=loaded_at,
+        )
+        _insert(con, "sources", files, list(files.columns))
+        steps.done()
+
+    geometry_counts = _load_geometries(con, data_dir, areas, steps) if geometries else {}
+    steps.step("finishing")
+    counts = con.execute(
+        "SELECT area_type || '_' || vintage, count(*) FROM areas GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    steps.done()
+    return {
+        "areas": dict(counts),
+        "indicators": len(seen),
+        "rows": total_rows,
+        "geometries": geometry_counts,
+        "area_codes": list(config.area_codes),
+        "data_dir": str(data_dir),
+    }
+
+
+def _load_geometries(
+    con: duckdb.DuckDBPyConnection, data_dir: Path, areas: dict[int, pd.DataFrame], steps: Steps
+) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for (area_type, vintage), candidates in BOUNDARY_FILES.items():
+        steps.step(f"boundaries: {area_type} {vintage}")
+        table = areas[vintage]
+        wanted = set(table.loc[table["area_type"] == area_type, "area_code"])
+        if wanted:
+            frame = _first_covering(data_dir, candidates, wanted)
+            if frame is not None:
+                frame = frame[frame["area_code"].isin(wanted)]
+                out = pd.DataFrame(
+                    {
+                        "area_code": frame["area_code"].to_numpy(),
+                        "area_type": area_type,
+                        "vintage": vintage,
+                        "geometry": shapely.to_wkb(frame.geometry.to_numpy()),
+                    }
+                )
+                _insert(con, "geometries", out, list(out.columns))
+                counts[f"{area_type}_{vintage}"] = len(out)
+        steps.done()
+    return counts
+
+
+def _read_boundaries_ew(path: Path) -> Any:
+    """``read_boundaries``; for UK-wide files (with S…/N… codes) only English and Welsh areas."""
+    try:
+        return read_boundaries(path)
+    except InputError:
+        info = pyogrio.read_info(path)
+        fields = list(info["fields"])
+        code = detect_field(fields, CODE_FIELD, "area code", path)
+        name = detect_field(fields, NAME_FIELD, "area name", path)
+        frame = gpd.read_file(path, engine="pyogrio", where=f"substr({code}, 1, 1) IN ('E', 'W')")
+        first_invalid(frame[code].astype(str), file=path, column=code)
+        return gpd.GeoDataFrame(
+            {"area_code": frame[code].astype(str), "area_name": frame[name].astype(str)},
+            geometry=frame.geometry.to_crs("EPSG:4326").to_numpy(),
+            crs="EPSG:4326",
+        )
+
+
+def _first_covering(data_dir: Path, candidates: list[str], wanted: set[str]) -> Any:
+    """The first boundary file present that holds every wanted area (else the fullest one)."""
+    best: Any = None
+    for relative in candidates:
+        path = data_dir / relative
+        if not path.exists():
+            continue
+        frame = _read_boundaries_ew(path)
+        covered = frame["area_code"].isin(wanted).sum()
+        if covered == len(wanted):
+            return frame
+        if best is None or covered > best[0]:
+            best = (covered, frame)
+    return None if best is None else best[1]

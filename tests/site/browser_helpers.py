@@ -1,0 +1,65 @@
+"""Helpers for driving the published map in Chromium (test helper)."""
+
+from __future__ import annotations
+
+import re
+
+from site_helpers import wait_idle
+
+
+def to_float(text: str) -> float | None:
+    text = text.strip().replace(",", "").rstrip("%")
+    return None if text in ("no data", "–", "") else float(text)
+
+
+def panel_values(page) -> dict[str, tuple[str, str, str]]:
+    """Rows of the panel's value tables: measure title → (this area, county, England) texts."""
+    rows = page.eval_on_selector_all(
+        "#panel table.values tbody tr",
+        "rows => rows.map(r => [...r.children].map(c => c.textContent))",
+    )
+    return {r[0]: (r[1], r[2], r[3]) for r in rows if len(r) >= 4}
+
+
+def click_area(page, lon: float, lat: float) -> None:
+    """Click the map where (lon, lat) is drawn."""
+    point = page.evaluate("([lon, lat]) => window.lantern.map.project([lon, lat])", [lon, lat])
+    box = page.locator("#map canvas").bounding_box()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+
+
+def pixel_at(page, lon: float, lat: float) -> tuple[int, int, int]:
+    """The colour MapLibre drew at (lon, lat), read from the WebGL canvas."""
+    wait_idle(page)
+    return tuple(
+        page.evaluate(
+            """([lon, lat]) => {
+                const map = window.lantern.map;
+                const p = map.project([lon, lat]);
+                const gl = map.painter.context.gl;
+                const ratio = window.devicePixelRatio || 1;
+                map.redraw();
+                const px = new Uint8Array(4);
+                gl.readPixels(Math.round(p.x * ratio), Math.round(gl.drawingBufferHeight - p.y * ratio), 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
+                return [px[0], px[1], px[2]];
+            }""",
+            [lon, lat],
+        )
+    )
+
+
+def hex_rgb(colour: str) -> tuple[int, int, int]:
+    colour = colour.lstrip("#")
+    return tuple(int(colour[i : i + 2], 16) for i in (0, 2, 4))
+
+
+def hash_params(page) -> dict[str, str]:
+    from urllib.parse import parse_qsl, urlparse
+
+    return dict(parse_qsl(urlparse(page.url).fragment))
+
+
+def text_number(pattern: str, text: str) -> int:
+    m = re.search(pattern, text)
+    assert m, f"{pattern!r} not in {text!r}"
+    return int(m.group(1).replace(",", ""))

@@ -1,0 +1,54 @@
+"""The same site for all 33,755 English LSOA 2021s (one build, shared by the checks)."""
+
+from __future__ import annotations
+
+import pytest
+from iod_warehouse import build_iod_warehouse
+from site_helpers import LocalServer, open_page, wait_ready
+from tiles_decode import codes_per_tile, header
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def england(shared_data, tmp_path_factory):
+    from lantern.publish import publish
+
+    work = tmp_path_factory.mktemp("england")
+    wh = build_iod_warehouse(shared_data, work / "england.duckdb")
+    return publish(warehouse=wh, site_dir=work / "site")
+
+
+def test_every_english_lsoa_is_in_the_tiles_exactly_once_per_tile(england):
+    path = england / "tiles" / "lsoa.pmtiles"
+    h = header(path)
+    tiles = codes_per_tile(path, h["max_zoom"])
+    assert all(max(c.values()) == 1 for c in tiles)
+    found = set().union(*tiles)
+    assert len(found) == 33_755 and all(c.startswith("E01") for c in found)
+    # At the lowest zoom (a phone-width view of England) a pixel is ~600 m: the few LSOAs smaller
+    # than that are not drawn there, and appear from the next zoom on.
+    assert len(set().union(*codes_per_tile(path, h["min_zoom"]))) >= 33_755 - 40
+    assert len(set().union(*codes_per_tile(path, h["min_zoom"] + 1))) == 33_755
+
+
+def test_downloads_hold_every_area(england):
+    import pandas as pd
+
+    csv = pd.read_csv(
+        england / "downloads" / "lantern-lsoa.csv", usecols=["area_code", "index_decile"]
+    )
+    assert len(csv) == 33_755 and csv["area_code"].is_unique
+    assert set(csv["index_decile"].value_counts()) <= {3375, 3376}
+
+
+@pytest.mark.browser
+def test_england_map_loads_offline(england, browser, artifacts_dir):
+    with LocalServer(england) as server:
+        context, page, guard, errors = open_page(browser)
+        page.goto(f"{server.url}/index.html")
+        wait_ready(page, timeout=120_000)
+        page.screenshot(path=str(artifacts_dir / "site-england.png"))
+        assert page.evaluate("window.lantern.meta.geographies[0].count") == 33_755
+        context.close()
+    assert guard.blocked == [] and errors == []

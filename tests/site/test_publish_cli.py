@@ -1,0 +1,72 @@
+"""``lantern publish`` from a config, and the release gate refusing a failing download."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pandas as pd
+import pytest
+
+from lantern.cli import main
+from lantern.errors import DisclosureError
+from lantern.publish import publish
+
+
+def test_publish_command_writes_the_site_named_in_the_config(essex_warehouse, tmp_path, capsys):
+    site = tmp_path / "site"
+    cfg = tmp_path / "lantern.toml"
+    cfg.write_text(
+        f'warehouse = "{essex_warehouse}"\noutput_dir = "{tmp_path / "out"}"\n'
+        f'[publish]\nsite_dir = "{site}"\ntitle = "Essex test map"\n'
+    )
+    assert main(["publish", "--config", str(cfg)]) == 0
+    html = (site / "index.html").read_text()
+    assert "<title>Essex test map</title>" in html
+    assert (site / "downloads" / "disclosure-record.json").exists()
+    assert (site / "tiles" / "lsoa.pmtiles").stat().st_size > 10_000
+
+
+def test_publish_refuses_downloads_that_fail_disclosure_control(essex_warehouse, tmp_path):
+    wh = tmp_path / "wh.duckdb"
+    shutil.copy(essex_warehouse, wh)
+    con = duckdb.connect(str(wh))
+    codes = [r[0] for r in con.execute("select distinct area_code from index_scores").fetchall()]
+    # person-level aggregates from a partner (not an official source file): small counts must be protected
+    counts = pd.DataFrame(
+        {
+            "area_code": codes,
+            "vintage": 2021,
+            "indicator_id": "cohort.shielding_count",
+            "period": "2020",
+            "value": [3.0 + (i % 11) for i in range(len(codes))],
+            "numerator": None,
+            "denominator": None,
+        }
+    )
+    con.register("c", counts)
+    con.execute(
+        "insert into indicators (area_code, vintage, indicator_id, period, value, numerator,"
+        " denominator) select * from c"
+    )
+    con.execute(
+        "insert into indicator_meta (indicator_id, title, description, unit, kind, polarity,"
+        " area_type, vintage, period, source_id, publisher, dataset, licence, url) values"
+        " ('cohort.shielding_count', 'People shielding', '', 'people', 'count', 'higher_worse',"
+        " 'lsoa', 2021, '2020', 'partner_cohort', 'Partner', 'Linked cohort', 'restricted', '')"
+    )
+    con.close()
+    site = tmp_path / "site"
+    with pytest.raises(DisclosureError, match="cohort.shielding_count|lantern-lsoa"):
+        publish(warehouse=wh, site_dir=site)
+    assert not site.exists(), "a refused site must not be published"
+    assert not list(tmp_path.glob(".publish-*")), "the temporary folder is cleaned up"
+
+
+def test_missing_front_end_build_is_a_clear_error(monkeypatch, essex_warehouse, tmp_path):
+    from lantern.errors import ConfigError
+    from lantern.publish import writer
+
+    monkeypatch.setattr(writer, "ASSETS", tmp_path / "no-assets")
+    with pytest.raises(ConfigError, match="npm run build"):
+        publish(warehouse=essex_warehouse, site_dir=tmp_path / "site")

@@ -1,0 +1,139 @@
+"""QOF practice → LSOA apportionment: a hand-worked example, invariants, and the real files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lantern.sources import LoadContext, get_source, load_source
+from lantern.sources.qof import GROUPS, apportion
+
+
+def test_hand_worked_example():
+    """Two practices, three LSOAs (A, B, C), one group (DM).
+
+    P1 has 100 patients: 60 in A, 40 in B. Register 10, list 100.
+    P2 has 200 patients: 50 in B, 100 in C, 50 outside the area. Register 40, list 180.
+    Shares: P1→A 0.6, P1→B 0.4; P2→B 0.25, P2→C 0.5.
+      register_A = 10·0.6 = 6          list_A = 100·0.6 = 60             prevalence 10%
+      register_B = 10·0.4 + 40·0.25 = 14   list_B = 100·0.4 + 180·0.25 = 85   prevalence 16.47%
+      register_C = 40·0.5 = 20         list_C = 180·0.5 = 90             prevalence 22.22%
+    Total register 40 = 10 + 40·0.75 (a quarter of P2 lives outside).
+    """
+    practices = pd.DataFrame(
+        {
+            "practice_code": ["P1", "P2"],
+            "group": ["DM", "DM"],
+            "register": [10.0, 40.0],
+            "list": [100.0, 180.0],
+        }
+    )
+    patients = pd.DataFrame(
+        {
+            "practice_code": ["P1", "P1", "P2", "P2"],
+            "area_code": ["A", "B", "B", "C"],
+            "patients": [60, 40, 50, 100],
+            "practice_total": [100, 100, 200, 200],
+        }
+    )
+    out = apportion(practices, patients).set_index("area_code")
+    assert out["register"].to_dict() == pytest.approx({"A": 6.0, "B": 14.0, "C": 20.0})
+    assert out["list"].to_dict() == pytest.approx({"A": 60.0, "B": 85.0, "C": 90.0})
+    prevalence = 100 * out["register"] / out["list"]
+    assert prevalence.to_dict() == pytest.approx({"A": 10.0, "B": 1400 / 85, "C": 200 / 9})
+    assert out["register"].sum() == pytest.approx(40.0)
+
+
+@st.composite
+def practices_inside(draw):
+    """Random practices whose patients all live in the loaded areas (so shares sum to 1)."""
+    n_practices = draw(st.integers(1, 6))
+    n_areas = draw(st.integers(1, 8))
+    rows, regs = [], []
+    for p in range(n_practices):
+        counts = draw(
+            st.lists(st.integers(0, 500), min_size=n_areas, max_size=n_areas).filter(
+                lambda c: sum(c) > 0
+            )
+        )
+        total = sum(counts)
+        rows += [(f"P{p}", f"L{a}", c, total) for a, c in enumerate(counts) if c > 0]
+        for group in ("DM", "HYP"):
+            register = draw(st.integers(0, 1000))
+            regs.append(
+                (f"P{p}", group, float(register), float(register + draw(st.integers(0, 5000))))
+            )
+    patients = pd.DataFrame(
+        rows, columns=["practice_code", "area_code", "patients", "practice_total"]
+    )
+    practices = pd.DataFrame(regs, columns=["practice_code", "group", "register", "list"])
+    return practices, patients
+
+
+@settings(max_examples=60, deadline=None)
+@given(practices_inside())
+def test_registers_sum_back_to_practice_totals(data):
+    practices, patients = data
+    out = apportion(practices, patients)
+    for group, part in out.groupby("group"):
+        expected = practices.loc[practices["group"] == group]
+        assert part["register"].sum() == pytest.approx(
+            expected["register"].sum(), rel=1e-9, abs=1e-9
+        )
+        assert part["list"].sum() == pytest.approx(expected["list"].sum(), rel=1e-9, abs=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(practices_inside())
+def test_upward_aggregation_sums_numerators_not_rates(data):
+    """Merging areas then dividing equals dividing the summed apportioned counts."""
+    practices, patients = data
+    out = apportion(practices, patients)
+    merged = patients.assign(area_code="ALL")
+    whole = apportion(practices, merged).set_index("group")
+    summed = out.groupby("group")[["register", "list"]].sum()
+    assert np.allclose(whole.loc[summed.index, "register"], summed["register"])
+    assert np.allclose(whole.loc[summed.index, "list"], summed["list"])
+
+
+def test_real_practice_files_for_essex(bundled_essex):
+    from lantern.warehouse.ingest import geography
+
+    _, _, ctx = geography(bundled_essex, ["E10000012", "E06000033", "E06000034"])
+    loaded = load_source(get_source("qof1920"), ctx)
+    rows = loaded.rows
+    assert rows["area_code"].nunique() == 1077
+    assert set(rows["indicator_id"]) == {
+        f"qof1920.{slug}_prevalence" for slug, _ in GROUPS.values()
+    }
+    dm = rows[rows["indicator_id"] == "qof1920.dm_prevalence"]
+    assert dm["value"].between(1, 20).all()  # diabetes prevalence (17+) in Essex is about 7%
+    overall = 100 * dm["numerator"].sum() / dm["denominator"].sum()
+    assert 6.0 < overall < 8.5
+    assert [f.file for f in loaded.files] == [
+        "qof_practice_nhsd/qof_prevalence_practice_2019_20_england.csv",
+        "gp_registrations_lsoa/gp_reg_pat_prac_lsoa11_jul2022_essex.csv",
+    ]
+
+
+def test_england_registers_add_up_to_practice_totals(shared_data):
+    """Over all of England, apportioned registers equal the registers of the matched practices,
+    less the share of patients with no valid LSOA (code NO2011)."""
+    source = get_source("qof1920")
+    ctx = LoadContext(shared_data)  # no area filter: every LSOA
+    loaded = load_source(source, ctx)
+    dm = loaded.rows[loaded.rows["indicator_id"] == "qof1920.dm_prevalence"]
+    regs = pd.read_parquet(shared_data / source.extra_paths[0])
+    qof = pd.read_csv(shared_data / source.path)
+    qof = qof[(qof["GROUP_CODE"] == "DM") & qof["PRACTICE_CODE"].isin(regs["OrganisationCode"])]
+    totals = regs.groupby("OrganisationCode")["Patient"].sum()
+    in_lsoa = (
+        regs[regs["LSOA11CD"].str.match(r"[EW]01")].groupby("OrganisationCode")["Patient"].sum()
+    )
+    share = (in_lsoa / totals).reindex(qof["PRACTICE_CODE"]).fillna(0).to_numpy()
+    assert dm["numerator"].sum() == pytest.approx(
+        (qof["REGISTER"].to_numpy() * share).sum(), rel=1e-9
+    )

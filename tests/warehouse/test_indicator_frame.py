@@ -1,0 +1,113 @@
+"""`Warehouse.indicator_frame`: pivoting, moving across vintages by kind, aggregating upward."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lantern.errors import ConfigError, InputError
+
+
+def test_one_row_per_area_one_column_per_indicator(essex):
+    ids = ["iod2025.imd_score", "census2021.overcrowded_pct"]
+    frame = essex.indicator_frame(ids, vintage=2021)
+    assert list(frame.columns) == ids
+    assert frame.index.name == "area_code" and len(frame) == 1111 and frame.index.is_unique
+    assert frame.notna().all().all()
+    stored = essex.query(
+        "SELECT area_code, value FROM indicators WHERE indicator_id = 'iod2025.imd_score'"
+    )
+    assert np.allclose(frame.loc[stored["area_code"], "iod2025.imd_score"], stored["value"])
+
+
+def test_counts_moved_to_2021_keep_their_total(essex):
+    moved = essex.indicator_frame(["pop2020.total"], vintage=2021)["pop2020.total"]
+    original = essex.indicator_frame(["pop2020.total"], vintage=2011)["pop2020.total"]
+    assert len(moved) == 1111 and moved.notna().all()
+    assert moved.sum() == pytest.approx(original.sum(), rel=1e-9)
+
+
+def split_lsoa(essex):
+    """A 2011 LSOA split into several 2021 LSOAs (Essex has splits but no merges)."""
+    cross = essex.crosswalk()
+    split = cross.loc[cross["change_code"] == "S", "lsoa11_code"].iloc[0]
+    return split, list(cross.loc[cross["lsoa11_code"] == split, "lsoa21_code"])
+
+
+def test_rates_are_rebuilt_from_moved_numerators_and_denominators(essex):
+    cross = essex.crosswalk()
+    unchanged = cross.loc[cross["change_code"] == "U"].iloc[0]
+    old, parts = split_lsoa(essex)
+    f11 = essex.indicator_frame(["qof1920.dm_prevalence"], vintage=2011)["qof1920.dm_prevalence"]
+    f21 = essex.indicator_frame(["qof1920.dm_prevalence"], vintage=2021)["qof1920.dm_prevalence"]
+    assert f21[unchanged["lsoa21_code"]] == pytest.approx(f11[unchanged["lsoa11_code"]])
+    assert f21[parts].to_numpy() == pytest.approx([f11[old]] * len(parts))  # a split keeps the rate
+    # 2021 -> 2011 merges the parts back: Σ numerators / Σ denominators
+    back = essex.indicator_frame(["census2021.overcrowded_pct"], vintage=2011)[
+        "census2021.overcrowded_pct"
+    ]
+    rows = essex.query(
+        "SELECT numerator, denominator FROM indicators WHERE indicator_id = 'census2021.overcrowded_pct' "
+        "AND list_contains(?, area_code)",
+        [parts],
+    )
+    assert len(rows) == len(parts) >= 2
+    assert back[old] == pytest.approx(100 * rows["numerator"].sum() / rows["denominator"].sum())
+
+
+def test_scores_are_population_weighted_when_merged(essex):
+    old, parts = split_lsoa(essex)
+    f21 = essex.indicator_frame(
+        ["iod2025.imd_score", "census2021.usual_residents"], vintage=2021
+    ).loc[parts]
+    moved = essex.indicator_frame(["iod2025.imd_score"], vintage=2011)["iod2025.imd_score"][old]
+    weights = f21["census2021.usual_residents"]
+    assert moved == pytest.approx((f21["iod2025.imd_score"] * weights).sum() / weights.sum())
+
+
+def test_ranks_are_not_moved(essex):
+    with pytest.raises(InputError, match="rank"):
+        essex.indicator_frame(["iod2019.imd_rank"], vintage=2021)
+
+
+def test_aggregating_up_sums_counts_and_rate_parts(essex):
+    districts = essex.indicator_frame(
+        ["pop2020.total", "census2021.overcrowded_pct"], vintage=2021, area_type="district"
+    )
+    assert len(districts) == 14 and districts.notna().all().all()
+    assert districts["pop2020.total"].sum() == pytest.approx(
+        essex.indicator_frame(["pop2020.total"], vintage=2011)["pop2020.total"].sum()
+    )
+    rows = essex.query("""SELECT sum(numerator) AS n, sum(denominator) AS d FROM indicators i
+                          JOIN area_links l ON l.child_code = i.area_code AND l.vintage = 2021
+                          WHERE indicator_id = 'census2021.overcrowded_pct' AND l.parent_code = 'E07000066'""")
+    assert districts.loc["E07000066", "census2021.overcrowded_pct"] == pytest.approx(
+        100 * rows["n"][0] / rows["d"][0]
+    )
+
+
+def test_district_tables_are_returned_as_published(essex):
+    frame = essex.indicator_frame(["hoc_qof1920.dm_prevalence"], vintage=2011, area_type="district")
+    assert len(frame) == 14 and frame["hoc_qof1920.dm_prevalence"].between(4, 12).all()
+
+
+def test_areas_limit_the_rows(essex):
+    basildon = essex.indicator_frame(["iod2019.imd_score"], vintage=2011, areas=["E07000066"])
+    links = essex.query(
+        "SELECT child_code FROM area_links WHERE parent_code = 'E07000066' AND child_type = 'lsoa' "
+        "AND vintage = 2011"
+    )
+    assert sorted(basildon.index) == sorted(links["child_code"])
+
+
+def test_unknown_ids_are_all_reported(essex):
+    with pytest.raises(ConfigError) as info:
+        essex.indicator_frame(["nope.a", "iod2019.imd_score", "nope.b"], vintage=2011)
+    assert len(info.value.problems) == 2
+
+
+def test_msoa_values_are_never_split_down(essex):
+    with pytest.raises(InputError, match="never split"):
+        essex.indicator_frame(["brc2020.vulnerability_score"], vintage=2011)
+    msoa = essex.indicator_frame(["brc2020.vulnerability_score"], vintage=2011, area_type="msoa")
+    assert len(msoa) == 211 and msoa.notna().all().all()

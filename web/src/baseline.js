@@ -1,0 +1,3 @@
+// Leaflet as a global, the way folium pages load it.
+import L from "leaflet";
+window.L = L;
