@@ -46,8 +46,10 @@ format:
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
+## bench: every benchmark, one after another (BENCH=ingest to run one); each prints its ratio to a baseline
+BENCH ?= geography ingest index disclosure map linkage portal
 bench: venv web
-	$(BIN)/python -m bench
+	@for b in $(BENCH); do echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || exit 1; done
 
 clean:
 	rm -rf build dist .pytest_cache

@@ -16,7 +16,9 @@ def shared_data() -> Path:
     """``../shared/data`` (or ``$LANTERN_SHARED_DATA``); skip with a reason when absent."""
     path = shared_data_dir()
     if path is None:
-        pytest.skip("England-wide open data not found: set LANTERN_SHARED_DATA or place ../shared/data beside the repo")
+        pytest.skip(
+            "England-wide open data not found: set LANTERN_SHARED_DATA or place ../shared/data beside the repo"
+        )
     return path
 
 

@@ -23,7 +23,9 @@ GENESIS = "0" * 64
 
 def canonical(record: Mapping[str, Any]) -> str:
     """Stable JSON text for hashing: sorted keys, no spaces, UTF-8."""
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return json.dumps(
+        record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
 
 
 def chain_hash(prev_hash: str, record: Mapping[str, Any]) -> str:
@@ -43,11 +45,17 @@ def verify_entries(entries: list[dict[str, Any]]) -> Verification:
     for i, entry in enumerate(entries):
         body = {k: v for k, v in entry.items() if k != "hash"}
         if entry.get("seq") != i:
-            raise IntegrityError(f"audit entry {i + 1}: sequence number {entry.get('seq')} != {i} (line deleted or reordered)")
+            raise IntegrityError(
+                f"audit entry {i + 1}: sequence number {entry.get('seq')} != {i} (line deleted or reordered)"
+            )
         if body.get("prev") != prev:
-            raise IntegrityError(f"audit entry {i + 1}: previous-hash link broken (line deleted, inserted or reordered)")
+            raise IntegrityError(
+                f"audit entry {i + 1}: previous-hash link broken (line deleted, inserted or reordered)"
+            )
         if chain_hash(prev, body) != entry.get("hash"):
-            raise IntegrityError(f"audit entry {i + 1}: content does not match its hash (line edited)")
+            raise IntegrityError(
+                f"audit entry {i + 1}: content does not match its hash (line edited)"
+            )
         prev = entry["hash"]
     return Verification(entries=len(entries), head=prev)
 

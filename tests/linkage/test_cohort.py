@@ -97,3 +97,31 @@ def test_cohort_level_not_permitted_is_refused(essex_run, chain, tmp_path):
         _aggregate(essex_run, chain, tmp_path, ["lsoa", "county"])
     assert not (tmp_path / "audit.jsonl").exists()
     assert load_agreement(EXAMPLE).permitted_outputs == ["lsoa", "msoa", "ward", "district"]
+
+
+def test_cohort_release_folder_passes_the_checker_and_tampering_is_refused(
+    essex_run, chain, tmp_path
+):
+    """The linkage aggregates leave as a release folder that ``lantern release check`` accepts."""
+    from lantern.errors import DisclosureError
+    from lantern.release import check_folder
+
+    folder = tmp_path / "cohort-release"
+    out = _aggregate(
+        essex_run, chain, tmp_path, ["lsoa", "msoa", "ward", "district"], release_out=folder
+    )
+    assert check_folder(folder).ok
+    assert (folder / "disclosure-record.json").exists()
+    table = pd.read_csv(folder / "multi_agency_vulnerable_lsoa21.csv", dtype={"count": "Int64"})
+    assert table["count"].isna().sum() == out.protected.table["count"].isna().sum()
+
+    # Put one withheld cell back at a small true-looking value: the checker names it and the rule.
+    withheld = table.index[table["count"].isna()][0]
+    table.loc[withheld, "count"] = 3
+    table.to_csv(folder / "multi_agency_vulnerable_lsoa21.csv", index=False)
+    result = check_folder(folder)
+    assert not result.ok
+    from lantern.release import gate
+
+    with pytest.raises(DisclosureError, match=table.loc[withheld, "lsoa21_code"]):
+        gate(folder)

@@ -243,6 +243,11 @@ def cohort_count(
     warehouse: Path | None = typer.Option(
         None, "--warehouse", help="Warehouse to add the indicator to."
     ),
+    release_out: Path | None = typer.Option(
+        None,
+        "--release-out",
+        help="Release folder: tables, disclosure-policy.json and the checker's disclosure record.",
+    ),
     geography: Path | None = typer.Option(
         None, "--geography", help="Folder with the 2021 lookups (default: bundled Essex)."
     ),
@@ -262,7 +267,7 @@ def cohort_count(
             agreement=load_agreement(agreement), purpose=purpose, cohort_name=cohort,
             release_dir=release_dir, link_dir=link_dir, storage_key=k.storage_key, release=release,
             chain=chain, levels=[lv.strip() for lv in levels.split(",") if lv.strip()],
-            audit_log=audit, out_csv=out, warehouse=warehouse,
+            audit_log=audit, out_csv=out, warehouse=warehouse, release_out=release_out,
         )  # fmt: skip
     for level, frame in result.levels.items():
         shown = frame["value"].notna().sum()

@@ -130,6 +130,49 @@ def published_levels(protected: Protected, levels: list[str]) -> dict[str, pd.Da
     return out
 
 
+def write_release_folder(
+    protected: Protected, agreement: Agreement, cohort_name: str, folder: str | Path
+) -> Path:
+    """Write the cohort's LSOA table and its totals as a release folder and pass it through the gate.
+
+    The folder gets ``disclosure-policy.json`` declaring the agreement's policy and the parent
+    levels, and ``disclosure-record.json`` from ``lantern.release.gate``; a table that fails the
+    checker raises ``DisclosureError`` naming the cell and the rule.
+    """
+    from lantern.release import gate
+    from lantern.release.manifest import MANIFEST_NAME
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    levels = list(protected.hierarchy.levels)
+    lsoa_file = f"{cohort_name}_lsoa21.csv"
+    protected.table[["lsoa21_code", *levels, "count"]].to_csv(folder / lsoa_file, index=False)
+    totals = {}
+    for col in levels:
+        name = f"{cohort_name}_{col.split('_')[0]}.csv"
+        protected.totals[col][[col, "count"]].to_csv(folder / name, index=False)
+        totals[col] = name
+    manifest = {
+        "tables": [
+            {
+                "path": lsoa_file,
+                "policy": agreement.disclosure_policy.as_spec(),
+                "count_columns": ["count"],
+                "geography": "lsoa21_code",
+                "area_type": "lsoa",
+                "vintage": VINTAGE,
+                "levels": levels,
+                "totals": totals,
+            }
+        ]
+    }
+    import json
+
+    (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2), "utf-8")
+    gate(folder)
+    return folder
+
+
 def aggregate_cohort(
     *,
     agreement: Agreement,
@@ -144,6 +187,7 @@ def aggregate_cohort(
     audit_log: str | Path,
     out_csv: str | Path | None = None,
     warehouse: str | Path | None = None,
+    release_out: str | Path | None = None,
     today: date | None = None,
 ) -> CohortOutput:
     """Count a linked cohort by area through the output gate; write CSV and/or warehouse rows."""
@@ -191,6 +235,8 @@ def aggregate_cohort(
         rows.assign(indicator_id=indicator, period=release, vintage=VINTAGE).to_csv(
             out_csv, index=False
         )
+    if release_out is not None:
+        write_release_folder(protected, agreement, cohort.name, release_out)
     if warehouse is not None:
         write_indicator(warehouse, indicator, release, rows, agreement, cohort, levels)
     AuditLog(audit_log).append(

@@ -1,6 +1,6 @@
 """England-wide geography benchmark: hierarchy build and crosswalk moves against DuckDB baselines.
 
-Run: ``python bench/geography_bench.py`` (needs the England-wide data; prints times and ratios).
+Run: ``python bench/geography.py`` (needs the England-wide data; prints times and ratios).
 
 1. Hierarchy: ``load_hierarchy`` for both vintages (read, validate every code, build areas and
    transitive links) against DuckDB's ``read_csv`` of the same lookup files.
