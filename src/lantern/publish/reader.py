@@ -167,7 +167,8 @@ def _area_table(con, lsoas: list[str], vintage: str) -> pd.DataFrame:
     links = con.execute(
         "select l.child_code, l.parent_code, l.parent_type, p.area_name from area_links l"
         " join _lsoas s on s.area_code = l.child_code"
-        " left join (select distinct area_code, area_name from areas) p on p.area_code = l.parent_code"
+        " left join (select area_code, arg_max(area_name, boundary_year) as area_name from areas"
+        " group by area_code) p on p.area_code = l.parent_code"
         " where l.child_type = 'lsoa' and l.vintage = ?",
         [vintage],
     ).df()
@@ -249,7 +250,8 @@ def _summaries(con, run, comp_measures: list[Measure]) -> dict[str, pd.DataFrame
     try:
         df = con.execute(
             "select s.area_type, s.area_code, s.component, s.value, s.rank, a.area_name from index_summaries s"
-            " left join (select distinct area_code, area_name from areas) a using (area_code)"
+            " left join (select area_code, arg_max(area_name, boundary_year) as area_name"
+            " from areas group by area_code) a using (area_code)"
             " where s.index_id = ? and s.measure = 'average_score'",
             [run["index_id"]],
         ).df()
