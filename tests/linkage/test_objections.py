@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 import pytest
 
 from lantern.linkage import crypto
@@ -29,6 +32,21 @@ def objection_runs(tmp_path_factory):
     return data, objectors, register, supplied, never, hub_only
 
 
+def _same_model(a: object, b: object) -> bool:
+    """Equal structure and values, floats equal to 1e-9 relative."""
+    if isinstance(a, float) or isinstance(b, float):
+        return (
+            isinstance(a, int | float)
+            and isinstance(b, int | float)
+            and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-300)
+        )
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_model(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same_model(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
 def _partition(run) -> set[frozenset[str]]:
     persons = run.result.persons.assign(record=run.result.persons["release_id"].map(run.keymap))
     return {frozenset(g) for _, g in persons.groupby("person_id")["record"]}
@@ -39,10 +57,12 @@ def test_objectors_change_nothing_in_any_output(objection_runs):
     assert _partition(supplied) == _partition(never)
     q_supplied = {k: v for k, v in supplied.result.quality.items() if k != "removed_objectors"}
     q_never = {k: v for k, v in never.result.quality.items() if k != "removed_objectors"}
-    assert q_supplied == q_never
-    assert (supplied.out_dir / "settings.json").read_text() == (
-        never.out_dir / "settings.json"
-    ).read_text()
+    assert _same_model(q_supplied, q_never)
+    # The trained model is the same; DuckDB's parallel sums may differ in the last bits of a float.
+    assert _same_model(
+        json.loads((supplied.out_dir / "settings.json").read_text()),
+        json.loads((never.out_dir / "settings.json").read_text()),
+    )
     removed = sum(supplied.result.quality["removed_objectors"].values())
     assert removed == 0  # already removed by every partner, so none reached the hub
 
