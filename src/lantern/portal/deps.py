@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from lantern.portal import sessions
@@ -117,3 +118,24 @@ ALL_STAFF = tuple(Role)
 AREA_ROLES = ALL_STAFF
 HOUSEHOLD_ROLES = (Role.HUB_WORKER,)
 ADMIN_ROLES = (Role.ADMINISTRATOR,)
+
+
+def household_export_response(ctx: Ctx, *, agreement: str, purpose: str) -> Response:
+    """The watermarked, audited CSV of the households in the user's scope, as a download."""
+    from lantern.portal import households
+
+    assert ctx.user is not None
+    export = households.export_csv(
+        ctx.db,
+        scoped(ctx),
+        ctx.user,
+        agreement_id=agreement,
+        purpose=purpose,
+        key=ctx.settings.key_bytes(),
+        today=ctx.today,
+    )
+    return Response(
+        export.text,
+        media_type="text/csv",
+        headers={"content-disposition": f'attachment; filename="{export.filename}"'},
+    )

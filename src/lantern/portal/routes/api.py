@@ -9,7 +9,15 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 
 from lantern.portal import households
-from lantern.portal.deps import AREA_ROLES, HOUSEHOLD_ROLES, Ctx, api_csrf, roles, scoped
+from lantern.portal.deps import (
+    AREA_ROLES,
+    HOUSEHOLD_ROLES,
+    Ctx,
+    api_csrf,
+    household_export_response,
+    roles,
+    scoped,
+)
 from lantern.portal.models import Area, AreaLink
 from lantern.portal.schemas import (
     AggregateOut,
@@ -207,21 +215,7 @@ def household_export(
     agreement: HouseholdParam, purpose: HouseholdParam, ctx: Ctx = Depends(roles(*HOUSEHOLD_ROLES))
 ) -> Response:
     """A watermarked CSV of the households in your scope (audited)."""
-    assert ctx.user is not None
-    export = households.export_csv(
-        ctx.db,
-        scoped(ctx),
-        ctx.user,
-        agreement_id=agreement,
-        purpose=purpose,
-        key=ctx.settings.key_bytes(),
-        today=ctx.today,
-    )
-    return Response(
-        export.text,
-        media_type="text/csv",
-        headers={"content-disposition": f'attachment; filename="{export.filename}"'},
-    )
+    return household_export_response(ctx, agreement=agreement, purpose=purpose)
 
 
 def _require_household_role(ctx: Ctx) -> None:

@@ -18,6 +18,7 @@ from lantern.portal.deps import (
     AREA_ROLES,
     HOUSEHOLD_ROLES,
     Ctx,
+    household_export_response,
     require_csrf,
     roles,
     scoped,
@@ -137,21 +138,7 @@ def household_outcome(
 
 @router.get("/households/export")
 def household_export(ctx: Ctx = Depends(hub), agreement: Text = "", purpose: Text = "") -> Response:
-    assert ctx.user is not None
-    export = households.export_csv(
-        ctx.db,
-        scoped(ctx),
-        ctx.user,
-        agreement_id=agreement,
-        purpose=purpose,
-        key=ctx.settings.key_bytes(),
-        today=ctx.today,
-    )
-    return Response(
-        export.text,
-        media_type="text/csv",
-        headers={"content-disposition": f'attachment; filename="{export.filename}"'},
-    )
+    return household_export_response(ctx, agreement=agreement, purpose=purpose)
 
 
 @router.get("/admin/audit")
