@@ -18,7 +18,8 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from lantern.linkage.settings import UNIQUE_ID
+from lantern.linkage.encode import encode_tokens
+from lantern.linkage.settings import CROSS_COMPARED, UNIQUE_ID
 
 
 @dataclass
@@ -73,11 +74,6 @@ def _em_rules(columns: set[str]) -> list[str]:
     return rules
 
 
-def _content_order(frame: pd.DataFrame) -> pd.DataFrame:
-    cols = [c for c in frame.columns if c != UNIQUE_ID]
-    return frame.sort_values([*cols, UNIQUE_ID], na_position="last").reset_index(drop=True)
-
-
 def _to_release_ids(frame: pd.DataFrame, release_ids: pd.Series) -> pd.DataFrame:
     out = frame.copy()
     for side in ("_l", "_r"):
@@ -114,23 +110,14 @@ def run_splink(
     """
     from splink import Linker
 
-    columns = set.intersection(*(set(f.columns) for f in frames.values()))
-    # Splink sees rows in token-content order with sequential ids, so training and pair order
-    # are the same whatever random release ids the partners drew.
-    ordered, start = {}, 0
     # Objection-screening keys are not compared, so Splink never needs them.
     frames = {
         n: f.drop(columns=[c for c in f.columns if c.startswith("obj_")]) for n, f in frames.items()
     }
-    for name in sorted(frames):
-        frame = _content_order(frames[name])
-        ordered[name] = frame.assign(
-            **{UNIQUE_ID: np.arange(start, start + len(frame), dtype=np.int64)}
-        )
-        start += len(frame)
-    release_ids = pd.concat(
-        [_content_order(frames[n])[UNIQUE_ID] for n in sorted(frames)], ignore_index=True
-    )
+    columns = set.intersection(*(set(f.columns) for f in frames.values()))
+    # Splink sees integer codes in place of tokens, rows in token-content order with sequential
+    # ids, so training and pair order are the same whatever random release ids were drawn.
+    ordered, release_ids = encode_tokens(frames, id_column=UNIQUE_ID, shared=CROSS_COMPARED)
     sdfs = [db_api.register(f, dataset_display_name=name) for name, f in ordered.items()]
     linker = Linker(
         sdfs if len(sdfs) > 1 else sdfs[0], copy.deepcopy(settings), log_level="WARNING"
@@ -146,9 +133,11 @@ def run_splink(
     model = linker.misc.save_model_to_json()
     model.pop("linker_uid", None)  # a random per-run name, not part of the model
 
-    scored = linker.inference.predict(threshold_match_weight=score_floor).as_pandas_dataframe()
+    predicted = linker.inference.predict(threshold_match_weight=score_floor)
     keep = [f"{UNIQUE_ID}_l", f"{UNIQUE_ID}_r", "match_weight", "match_probability"]
-    scored = _pairs(_to_release_ids(scored[keep], release_ids))
+    scored = predicted.query_sql(f"SELECT {', '.join(keep)} FROM {{this}}").as_pandas_dataframe()
+    predicted.drop_table_from_database_and_remove_from_cache()
+    scored = _pairs(_to_release_ids(scored, release_ids))
     accepted = scored[scored["match_probability"] >= threshold].assign(rule="probabilistic")
 
     if deterministic:
@@ -157,10 +146,14 @@ def run_splink(
             {"blocking_rule": r} for r in deterministic
         ]
         det_linker = Linker(sdfs if len(sdfs) > 1 else sdfs[0], det_settings, log_level="WARNING")
-        det = det_linker.inference.deterministic_link().as_pandas_dataframe()
-        det = _pairs(
-            _to_release_ids(det[[f"{UNIQUE_ID}_l", f"{UNIQUE_ID}_r"]], release_ids)
-        ).assign(match_weight=float("inf"), match_probability=1.0, rule="deterministic")
+        det_sdf = det_linker.inference.deterministic_link()
+        det = det_sdf.query_sql(
+            f"SELECT {UNIQUE_ID}_l, {UNIQUE_ID}_r FROM {{this}}"
+        ).as_pandas_dataframe()
+        det_sdf.drop_table_from_database_and_remove_from_cache()
+        det = _pairs(_to_release_ids(det, release_ids)).assign(
+            match_weight=float("inf"), match_probability=1.0, rule="deterministic"
+        )
         accepted = pd.concat([det, accepted]).drop_duplicates(
             [f"{UNIQUE_ID}_l", f"{UNIQUE_ID}_r"], keep="first"
         )

@@ -9,6 +9,7 @@ import re
 import unicodedata
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from lantern.errors import InputError
@@ -123,6 +124,8 @@ NORMALISERS = {
 def normalise_series(series: pd.Series, kind: str) -> pd.Series:
     """Normalise a column by identifier kind, working once per distinct value."""
     func = NORMALISERS[kind]
-    uniques = pd.unique(series.astype(object))
-    mapping = {v: func(v) for v in uniques}
-    return series.astype(object).map(mapping)
+    codes, uniques = pd.factorize(series)
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[:-1] = [func(v) for v in uniques]
+    table[-1] = None
+    return pd.Series(table[codes], index=series.index, dtype=object)

@@ -18,6 +18,8 @@ KNOWN = {
     "postcode_sector", "postcode_district",
 }  # fmt: skip
 UNIQUE_ID = "release_id"
+# Columns compared with each other (swapped names), so their tokens must stay comparable.
+CROSS_COMPARED = (("given_name", "family_name"),)
 
 
 def _null(col: str) -> dict[str, Any]:

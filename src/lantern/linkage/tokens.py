@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 
 import jellyfish
+import numpy as np
 import pandas as pd
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -61,19 +62,46 @@ class Tokeniser:
         mac = hmac.new(self._key(domain), value.encode("utf-8"), hashlib.sha256)
         return mac.digest()[:TOKEN_BYTES].hex()
 
+    @lru_cache(maxsize=64)  # noqa: B019 - as above
+    def _pads(self, domain: str) -> tuple[object, object]:
+        """Inner and outer SHA-256 states of HMAC (RFC 2104) for one domain key."""
+        key = self._key(domain).ljust(64, b"\0")  # 32-byte keys: shorter than the block
+        inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+        return inner, outer
+
     def token_series(self, domain: str, values: pd.Series) -> pd.Series:
-        """Tokenise a column of normalised text, once per distinct value."""
-        key = self._key(domain)
-        base = hmac.new(key, digestmod=hashlib.sha256)
-        mapping: dict[object, str | None] = {}
-        for v in pd.unique(values.astype(object)):
-            if v is None or (isinstance(v, float) and pd.isna(v)):
-                mapping[v] = None
-                continue
-            mac = base.copy()
-            mac.update(str(v).encode("utf-8"))
-            mapping[v] = mac.digest()[:TOKEN_BYTES].hex()
-        return values.astype(object).map(mapping)
+        """Tokenise a column of normalised text, once per distinct value.
+
+        Same result as :meth:`token`; the HMAC is built from precomputed pad states, which is
+        about a fifth faster than copying an ``hmac`` object per value.
+        """
+        inner, outer = self._pads(domain)
+        icopy, ocopy = inner.copy, outer.copy  # type: ignore[attr-defined]
+        codes, uniques = pd.factorize(values)
+        out: list[str | None] = []
+        append = out.append
+        for v in uniques:
+            i = icopy()
+            i.update(str(v).encode("utf-8"))
+            o = ocopy()
+            o.update(i.digest())
+            append(o.digest()[:TOKEN_BYTES].hex())
+        return _take(out, codes, values.index)
+
+
+def _take(mapped: list[str | None], codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """Expand per-distinct results back to rows; code -1 (missing) becomes None."""
+    table = np.empty(len(mapped) + 1, dtype=object)
+    table[:-1] = mapped
+    table[-1] = None
+    return pd.Series(table[codes], index=index, dtype=object)
+
+
+def _per_distinct(values: pd.Series, func) -> pd.Series:  # type: ignore[no-untyped-def]
+    """Apply ``func`` once per distinct non-missing value."""
+    codes, uniques = pd.factorize(values)
+    return _take([func(v) for v in uniques], codes, values.index)
 
 
 def _phonetic(func, values: pd.Series) -> pd.Series:  # type: ignore[no-untyped-def]
@@ -82,16 +110,22 @@ def _phonetic(func, values: pd.Series) -> pd.Series:  # type: ignore[no-untyped-
             return None
         return func(v.replace(" ", "")) or None
 
-    uniques = pd.unique(values.astype(object))
-    return values.astype(object).map({v: code(v) for v in uniques})
+    return _per_distinct(values, code)
 
 
 def _part(values: pd.Series, parts: tuple[slice, ...]) -> pd.Series:
     def pick(v: object) -> str | None:
         return "|".join(v[s] for s in parts) if isinstance(v, str) else None
 
-    uniques = pd.unique(values.astype(object))
-    return values.astype(object).map({v: pick(v) for v in uniques})
+    return _per_distinct(values, pick)
+
+
+def _sector(postcode: str) -> str:
+    return postcode[:-2]
+
+
+def _district(postcode: str) -> str:
+    return postcode.split(" ")[0]
 
 
 def variants(kind: str, column: str, normalised: pd.Series) -> dict[str, tuple[str, pd.Series]]:
@@ -113,8 +147,8 @@ def variants(kind: str, column: str, normalised: pd.Series) -> dict[str, tuple[s
     if kind == "postcode":
         return {
             "postcode": ("postcode", normalised),
-            "postcode_sector": ("postcode_sector", normalised.str[:-2]),
-            "postcode_district": ("postcode_district", normalised.str.split(" ").str[0]),
+            "postcode_sector": ("postcode_sector", _per_distinct(normalised, _sector)),
+            "postcode_district": ("postcode_district", _per_distinct(normalised, _district)),
         }
     if kind in ("nhs_number", "sex"):
         return {kind: (kind, normalised)}
@@ -122,12 +156,10 @@ def variants(kind: str, column: str, normalised: pd.Series) -> dict[str, tuple[s
 
 
 def _join(*parts: pd.Series) -> pd.Series:
-    frame = pd.concat(parts, axis=1, ignore_index=True)
-    ok = frame.notna().all(axis=1)
-    out = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    if ok.any():
-        out[ok] = frame.loc[ok].astype(str).agg("|".join, axis=1)
-    return out
+    """``a|b|c`` where every part is present, else None (parts hold text or None)."""
+    columns = [p.to_numpy(dtype=object) for p in parts]
+    out = ["|".join(row) if None not in row else None for row in zip(*columns, strict=True)]
+    return pd.Series(out, index=parts[0].index, dtype=object)
 
 
 def composite_keys(normalised: Mapping[str, pd.Series]) -> dict[str, pd.Series]:
@@ -144,9 +176,9 @@ def composite_keys(normalised: Mapping[str, pd.Series]) -> dict[str, pd.Series]:
     out["name_dob"] = _join(g, f, d)
     sx = lambda s: _phonetic(jellyfish.soundex, s)  # noqa: E731
     out["obj_soundex_dob"] = _join(sx(g), sx(f), d)
-    out["obj_name_ym"] = _join(g, f, d.str[:6])
-    out["obj_name_md"] = _join(g, f, d.str[4:])
-    out["obj_name_yd"] = _join(g, f, d.str[:4] + d.str[6:])
+    out["obj_name_ym"] = _join(g, f, _per_distinct(d, lambda v: v[:6]))
+    out["obj_name_md"] = _join(g, f, _per_distinct(d, lambda v: v[4:]))
+    out["obj_name_yd"] = _join(g, f, _per_distinct(d, lambda v: v[:4] + v[6:]))
     if pc is not None:
         out["obj_given_dob_pc"] = _join(g, d, pc)
         out["obj_family_dob_pc"] = _join(f, d, pc)
