@@ -129,3 +129,23 @@ def test_tokeniser_and_keys_never_show_key_material():
     secret = secrets.token_bytes(32)
     assert secret.hex() not in repr(Tokeniser(secret, release="r1"))
     assert normalise_name("  Mrs  O'Brien-Smith ") == "OBRIEN SMITH"
+
+
+def test_token_series_is_rfc_2104_hmac_sha256_truncated():
+    """The column path (precomputed pads, once per distinct value) equals the standard HMAC."""
+    import hmac
+
+    from lantern.linkage.tokens import TOKEN_BYTES, derive_key
+
+    secret = secrets.token_bytes(32)
+    tk = Tokeniser(secret, release="r9")
+    values = pd.Series(["SMITH", None, "O'NEILL", "SMITH", "ÉLODIE", float("nan")], dtype=object)
+    got = tk.token_series("name", values).tolist()
+    key = derive_key(secret, release="r9", domain="name")
+
+    def expected(v: str) -> str:
+        return hmac.new(key, v.encode(), hashlib.sha256).digest()[:TOKEN_BYTES].hex()
+
+    assert got == [expected("SMITH"), None, expected("O'NEILL"), expected("SMITH"),
+                   expected("ÉLODIE"), None]  # fmt: skip
+    assert got[0] == tk.token("name", "SMITH")
