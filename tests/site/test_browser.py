@@ -132,6 +132,23 @@ def test_search_by_name_selects_the_area(essex_server, page, essex_data):
     page.wait_for_selector(f"#search-results button:has-text('{code}')")
 
 
+def test_search_by_postcode_selects_its_area_and_says_it_is_approximate(
+    essex_server, page, essex_data
+):
+    pcs = essex_data.postcodes
+    assert pcs is not None and len(pcs) > 10_000
+    row = pcs.iloc[len(pcs) // 2]
+    page.goto(f"{essex_server.url}/index.html")
+    wait_ready(page)
+    page.fill("#search", row["postcode"].lower().replace(" ", ""))
+    button = page.wait_for_selector("#search-results button:has-text('Postcode')")
+    assert row["lsoa_code"] in button.text_content()
+    assert "approximate" in button.text_content()
+    button.click()
+    page.wait_for_function(f"location.hash.includes({json.dumps(row['lsoa_code'])})")
+    assert hash_params(page)["a"] == row["lsoa_code"]
+
+
 def test_filter_to_a_district_zooms_and_limits_the_table(
     essex_server, page, essex_data, artifacts_dir
 ):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import duckdb
+import pandas as pd
 import pytest
 
 from lantern.errors import InputError
@@ -160,6 +161,26 @@ def test_every_table_is_filled_and_sources_have_checksums(essex):
     geoms = essex.query("SELECT area_type, vintage, count(*) AS n FROM geometries GROUP BY ALL")
     got = {(r.area_type, r.vintage): r.n for r in geoms.itertuples()}
     assert got[("lsoa", 2011)] == 1077 and got[("lsoa", 2021)] == 1111
+
+
+def test_postcode_lookup_is_loaded_for_the_area_and_marked_approximate(essex, bundled_essex):
+    lookup = pd.read_csv(bundled_essex / "postcodes" / "nspl_derived_essex.csv", dtype=str)
+    pcs = essex.table("postcodes")
+    lsoa21 = set(
+        essex.query("SELECT area_code FROM areas WHERE area_type = 'lsoa' AND vintage = 2021")[
+            "area_code"
+        ]
+    )
+    assert pcs["postcode"].is_unique
+    assert pcs["lsoa21_code"].isin(lsoa21).mean() > 0.99
+    # every bundled postcode whose LSOA is one of the area's is there, with the file's LSOAs
+    expected = lookup[lookup["lsoa21"].isin(lsoa21)].set_index("pcds")
+    got = pcs.set_index("postcode")
+    assert set(expected.index) <= set(got.index)
+    assert (got.loc[expected.index, "lsoa21_code"] == expected["lsoa21"]).all()
+    assert (got.loc[expected.index, "lsoa11_code"] == expected["lsoa11"]).all()
+    # the bundled file is derived from grid references, not the ONS directory
+    assert pcs["approximate"].all()
 
 
 def test_known_values_survive_the_load(essex, bundled_essex):

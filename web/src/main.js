@@ -176,7 +176,7 @@ async function search(query) {
     try {
       const table = await getJSON(`data/postcodes/${outward}.json`);
       const lsoa = table[upper.replace(/\s+/g, "")];
-      if (lsoa) results.push({ kind: "area", code: lsoa, label: `Postcode ${upper}: area ${lsoa}` });
+      if (lsoa) results.push({ kind: "area", code: lsoa, label: `Postcode ${upper}: area ${lsoa}${meta.postcodesApproximate ? " (approximate: postcode placed by its grid reference)" : ""}` });
     } catch {
       /* no postcodes in this outward code */
     }

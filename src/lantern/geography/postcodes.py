@@ -70,6 +70,7 @@ class PostcodeLookup:
     """Postcode → LSOA (2011 and 2021) from an ONSPD/NSPL-format CSV (``pcds``, ``lsoa11``, ``lsoa21``)."""
 
     table: pd.DataFrame  # indexed by the compact postcode (no space)
+    derived: bool = False  # True for a lookup built from grid references, not the ONS directory
 
     @classmethod
     def from_file(cls, path: Path) -> PostcodeLookup:
@@ -77,6 +78,7 @@ class PostcodeLookup:
         if not path.exists():
             raise InputError("postcode lookup not found", file=path)
         header = pd.read_csv(path, nrows=0).columns
+        derived = any(c in header for c in ("lsoa11_method", "lsoa21_method"))
         wanted = [
             c for c in ("pcds", "lsoa11", "msoa11", "lsoa21", "msoa21", "oslaua") if c in header
         ]
@@ -94,7 +96,7 @@ class PostcodeLookup:
             raise InputError(
                 "expected a UK postcode like CM1 1AA", file=path, row=row, column="pcds"
             )
-        return cls(table.set_index(keys))
+        return cls(table.set_index(keys), derived=derived)
 
     def __len__(self) -> int:
         return len(self.table)

@@ -417,13 +417,14 @@ def _sources(con, tables) -> list[Source]:
 
 
 def _postcodes(con, tables, codes: pd.Index) -> pd.DataFrame | None:
-    for name in ("postcodes", "postcode_lsoa"):
-        if name in tables:
-            df = con.execute(f"select * from {name}").df()
-            cols = {c.lower(): c for c in df.columns}
-            pc = cols.get("postcode")
-            lsoa = next((cols[c] for c in cols if c.startswith("lsoa")), None)
-            if pc and lsoa:
-                df = df[[pc, lsoa]].rename(columns={pc: "postcode", lsoa: "lsoa_code"})
-                return df[df["lsoa_code"].isin(codes)]
-    return None
+    """``postcode, lsoa_code, approximate`` for the published LSOAs, from the lookup's LSOA
+    column (2011 or 2021) that matches them best; None without a lookup."""
+    if "postcodes" not in tables:
+        return None
+    df = con.execute("SELECT * FROM postcodes").df()
+    if df.empty:
+        return None
+    column = max(("lsoa21_code", "lsoa11_code"), key=lambda c: int(df[c].isin(codes).sum()))
+    out = df.rename(columns={column: "lsoa_code"})[["postcode", "lsoa_code", "approximate"]]
+    out = out[out["lsoa_code"].isin(codes)]
+    return out if len(out) else None

@@ -82,7 +82,8 @@ class SiteData:
     summaries: dict[str, pd.DataFrame] = field(default_factory=dict)
     comparators: dict[str, dict[str, float | None]] = field(default_factory=dict)
     sources: list[Source] = field(default_factory=list)
-    postcodes: pd.DataFrame | None = None  # postcode → lsoa_code, when a lookup is loaded
+    # postcode → lsoa_code (+ approximate), when the warehouse holds a postcode lookup
+    postcodes: pd.DataFrame | None = None
 
     def measure(self, measure_id: str) -> Measure:
         for m in self.measures:

@@ -189,6 +189,9 @@ def write_data_files(
         "noData": NO_DATA,
         "filtered": FILTERED,
         "hasPostcodes": data.postcodes is not None and len(data.postcodes) > 0,
+        "postcodesApproximate": bool(
+            data.postcodes is not None and data.postcodes["approximate"].any()
+        ),
         "sources": [
             {
                 "publisher": s.publisher,

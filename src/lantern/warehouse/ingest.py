@@ -35,6 +35,7 @@ from lantern.geography.boundaries import CODE_FIELD, NAME_FIELD, detect_field, r
 from lantern.geography.codes import first_invalid
 from lantern.geography.crosswalk import load_crosswalk
 from lantern.geography.hierarchy import CHAINS, areas_and_links, filter_chain, load_chain
+from lantern.geography.postcodes import PostcodeLookup
 from lantern.sources import SOURCES, LoadContext, Source, load_source
 from lantern.sources.model import Loaded, WideRows
 from lantern.warehouse.schema import create_statements
@@ -133,7 +134,7 @@ def ingest(
     tmp = target.with_name(f".{target.name}.{run_id[:12]}.building")
     log = AuditLog(run_log_path(target))
     steps = Steps(
-        total=4 + len(sources) + (len(BOUNDARY_FILES) if geometries else 0), enabled=progress
+        total=5 + len(sources) + (len(BOUNDARY_FILES) if geometries else 0), enabled=progress
     )
     record = {
         "run_id": run_id,
@@ -248,6 +249,37 @@ def geography(
     return areas, links, ctx
 
 
+def find_postcode_lookup(data_dir: Path) -> Path | None:
+    """The first ONSPD/NSPL-format file in ``data_dir/postcodes`` (by name), if any."""
+    folder = Path(data_dir) / "postcodes"
+    for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
+        header = set(pd.read_csv(path, nrows=0).columns)
+        if "pcds" in header and header & {"lsoa11", "lsoa21"}:
+            return path
+    return None
+
+
+def postcode_rows(lookup: PostcodeLookup, ctx: LoadContext) -> pd.DataFrame:
+    """Postcodes whose LSOA (either vintage) is inside the area of interest.
+
+    ``approximate`` marks a derived lookup (one that records how each LSOA was assigned, as
+    ``lantern geography postcodes`` does), not the ONS postcode directory itself.
+    """
+    table = lookup.table
+    out = pd.DataFrame(
+        {
+            "postcode": table["pcds"].str.upper().to_numpy(),
+            "lsoa11_code": table["lsoa11"].to_numpy() if "lsoa11" in table else None,
+            "lsoa21_code": table["lsoa21"].to_numpy() if "lsoa21" in table else None,
+            "approximate": lookup.derived,
+        }
+    )
+    inside = out["lsoa11_code"].isin(ctx.wanted[("lsoa", 2011)]) | out["lsoa21_code"].isin(
+        ctx.wanted[("lsoa", 2021)]
+    )
+    return out[inside].drop_duplicates("postcode").reset_index(drop=True)
+
+
 def _insert(
     con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, columns: list[str]
 ) -> None:
@@ -330,6 +362,15 @@ def _build(
     )
     steps.done()
 
+    steps.step("geography: postcode lookup")
+    lookup = find_postcode_lookup(data_dir)
+    postcodes = 0
+    if lookup is not None:
+        rows = postcode_rows(PostcodeLookup.from_file(lookup), ctx)
+        _insert(con, "postcodes", rows, list(rows.columns))
+        postcodes = len(rows)
+    steps.done()
+
     loaded_at = datetime.now(UTC)
     seen: dict[str, str] = {}
     total_rows = 0
@@ -376,6 +417,7 @@ def _build(
         "indicators": len(seen),
         "rows": total_rows,
         "geometries": geometry_counts,
+        "postcodes": postcodes,
         "area_codes": list(config.area_codes),
         "data_dir": str(data_dir),
     }

@@ -12,6 +12,9 @@ TABLES: dict[str, str] = {
     "crosswalk": """
         lsoa11_code VARCHAR NOT NULL, lsoa21_code VARCHAR NOT NULL, change_code VARCHAR NOT NULL,
         weight DOUBLE NOT NULL, reverse_weight DOUBLE""",
+    "postcodes": """
+        postcode VARCHAR NOT NULL PRIMARY KEY, lsoa11_code VARCHAR, lsoa21_code VARCHAR,
+        approximate BOOLEAN NOT NULL""",
     "indicators": """
         area_code VARCHAR NOT NULL, vintage INTEGER NOT NULL, indicator_id VARCHAR NOT NULL,
         period VARCHAR NOT NULL, value DOUBLE, numerator DOUBLE, denominator DOUBLE""",
