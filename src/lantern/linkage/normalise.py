@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -121,11 +123,20 @@ NORMALISERS = {
 }
 
 
+def expand(mapped: list[str | None], codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """Per-distinct results back to rows (``codes`` from ``pd.factorize``; -1, missing, → None)."""
+    table = np.empty(len(mapped) + 1, dtype=object)
+    table[:-1] = mapped
+    table[-1] = None
+    return pd.Series(table[codes], index=index, dtype=object)
+
+
+def per_distinct(values: pd.Series, func: Callable[[Any], str | None]) -> pd.Series:
+    """``func`` applied once per distinct non-missing value; missing values give None."""
+    codes, uniques = pd.factorize(values)
+    return expand([func(v) for v in uniques], codes, values.index)
+
+
 def normalise_series(series: pd.Series, kind: str) -> pd.Series:
     """Normalise a column by identifier kind, working once per distinct value."""
-    func = NORMALISERS[kind]
-    codes, uniques = pd.factorize(series)
-    table = np.empty(len(uniques) + 1, dtype=object)
-    table[:-1] = [func(v) for v in uniques]
-    table[-1] = None
-    return pd.Series(table[codes], index=series.index, dtype=object)
+    return per_distinct(series, NORMALISERS[kind])

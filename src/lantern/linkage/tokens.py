@@ -16,12 +16,11 @@ from collections.abc import Mapping
 from functools import lru_cache
 
 import jellyfish
-import numpy as np
 import pandas as pd
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from lantern.linkage.normalise import NORMALISERS
+from lantern.linkage.normalise import NORMALISERS, expand, per_distinct
 
 TOKEN_BYTES = 16
 OBJECTION_KEYS = (
@@ -87,21 +86,7 @@ class Tokeniser:
             o = ocopy()
             o.update(i.digest())
             append(o.digest()[:TOKEN_BYTES].hex())
-        return _take(out, codes, values.index)
-
-
-def _take(mapped: list[str | None], codes: np.ndarray, index: pd.Index) -> pd.Series:
-    """Expand per-distinct results back to rows; code -1 (missing) becomes None."""
-    table = np.empty(len(mapped) + 1, dtype=object)
-    table[:-1] = mapped
-    table[-1] = None
-    return pd.Series(table[codes], index=index, dtype=object)
-
-
-def _per_distinct(values: pd.Series, func) -> pd.Series:  # type: ignore[no-untyped-def]
-    """Apply ``func`` once per distinct non-missing value."""
-    codes, uniques = pd.factorize(values)
-    return _take([func(v) for v in uniques], codes, values.index)
+        return expand(out, codes, values.index)
 
 
 def _phonetic(func, values: pd.Series) -> pd.Series:  # type: ignore[no-untyped-def]
@@ -110,14 +95,14 @@ def _phonetic(func, values: pd.Series) -> pd.Series:  # type: ignore[no-untyped-
             return None
         return func(v.replace(" ", "")) or None
 
-    return _per_distinct(values, code)
+    return per_distinct(values, code)
 
 
 def _part(values: pd.Series, parts: tuple[slice, ...]) -> pd.Series:
     def pick(v: object) -> str | None:
         return "|".join(v[s] for s in parts) if isinstance(v, str) else None
 
-    return _per_distinct(values, pick)
+    return per_distinct(values, pick)
 
 
 def _sector(postcode: str) -> str:
@@ -147,8 +132,8 @@ def variants(kind: str, column: str, normalised: pd.Series) -> dict[str, tuple[s
     if kind == "postcode":
         return {
             "postcode": ("postcode", normalised),
-            "postcode_sector": ("postcode_sector", _per_distinct(normalised, _sector)),
-            "postcode_district": ("postcode_district", _per_distinct(normalised, _district)),
+            "postcode_sector": ("postcode_sector", per_distinct(normalised, _sector)),
+            "postcode_district": ("postcode_district", per_distinct(normalised, _district)),
         }
     if kind in ("nhs_number", "sex"):
         return {kind: (kind, normalised)}
@@ -176,9 +161,9 @@ def composite_keys(normalised: Mapping[str, pd.Series]) -> dict[str, pd.Series]:
     out["name_dob"] = _join(g, f, d)
     sx = lambda s: _phonetic(jellyfish.soundex, s)  # noqa: E731
     out["obj_soundex_dob"] = _join(sx(g), sx(f), d)
-    out["obj_name_ym"] = _join(g, f, _per_distinct(d, lambda v: v[:6]))
-    out["obj_name_md"] = _join(g, f, _per_distinct(d, lambda v: v[4:]))
-    out["obj_name_yd"] = _join(g, f, _per_distinct(d, lambda v: v[:4] + v[6:]))
+    out["obj_name_ym"] = _join(g, f, per_distinct(d, lambda v: v[:6]))
+    out["obj_name_md"] = _join(g, f, per_distinct(d, lambda v: v[4:]))
+    out["obj_name_yd"] = _join(g, f, per_distinct(d, lambda v: v[:4] + v[6:]))
     if pc is not None:
         out["obj_given_dob_pc"] = _join(g, d, pc)
         out["obj_family_dob_pc"] = _join(f, d, pc)
