@@ -30,6 +30,7 @@ def publish_command(
 ) -> None:
     """Write the open site (map, table, downloads, method page) as a self-contained folder."""
     from lantern.publish import publish
+    from lantern.release import project_rules
 
     cfg = _config(config)
     out = site_dir or cfg.publish.site_dir
@@ -45,6 +46,7 @@ def publish_command(
             area_codes=cfg.area_codes,
             vintage=str(cfg.vintage),
             progress=lambda msg: bar.update(task, description=msg),
+            rules=project_rules(cfg),
         )
     console.print(f"[green]published[/]: {out} — view it with `lantern serve`")
 

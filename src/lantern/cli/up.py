@@ -28,6 +28,7 @@ def up(
     from lantern.config import load_config
     from lantern.publish import publish
     from lantern.publish.server import serve as serve_site
+    from lantern.release import project_rules
     from lantern.warehouse.ingest import ingest
 
     if not config.exists():
@@ -55,6 +56,7 @@ def up(
             area_codes=cfg.area_codes,
             vintage=str(cfg.vintage),
             progress=lambda msg: bar.update(task, description=f"[bold]3/3[/] {msg}"),
+            rules=project_rules(cfg),
         )
     console.print(
         f"    index {getattr(built, 'index_id', '')} built; site in {cfg.publish.site_dir}"

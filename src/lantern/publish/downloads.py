@@ -211,22 +211,14 @@ def write_downloads(data: SiteData, folder: Path, *, name: str = "lantern") -> l
 
 
 def release_tables(data: SiteData) -> list[dict]:
-    """The downloads as declared to the release checker (``disclosure-policy.json``).
-
-    Count indicators are checked as counts: under ``official`` when every one comes from an
-    official source file loaded into the warehouse, otherwise under the default small-area policy.
-    Scores, rates, ranks and deciles are not counts.
-    """
-    counts = [m for m in data.measures if m.group == "indicator" and m.kind == "count"]
-    loaded = {s.source_id for s in data.sources}
-    official = all(m.source_id in loaded for m in counts)
-    policy = "official" if official else "nhs_small_area"
+    """The downloads as described to the release gate (``disclosure-policy.json``): one table in
+    three formats. The gate checks every numeric column as a count under the project's
+    ``open_site`` policy except those ``verified_columns`` vouches for."""
     return [
         {
             "name": f"{BASENAME}{'' if ext == 'csv' else '-' + ext}",
             "path": f"{BASENAME}.{ext}",
-            "policy": policy,
-            "count_columns": [m.id for m in counts],
+            "cohort": BASENAME,
             "geography": "area_code",
             "area_type": "lsoa",
             "vintage": int(data.vintage),
@@ -234,6 +226,32 @@ def release_tables(data: SiteData) -> list[dict]:
         }
         for ext in ("csv", "parquet", "geojson")
     ]
+
+
+def verified_columns(data: SiteData) -> dict[str, str]:
+    """Columns of the downloads that republish official open data unchanged, with where each
+    comes from: an indicator loaded from an official source file (publisher and licence in the
+    warehouse), and the index results when every indicator feeding the index is one. Anything
+    else — a count from linked partner data — is left to the gate's rules."""
+    loaded = {s.source_id: s for s in data.sources}
+    out: dict[str, str] = {}
+    feeding_ok = True
+    for m in data.measures:
+        if m.group != "indicator":
+            continue
+        src = loaded.get(m.source_id or "")
+        if src is None:
+            feeding_ok &= m.domain is None
+            continue
+        out[m.id] = f"{src.publisher}: {src.dataset} ({src.licence}), published unchanged"
+    if feeding_ok:
+        for m in data.measures:
+            if m.group == "indicator":
+                continue
+            comp = "index" if m.id == "index" else m.id.split(".", 1)[1]
+            for fld in INDEX_FIELD_TEXT:
+                out[f"{comp}_{fld}"] = f"{m.title} {fld}, computed only from official open data"
+    return out
 
 
 def _size(n: int) -> str:

@@ -15,7 +15,7 @@ from lantern.publish import downloads as dl
 from lantern.publish import pages, sitejson, tiles
 from lantern.publish.reader import read_site_data
 from lantern.publish.sitedata import SiteData
-from lantern.release import gate, write_manifest
+from lantern.release import ProjectRules, gate, project_rules, write_manifest
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 BUNDLE = ("lantern.js", "preview.js", "lantern.css", "lantern.js.LEGAL.txt")
@@ -46,10 +46,11 @@ def publish(
     vintage: str | None = None,
     index_id: str | None = None,
     progress: Progress | None = None,
+    rules: ProjectRules | None = None,
 ) -> Path:
     """Read the warehouse, write the site into a temporary folder, check the downloads with the
-    release gate (raises ``DisclosureError`` and leaves ``site_dir`` untouched on failure), then
-    swap it into ``site_dir``. Returns ``site_dir``."""
+    release gate under the project's ``open_site`` rules (raises ``DisclosureError`` and leaves
+    ``site_dir`` untouched on failure), then swap it into ``site_dir``. Returns ``site_dir``."""
     step = progress or (lambda _msg: None)
     assets = assets_dir()
     step("Reading the warehouse")
@@ -69,7 +70,13 @@ def publish(
             step=step,
         )
         step("Checking the downloads against the disclosure rules")
-        gate(tmp / "downloads")
+        verified = dl.verified_columns(data)
+        gate(
+            tmp / "downloads",
+            rules=rules or project_rules(),
+            output="open_site",
+            verified={t["name"]: verified for t in dl.release_tables(data)},
+        )
         old = site_dir.with_name(site_dir.name + ".old")
         if site_dir.exists():
             shutil.rmtree(old, ignore_errors=True)
