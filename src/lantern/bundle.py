@@ -168,11 +168,42 @@ def make_bundle(
     )
     nspl_bytes = (out / postcode_file.path).read_bytes()
     manifest[postcode_file.path] = _entry(nspl_bytes, len(nspl), postcode_file)
-    text = attribution_text(areas, [*files, postcode_file], manifest)
+    england = england_benchmarks(source, out, manifest, progress)
+    text = attribution_text(areas, [*files, postcode_file, england], manifest)
     (out / "ATTRIBUTION.md").write_text(text, encoding="utf-8")
     body = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
     (out / "manifest.json").write_text(body, encoding="utf-8")
     return manifest
+
+
+ENGLAND_FILE = BundleFile(
+    path="benchmarks/england_indicators.csv",
+    publisher="Lantern, from the England-wide files of this bundle's publishers",
+    dataset="England values (Σ numerator / Σ denominator over England) of every rate with a "
+    "numerator and denominator, per indicator and period, for comparison with England",
+    licence="Open Government Licence v3.0 (as the files it is computed from)",
+    vintage="as each indicator",
+    provenance="computed by `lantern bundle` (lantern.benchmarks) from the England-wide folder",
+    attribution="Contains public sector information licensed under the Open Government Licence "
+    "v3.0.",
+)
+
+
+def england_benchmarks(
+    source: Path,
+    out: Path,
+    manifest: dict[str, dict[str, object]],
+    progress: Callable[[str], None] | None = None,
+) -> BundleFile:
+    """Compute England's values from the England-wide ``source`` and write them into the bundle."""
+    from lantern import benchmarks
+
+    if progress:
+        progress(ENGLAND_FILE.path)
+    frame = benchmarks.compute(source)
+    data = benchmarks.write(frame, out / ENGLAND_FILE.path)
+    manifest[ENGLAND_FILE.path] = _entry(data, len(frame), ENGLAND_FILE)
+    return ENGLAND_FILE
 
 
 def attribution_text(
@@ -198,6 +229,8 @@ def attribution_text(
         scope = "whole national table" if spec.key is None else "rows in the area"
         if spec.path.startswith("postcodes/"):
             scope = "derived for the area"
+        if spec.path.startswith("benchmarks/"):
+            scope = "computed for England"
         lines += [
             f"## `{spec.path}`",
             "",

@@ -158,7 +158,7 @@ def bundle(
 
     for code in area:
         validate_code(code, column="--area")
-    total = len(load_catalogue()[0]) + 1
+    total = len(load_catalogue()[0]) + 2
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

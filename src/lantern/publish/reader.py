@@ -330,7 +330,7 @@ def _comparators(con, measures, values: pd.DataFrame, areas: pd.DataFrame, vinta
             " join (select distinct area_code, area_type from areas) a using (area_code)"
             " where a.area_type in ('county', 'country') and i.indicator_id in ("
             + ",".join("?" * len(ids))
-            + ")",
+            + ") qualify i.period = max(i.period) over (partition by i.indicator_id)",
             ids,
         ).df()
     ratio = _ratio_means(con, ids, areas.index, vintage)

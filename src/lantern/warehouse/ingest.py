@@ -27,7 +27,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from lantern import __version__
+from lantern import __version__, benchmarks
 from lantern.audit import AuditLog
 from lantern.config import Config
 from lantern.errors import ConfigError, InputError, LanternError, Problem
@@ -37,7 +37,7 @@ from lantern.geography.crosswalk import load_crosswalk
 from lantern.geography.hierarchy import CHAINS, areas_and_links, filter_chain, load_chain
 from lantern.geography.postcodes import PostcodeLookup
 from lantern.sources import SOURCES, LoadContext, Source, load_source
-from lantern.sources.model import Loaded, WideRows
+from lantern.sources.model import IndicatorMeta, Loaded, WideRows
 from lantern.warehouse.schema import create_statements
 
 KNOWN_TYPES = ("lsoa", "msoa", "district")
@@ -134,7 +134,7 @@ def ingest(
     tmp = target.with_name(f".{target.name}.{run_id[:12]}.building")
     log = AuditLog(run_log_path(target))
     steps = Steps(
-        total=5 + len(sources) + (len(BOUNDARY_FILES) if geometries else 0), enabled=progress
+        total=6 + len(sources) + (len(BOUNDARY_FILES) if geometries else 0), enabled=progress
     )
     record = {
         "run_id": run_id,
@@ -373,6 +373,7 @@ def _build(
 
     loaded_at = datetime.now(UTC)
     seen: dict[str, str] = {}
+    metas: list[IndicatorMeta] = []
     total_rows = 0
     for source, loaded in _prefetched(sources, ctx):
         steps.step(f"source: {source.source_id}")
@@ -384,6 +385,7 @@ def _build(
                     file=source.path,
                 )
             seen[meta.indicator_id] = source.source_id
+        metas += loaded.meta
         if loaded.wide is not None:
             _insert_wide(con, loaded.wide)
         else:
@@ -406,6 +408,9 @@ def _build(
         _insert(con, "sources", files, list(files.columns))
         steps.done()
 
+    steps.step("benchmarks: England values")
+    england = _load_england(con, data_dir, sources, config.area_codes, metas)
+    steps.done()
     geometry_counts = _load_geometries(con, data_dir, areas, steps) if geometries else {}
     steps.step("finishing")
     counts = con.execute(
@@ -418,9 +423,44 @@ def _build(
         "rows": total_rows,
         "geometries": geometry_counts,
         "postcodes": postcodes,
+        "england_benchmarks": england,
         "area_codes": list(config.area_codes),
         "data_dir": str(data_dir),
     }
+
+
+def _load_england(
+    con: duckdb.DuckDBPyConnection,
+    data_dir: Path,
+    sources: list[Source],
+    area_codes: Sequence[str],
+    metas: list[IndicatorMeta],
+) -> str:
+    """England's value of every loaded rate (see ``lantern.benchmarks``): stored as indicator
+    rows for E92000001 and, with their range and method, in ``benchmarks``."""
+    frame, origin = benchmarks.for_ingest(
+        data_dir,
+        sources,
+        area_codes,
+        lambda: con.execute("SELECT * FROM indicators WHERE area_code LIKE 'E%'").df(),
+        metas,
+    )
+    frame = frame[frame["indicator_id"].isin({m.indicator_id for m in metas})].assign(
+        area_code=benchmarks.ENGLAND
+    )
+    if len(frame):
+        tidy = [
+            "area_code",
+            "vintage",
+            "indicator_id",
+            "period",
+            "value",
+            "numerator",
+            "denominator",
+        ]
+        _insert(con, "indicators", frame, tidy)
+        _insert(con, "benchmarks", frame, ["area_code", *benchmarks.COLUMNS])
+    return f"{len(frame)} values; {origin}"
 
 
 def _load_geometries(

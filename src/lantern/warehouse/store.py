@@ -22,6 +22,7 @@ from lantern.errors import ConfigError, InputError, Problem
 from lantern.geography.crosswalk import move
 from lantern.warehouse.schema import TABLES
 
+ENGLAND = "E92000001"  # benchmark rows (lantern.benchmarks) are stored for England
 POPULATION = {2011: "pop2020.total", 2021: "census2021.usual_residents"}
 RATE_SCALE = {"%": 100.0, "per 1,000": 1000.0, "per 100,000": 100000.0}
 
@@ -120,8 +121,8 @@ class Warehouse:
         codes = self._target_codes(area_type, vintage, areas)
         rows = self.query(
             "SELECT indicator_id, area_code, value, numerator, denominator FROM indicators "
-            "WHERE list_contains(?, indicator_id)",
-            [ids],
+            "WHERE list_contains(?, indicator_id) AND area_code <> ?",
+            [ids, ENGLAND],  # England's benchmark rows are not an area of the indicator's type
         )
         columns = {}
         for indicator_id, part in rows.groupby("indicator_id", sort=False):
