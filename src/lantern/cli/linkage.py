@@ -268,6 +268,7 @@ def cohort_count(
             release_dir=release_dir, link_dir=link_dir, storage_key=k.storage_key, release=release,
             chain=chain, levels=[lv.strip() for lv in levels.split(",") if lv.strip()],
             audit_log=audit, out_csv=out, warehouse=warehouse, release_out=release_out,
+            audit_key=k.audit_key,
         )  # fmt: skip
     for level, frame in result.levels.items():
         shown = frame["value"].notna().sum()

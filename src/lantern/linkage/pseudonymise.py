@@ -24,9 +24,11 @@ from lantern import __version__
 from lantern.audit import AuditLog
 from lantern.errors import InputError
 from lantern.governance.agreement import Agreement, AgreementField, FieldClass
+from lantern.governance.manifest import seal_manifest
 from lantern.governance.purposes import authorise_run, require_fields
+from lantern.keys.placement import mark_data_folder, require_data_location
+from lantern.keys.store import ReleaseKeys
 from lantern.linkage import crypto
-from lantern.linkage.keystore import ReleaseKeys
 from lantern.linkage.normalise import normalise_series
 from lantern.linkage.objections import objector_mask
 from lantern.linkage.tokens import Tokeniser, composite_tokens, variants
@@ -191,6 +193,7 @@ def pseudonymise(
             "the key map must be kept outside the release folder (it never leaves the partner)",
             file=keymap_path,
         )
+    require_data_location(out_dir, *([keys.store_root] if keys.store_root else []))
     frame = read_extract(extract)
     if id_column not in frame.columns:
         raise InputError(
@@ -214,21 +217,16 @@ def pseudonymise(
         lsoa_for=lsoa_for,
     )
     paths = release_paths(out_dir, partner)
-    crypto.write_frame(
-        result.tokens,
-        paths["tokens"],
-        keys.storage_key,
-        file_label(keys.release, partner, "tokens"),
-    )
-    crypto.write_frame(
-        result.attributes,
-        paths["attributes"],
-        keys.storage_key,
-        file_label(keys.release, partner, "attributes"),
-    )
-    crypto.write_frame(
-        result.keymap, keymap_path, keys.storage_key, file_label(keys.release, partner, "keymap")
-    )
+    mark_data_folder(out_dir, "linkage outbox")
+    meta = {"project": keys.project, "batch": keys.release, "agreement": agreement.id,
+            "purpose": purpose, "party": partner}  # fmt: skip
+    for kind, frame, path in (
+        ("tokens", result.tokens, paths["tokens"]),
+        ("attributes", result.attributes, paths["attributes"]),
+        ("keymap", result.keymap, keymap_path),
+    ):
+        label = file_label(keys.release, partner, kind)
+        crypto.write_frame(frame, path, keys.storage_key, label, {**meta, "kind": kind})
     outputs = {p.name: sha256_file(p) for p in (paths["tokens"], paths["attributes"])}
     manifest = {
         "agreement": agreement.id,
@@ -245,7 +243,8 @@ def pseudonymise(
         "sha256": outputs,
         "lantern_version": __version__,
     }
-    paths["manifest"].write_text(json.dumps(manifest, indent=2), "utf-8")
+    sealed = seal_manifest(manifest, keys.storage_key)
+    paths["manifest"].write_text(json.dumps(sealed, indent=2), "utf-8")
     log.info(
         "pseudonymised %s for %s: %d rows in, %d out, %d objectors and %d opted out removed",
         partner,
@@ -255,7 +254,7 @@ def pseudonymise(
         result.stats.removed_objection_register,
         result.stats.removed_national_opt_out,
     )
-    AuditLog(audit_log).append(
+    AuditLog(audit_log, key=keys.audit_key).append(
         "pseudonymise",
         agreement=agreement.id,
         purpose=purpose,
