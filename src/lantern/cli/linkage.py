@@ -26,12 +26,33 @@ KEYS = typer.Option(
     ..., "--keys", help="Key folder (partner: token secret + storage key; hub: storage key)."
 )
 PROJECT = typer.Option(..., "--project", help="Project id, e.g. essex-covid.")
-RELEASE = typer.Option(..., "--release", help="Release id, e.g. 2026-06.")
+BATCH = typer.Option(
+    None,
+    "--batch",
+    help="Linkage batch id: one set of keys and the files made with them, e.g. 2026-06.",
+)
+OLD_RELEASE = typer.Option(None, "--release", hidden=True, help="Deprecated: use --batch.")
 AGREEMENT = typer.Option(..., "--agreement", help="Data-sharing agreement (YAML or TOML).")
 PURPOSE = typer.Option(..., "--purpose", help="Purpose code named in the agreement.")
 AUDIT = typer.Option(
     Path("audit/linkage.jsonl"), "--audit", help="Hash-chained audit log to append to."
 )
+
+
+def _batch(batch: str | None, old_release: str | None) -> str:
+    """The batch id from ``--batch`` (or the deprecated ``--release``)."""
+    if old_release is not None:
+        Console(stderr=True).print(
+            "warning: --release is deprecated here; use --batch (a linkage batch, not a "
+            "disclosure release)",
+            highlight=False,
+        )
+        if batch is not None and batch != old_release:
+            raise InputError("--batch and the deprecated --release name different batches")
+        batch = batch or old_release
+    if not batch:
+        raise InputError("give --batch: the linkage batch id, e.g. 2026-06")
+    return batch
 
 
 @contextmanager
@@ -65,8 +86,14 @@ def agreement_check(file: Path = typer.Argument(..., help="Agreement file to val
 
 
 @keys_app.command("create")
-def keys_create(keys: Path = KEYS, project: str = PROJECT, release: str = RELEASE) -> None:
+def keys_create(
+    keys: Path = KEYS,
+    project: str = PROJECT,
+    batch: str | None = BATCH,
+    old_release: str | None = OLD_RELEASE,
+) -> None:
     """Create the random secrets of a new release (partners' key file)."""
+    release = _batch(batch, old_release)
     from lantern.linkage.keystore import KeyStore
 
     KeyStore(keys).create(project, release)
@@ -78,9 +105,11 @@ def keys_export_hub(
     keys: Path = KEYS,
     hub_keys: Path = typer.Option(..., "--hub-keys", help="The hub's key folder."),
     project: str = PROJECT,
-    release: str = RELEASE,
+    batch: str | None = BATCH,
+    old_release: str | None = OLD_RELEASE,
 ) -> None:
     """Give the linkage hub the storage key only (it can decrypt files, never make tokens)."""
+    release = _batch(batch, old_release)
     from lantern.linkage.keystore import KeyStore
 
     path = KeyStore(keys).export_for_hub(project, release, hub_keys)
@@ -97,9 +126,11 @@ def objections_add(
     ),
     keys: Path = KEYS,
     project: str = PROJECT,
-    release: str = RELEASE,
+    batch: str | None = BATCH,
+    old_release: str | None = OLD_RELEASE,
 ) -> None:
     """Add objectors' tokens to the register; the identifiers themselves are not kept."""
+    release = _batch(batch, old_release)
     import pandas as pd
 
     from lantern.linkage.keystore import KeyStore
@@ -117,8 +148,13 @@ def objections_add(
 
 
 @objections_app.command("count")
-def objections_count(register: Path = typer.Argument(...), release: str = RELEASE) -> None:
+def objections_count(
+    register: Path = typer.Argument(...),
+    batch: str | None = BATCH,
+    old_release: str | None = OLD_RELEASE,
+) -> None:
     """How many tokens of each key the register holds for a release."""
+    release = _batch(batch, old_release)
     from lantern.linkage.objections import load_register
 
     for key, values in load_register(register, release).items():
@@ -132,7 +168,8 @@ def pseudonymise_command(
     purpose: str = PURPOSE,
     keys: Path = KEYS,
     project: str = PROJECT,
-    release: str = RELEASE,
+    batch: str | None = BATCH,
+    old_release: str | None = OLD_RELEASE,
     out: Path = typer.Option(..., "--out", help="Release folder to send to the hub."),
     keymap: Path = typer.Option(..., "--keymap", help="Private key map (stays with the partner)."),
     id_column: str = typer.Option(
@@ -149,6 +186,7 @@ def pseudonymise_command(
     audit: Path = AUDIT,
 ) -> None:
     """Partner side: tokens + attributes for the hub, key map for yourself; no clear identifier leaves."""
+    release = _batch(batch, old_release)
     from lantern.governance import load_agreement
     from lantern.linkage.keystore import KeyStore
     from lantern.linkage.objections import load_cleaned_list, load_register
@@ -177,12 +215,15 @@ def pseudonymise_command(
 
 
 def link_command(
-    release_dir: Path = typer.Argument(..., help="Release folder of partners' token files."),
+    release_dir: Path = typer.Argument(
+        ..., help="Batch folder: the partners' token files and manifests."
+    ),
     agreement: Path = AGREEMENT,
     purpose: str = PURPOSE,
     keys: Path = KEYS,
     project: str = PROJECT,
-    release: str = RELEASE,
+    batch: str | None = BATCH,
+    old_release: str | None = OLD_RELEASE,
     out: Path = typer.Option(..., "--out", help="Hub output folder."),
     objections: Path | None = typer.Option(None, "--objections", help="Objection register."),
     backend: str = typer.Option("duckdb", "--backend", help="duckdb or spark."),
@@ -201,6 +242,7 @@ def link_command(
     audit: Path = AUDIT,
 ) -> None:
     """Hub side: link token files with Splink, cluster to persons, write a quality report."""
+    release = _batch(batch, old_release)
     from lantern.governance import load_agreement
     from lantern.linkage.keystore import KeyStore
     from lantern.linkage.link import link
@@ -229,13 +271,17 @@ def cohort_count(
     cohort: str = typer.Argument(..., help="Cohort name from the agreement."),
     agreement: Path = AGREEMENT,
     purpose: str = PURPOSE,
-    release_dir: Path = typer.Option(
-        ..., "--release-dir", help="Release folder (attribute files)."
+    batch_dir: Path | None = typer.Option(
+        None, "--batch-dir", help="Batch folder: the partners' attribute files and manifests."
+    ),
+    old_release_dir: Path | None = typer.Option(
+        None, "--release-dir", hidden=True, help="Deprecated: use --batch-dir."
     ),
     link_dir: Path = typer.Option(..., "--link-dir", help="Output folder of `lantern link`."),
     keys: Path = KEYS,
     project: str = PROJECT,
-    release: str = RELEASE,
+    batch: str | None = BATCH,
+    old_release: str | None = OLD_RELEASE,
     levels: str = typer.Option(
         "lsoa,msoa,ward,district", "--levels", help="Comma-separated output levels."
     ),
@@ -254,11 +300,18 @@ def cohort_count(
     audit: Path = AUDIT,
 ) -> None:
     """Count a linked cohort by LSOA, MSOA, ward and district through the disclosure gate."""
+    release = _batch(batch, old_release)
     from lantern.geography.hierarchy import load_hierarchy
     from lantern.governance import load_agreement
     from lantern.linkage.cohort import aggregate_cohort
     from lantern.linkage.keystore import KeyStore
     from lantern.paths import BUNDLED_ESSEX
+
+    if old_release_dir is not None:
+        Console(stderr=True).print("warning: --release-dir is deprecated; use --batch-dir")
+    release_dir = batch_dir or old_release_dir
+    if release_dir is None:
+        raise InputError("give --batch-dir: the batch folder of partners' files")
 
     chain = load_hierarchy(geography or BUNDLED_ESSEX, 2021).chain
     k = KeyStore(keys).load(project, release)
