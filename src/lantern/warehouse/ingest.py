@@ -249,14 +249,14 @@ def _periods(source: Source, loaded: Loaded) -> pd.DataFrame:
             )
             n = int(np.isfinite(loaded.wide.values[:, j]).sum()) if j >= 0 else 0
             periods = {loaded.wide.period: n}
-        for period, n in periods.items():
+        for position, period in enumerate(sorted(periods, key=str), start=1):
             out.append(
                 {
                     "indicator_id": meta.indicator_id,
                     "period": str(period),
-                    "position": 1,
+                    "position": position,
                     "source_id": source.source_id,
-                    "areas": int(n),
+                    "areas": int(periods[period]),
                 }
             )
     return pd.DataFrame(out, columns=columns("indicator_periods"))
