@@ -176,6 +176,12 @@ class AuditLog:
                     count, prev = 0, GENESIS
                 else:
                     count, prev = int(head["entries"]), str(head["head"])
+                    if head.get("key") not in (None, key.key_id):
+                        raise IntegrityError(
+                            f"{self.path} is written under audit key {head['key']}, not "
+                            f"{key.key_id} (another project or key store): give this run "
+                            "its own --audit log"
+                        )
                     if head_mac(key, count, prev) != head.get("mac"):
                         raise IntegrityError(
                             f"{self.head_path}: not authenticated by this log's audit key "

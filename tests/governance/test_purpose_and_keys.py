@@ -148,7 +148,8 @@ def test_finding_key_store_inside_the_outbox_is_refused(tmp_path):
     assert main(["keys", "create", *common]) == 0
     code = main(["pseudonymise", str(_extract(tmp_path / "x.csv")), "--agreement", str(agreement),
                  "--partner", "ecc-asc", "--purpose", "service-planning", *common,
-                 "--out", str(tmp_path / "outbox"), "--keymap", str(tmp_path / "private" / "k.lnt")])  # fmt: skip
+                 "--out", str(tmp_path / "outbox"), "--keymap", str(tmp_path / "private" / "k.lnt"),
+                 "--audit", str(tmp_path / "private" / "audit.jsonl")])  # fmt: skip
     assert code == 5
     assert not list((tmp_path / "outbox").glob("*.lnt"))
     # the same run into a folder of its own works, and then no key store may be made inside it
@@ -156,7 +157,8 @@ def test_finding_key_store_inside_the_outbox_is_refused(tmp_path):
     assert main(["keys", "create", *common]) == 0
     assert main(["pseudonymise", str(tmp_path / "x.csv"), "--agreement", str(agreement),
                  "--partner", "ecc-asc", "--purpose", "service-planning", *common,
-                 "--out", str(tmp_path / "outbox2"), "--keymap", str(tmp_path / "private" / "k.lnt")]) == 0  # fmt: skip
+                 "--out", str(tmp_path / "outbox2"), "--keymap", str(tmp_path / "private" / "k.lnt"),
+                 "--audit", str(tmp_path / "private" / "audit.jsonl")]) == 0  # fmt: skip
     assert main(["keys", "create", "--keys", str(tmp_path / "outbox2" / "keys"),
                  "--project", "essex-covid", "--batch", "b2"]) == 5  # fmt: skip
 

@@ -118,33 +118,77 @@ def keys_export_hub(
 
 @objections_app.command("add")
 def objections_add(
-    register: Path = typer.Argument(..., help="Register CSV (created if absent)."),
+    register: Path = typer.Argument(
+        ...,
+        help="The register's token list (CSV, shareable); the objectors themselves are kept "
+        "encrypted beside it in REGISTER.objectors.lnt, which never leaves the holder.",
+    ),
     source: Path = typer.Option(
         ...,
         "--from",
-        help="CSV of objectors: nhs_number, given_name, family_name, date_of_birth, postcode.",
+        help="CSV of objectors: nhs_number, given_name, family_name, date_of_birth, postcode "
+        "(aliases such as forename/surname/dob, or the agreement's own field names).",
     ),
     keys: Path = KEYS,
     project: str = PROJECT,
-    batch: str | None = BATCH,
+    agreement: Path | None = typer.Option(
+        None, "--agreement", help="Accept the agreement's own field names as columns."
+    ),
+    skip_unusable: bool = typer.Option(
+        False, "--skip-unusable", help="Add the usable rows even if some cannot be used."
+    ),
+    batch: str | None = typer.Option(None, "--batch", hidden=True),
     old_release: str | None = OLD_RELEASE,
 ) -> None:
-    """Add objectors' tokens to the register; the identifiers themselves are not kept."""
-    release = _batch(batch, old_release)
-    import pandas as pd
-
+    """Add objectors to the register (encrypted under its own key) and re-tokenise every batch."""
+    from lantern.governance import load_agreement
+    from lantern.governance.objections import (
+        ROUTES,
+        ObjectionRegister,
+        read_objector_file,
+        resolve_columns,
+    )
     from lantern.linkage.keystore import KeyStore
-    from lantern.linkage.objections import add_objection
 
-    k = KeyStore(keys).load(project, release)
-    frame = pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""])
-    added = 0
-    for n, row in enumerate(frame.to_dict("records"), start=2):
-        try:
-            added += add_objection(register, row, k.require_token_secret(), release)
-        except InputError as exc:
-            raise InputError(exc.problem.message, file=source, row=n) from None
-    console.print(f"added {len(frame)} objector(s), {added} token(s), to {register}")
+    frame = read_objector_file(source)
+    mapping = resolve_columns(
+        list(frame.columns), load_agreement(agreement) if agreement else None, file=str(source)
+    )
+    reg = ObjectionRegister(register, KeyStore(keys), project)
+    summary = reg.add_frame(frame, mapping, source=str(source), skip_unusable=skip_unusable)
+    routes = "; ".join(f"{ROUTES[k]}: {n}" for k, n in summary.by_route.items())
+    console.print(
+        f"[green]ok[/]: added {summary.objectors} objector(s) from {source.name} "
+        f"(could be tokenised by {routes}); the register holds {summary.register_total}"
+    )
+    if summary.unusable_rows:
+        console.print(
+            f"[yellow]not added[/]: {len(summary.unusable_rows)} row(s) with no usable "
+            f"identifier combination: rows {', '.join(map(str, summary.unusable_rows))}"
+        )
+    console.print(
+        f"token list {register} now covers batch(es): {', '.join(summary.batches) or 'none yet'}"
+    )
+
+
+@objections_app.command("tokens")
+def objections_tokens(
+    register: Path = typer.Argument(..., help="The register's token list (CSV)."),
+    keys: Path = KEYS,
+    project: str = PROJECT,
+) -> None:
+    """Re-tokenise every objector for every batch whose keys this key store holds."""
+    from lantern.governance.objections import ObjectionRegister
+    from lantern.linkage.keystore import KeyStore
+
+    reg = ObjectionRegister(register, KeyStore(keys), project)
+    if not reg.exists():
+        raise InputError("no encrypted register beside this token list", file=reg.path)
+    batches = reg.write_tokens_for_store()
+    console.print(
+        f"[green]ok[/]: {len(reg.read())} objector(s) tokenised for batch(es) "
+        f"{', '.join(batches) or 'none'} into {register}"
+    )
 
 
 @objections_app.command("count")
@@ -152,13 +196,23 @@ def objections_count(
     register: Path = typer.Argument(...),
     batch: str | None = BATCH,
     old_release: str | None = OLD_RELEASE,
+    keys: Path | None = typer.Option(
+        None, "--keys", help="The register holder's key store: also count objectors by route."
+    ),
+    project: str | None = typer.Option(None, "--project", help="Project id (with --keys)."),
 ) -> None:
-    """How many tokens of each key the register holds for a release."""
-    release = _batch(batch, old_release)
+    """How many tokens of each key the token list holds for a batch (and objectors by route)."""
     from lantern.linkage.objections import load_register
 
+    release = _batch(batch, old_release)
     for key, values in load_register(register, release).items():
         console.print(f"{key}: {len(values)}")
+    if keys is not None and project:
+        from lantern.governance.objections import ROUTES, ObjectionRegister
+        from lantern.linkage.keystore import KeyStore
+
+        for route, n in ObjectionRegister(register, KeyStore(keys), project).route_counts().items():
+            console.print(f"objectors with {ROUTES[route]}: {n}")
 
 
 def pseudonymise_command(
@@ -189,7 +243,7 @@ def pseudonymise_command(
     release = _batch(batch, old_release)
     from lantern.governance import load_agreement
     from lantern.linkage.keystore import KeyStore
-    from lantern.linkage.objections import load_cleaned_list, load_register
+    from lantern.linkage.objections import load_cleaned_list, load_objections
     from lantern.linkage.pseudonymise import pseudonymise
 
     lsoa_for = None
@@ -203,13 +257,14 @@ def pseudonymise_command(
         stats = pseudonymise(
             agreement=load_agreement(agreement), partner=partner, purpose=purpose, extract=extract,
             keys=k, out_dir=out, keymap_path=keymap, audit_log=audit, id_column=id_column,
-            register=load_register(objections, release) if objections else None,
+            register=load_objections(objections, k) if objections else None,
             cleaned_list=load_cleaned_list(cleaned_list) if cleaned_list else None, lsoa_for=lsoa_for,
             lsoa_vintage=vintage,
         )  # fmt: skip
     console.print(
         f"[green]ok[/]: {stats.rows_in} rows in, {stats.rows_out} out; removed "
-        f"{stats.removed_objection_register} objector(s), {stats.removed_national_opt_out} opted out; "
+        f"{stats.removed_objection_register} objector(s), {stats.removed_national_opt_out} opted out "
+        f"(national data opt-out), {stats.removed_no_nhs_number} with no NHS number to check; "
         f"home LSOA found for {stats.lsoa_found}; unusable values by column: {stats.unusable_values}"
     )
 

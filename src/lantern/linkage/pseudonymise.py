@@ -45,6 +45,7 @@ class PseudonymiseStats:
     rows_out: int = 0
     removed_objection_register: int = 0
     removed_national_opt_out: int = 0
+    removed_no_nhs_number: int = 0
     unusable_values: dict[str, int] = field(default_factory=dict)
     lsoa_found: int = 0
 
@@ -119,8 +120,13 @@ def pseudonymise_frame(
             raise InputError(
                 "the NHS opt-out applies to this partner but its extract has no NHS number field"
             )
-        allowed = normalised["nhs_number"].isin(cleaned_list).to_numpy()
-        stats.removed_national_opt_out = int((keep & ~allowed).sum())
+        nhs = normalised["nhs_number"]
+        checkable = nhs.notna().to_numpy()
+        allowed = nhs.isin(cleaned_list).to_numpy()
+        # Opted out: a valid NHS number that NHS England's cleaned list leaves out. A record
+        # with no usable NHS number cannot be checked, so it is withheld too, but counted apart.
+        stats.removed_national_opt_out = int((keep & checkable & ~allowed).sum())
+        stats.removed_no_nhs_number = int((keep & ~checkable).sum())
         keep &= allowed
 
     ids = pd.Series(_random_ids(int(keep.sum())), dtype=object)
