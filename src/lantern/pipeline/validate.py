@@ -10,14 +10,15 @@ MSOAs in other regions, tested on the county's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from lantern.build import TABLE_SCHEMAS, note_paths, read_inputs, resolve_spec
+from lantern.pipeline.build import note_paths, read_inputs, resolve_spec
+from lantern.pipeline.progress import Progress, or_quiet
+from lantern.warehouse.schema import INDEX_TABLES
 from lantern.errors import ConfigError, InputError, Problem
 from lantern.index import INDEX, compute_index
 from lantern.index.note import VALIDATION_END, VALIDATION_START
@@ -105,11 +106,11 @@ def _outcome(config, msoas: pd.Index, wh) -> tuple[pd.DataFrame, str]:
     return out, source
 
 
-def validate(*, config, progress: Callable[[str], None] | None = None) -> ValidationReport:
+def validate(config, *, progress: Progress | None = None) -> ValidationReport:
     """Compute the validation statistics, store them in ``index_validation`` and the method note."""
     from lantern.warehouse import Warehouse
 
-    say = progress or (lambda _msg: None)
+    say = or_quiet(progress)
     spec, _ = resolve_spec(config)
     note_path = note_paths(Path(config.output_dir), spec.id)[0]
     if not note_path.exists():
@@ -156,7 +157,7 @@ def validate(*, config, progress: Callable[[str], None] | None = None) -> Valida
             rows, columns=["index_id", "outcome_id", "predictor", "measure", "value"]
         )
         wh.con.execute(
-            f"CREATE TABLE IF NOT EXISTS index_validation ({TABLE_SCHEMAS['index_validation']})"
+            f"CREATE TABLE IF NOT EXISTS index_validation ({INDEX_TABLES['index_validation']})"
         )
         wh.con.execute("BEGIN TRANSACTION")
         wh.con.execute(
