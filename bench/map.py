@@ -24,13 +24,12 @@ sys.path.insert(0, str(ROOT / "tests" / "site"))
 
 from site_helpers import CHROMIUM, CHROMIUM_ARGS, LocalServer  # noqa: E402
 
-from lantern.pipeline.build import build  # noqa: E402
 from lantern.config import ESSEX_AREA_CODES, config_from_mapping  # noqa: E402
 from lantern.paths import BUNDLED_ESSEX, shared_data_dir  # noqa: E402
-from lantern.pipeline.publish import publish  # noqa: E402
+from lantern.pipeline.build import build  # noqa: E402
+from lantern.pipeline.publish import ASSETS, precompress, publish  # noqa: E402
 from lantern.publish.classify import class_of, colours_for, quantile_breaks  # noqa: E402
 from lantern.publish.reader import read_site_data  # noqa: E402
-from lantern.pipeline.publish import ASSETS, precompress  # noqa: E402
 
 FIRST, SECOND = "index", "domain.deprivation"
 TARGETS = {

@@ -12,10 +12,10 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def england(shared_data, tmp_path_factory):
-    from lantern.pipeline.build import build
     from lantern.config import config_from_mapping
-    from lantern.pipeline.publish import publish
+    from lantern.pipeline.build import build
     from lantern.pipeline.ingest import ingest
+    from lantern.pipeline.publish import publish
 
     work = tmp_path_factory.mktemp("england")
     config = config_from_mapping(

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from lantern.cli import main
-from lantern.errors import DisclosureError
 from lantern.config import config_from_mapping
+from lantern.errors import DisclosureError
 from lantern.pipeline.publish import publish
 
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from lantern.errors import InputError
-from lantern.sources import SOURCES, LoadContext, get_source, load_source
 from lantern.pipeline.ingest import ingest, run_log_path
+from lantern.sources import SOURCES, LoadContext, get_source, load_source
 from lantern.warehouse import Warehouse
 
 from .helpers import build

@@ -16,15 +16,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lantern.pipeline.build import note_paths, read_inputs, resolve_spec
-from lantern.pipeline.progress import Progress, or_quiet
-from lantern.warehouse.schema import INDEX_TABLES
 from lantern.errors import ConfigError, InputError, Problem
 from lantern.index import INDEX, compute_index
 from lantern.index.note import VALIDATION_END, VALIDATION_START
 from lantern.index.summaries import area_summaries
 from lantern.index.validation import fit_weights_held_out, rates_by_decile, spearman
 from lantern.paths import shared_data_dir
+from lantern.pipeline.build import note_paths, read_inputs, resolve_spec
+from lantern.pipeline.progress import Progress, or_quiet
+from lantern.warehouse.schema import INDEX_TABLES
 
 OUTCOME_ID = "ons.covid_deaths_mar_dec2020"
 DEATHS_FILE = Path("covid_deaths") / "ons_covid_deaths_msoa11_mar-dec2020_england.csv"
