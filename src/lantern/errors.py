@@ -85,3 +85,9 @@ class IntegrityError(LanternError):
     """A tamper-evident log or checksum does not verify."""
 
     exit_code = 6
+
+
+class WarehouseError(LanternError):
+    """The warehouse cannot be read or written: names the file and the table, or the running writer."""
+
+    exit_code = 7
