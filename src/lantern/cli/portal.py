@@ -184,6 +184,16 @@ def user_disable(username: str, db: str | None = DbOption) -> None:
     console.print(f"[green]disabled[/] {username.lower()}")
 
 
+@user_app.command("enable")
+def user_enable(username: str, db: str | None = DbOption) -> None:
+    """Re-activate a disabled account (it signs in again with its existing role and scope)."""
+    from lantern.portal import accounts
+
+    with _session(db) as s:
+        accounts.set_active(s, accounts.get_user(s, username), active=True, actor=_actor())
+    console.print(f"[green]enabled[/] {username.lower()}")
+
+
 @user_app.command("list")
 def user_list(db: str | None = DbOption) -> None:
     """List accounts with role, organisation and scope."""
