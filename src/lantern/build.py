@@ -40,26 +40,6 @@ from lantern.index.tables import (
 
 SUMMARY_LEVELS = ("msoa", "ward", "district", "county")
 
-TABLE_SCHEMAS = {
-    "index_runs": "index_id VARCHAR, name VARCHAR, title VARCHAR, spec_toml VARCHAR, spec_sha256 VARCHAR, "
-    "reference VARCHAR, area_type VARCHAR, vintage INTEGER, n_areas INTEGER, draws INTEGER, "
-    "seed BIGINT, decile_change_share DOUBLE, built_at TIMESTAMP WITH TIME ZONE, "
-    "lantern_version VARCHAR",
-    "index_components": "index_id VARCHAR, component VARCHAR, title VARCHAR, description VARCHAR, "
-    "weight DOUBLE, position INTEGER",
-    "index_scores": "index_id VARCHAR, area_code VARCHAR, vintage INTEGER, component VARCHAR, reference VARCHAR, "
-    "score DOUBLE, rank DOUBLE, decile DOUBLE, quintile DOUBLE, percentile DOUBLE, flag BOOLEAN, "
-    "rank_median DOUBLE, rank_p05 DOUBLE, rank_p95 DOUBLE, decile_change_share DOUBLE",
-    "index_indicator_values": "index_id VARCHAR, area_code VARCHAR, component VARCHAR, indicator_id VARCHAR, "
-    "value DOUBLE, imputed BOOLEAN, normalised DOUBLE, transformed DOUBLE",
-    "index_contributions": "index_id VARCHAR, area_code VARCHAR, component VARCHAR, indicator_id VARCHAR, "
-    "contribution DOUBLE, share DOUBLE",
-    "index_weights": "index_id VARCHAR, component VARCHAR, indicator_id VARCHAR, weight DOUBLE, method VARCHAR",
-    "index_summaries": "index_id VARCHAR, area_type VARCHAR, area_code VARCHAR, vintage INTEGER, "
-    "component VARCHAR, measure VARCHAR, value DOUBLE, rank DOUBLE",
-    "index_validation": "index_id VARCHAR, outcome_id VARCHAR, predictor VARCHAR, measure VARCHAR, value DOUBLE",
-}
-
 
 @dataclass(frozen=True)
 class BuildResult:
@@ -126,17 +106,16 @@ def read_inputs(wh, spec: IndexSpec, *, vintage: int, area_codes) -> BuildInputs
             ],
         )
     everywhere = wh.indicator_frame(ids, vintage=vintage, area_type=spec.area_type)
-    links = wh.query(
-        "SELECT child_code, parent_code, parent_type FROM area_links WHERE child_type = ? AND vintage = ?",
-        [spec.area_type, vintage],
-    )
+    links = wh.area_links(child_type=spec.area_type, vintage=vintage)[
+        ["child_code", "parent_code", "parent_type"]
+    ]
     district = links[links.parent_type == "district"].drop_duplicates("child_code")
     parents = (
         pd.Series(district["parent_code"].to_numpy(), index=district["child_code"])
         if len(district)
         else None
     )
-    names = wh.query("SELECT area_code, area_name FROM areas WHERE vintage = ?", [vintage])
+    names = wh.areas(vintage=vintage)
     return BuildInputs(
         county,
         everywhere,
@@ -194,24 +173,6 @@ def summaries_table(
     ]
 
 
-def write_tables(con, index_id: str, tables: dict[str, pd.DataFrame]) -> None:
-    """Replace this index's rows in every ``index_*`` table, all in one transaction."""
-    for name, schema in TABLE_SCHEMAS.items():
-        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({schema})")
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for name, frame in tables.items():
-            con.execute(f"DELETE FROM {name} WHERE index_id = ?", [index_id])
-            con.register("_lantern_rows", frame)
-            cols = ", ".join(frame.columns)
-            con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM _lantern_rows")
-            con.unregister("_lantern_rows")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-
-
 def reference_comparison(county: IndexResult, national: IndexResult, focus: pd.Index) -> str:
     """Markdown cross-tab of county-reference deciles against national-reference deciles."""
     c = pd.Series(county.components[INDEX]["decile"], index=county.areas).reindex(focus)
@@ -244,7 +205,7 @@ def build(
     vintage = spec_vintage(spec, config)
     reference = reference_of(config)
     draws = draws or config.index.draws or spec.robustness.draws
-    with Warehouse(config.warehouse, read_only=False) as wh:
+    with Warehouse.update(config.warehouse, command="build") as wh:
         say("Reading indicators")
         inputs = read_inputs(wh, spec, vintage=vintage, area_codes=config.area_codes)
         focus = inputs.county.index
@@ -320,7 +281,7 @@ def build(
             "index_summaries": summaries_table(primary, inputs, focus, vintage),
         }
         say("Writing the warehouse tables")
-        write_tables(wh.con, spec.id, tables)
+        wh.replace_index_results(spec.id, tables)
         validation_md = existing_validation(config.output_dir, spec.id)
     comparison = (
         reference_comparison(county_result, national_result, focus)

@@ -94,3 +94,10 @@ class IntegrityError(LanternError):
 
     exit_code = 6
     http_status = 500
+
+
+class WarehouseError(LanternError):
+    """The warehouse cannot be read or written: names the file and the table, or the running writer."""
+
+    exit_code = 7
+    http_status = 503

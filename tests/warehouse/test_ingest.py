@@ -220,7 +220,7 @@ def test_ingest_is_idempotent(essex_build, tmp_path, bundled_essex):
         ("areas", "area_code, vintage"),
         ("area_links", "ALL"),
         ("crosswalk", "ALL"),
-        ("indicators", "indicator_id, area_code"),
+        ("indicators", "indicator_id, area_code, period"),
         ("indicator_meta", "indicator_id"),
         ("sources", "source_id, file"),
         ("geometries", "area_type, vintage, area_code"),

@@ -267,38 +267,24 @@ def write_indicator(
     levels: list[str],
 ) -> None:
     """Replace this indicator's rows for the period in the warehouse and describe it."""
-    import duckdb
+    from lantern.warehouse import Warehouse
 
-    con = duckdb.connect(str(warehouse))
-    try:
-        con.execute("BEGIN")
-        con.execute(
-            "DELETE FROM indicators WHERE indicator_id = ? AND period = ?", [indicator, period]
-        )
-        frame = pd.DataFrame(
-            {
-                "area_code": rows["area_code"].astype(str),
-                "vintage": VINTAGE,
-                "indicator_id": indicator,
-                "period": period,
-                "value": rows["value"].astype("Float64"),
-                "numerator": None,
-                "denominator": None,
-            }  # fmt: skip
-        )
-        con.register("new_rows", frame)
-        con.execute(
-            "INSERT INTO indicators SELECT area_code, vintage, indicator_id, period, CAST(value AS DOUBLE), CAST(numerator AS DOUBLE), CAST(denominator AS DOUBLE) FROM new_rows"
-        )
-        con.execute("DELETE FROM indicator_meta WHERE indicator_id = ?", [indicator])
-        con.execute(
-            "INSERT INTO indicator_meta VALUES (?, ?, ?, 'people', 'count', 'higher_worse', ?, ?, ?, ?, ?, ?, ?, '')",
-            [indicator, f"Linked cohort: {cohort.description or cohort.name}",
-             f"People in linked partner records meeting: {cohort.name}; disclosure-controlled ({agreement.disclosure_policy.preset}).",
-             levels[0], VINTAGE, period, f"linkage:{agreement.id}",
-             ", ".join(p.name for p in agreement.parties if p.role != "processor"),
-             f"{agreement.id} cohort {cohort.name}", f"Aggregate under data-sharing agreement {agreement.id}"],
-        )  # fmt: skip
-        con.execute("COMMIT")
-    finally:
-        con.close()
+    meta = {
+        "indicator_id": indicator,
+        "title": f"Linked cohort: {cohort.description or cohort.name}",
+        "description": f"People in linked partner records meeting: {cohort.name}; "
+        f"disclosure-controlled ({agreement.disclosure_policy.preset}).",
+        "unit": "people",
+        "kind": "count",
+        "polarity": "higher_worse",
+        "area_type": levels[0],
+        "vintage": VINTAGE,
+        "period": period,
+        "source_id": f"linkage:{agreement.id}",
+        "publisher": ", ".join(p.name for p in agreement.parties if p.role != "processor"),
+        "dataset": f"{agreement.id} cohort {cohort.name}",
+        "licence": f"Aggregate under data-sharing agreement {agreement.id}",
+        "url": "",
+    }
+    with Warehouse.update(warehouse, command="cohort") as wh:
+        wh.replace_indicator(meta, period, rows[["area_code", "value"]])

@@ -8,8 +8,6 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
-
 from lantern.errors import ConfigError
 from lantern.publish import downloads as dl
 from lantern.publish import pages, sitejson, tiles
@@ -149,21 +147,12 @@ def precompress(site: Path) -> None:
 
 
 def _components(warehouse: Path, index_id: str | None) -> list[dict]:
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error:
-        return []
-    try:
-        sql = "select title, weight, description from index_components"
-        params: list = []
-        if index_id:
-            sql += " where index_id = ?"
-            params.append(index_id)
-        rows = con.execute(sql + " order by position", params).fetchall()
-    except duckdb.Error:
-        return []
-    finally:
-        con.close()
+    """The index's components for the method page (none when no index has been built)."""
+    from lantern.warehouse import Warehouse
+
+    with Warehouse(warehouse) as wh:
+        frame = wh.index_components(index_id)
+    rows = frame[["title", "weight", "description"]].itertuples(index=False)
     return [
         {"title": t, "weight": "" if w is None or w != w else f"{w:g}", "description": d or ""}
         for t, w, d in rows
