@@ -10,7 +10,6 @@ agreement ids and purposes.
 
 from __future__ import annotations
 
-import csv
 import io
 import threading
 from datetime import UTC, datetime
@@ -109,8 +108,10 @@ def to_jsonl(entries: list[AuditEntry]) -> str:
 
 
 def to_csv(entries: list[AuditEntry]) -> str:
+    from lantern.portal.csvsafe import SafeWriter
+
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(["seq", "time", "event", "details", "hash"])
     for e in sorted(entries, key=lambda e: e.seq):
         writer.writerow([e.seq, e.time, e.event, canonical_details(e.details), e.hash])
