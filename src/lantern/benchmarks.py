@@ -110,7 +110,7 @@ def is_england_wide(data_dir: Path) -> bool:
 
 def england_context(data_dir: Path) -> LoadContext:
     """The loaders' context for every English area."""
-    from lantern.warehouse.ingest import geography
+    from lantern.pipeline.ingest import geography
 
     _areas, _links, ctx = geography(Path(data_dir), [ENGLAND])
     return ctx

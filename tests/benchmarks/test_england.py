@@ -9,9 +9,9 @@ import pytest
 from lantern import benchmarks
 from lantern.config import load_config
 from lantern.errors import InputError
+from lantern.pipeline.ingest import ingest
 from lantern.sources.model import IndicatorMeta
 from lantern.warehouse import Warehouse
-from lantern.warehouse.ingest import ingest
 
 
 def _meta(indicator_id: str, kind: str = "rate", unit: str = "%") -> IndicatorMeta:
