@@ -51,19 +51,30 @@ def dashboard(
     )
 
 
+NEXT_LEVEL = {"district": "ward", "ward": "lsoa", "msoa": "lsoa"}
+
+
 @router.get("/areas/{code}")
 def area_page(request: Request, code: str, ctx: Ctx = Depends(staff)) -> Response:
+    from lantern.portal.profile import profile
+
     q = scoped(ctx)
     area = q.area(code[:12])
-    _, children = q.areas(within=area.area_code, limit=500)
+    level = NEXT_LEVEL.get(area.area_type)
+    total, children = (
+        q.areas(within=area.area_code, area_type=level, limit=500) if level else (0, [])
+    )
+    counts = {t: q.areas(within=area.area_code, area_type=t, limit=1)[0] for t in AREA_TYPES}
     return render(
         request,
         "area.html",
         ctx,
         area=area,
         parents=q.parents(area.area_code),
-        indicators=q.indicators_for(area.area_code),
+        groups=profile(ctx.db, q, area.area_code),
         children=children,
+        level=level,
+        counts={t: n for t, n in counts.items() if n},
     )
 
 
