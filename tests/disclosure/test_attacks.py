@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from lantern.cli import main
-from lantern.errors import DisclosureError
+from lantern.errors import DisclosureError, IntegrityError
 from lantern.release import check_folder
 
 from .folders import L1, L2, L3, M1, M2, M2_LSOAS, default_rules, project_rules_with, write_folder
@@ -248,3 +248,50 @@ def test_attack_6_every_file_in_every_format_is_inspected(tmp_path: Path, name: 
     hits = [f for f in result.failures if f.table.startswith(name)]
     assert hits and all(f.rule == "undeclared" for f in hits), [str(f) for f in result.failures]
     assert main(["release", "check", str(folder), "--no-record"]) == DisclosureError.exit_code
+
+
+# 7. A second release of the same cohort one person apart: new period, fresh folder.
+def _month(tmp_path: Path, name: str, lsoa: dict, m1: int, *, cohort="cases", period="2021-01"):
+    files = {
+        "lsoa.csv": "lsoa21_code,count\n"
+        + "".join(f"{k},{'' if v is None else v}\n" for k, v in lsoa.items()),
+        "msoa.csv": f"msoa21_code,count\n{M1},{m1}\n{M2},130\n",
+    }
+    tables = [
+        lsoa_table(cohort=cohort, period=period, name=f"{name}_lsoa"),
+        msoa_table(cohort=cohort, period=period, name=f"{name}_msoa"),
+    ]
+    return write_folder(tmp_path / name, files, tables)
+
+
+def test_attack_7_a_new_period_is_audited_against_earlier_releases_of_the_cohort(
+    tmp_path: Path,
+) -> None:
+    from lantern.release import write_disclosure_record
+
+    rules = exact()
+    rest = {k: v for k, v in LSOA.items() if k not in (L1, L2, L3)}
+    january = _month(tmp_path, "january", {L1: 8, L2: 10, L3: 12, **rest}, 30)
+    first = check_folder(january, rules=rules)
+    assert first.ok, [str(f) for f in first.failures]
+    write_disclosure_record(january, first, release_id="january", rules=rules)
+    # One person leaves L1 (8 -> 7): February alone is safe (L1 and L2 withheld), but M1 30 -> 29.
+    february = {L1: None, L2: None, L3: 12, **rest}
+    alone = check_folder(
+        _month(tmp_path, "alone", february, 29, period="2021-02"),
+        rules=project_rules_with(cohort_counts="threshold_only", history=tmp_path / "empty"),
+    )
+    assert alone.ok, [str(f) for f in alone.failures]
+    result = check_folder(_month(tmp_path, "february", february, 29, period="2021-02"), rules=rules)
+    (f,) = [f for f in result.failures if f.area == M1]
+    assert f.rule == "differencing-periods" and "-1" in f.message and "january" in f.message
+    # Renaming the cohort and its tables does not escape: the counts match the earlier release.
+    renamed = check_folder(
+        _month(tmp_path, "renamed", february, 29, cohort="cases-v2", period="2021-02"), rules=rules
+    )
+    assert any(f.rule == "differencing-periods" and f.area == M1 for f in renamed.failures)
+    # The history lives outside the folder; an edited history is refused, not trusted.
+    log = rules.history_dir / "releases.jsonl"
+    log.write_text(log.read_text().replace('"january"', '"janvier"'))
+    with pytest.raises(IntegrityError, match="does not match"):
+        check_folder(_month(tmp_path, "march", february, 29, period="2021-03"), rules=rules)

@@ -35,7 +35,9 @@ from lantern.errors import IntegrityError
 
 LOG = "releases.jsonl"
 CELLS = "cells"
-SIMILAR_SHARE = 0.9
+SIMILAR_SHARE = 0.9  # share of shared cells that must agree ...
+SIMILAR_GAP = 3  # ... to within 3 people
+SIMILAR_SHARE_GAP = 0.1  # or 10%
 SIMILAR_MIN = 5
 
 
@@ -203,12 +205,14 @@ def _ranges(pubs: Sequence[Publication], sets: AreaSets) -> pd.DataFrame:
 
 
 def _similar(now: pd.DataFrame, before: pd.DataFrame) -> bool:
-    """Whether two publications look like the same counts (most shared cells agree)."""
+    """Whether two publications look like the same counts at nearby times: at least
+    ``SIMILAR_MIN`` shared cells, nearly all within a few people of each other."""
     m = now.merge(before, on="key", suffixes=("", "_b"))
     m = m[np.isfinite(m["high"]) & np.isfinite(m["high_b"])]
     if len(m) < SIMILAR_MIN:
         return False
-    agree = (m["low"] <= m["high_b"]) & (m["low_b"] <= m["high"])
+    gap = np.maximum(0, np.maximum(m["low"] - m["high_b"], m["low_b"] - m["high"]))
+    agree = gap <= np.maximum(SIMILAR_GAP, SIMILAR_SHARE_GAP * np.maximum(m["high"], m["high_b"]))
     return bool(agree.mean() >= SIMILAR_SHARE)
 
 

@@ -52,6 +52,26 @@ def record_data(result: CheckResult, *, release_id: str | None = None) -> dict[s
     }
 
 
+def record_history(
+    result: CheckResult,
+    *,
+    release_id: str,
+    rules: ProjectRules | None = None,
+    folder: str | Path | None = None,
+) -> None:
+    """Add a passed release to the project's history (no-op for a failed one)."""
+    if not result.ok:
+        return
+    rules = rules or project_rules()
+    History(rules.history_dir).record(
+        result.publications,
+        release_id=release_id,
+        folder=str(Path(folder or result.folder).resolve()),
+        output=result.output,
+        files=result.files,
+    )
+
+
 def write_disclosure_record(
     folder: str | Path,
     result: CheckResult,
@@ -63,22 +83,19 @@ def write_disclosure_record(
     """Write ``disclosure-record.json`` beside the outputs; when the check passed (and
     ``keep_history``), append the release to the project's history for later audits."""
     folder = Path(folder)
-    release_id = release_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    if result.ok and keep_history:
-        rules = rules or project_rules()
-        History(rules.history_dir).record(
-            result.publications,
-            release_id=release_id,
-            folder=str(folder.resolve()),
-            output=result.output,
-            files=result.files,
-        )
+    release_id = release_id or new_release_id()
+    if keep_history:
+        record_history(result, release_id=release_id, rules=rules, folder=folder)
     data = record_data(result, release_id=release_id)
     path = folder / RECORD_NAME
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n", "utf-8")
     os.replace(tmp, path)
     return path
+
+
+def new_release_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
 def failure_message(result: CheckResult) -> str:
@@ -96,12 +113,17 @@ def gate(
     rules: ProjectRules | None = None,
     output: str = DEFAULT_OUTPUT,
     verified: Mapping[str, Mapping[str, str]] | None = None,
+    keep_history: bool = True,
 ) -> CheckResult:
-    """Check a folder, write its record (and, on a pass, the history), and raise
-    ``DisclosureError`` if anything fails. ``verified``: see ``check_folder``."""
+    """Check a folder, write its record (and, on a pass and with ``keep_history``, add it to the
+    project's history), and raise ``DisclosureError`` if anything fails. ``verified``: see
+    ``check_folder``. Writers that stage outputs pass ``keep_history=False`` and call
+    ``record_history`` once the outputs are in place."""
     rules = rules or project_rules()
     result = check_folder(folder, rules=rules, output=output, verified=verified)
-    write_disclosure_record(folder, result, release_id=release_id, rules=rules)
+    write_disclosure_record(
+        folder, result, release_id=release_id, rules=rules, keep_history=keep_history
+    )
     if not result.ok:
         raise DisclosureError(failure_message(result))
     return result
