@@ -159,6 +159,7 @@ def make_bundle(
         manifest[spec.path] = _entry(data, rows, spec)
     if progress:
         progress(postcode_file.path)
+    _write_manifest(out, manifest)  # the postcode step reads the new lookups through their checks
     nspl = build_nspl_from_codepoint(
         source / postcode_source,
         out / "boundaries/lsoa11_essex_bsc.geojson",
@@ -170,9 +171,13 @@ def make_bundle(
     manifest[postcode_file.path] = _entry(nspl_bytes, len(nspl), postcode_file)
     text = attribution_text(areas, [*files, postcode_file], manifest)
     (out / "ATTRIBUTION.md").write_text(text, encoding="utf-8")
+    _write_manifest(out, manifest)
+    return manifest
+
+
+def _write_manifest(out: Path, manifest: dict[str, dict[str, object]]) -> None:
     body = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
     (out / "manifest.json").write_text(body, encoding="utf-8")
-    return manifest
 
 
 def attribution_text(

@@ -6,10 +6,13 @@ scores, ranks and deciles. In this file rank 1 = least vulnerable and decile 10 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from lantern.sources.context import LoadContext
 from lantern.sources.model import Loaded, Source
 from lantern.sources.reading import read_raw
-from lantern.sources.wide import Measure, load_wide, slug
+from lantern.sources.table import TableSpec
+from lantern.sources.wide import Measure, load_wide, measure_rules, slug, wide_spec
 
 CODE = "Code"
 
@@ -84,9 +87,31 @@ def brc_measure(column: str) -> Measure:
     )
 
 
+def _spec(source: Source) -> TableSpec:
+    return wide_spec(source, CODE, [], numbers=("*",), ignore=("Name",))
+
+
+def _tables(source: Source) -> list[TableSpec]:
+    return [_spec(source)]
+
+
 def load_brc(source: Source, ctx: LoadContext) -> Loaded:
+    """Every column but the code and name is an indicator; rules come from the registry."""
     header = read_raw(source.file(ctx.data_dir)).header
     columns = [c for c in header if c not in (CODE, "Name")]
-    if not columns:
-        columns = ["Vulnerability score"]  # lets the header check name what is missing
-    return load_wide(source, ctx, CODE, [brc_measure(c) for c in columns])
+    measures = [brc_measure(c) for c in columns]
+    if not measures:
+        measures = [
+            brc_measure("Vulnerability score")
+        ]  # lets the header check name what is missing
+    base = _spec(source)
+    rules, _ = measure_rules(measures)
+    spec = replace(
+        base,
+        numbers=tuple(c for m in measures for c in m.columns()),
+        rules=tuple(rules) + base.rules,
+    )
+    return load_wide(source, ctx, CODE, measures, spec=spec)
+
+
+load_brc.tables = _tables  # type: ignore[attr-defined]

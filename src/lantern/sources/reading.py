@@ -49,9 +49,12 @@ def read_raw(path: Path) -> RawFile:
         raise InputError(
             "file not found; run `lantern fetch` or check `data_dir` in lantern.toml", file=path
         )
+    if path.is_dir():
+        raise InputError("expected a file, found a folder", file=path)
     data = path.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    _check_not_utf16(path, data)
     if not data.strip():
         raise InputError("the file is empty; expected a header row and data rows", file=path, row=1)
     first_end = data.find(b"\n")
@@ -67,6 +70,32 @@ def read_raw(path: Path) -> RawFile:
     if not data.endswith(b"\n"):
         _check_last_row(path, data, header)
     return RawFile(path=path, data=data, sha256=hashlib.sha256(data).hexdigest(), header=header)
+
+
+def _check_not_utf16(path: Path, data: bytes) -> None:
+    """UTF-16 (with or without a byte-order mark) is refused naming the encoding found."""
+    head = data[:4096]
+    bom = head[:2] in (b"\xff\xfe", b"\xfe\xff")
+    if not bom and head.count(b"\x00") < max(2, len(head) // 4):
+        return
+    column = None
+    if bom or head.count(b"\x00") >= len(head) // 4:
+        for encoding in ("utf-16", "utf-16-le", "utf-16-be"):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            first = text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+            if first.isprintable():
+                column = next(csv.reader([first]), [None])[0]
+                break
+    raise InputError(
+        "the file is UTF-16 encoded (or binary); expected UTF-8 text "
+        "(re-save it as UTF-8 CSV, e.g. `iconv -f utf-16 -t utf-8`)",
+        file=path,
+        row=1,
+        column=column,
+    )
 
 
 def _encoding_error(path: Path, data: bytes, position: int) -> InputError:

@@ -28,9 +28,10 @@ from lantern.errors import ConfigError, InputError, Problem
 from lantern.geography.boundaries import CODE_FIELD, NAME_FIELD, detect_field, read_boundaries
 from lantern.geography.codes import first_invalid
 from lantern.geography.crosswalk import load_crosswalk
-from lantern.geography.hierarchy import CHAINS, areas_and_links, filter_chain, load_chain
+from lantern.geography.hierarchy import CHAINS, Lookups, areas_and_links, filter_chain, read_lookups
 from lantern.geography.postcodes import PostcodeLookup
 from lantern.sources import SOURCES, LoadContext, Source, load_source
+from lantern.sources.manifest import Manifest
 from lantern.sources.model import Loaded, WideRows
 from lantern.warehouse.runs import run_log_path
 from lantern.warehouse.schema import columns
@@ -150,10 +151,13 @@ def geography(
     data_dir: Path, area_codes: Sequence[str]
 ) -> tuple[dict[int, pd.DataFrame], dict[int, pd.DataFrame], LoadContext]:
     """Areas and links for both vintages inside ``area_codes``, and the loaders' context."""
-    ctx = LoadContext(data_dir=Path(data_dir))
+    ctx = LoadContext(data_dir=Path(data_dir), manifest=Manifest.for_data_dir(Path(data_dir)))
+    lookups = read_lookups(Path(data_dir))
+    ctx.chains = lookups.chains
+    ctx.universe = universe(lookups)
     areas, links, missing = {}, {}, {}
     for vintage in (2011, 2021):
-        chain = load_chain(data_dir, vintage)
+        chain = lookups.chains[vintage]
         code_columns = [level.code for level in CHAINS[vintage]]
         present = set(pd.unique(chain[code_columns].to_numpy().ravel()))
         missing[vintage] = [c for c in area_codes if c not in present]
@@ -183,6 +187,23 @@ def geography(
             or ["no LSOAs found inside the given areas"],
         )
     return areas, links, ctx
+
+
+def universe(lookups: Lookups) -> dict[str, pd.Index]:
+    """Every code of each area type in any lookup column (a code outside these is unknown)."""
+    columns = {
+        "lsoa": [(2011, "lsoa11_code"), (2021, "lsoa21_code")],
+        "msoa": [(2011, "msoa11_code"), (2021, "msoa21_code")],
+        "ward": [(2021, "ward24_code")],
+        "district": [(2011, "ltla21_code"), (2011, "ltla19_code"), (2021, "ltla24_code")],
+        "county": [(2011, "utla21_code"), (2021, "utla21_code")],
+        "region": [(2011, "region21_code"), (2021, "region21_code")],
+    }
+    out = {}
+    for area_type, where in columns.items():
+        parts = [lookups.chains[v][c].dropna() for v, c in where if c in lookups.chains[v]]
+        out[area_type] = pd.Index(pd.unique(pd.concat(parts).to_numpy()))
+    return out
 
 
 def find_postcode_lookup(data_dir: Path) -> Path | None:
@@ -230,6 +251,64 @@ def _prefetched(sources: list[Source], ctx: LoadContext) -> Iterator[tuple[Sourc
                 yield source, loaded
         finally:
             pending.cancel()
+
+
+class Described:
+    """``indicator_meta`` across sources: one row per indicator, from its latest period.
+
+    Several sources may give periods of one indicator (QOF years, mid-year populations); they
+    must agree on what it is (kind, unit, polarity, geography) and never give the same period.
+    """
+
+    SAME = ("kind", "unit", "polarity", "area_type", "vintage")
+
+    def __init__(self) -> None:
+        self.meta: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.periods: dict[tuple[str, str], str] = {}
+
+    def add(self, source: Source, metas: list[Any], periods: pd.DataFrame) -> None:
+        for row in periods.itertuples(index=False):
+            key = (row.indicator_id, row.period)
+            if key in self.periods:
+                raise InputError(
+                    f"indicator {row.indicator_id}, period {row.period} is produced by both "
+                    f"{self.periods[key]} and {source.source_id}",
+                    file=source.path,
+                )
+            self.periods[key] = source.source_id
+        latest = periods.groupby("indicator_id")["period"].max().to_dict()
+        for meta in metas:
+            record = dict(meta.__dict__)
+            period = str(latest.get(meta.indicator_id, record["period"]))
+            earlier = self.meta.get(meta.indicator_id)
+            if earlier is not None:
+                clash = [k for k in self.SAME if earlier[1][k] != record[k]]
+                if clash:
+                    raise InputError(
+                        f"indicator {meta.indicator_id} from {source.source_id} disagrees with "
+                        f"{earlier[1]['source_id']} on {', '.join(clash)}",
+                        file=source.path,
+                    )
+                if earlier[0] >= period:
+                    continue
+            self.meta[meta.indicator_id] = (period, record)
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [record for _, record in self.meta.values()], columns=columns("indicator_meta")
+        )
+
+
+def ordered_periods(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """All ``indicator_periods`` rows, positions 1… in period order within each indicator."""
+    frame = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=columns("indicator_periods"))
+    )
+    frame = frame.sort_values(["indicator_id", "period"], kind="stable")
+    frame["position"] = frame.groupby("indicator_id").cumcount() + 1
+    return frame[columns("indicator_periods")].reset_index(drop=True)
 
 
 def _periods(source: Source, loaded: Loaded) -> pd.DataFrame:
@@ -317,25 +396,20 @@ def _build(
     steps.done()
 
     loaded_at = datetime.now(UTC)
-    seen: dict[str, str] = {}
+    described = Described()
+    periods, gaps = [], []
     total_rows = 0
     for source, loaded in _prefetched(sources, ctx):
         steps.step(f"source: {source.source_id}")
-        for meta in loaded.meta:
-            if meta.indicator_id in seen:
-                raise InputError(
-                    f"indicator {meta.indicator_id} is produced by both {seen[meta.indicator_id]} "
-                    f"and {source.source_id}",
-                    file=source.path,
-                )
-            seen[meta.indicator_id] = source.source_id
+        new_periods = _periods(source, loaded)
+        described.add(source, loaded.meta, new_periods)
+        periods.append(new_periods)
         if loaded.wide is not None:
             _insert_wide(wh, loaded.wide)
         else:
             wh.insert("indicators", loaded.rows)
         total_rows += len(loaded)
-        wh.insert("indicator_meta", pd.DataFrame([m.__dict__ for m in loaded.meta]))
-        wh.insert("indicator_periods", _periods(source, loaded))
+        gaps += [g.__dict__ for g in loaded.gaps]
         files = pd.DataFrame([f.__dict__ for f in loaded.files]).assign(
             publisher=source.publisher,
             dataset=source.dataset,
@@ -344,8 +418,11 @@ def _build(
             url=source.url,
             loaded_at=loaded_at,
         )
-        wh.insert("sources", files)
+        wh.insert("sources", files.drop_duplicates("file"))
         steps.done()
+    wh.insert("indicator_meta", described.frame())
+    wh.insert("indicator_periods", ordered_periods(periods))
+    wh.insert("source_gaps", pd.DataFrame(gaps, columns=columns("source_gaps")))
 
     geometry_counts = _load_geometries(wh, data_dir, areas, steps) if geometries else {}
     steps.step("finishing")
@@ -355,7 +432,8 @@ def _build(
     steps.done()
     return {
         "areas": dict(zip(counts["k"], counts["n"].astype(int), strict=True)),
-        "indicators": len(seen),
+        "indicators": len(described.meta),
+        "gaps": len(gaps),
         "rows": total_rows,
         "geometries": geometry_counts,
         "postcodes": postcodes,

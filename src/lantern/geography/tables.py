@@ -1,0 +1,167 @@
+"""The geography files (lookups, crosswalk, populations for its weights) as checked tables.
+
+They go through the same reader as the sources (``lantern.sources.checked.read_table``): header,
+encoding, truncation, code format and type, unique keys, value rules and the manifest. The lookups
+define which codes exist, so instead of "unknown code" they are checked against each other:
+every LSOA of the 2011 and 2021 chains must be in the crosswalk and the other way round, and every
+district of the chains must have its county and region (``cross_check``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from lantern.errors import InputError
+from lantern.sources.checked import Table, read_table
+from lantern.sources.context import LoadContext
+from lantern.sources.manifest import Manifest
+from lantern.sources.rules import POSITIVE
+from lantern.sources.table import Codes, TableSpec
+
+LOOKUP_2011 = "lookups/lsoa11_msoa11_lad21_utla21_region21_ew.csv"
+LOOKUP_2021 = "lookups/lsoa21_msoa21_ward24_lad24_ew.csv"
+LAD_UTLA = "lookups/lad21_utla21_ew.csv"
+LAD_REGION = "lookups/lad21_region21_en.csv"
+LOOKUP_CROSSWALK = "lookups/lsoa11_lsoa21_lad22_ew.csv"
+POPULATION_2021 = "census2021/ts007a_like_age6_usual_residents_lsoa21_ew.csv"
+POPULATION_2011 = "population/mid2020_lsoa11_5yr_bands_ew.csv"
+GEOGRAPHY = "geography"
+
+SPECS: dict[str, TableSpec] = {
+    LOOKUP_2011: TableSpec(
+        GEOGRAPHY,
+        LOOKUP_2011,
+        codes=(
+            Codes("lsoa11_code", "lsoa", 2011),
+            Codes("msoa11_code", "msoa", 2011),
+            Codes("ltla21_code", "district"),
+            Codes("ltla19_code", "district"),
+            Codes("utla21_code", ""),
+            Codes("region21_code", "region", required=False),
+        ),
+        text=("lsoa11_name", "msoa11_name", "ltla21_name", "utla21_name", "region21_name"),
+        key=("lsoa11_code",),
+        complete=False,
+    ),
+    LOOKUP_2021: TableSpec(
+        GEOGRAPHY,
+        LOOKUP_2021,
+        codes=(
+            Codes("lsoa21_code", "lsoa", 2021),
+            Codes("msoa21_code", "msoa", 2021),
+            Codes("ward24_code", "ward"),
+            Codes("ltla24_code", "district"),
+        ),
+        text=("lsoa21_name", "msoa21_name", "ward24_name", "ltla24_name"),
+        key=("lsoa21_code",),
+        complete=False,
+    ),
+    LAD_UTLA: TableSpec(
+        GEOGRAPHY,
+        LAD_UTLA,
+        codes=(Codes("ltla21_code", "district"), Codes("utla21_code", "")),
+        text=("utla21_name",),
+        key=("ltla21_code",),
+        complete=False,
+    ),
+    LAD_REGION: TableSpec(
+        GEOGRAPHY,
+        LAD_REGION,
+        codes=(Codes("ltla21_code", "district"), Codes("region21_code", "region")),
+        text=("region21_name",),
+        key=("ltla21_code",),
+        complete=False,
+    ),
+    LOOKUP_CROSSWALK: TableSpec(
+        GEOGRAPHY,
+        LOOKUP_CROSSWALK,
+        codes=(
+            Codes("lsoa11_code", "lsoa", 2011),
+            Codes("lsoa21_code", "lsoa", 2021),
+            Codes("ltla22_code", "district"),
+        ),
+        text=("change_code",),
+        key=("lsoa11_code", "lsoa21_code"),
+        choices=(("change_code", ("U", "S", "M", "X")),),
+        complete=False,
+    ),
+    POPULATION_2021: TableSpec(
+        GEOGRAPHY,
+        POPULATION_2021,
+        codes=(Codes("lsoa21_code", "lsoa", 2021),),
+        numbers=("total_usual_residents",),
+        rules=(("total_usual_residents", POSITIVE),),
+        complete=False,
+    ),
+    POPULATION_2011: TableSpec(
+        GEOGRAPHY,
+        POPULATION_2011,
+        codes=(Codes("lsoa11_code", "lsoa", 2011),),
+        numbers=("total_population",),
+        rules=(("total_population", POSITIVE),),
+        complete=False,
+    ),
+}
+
+
+def lookup_context(data_dir: Path) -> LoadContext:
+    """A context for reading the lookups themselves: the data folder and its manifest."""
+    return LoadContext(Path(data_dir), manifest=Manifest.for_data_dir(Path(data_dir)))
+
+
+def read_geography(data_dir: Path, relative: str, ctx: LoadContext | None = None) -> Table:
+    """Read one geography file through the checked reader."""
+    return read_table(SPECS[relative], ctx or lookup_context(data_dir))
+
+
+def text_frame(table: Table, columns: list[str]) -> pd.DataFrame:
+    """Selected columns as plain object text (codes and names), missing values as None."""
+    out = table.frame[columns].astype(object)
+    return out.where(out.notna(), None).reset_index(drop=True)
+
+
+def cross_check(left: Table, left_column: str, right: Table, right_column: str, what: str) -> None:
+    """``left``'s codes must all be in ``right`` and the other way round; name the odd row(s)."""
+    a = left.frame[left_column].dropna()
+    b = right.frame[right_column].dropna()
+    only_left = ~a.isin(set(b)).to_numpy()
+    only_right = ~b.isin(set(a)).to_numpy()
+    if not only_left.any() and not only_right.any():
+        return
+    if only_left.any():
+        table, column, series, mask, other = left, left_column, a, only_left, right
+    else:
+        table, column, series, mask, other = right, right_column, b, only_right, left
+    position = int(mask.argmax())
+    code = series.iloc[position]
+    message = f"{code} is not a {what} in {other.spec.path} (unknown code: the lookups disagree)"
+    if only_left.any() and only_right.any():
+        back = int(only_right.argmax())
+        message += (
+            f"; that file has {b.iloc[back]} (row {right.row(b.index[back])}) which this one "
+            "lacks — one of the two files was changed"
+        )
+    raise InputError(
+        message + "; expected lookups from the same ONS release",
+        file=table.path,
+        row=table.row(series.index[position]),
+        column=column,
+    )
+
+
+def require_all(needed: pd.Series, table: Table, column: str, what: str, *, source: Table) -> None:
+    """Every code in ``needed`` (from ``source``) must have a row in ``table``."""
+    have = set(table.frame[column].dropna())
+    missing = ~needed.isin(have).to_numpy()
+    if missing.any():
+        position = int(missing.argmax())
+        raise InputError(
+            f"{needed.iloc[position]} (in {source.spec.path}, row "
+            f"{source.row(needed.index[position])}) has no row; expected every {what} "
+            "(incomplete file: was it cut short?)",
+            file=table.path,
+            row=table.row(table.frame.index[-1]) + 1,
+            column=column,
+        )
