@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lantern.bundle import load_catalogue, verify_bundle
+from lantern.pipeline.bundle import load_catalogue, verify_bundle
 
 ESSEX = ["E10000012", "E06000033", "E06000034"]
 

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from lantern.errors import InputError
+from lantern.pipeline.ingest import ingest, run_log_path
 from lantern.sources import SOURCES, LoadContext, get_source, load_source
-from lantern.warehouse import Warehouse, ingest, run_log_path
+from lantern.warehouse import Warehouse
 
 from .helpers import build
 
@@ -242,7 +243,7 @@ def test_failed_run_keeps_the_previous_warehouse_and_is_logged(
         ),
     ]
     with pytest.raises(InputError, match="absent.csv"):
-        ingest(config, progress=False, sources=broken)
+        ingest(config, sources=broken)
     assert config.warehouse.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [
@@ -251,7 +252,7 @@ def test_failed_run_keeps_the_previous_warehouse_and_is_logged(
             run_log_path(config.warehouse).name + ".head",
         ]
     )
-    second = ingest(config, progress=False)
+    second = ingest(config)
     with Warehouse(config.warehouse) as wh:
         runs = wh.table("runs").set_index("run_id")
     assert list(runs["status"]) == ["ok", "failed", "ok"]
@@ -260,7 +261,7 @@ def test_failed_run_keeps_the_previous_warehouse_and_is_logged(
 
 
 def test_loaders_drop_rows_outside_the_area(bundled_essex):
-    from lantern.warehouse.ingest import geography
+    from lantern.pipeline.ingest import geography
 
     _, _, ctx = geography(bundled_essex, ["E07000066"])  # Basildon only
     loaded = load_source(get_source("iod2019_ranks"), ctx)

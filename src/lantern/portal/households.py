@@ -21,6 +21,7 @@ from lantern.errors import InputError
 from lantern.portal import agreements as agreements_mod
 from lantern.portal import audit_db
 from lantern.portal.crypto import seal, unseal
+from lantern.portal.csvsafe import SafeWriter
 from lantern.portal.models import Area, ContactOutcome, Household, User, utcnow
 from lantern.portal.scope import ScopedQueries
 
@@ -237,7 +238,7 @@ def export_csv(
         f"for purpose '{purpose}' under agreement {agreement.id}; do not share; delete by "
         f"{agreement.retention_end.isoformat()}\n"
     )
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out)
     writer.writerow(["reference", "lsoa21_code", "reason", *fields, "last_outcome", "watermark"])
     for r in rows:
         writer.writerow(

@@ -21,7 +21,7 @@ from lantern.portal.schemas import Register
 router = APIRouter()
 
 
-def build_register(ctx: Ctx, base_url: str) -> dict:
+def build_register(ctx: Ctx) -> dict:
     releases = [
         {
             "release_id": r.release_id,
@@ -37,14 +37,14 @@ def build_register(ctx: Ctx, base_url: str) -> dict:
         releases,
         today=ctx.today,
         now=utcnow(),
-        objection_url=base_url.rstrip("/") + "/object",
+        objection_url=ctx.settings.link("/object"),
     )
 
 
 @router.get("/api/register", response_model=Register, tags=["public"])
 def register_json(request: Request, ctx: Ctx = Depends(context)) -> dict:
     """Every use of residents' data: purpose, partners, datasets, lawful basis, retention, outputs."""
-    return build_register(ctx, str(request.base_url))
+    return build_register(ctx)
 
 
 @router.get("/api/health", tags=["public"])
@@ -54,9 +54,7 @@ def health() -> dict[str, str]:
 
 @router.get("/register", include_in_schema=False)
 def register_page(request: Request, ctx: Ctx = Depends(context)) -> Response:
-    return render(
-        request, "register.html", ctx, register=build_register(ctx, str(request.base_url))
-    )
+    return render(request, "register.html", ctx, register=build_register(ctx))
 
 
 @router.get("/object", include_in_schema=False)

@@ -10,20 +10,20 @@ MSOAs in other regions, tested on the county's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from lantern.build import note_paths, read_inputs, resolve_spec
 from lantern.errors import ConfigError, InputError, Problem
 from lantern.index import INDEX, compute_index
 from lantern.index.note import VALIDATION_END, VALIDATION_START
 from lantern.index.summaries import area_summaries
 from lantern.index.validation import fit_weights_held_out, rates_by_decile, spearman
 from lantern.paths import shared_data_dir
+from lantern.pipeline.build import note_paths, read_inputs, resolve_spec
+from lantern.pipeline.progress import Progress, or_quiet
 
 OUTCOME_ID = "ons.covid_deaths_mar_dec2020"
 DEATHS_FILE = Path("covid_deaths") / "ons_covid_deaths_msoa11_mar-dec2020_england.csv"
@@ -105,11 +105,11 @@ def _outcome(config, msoas: pd.Index, wh) -> tuple[pd.DataFrame, str]:
     return out, source
 
 
-def validate(*, config, progress: Callable[[str], None] | None = None) -> ValidationReport:
+def validate(config, *, progress: Progress | None = None) -> ValidationReport:
     """Compute the validation statistics, store them in ``index_validation`` and the method note."""
     from lantern.warehouse import Warehouse
 
-    say = progress or (lambda _msg: None)
+    say = or_quiet(progress)
     spec, _ = resolve_spec(config)
     note_path = note_paths(Path(config.output_dir), spec.id)[0]
     if not note_path.exists():

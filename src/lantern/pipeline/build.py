@@ -1,4 +1,4 @@
-"""``lantern build``: compute the configured index from the warehouse into the warehouse.
+"""``build``: compute the configured index from the warehouse into the warehouse.
 
 Reads the indicators the spec names, computes scores, ranks, classes, contributions, Monte Carlo
 rank intervals and higher-geography summaries, and replaces the index's ``index_*`` rows in one
@@ -8,7 +8,6 @@ transaction. Writes the method note (Markdown) and the resolved spec (TOML) to `
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +36,7 @@ from lantern.index.tables import (
     scores_table,
     weights_table,
 )
+from lantern.pipeline.progress import Progress, or_quiet
 
 SUMMARY_LEVELS = ("msoa", "ward", "district", "county")
 
@@ -194,13 +194,11 @@ def reference_comparison(county: IndexResult, national: IndexResult, focus: pd.I
     return "\n".join(lines)
 
 
-def build(
-    *, config, progress: Callable[[str], None] | None = None, draws: int | None = None
-) -> BuildResult:
+def build(config, *, progress: Progress | None = None, draws: int | None = None) -> BuildResult:
     """Compute the configured index into the warehouse; write the method note and resolved spec."""
     from lantern.warehouse import Warehouse
 
-    say = progress or (lambda _msg: None)
+    say = or_quiet(progress)
     spec, name = resolve_spec(config)
     vintage = spec_vintage(spec, config)
     reference = reference_of(config)
@@ -330,85 +328,3 @@ def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text, "utf-8")
     tmp.replace(path)
-
-
-def explain_area(*, config, area_code: str) -> str:
-    """Recompute the configured index from the warehouse and explain one area, as text."""
-    from lantern.index.explain import explain, explanation_text
-    from lantern.warehouse import Warehouse
-
-    spec, _ = resolve_spec(config)
-    vintage = spec_vintage(spec, config)
-    with Warehouse(config.warehouse) as wh:
-        inputs = read_inputs(wh, spec, vintage=vintage, area_codes=config.area_codes)
-    reference = reference_of(config)
-    frame = inputs.everywhere.dropna(how="all") if reference == "national" else inputs.county
-    if area_code not in frame.index:
-        raise ConfigError(
-            "Explain",
-            [
-                Problem(
-                    f"area {area_code!r} is not among the {len(frame):,} "
-                    f"{spec.area_type.upper()} {vintage} areas of this index"
-                )
-            ],
-        )
-    result = compute_index(spec, frame, parents=inputs.parents, source="warehouse")
-    name = inputs.names.get(area_code)
-    header = (
-        f"{spec.title}\n{area_code}"
-        + (f" {name}" if name else "")
-        + f" — ranked within the {reference}\n"
-    )
-    return header + explanation_text(explain(result, area_code))
-
-
-def read_area_table(path: Path, area_column: str | None = None) -> pd.DataFrame:
-    """A user's CSV (one row per area) indexed by its area-code column, with clear errors."""
-    from lantern.errors import InputError
-
-    if not Path(path).is_file():
-        raise InputError("file not found", file=path)
-    frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    if frame.empty:
-        raise InputError("the table has no rows", file=path)
-    column = area_column or frame.columns[0]
-    if column not in frame.columns:
-        raise InputError("no such column", file=path, column=column)
-    codes = frame[column].str.strip()
-    if codes.isna().any():
-        row = int(np.flatnonzero(codes.isna().to_numpy())[0]) + 2
-        raise InputError("area code is missing", file=path, row=row, column=column)
-    dup = codes.duplicated()
-    if dup.any():
-        row = int(np.flatnonzero(dup.to_numpy())[0]) + 2
-        raise InputError("area code appears more than once", file=path, row=row, column=column)
-    return frame.drop(columns=[column]).set_index(pd.Index(codes, name="area_code"))
-
-
-def run_standalone(
-    *, spec: Path | str, data: Path, out: Path, area_column: str | None = None, draws: int = 0
-) -> pd.DataFrame:
-    """``lantern index``: run a spec (file or preset name) on a CSV and write every result column."""
-    from lantern.index.presets_loader import PRESETS
-
-    spec_path = Path(spec)
-    if str(spec) in PRESETS and not spec_path.exists():
-        index_spec = load_preset(str(spec))
-    elif spec_path.is_file():
-        index_spec = parse_spec_text(spec_path.read_text("utf-8"), source=str(spec_path))
-    else:
-        raise ConfigError(
-            "Index spec", [Problem("file not found (nor a preset name)", file=str(spec_path))]
-        )
-    frame = read_area_table(Path(data), area_column)
-    result = compute_index(index_spec, frame, source=str(data))
-    wide = result.wide()
-    if draws:
-        rob = monte_carlo(index_spec, frame, draws=draws, base=result)
-        for col, values in rob.frame().items():
-            wide[f"index_{col}"] = values.to_numpy()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    wide.to_csv(out)
-    return wide

@@ -1,6 +1,6 @@
 """Cut the bundled sample: the rows of each national open-data file that fall in an area.
 
-``make_bundle`` writes every file listed in ``bundled/catalogue.toml`` under the same relative
+``bundle`` writes every file listed in ``bundled/catalogue.toml`` under the same relative
 path and name as in the England-wide folder, so one source registry reads either root. CSV rows
 are copied byte for byte (line endings included); GeoJSON features are copied unchanged. It
 also derives the postcode lookup and writes ``ATTRIBUTION.md`` and ``manifest.json`` (sha256,
@@ -13,7 +13,7 @@ import hashlib
 import io
 import json
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from lantern.errors import InputError, IntegrityError
 from lantern.geography.hierarchy import LOOKUP_2011, filter_chain, load_chain
 from lantern.geography.postcodes import build_nspl_from_codepoint
 from lantern.paths import BUNDLED_DIR
+from lantern.pipeline.progress import Progress, or_quiet
 
 CATALOGUE = BUNDLED_DIR / "catalogue.toml"
 REGISTRATIONS = "gp_registrations_lsoa/gp_reg_pat_prac_lsoa11_jul2022_essex.csv"
@@ -130,24 +131,30 @@ def _entry(data: bytes, rows: int, spec: BundleFile) -> dict[str, object]:
     return {"sha256": sha256(data), "bytes": len(data), "rows": rows, "licence": spec.licence}
 
 
-def make_bundle(
-    *,
-    source: Path,
-    areas: list[str],
-    out: Path,
-    progress: Callable[[str], None] | None = None,
+@dataclass(frozen=True)
+class BundleSettings:
+    """What ``lantern bundle`` cuts: ``areas`` (GSS codes) from the England-wide ``source``
+    folder into ``out``."""
+
+    source: Path
+    areas: list[str]
+    out: Path
+
+
+def bundle(
+    config: BundleSettings, *, progress: Progress | None = None
 ) -> dict[str, dict[str, object]]:
     """Write the ``areas`` subset of every catalogued file from ``source`` into ``out``.
 
     Returns the manifest (also written to ``out/manifest.json``).
     """
-    source, out = Path(source), Path(out)
+    say = or_quiet(progress)
+    source, out, areas = Path(config.source), Path(config.out), list(config.areas)
     files, postcode_file, postcode_source = load_catalogue()
     sets = area_sets(source, areas)
     manifest: dict[str, dict[str, object]] = {}
-    for spec in files:
-        if progress:
-            progress(spec.path)
+    for n, spec in enumerate(files):
+        say(spec.path, step=n, of=len(files) + 1)
         path = source / spec.path
         if not path.exists():
             raise InputError("source file missing from the data folder", file=path)
@@ -157,8 +164,7 @@ def make_bundle(
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         manifest[spec.path] = _entry(data, rows, spec)
-    if progress:
-        progress(postcode_file.path)
+    say(postcode_file.path, step=len(files), of=len(files) + 1)
     _write_manifest(out, manifest)  # the postcode step reads the new lookups through their checks
     nspl = build_nspl_from_codepoint(
         source / postcode_source,

@@ -30,6 +30,7 @@ from lantern.geography.codes import first_invalid
 from lantern.geography.crosswalk import load_crosswalk
 from lantern.geography.hierarchy import CHAINS, Lookups, areas_and_links, filter_chain, read_lookups
 from lantern.geography.postcodes import PostcodeLookup
+from lantern.pipeline.progress import Progress, or_quiet
 from lantern.sources import SOURCES, LoadContext, Source, load_source
 from lantern.sources.manifest import Manifest
 from lantern.sources.model import Loaded, WideRows
@@ -69,34 +70,21 @@ class IngestResult:
 
 
 class Steps:
-    """Progress for the CLI (a rich bar) or nothing at all."""
+    """Counts the ingest's steps and reports each to a :class:`Progress`."""
 
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.progress = None
-        if enabled:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.progress = Progress(
-                TextColumn("{task.description:<40}"),
-                BarColumn(),
-                TextColumn("{task.completed}/{task.total}"),
-                TimeElapsedColumn(),
-                transient=False,
-            )
-            self.progress.start()
-            self.task = self.progress.add_task("ingest", total=total)
+    def __init__(self, total: int, progress: Progress | None) -> None:
+        self.total = total
+        self.completed = 0
+        self.report = or_quiet(progress)
 
     def step(self, label: str) -> None:
-        if self.progress is not None:
-            self.progress.update(self.task, description=label)
+        self.report(label, step=self.completed, of=self.total)
 
     def done(self) -> None:
-        if self.progress is not None:
-            self.progress.advance(self.task)
+        self.completed += 1
 
     def close(self) -> None:
-        if self.progress is not None:
-            self.progress.stop()
+        """Nothing to release (kept so callers can always close what they opened)."""
 
 
 def config_sha256(config: Config) -> str:
@@ -112,7 +100,7 @@ def config_sha256(config: Config) -> str:
 def ingest(
     config: Config,
     *,
-    progress: bool = True,
+    progress: Progress | None = None,
     sources: Sequence[Source] | None = None,
     geometries: bool = True,
 ) -> IngestResult:
@@ -126,7 +114,7 @@ def ingest(
     sources = list(SOURCES if sources is None else sources)
     started = datetime.now(UTC)
     steps = Steps(
-        total=5 + len(sources) + (len(BOUNDARY_FILES) if geometries else 0), enabled=progress
+        total=5 + len(sources) + (len(BOUNDARY_FILES) if geometries else 0), progress=progress
     )
     try:
         with Warehouse.rebuild(target, command="ingest", config_sha256=config_sha256(config)) as wh:
