@@ -29,10 +29,12 @@ from lantern.geography.tables import (
     POPULATION_2011,
     POPULATION_2021,
     SPECS,
+    cross_check,
     lookup_context,
     read_geography,
     require_all,
     text_frame,
+    verify,
 )
 from lantern.sources.checked import Table
 
@@ -108,8 +110,11 @@ def load_crosswalk(data_dir: Path, *, reverse: bool = True) -> pd.DataFrame:
     """
     data_dir = Path(data_dir)
     ctx = lookup_context(data_dir)
-    lookup = read_geography(data_dir, CROSSWALK_LOOKUP, ctx)
-    pop21 = read_geography(data_dir, POPULATION_2021, ctx)
+    lookup = read_geography(data_dir, CROSSWALK_LOOKUP, ctx, checksum=False)
+    pop21 = read_geography(data_dir, POPULATION_2021, ctx, checksum=False)
+    cross_check(
+        pop21, "lsoa21_code", lookup, "lsoa21_code", "LSOA 2021 of the crosswalk", ctx.manifest
+    )
     require_all(
         lookup.frame["lsoa21_code"].drop_duplicates(),
         pop21,
@@ -119,7 +124,10 @@ def load_crosswalk(data_dir: Path, *, reverse: bool = True) -> pd.DataFrame:
     )
     pop11 = None
     if reverse:
-        pop11 = read_geography(data_dir, POPULATION_2011, ctx)
+        pop11 = read_geography(data_dir, POPULATION_2011, ctx, checksum=False)
+        cross_check(
+            pop11, "lsoa11_code", lookup, "lsoa11_code", "LSOA 2011 of the crosswalk", ctx.manifest
+        )
         require_all(
             lookup.frame["lsoa11_code"].drop_duplicates(),
             pop11,
@@ -127,6 +135,7 @@ def load_crosswalk(data_dir: Path, *, reverse: bool = True) -> pd.DataFrame:
             "LSOA 2011 of the crosswalk",
             source=lookup,
         )
+    verify([lookup, pop21] + ([pop11] if pop11 is not None else []), ctx)
     return crosswalk_weights(
         text_frame(lookup, ["lsoa11_code", "lsoa21_code", "change_code"]),
         _population(pop21, "lsoa21_code", "total_usual_residents"),

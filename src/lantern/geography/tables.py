@@ -14,11 +14,11 @@ from pathlib import Path
 import pandas as pd
 
 from lantern.errors import InputError
-from lantern.sources.checked import Table, read_table
+from lantern.sources.checked import Table, check_checksum, read_table
 from lantern.sources.context import LoadContext
 from lantern.sources.manifest import Manifest
 from lantern.sources.rules import POSITIVE
-from lantern.sources.table import Codes, TableSpec
+from lantern.sources.table import Codes, Gap, TableSpec
 
 LOOKUP_2011 = "lookups/lsoa11_msoa11_lad21_utla21_region21_ew.csv"
 LOOKUP_2021 = "lookups/lsoa21_msoa21_ward24_lad24_ew.csv"
@@ -111,9 +111,18 @@ def lookup_context(data_dir: Path) -> LoadContext:
     return LoadContext(Path(data_dir), manifest=Manifest.for_data_dir(Path(data_dir)))
 
 
-def read_geography(data_dir: Path, relative: str, ctx: LoadContext | None = None) -> Table:
-    """Read one geography file through the checked reader."""
-    return read_table(SPECS[relative], ctx or lookup_context(data_dir))
+def read_geography(
+    data_dir: Path, relative: str, ctx: LoadContext | None = None, *, checksum: bool = True
+) -> Table:
+    """Read one geography file through the checked reader (``checksum=False``: the caller
+    verifies it against the manifest after its cross-checks, with ``verify``)."""
+    return read_table(SPECS[relative], ctx or lookup_context(data_dir), checksum=checksum)
+
+
+def verify(tables: list[Table], ctx: LoadContext) -> None:
+    """Each table's SHA-256 against the manifest (after the cross-checks between them)."""
+    for table in tables:
+        check_checksum(table, ctx.manifest)
 
 
 def text_frame(table: Table, columns: list[str]) -> pd.DataFrame:
@@ -122,14 +131,34 @@ def text_frame(table: Table, columns: list[str]) -> pd.DataFrame:
     return out.where(out.notna(), None).reset_index(drop=True)
 
 
-def cross_check(left: Table, left_column: str, right: Table, right_column: str, what: str) -> None:
-    """``left``'s codes must all be in ``right`` and the other way round; name the odd row(s)."""
+def _changed(table: Table, manifest: Manifest | None) -> bool:
+    """True when the manifest lists the file with another checksum (so it is the damaged one)."""
+    entry = manifest.get(table.spec.path) if manifest is not None else None
+    return entry is not None and entry.sha256 != table.file.sha256
+
+
+def cross_check(
+    left: Table,
+    left_column: str,
+    right: Table,
+    right_column: str,
+    what: str,
+    manifest: Manifest | None = None,
+) -> None:
+    """``left``'s codes must all be in ``right`` and the other way round; name the odd row(s).
+
+    When both files have codes the other lacks, the one that differs from the manifest is named.
+    """
     a = left.frame[left_column].dropna()
     b = right.frame[right_column].dropna()
     only_left = ~a.isin(set(b)).to_numpy()
     only_right = ~b.isin(set(a)).to_numpy()
     if not only_left.any() and not only_right.any():
         return
+    both = only_left.any() and only_right.any()
+    if both and _changed(right, manifest) and not _changed(left, manifest):
+        left, right, left_column, right_column = right, left, right_column, left_column
+        a, b, only_left, only_right = b, a, only_right, only_left
     if only_left.any():
         table, column, series, mask, other = left, left_column, a, only_left, right
     else:
@@ -165,3 +194,59 @@ def require_all(needed: pd.Series, table: Table, column: str, what: str, *, sour
             row=table.row(table.frame.index[-1]) + 1,
             column=column,
         )
+
+
+def _boundary(path: str, code: str, name: str, area_type: str, vintage: int | None) -> TableSpec:
+    uk = "_uk_" in path
+    return TableSpec(
+        GEOGRAPHY,
+        path,
+        codes=(Codes(code, area_type, vintage, skip_prefixes=("S", "N") if uk else ()),),
+        text=(name,),
+        complete=False,
+        format="geojson",
+    )
+
+
+DISTRICTS_2023 = Gap(
+    "December 2021 district boundaries: the unitaries created in April 2023 (Cumberland, "
+    "Westmorland and Furness, North Yorkshire, Somerset) have none",
+    codes=frozenset({"E06000063", "E06000064", "E06000065", "E06000066"}),
+)
+# Boundary files per (area type, vintage): the first present that covers every wanted area wins.
+BOUNDARIES: dict[tuple[str, int], list[TableSpec]] = {
+    ("lsoa", 2011): [
+        _boundary("boundaries/lsoa11_essex_bsc.geojson", "LSOA11CD", "LSOA11NM", "lsoa", 2011),
+        _boundary("boundaries/lsoa11_ew_bsc.geojson", "lsoa11_code", "lsoa11_name", "lsoa", 2011),
+    ],
+    ("lsoa", 2021): [
+        _boundary(
+            "boundaries/lsoa21_essex_bsc.geojson", "lsoa21_code", "lsoa21_name", "lsoa", 2021
+        ),
+        _boundary("boundaries/lsoa21_ew_bsc.geojson", "lsoa21_code", "lsoa21_name", "lsoa", 2021),
+    ],
+    ("msoa", 2011): [
+        _boundary(
+            "boundaries/msoa11_ew_simplified.geojson", "msoa11_code", "msoa11_name", "msoa", 2011
+        ),
+    ],
+    ("msoa", 2021): [
+        _boundary("boundaries/msoa21_ew_bsc.geojson", "msoa21_code", "msoa21_name", "msoa", 2021),
+    ],
+    ("district", 2011): [
+        _boundary(
+            "boundaries/lad21_uk_bsc.geojson", "ltla21_code", "ltla21_name", "district", None
+        ),
+    ],
+    ("district", 2021): [
+        _boundary(
+            "boundaries/lad21_uk_bsc.geojson", "ltla21_code", "ltla21_name", "district", None
+        ),
+    ],
+    ("county", 2011): [
+        _boundary("boundaries/utla21_uk_bsc.geojson", "utla21_code", "utla21_name", "", None),
+    ],
+    ("county", 2021): [
+        _boundary("boundaries/utla21_uk_bsc.geojson", "utla21_code", "utla21_name", "", None),
+    ],
+}

@@ -85,9 +85,26 @@ class BuildInputs:
     names: pd.Series
 
 
+def spec_periods(spec: IndexSpec) -> dict[str, str]:
+    """The period each indicator of the spec asks for (indicators without one use the latest)."""
+    periods: dict[str, str] = {}
+    for ind in spec.indicators:
+        if ind.period is None:
+            continue
+        if periods.setdefault(ind.column, ind.period) != ind.period:
+            raise ConfigError(
+                "Index spec",
+                [Problem(f"{ind.column} is asked for two periods in one index", column=ind.id)],
+            )
+    return periods
+
+
 def read_inputs(wh, spec: IndexSpec, *, vintage: int, area_codes) -> BuildInputs:
     ids = [i.column for i in spec.indicators]
-    county = wh.indicator_frame(ids, vintage=vintage, area_type=spec.area_type, areas=area_codes)
+    periods = spec_periods(spec)
+    county = wh.indicator_frame(
+        ids, vintage=vintage, area_type=spec.area_type, areas=area_codes, period=periods
+    )
     if county.empty:
         raise ConfigError(
             "Index build",
@@ -105,7 +122,7 @@ def read_inputs(wh, spec: IndexSpec, *, vintage: int, area_codes) -> BuildInputs
                 for c in empty
             ],
         )
-    everywhere = wh.indicator_frame(ids, vintage=vintage, area_type=spec.area_type)
+    everywhere = wh.indicator_frame(ids, vintage=vintage, area_type=spec.area_type, period=periods)
     links = wh.area_links(child_type=spec.area_type, vintage=vintage)[
         ["child_code", "parent_code", "parent_type"]
     ]

@@ -17,23 +17,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
 from lantern.config import Config
 from lantern.errors import ConfigError, InputError, Problem
-from lantern.geography.boundaries import CODE_FIELD, NAME_FIELD, detect_field, read_boundaries
-from lantern.geography.codes import first_invalid
 from lantern.geography.crosswalk import load_crosswalk
 from lantern.geography.hierarchy import CHAINS, Lookups, areas_and_links, filter_chain, read_lookups
-from lantern.geography.postcodes import PostcodeLookup
+from lantern.geography.postcodes import PostcodeLookup, postcode_spec
+from lantern.geography.tables import BOUNDARIES, DISTRICTS_2023
 from lantern.pipeline.progress import Progress, or_quiet
 from lantern.sources import SOURCES, LoadContext, Source, load_source
+from lantern.sources.checked import GapFound, Table, read_table
 from lantern.sources.manifest import Manifest
 from lantern.sources.model import Loaded, WideRows
+from lantern.sources.reading import header_of
+from lantern.sources.table import TableSpec
 from lantern.warehouse.runs import run_log_path
 from lantern.warehouse.schema import columns
 from lantern.warehouse.store import Warehouse
@@ -41,20 +41,6 @@ from lantern.warehouse.store import Warehouse
 __all__ = ["IngestResult", "geography", "ingest", "run_log_path"]
 
 KNOWN_TYPES = ("lsoa", "msoa", "district")
-# Boundary files per (area type, vintage): the first present that covers the wanted areas wins.
-BOUNDARY_FILES: dict[tuple[str, int], list[str]] = {
-    ("lsoa", 2011): ["boundaries/lsoa11_essex_bsc.geojson", "boundaries/lsoa11_ew_bsc.geojson"],
-    ("lsoa", 2021): ["boundaries/lsoa21_essex_bsc.geojson", "boundaries/lsoa21_ew_bsc.geojson"],
-    ("msoa", 2011): [
-        "boundaries/msoa11_essex_simplified.geojson",
-        "boundaries/msoa11_ew_simplified.geojson",
-    ],
-    ("msoa", 2021): ["boundaries/msoa21_essex_bsc.geojson", "boundaries/msoa21_ew_bsc.geojson"],
-    ("district", 2011): ["boundaries/lad21_essex_bsc.geojson", "boundaries/lad21_uk_bsc.geojson"],
-    ("district", 2021): ["boundaries/lad21_essex_bsc.geojson", "boundaries/lad21_uk_bsc.geojson"],
-    ("county", 2011): ["boundaries/utla21_essex_bsc.geojson", "boundaries/utla21_uk_bsc.geojson"],
-    ("county", 2021): ["boundaries/utla21_essex_bsc.geojson", "boundaries/utla21_uk_bsc.geojson"],
-}
 
 
 @dataclass(frozen=True)
@@ -114,7 +100,7 @@ def ingest(
     sources = list(SOURCES if sources is None else sources)
     started = datetime.now(UTC)
     steps = Steps(
-        total=5 + len(sources) + (len(BOUNDARY_FILES) if geometries else 0), progress=progress
+        total=5 + len(sources) + (len(BOUNDARIES) if geometries else 0), progress=progress
     )
     try:
         with Warehouse.rebuild(target, command="ingest", config_sha256=config_sha256(config)) as wh:
@@ -198,7 +184,7 @@ def find_postcode_lookup(data_dir: Path) -> Path | None:
     """The first ONSPD/NSPL-format file in ``data_dir/postcodes`` (by name), if any."""
     folder = Path(data_dir) / "postcodes"
     for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
-        header = set(pd.read_csv(path, nrows=0).columns)
+        header = set(header_of(path))
         if "pcds" in header and header & {"lsoa11", "lsoa21"}:
             return path
     return None
@@ -378,7 +364,8 @@ def _build(
     lookup = find_postcode_lookup(data_dir)
     postcodes = 0
     if lookup is not None:
-        rows = postcode_rows(PostcodeLookup.from_file(lookup), ctx)
+        table = read_table(postcode_spec(lookup, ctx.data_dir), ctx)
+        rows = postcode_rows(PostcodeLookup.from_table(table.frame), ctx)
         wh.insert("postcodes", rows)
         postcodes = len(rows)
     steps.done()
@@ -410,9 +397,12 @@ def _build(
         steps.done()
     wh.insert("indicator_meta", described.frame())
     wh.insert("indicator_periods", ordered_periods(periods))
-    wh.insert("source_gaps", pd.DataFrame(gaps, columns=columns("source_gaps")))
 
-    geometry_counts = _load_geometries(wh, data_dir, areas, steps) if geometries else {}
+    geometry_counts: dict[str, int] = {}
+    if geometries:
+        geometry_counts, boundary_gaps = _load_geometries(wh, ctx, areas, steps)
+        gaps += [g.__dict__ for g in boundary_gaps]
+    wh.insert("source_gaps", pd.DataFrame(gaps, columns=columns("source_gaps")))
     steps.step("finishing")
     counts = wh.query(
         "SELECT area_type || '_' || vintage AS k, count(*) AS n FROM areas GROUP BY ALL ORDER BY 1"
@@ -430,61 +420,88 @@ def _build(
     }
 
 
-def _load_geometries(
-    wh: Warehouse, data_dir: Path, areas: dict[int, pd.DataFrame], steps: Steps
-) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for (area_type, vintage), candidates in BOUNDARY_FILES.items():
-        steps.step(f"boundaries: {area_type} {vintage}")
+def boundary_rows(
+    ctx: LoadContext, areas: dict[int, pd.DataFrame]
+) -> Iterator[tuple[str, int, pd.DataFrame | None, list[GapFound]]]:
+    """For each (area type, vintage): the wanted areas' boundaries (WKB) and declared gaps.
+
+    Read through the checked reader; a wanted area without a feature is an error naming the file.
+    """
+    for (area_type, vintage), candidates in BOUNDARIES.items():
         table = areas[vintage]
-        wanted = set(table.loc[table["area_type"] == area_type, "area_code"])
-        if wanted:
-            frame = _first_covering(data_dir, candidates, wanted)
-            if frame is not None:
-                frame = frame[frame["area_code"].isin(wanted)]
-                out = pd.DataFrame(
-                    {
-                        "area_code": frame["area_code"].to_numpy(),
-                        "area_type": area_type,
-                        "vintage": vintage,
-                        "geometry": shapely.to_wkb(frame.geometry.to_numpy()),
-                    }
-                )
-                wh.insert("geometries", out)
-                counts[f"{area_type}_{vintage}"] = len(out)
-        steps.done()
-    return counts
-
-
-def _read_boundaries_ew(path: Path) -> Any:
-    """``read_boundaries``; for UK-wide files (with S…/N… codes) only English and Welsh areas."""
-    try:
-        return read_boundaries(path)
-    except InputError:
-        info = pyogrio.read_info(path)
-        fields = list(info["fields"])
-        code = detect_field(fields, CODE_FIELD, "area code", path)
-        name = detect_field(fields, NAME_FIELD, "area name", path)
-        frame = gpd.read_file(path, engine="pyogrio", where=f"substr({code}, 1, 1) IN ('E', 'W')")
-        first_invalid(frame[code].astype(str), file=path, column=code)
-        return gpd.GeoDataFrame(
-            {"area_code": frame[code].astype(str), "area_name": frame[name].astype(str)},
-            geometry=frame.geometry.to_crs("EPSG:4326").to_numpy(),
-            crs="EPSG:4326",
-        )
-
-
-def _first_covering(data_dir: Path, candidates: list[str], wanted: set[str]) -> Any:
-    """The first boundary file present that holds every wanted area (else the fullest one)."""
-    best: Any = None
-    for relative in candidates:
-        path = data_dir / relative
-        if not path.exists():
+        wanted = pd.Index(table.loc[table["area_type"] == area_type, "area_code"])
+        chosen = _first_covering(ctx, candidates, set(wanted)) if len(wanted) else None
+        if chosen is None:
+            yield area_type, vintage, None, []
             continue
-        frame = _read_boundaries_ew(path)
-        covered = frame["area_code"].isin(wanted).sum()
+        codes = chosen.areas[chosen.spec.codes[0].column]
+        missing = wanted.difference(pd.Index(codes.dropna().unique()))
+        declared = DISTRICTS_2023 if (area_type, vintage) == ("district", 2021) else None
+        excused = missing.intersection(list(declared.codes)) if declared else missing[:0]
+        missing = missing.difference(excused)
+        if len(missing):
+            raise InputError(
+                f"{len(missing):,} of the {len(wanted):,} {area_type} {vintage} areas of the "
+                f"area of interest have no boundary, e.g. {sorted(missing)[0]}; expected a "
+                "feature for every area (incomplete file: was it cut short?)",
+                file=chosen.path,
+                row=len(chosen.frame) + 1,
+                column=chosen.spec.codes[0].column,
+            )
+        gaps = []
+        if len(excused) and declared is not None:
+            gaps.append(
+                GapFound(
+                    "boundaries", area_type, vintage, len(excused), len(wanted),
+                    str(sorted(excused)[0]), declared.reason,
+                )
+            )  # fmt: skip
+        keep = codes.isin(set(wanted)).to_numpy()
+        geometry = chosen.geometry[~chosen.marker] if chosen.marker.any() else chosen.geometry
+        out = pd.DataFrame(
+            {
+                "area_code": codes.to_numpy(dtype=object)[keep],
+                "area_type": area_type,
+                "vintage": vintage,
+                "geometry": shapely.to_wkb(geometry[keep]),
+            }
+        )
+        yield area_type, vintage, out, gaps
+
+
+def _load_geometries(
+    wh: Warehouse, ctx: LoadContext, areas: dict[int, pd.DataFrame], steps: Steps
+) -> tuple[dict[str, int], list[GapFound]]:
+    """Boundaries of every wanted area into ``geometries``; declared gaps returned."""
+    counts: dict[str, int] = {}
+    gaps: list[GapFound] = []
+    rows = boundary_rows(ctx, areas)
+    for area_type, vintage in BOUNDARIES:
+        steps.step(f"boundaries: {area_type} {vintage}")
+        _, _, out, found = next(rows)
+        if out is not None:
+            wh.insert("geometries", out)
+            counts[f"{area_type}_{vintage}"] = len(out)
+        gaps += found
+        steps.done()
+    return counts, gaps
+
+
+def _first_covering(
+    ctx: LoadContext, candidates: list[TableSpec], wanted: set[str]
+) -> Table | None:
+    """The first boundary file present that holds every wanted area (else the fullest one)."""
+    best: tuple[int, Table] | None = None
+    for spec in candidates:
+        if not (ctx.data_dir / spec.path).exists():
+            continue
+        entry = ctx.manifest.get(spec.path) if ctx.manifest is not None else None
+        if entry is not None and entry.rows is not None and entry.rows < len(wanted):
+            continue  # a smaller file (e.g. one county's) cannot cover the area: not even read
+        table = read_table(spec, ctx)
+        covered = int(table.areas[spec.codes[0].column].isin(wanted).sum())
         if covered == len(wanted):
-            return frame
+            return table
         if best is None or covered > best[0]:
-            best = (covered, frame)
+            best = (covered, table)
     return None if best is None else best[1]

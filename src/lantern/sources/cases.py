@@ -47,7 +47,7 @@ def period_of(column: str) -> str:
 
 
 WEEKLY = Rule(
-    "whole count ≥ 0 (−99: suppressed, 0–2 cases)", low=0, whole=True, markers=(SUPPRESSED,)
+    "whole number of cases ≥ 0 (−99: suppressed, 0–2)", low=0, whole=True, markers=(SUPPRESSED,)
 )
 LABELS = ("msoa11_hclnm", "rgn19_cd", "rgn19_nm", "utla19_cd", "utla19_nm", "lad19_cd", "lad19_nm")
 

@@ -13,7 +13,7 @@ Parquet record or GeoJSON feature counts from 1), the column and the rule.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +54,8 @@ class Table:
     offset: int
     gaps: list[GapFound] = field(default_factory=list)
     marker: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    geometry: np.ndarray | None = None  # GeoJSON: shapely geometries (WGS84), one per row
+    line_break_at_end: bool = True
 
     def row(self, label: int) -> int:
         return int(label) + self.offset
@@ -67,11 +69,33 @@ class Table:
         return self.values[~self.marker] if self.marker.any() else self.values
 
 
-def read_table(spec: TableSpec, ctx: LoadContext) -> Table:
-    """Read and check the file ``spec`` describes under ``ctx.data_dir`` (see module docstring)."""
+def read_table(spec: TableSpec, ctx: LoadContext, *, checksum: bool = True) -> Table:
+    """Read and check the file ``spec`` describes under ``ctx.data_dir`` (see module docstring).
+
+    A file read twice in one run with the same checks (the GP registrations, once per QOF year)
+    is read once.
+    """
+    cached = ctx.tables.get(spec)
+    if isinstance(cached, Table):
+        table = cached
+    else:
+        table = _read_table(spec, ctx)
+        ctx.tables[spec] = table
+    if checksum:
+        check_checksum(table, ctx.manifest)
+    return table
+
+
+def _read_table(spec: TableSpec, ctx: LoadContext) -> Table:
     path = Path(ctx.data_dir) / spec.path
+    geometry = None
     if spec.format == "parquet":
         frame, data = _parquet(path, spec)
+        offset = 1
+    elif spec.format == "geojson":
+        from lantern.geography.geojson import read_geojson
+
+        frame, geometry, data = read_geojson(path, spec)
         offset = 1
     else:
         raw = read_raw(path)
@@ -87,14 +111,24 @@ def read_table(spec: TableSpec, ctx: LoadContext) -> Table:
         check_codes(table, codes, ctx)
     table.values = numbers(table, spec.numeric_columns(list(frame.columns)))
     check_rules(table)
+    if geometry is not None:
+        from lantern.geography.geojson import check_geometries
+
+        table.geometry = check_geometries(table, geometry)
     check_unique(table)
     check_row_count(table, total_rows, ctx.manifest)
     if spec.complete and spec.codes:
         table.gaps = check_complete(table, spec.codes[0], ctx)
-    verified = check_checksum(table, data, ctx.manifest)
+    entry = ctx.manifest.get(spec.path) if ctx.manifest is not None else None
     table.file = FileRead(
-        spec.source_id, spec.path, sha256_bytes(data), len(data), total_rows, verified
+        spec.source_id,
+        spec.path,
+        sha256_bytes(data),
+        len(data),
+        total_rows,
+        "no manifest" if ctx.manifest is None else ("pending" if entry else "not in the manifest"),
     )
+    table.line_break_at_end = data.endswith(b"\n")
     return table
 
 
@@ -150,6 +184,9 @@ def _markers(frame: pd.DataFrame, spec: TableSpec) -> np.ndarray:
     for codes in spec.codes:
         if codes.markers:
             marker |= frame[codes.column].isin(codes.markers).to_numpy()
+        if codes.skip_prefixes:
+            first = frame[codes.column].astype("string").str.slice(0, 1)
+            marker |= first.isin(codes.skip_prefixes).fillna(False).to_numpy(dtype=bool)
     return marker
 
 
@@ -277,7 +314,7 @@ def check_rules(table: Table) -> None:
                     table,
                     values.index[position],
                     column,
-                    f"value {col[position]:g} breaks the rule {rule.name}",
+                    f"value {col[position]:g} breaks the rule {rule.name}; expected {rule.name}",
                 )
     for parts in spec.parts:
         part = summed([values[c].to_numpy() for c in parts.parts])
@@ -289,7 +326,7 @@ def check_rules(table: Table) -> None:
                 values.index[position],
                 parts.parts[0] if len(parts.parts) == 1 else parts.total,
                 f"{part[position]:g} is more than the total {total[position]:g}: breaks the rule "
-                f"{parts.name}",
+                f"{parts.name}; expected parts that add up to no more than their total",
             )
 
 
@@ -382,14 +419,23 @@ def check_row_count(table: Table, rows: int, manifest: Manifest | None) -> None:
     raise InputError(message, file=table.path, row=row)
 
 
-def check_checksum(table: Table, data: bytes, manifest: Manifest | None) -> str:
-    """The SHA-256 the manifest lists; returns how the file was verified."""
-    if manifest is None:
-        return "no manifest"
-    entry = manifest.get(table.spec.path)
-    if entry is None:
-        return "not in the manifest"
-    digest = sha256_bytes(data)
+def check_checksum(table: Table, manifest: Manifest | None) -> None:
+    """The SHA-256 the manifest lists (run after every content check, cross-checks included)."""
+    entry = manifest.get(table.spec.path) if manifest is not None else None
+    if entry is None or table.file.verified == "sha256":
+        return
+    assert manifest is not None
+    digest = table.file.sha256
+    if digest != entry.sha256 and table.spec.format == "csv" and not table.line_break_at_end:
+        last = table.frame.columns[-1] if len(table.frame.columns) else None
+        raise InputError(
+            f"the file ends without a line break and differs from {manifest.origin}: its last "
+            "row was cut off inside its last field; expected the complete file — download it "
+            "again",
+            file=table.path,
+            row=len(table.frame) + table.offset - 1,
+            column=_last_column(table.path, last),
+        )
     if digest != entry.sha256:
         raise InputError(
             f"the file's SHA-256 {digest[:12]}… differs from {entry.sha256[:12]}… in "
@@ -398,4 +444,11 @@ def check_checksum(table: Table, data: bytes, manifest: Manifest | None) -> str:
             "run `lantern sources --write-manifest`)",
             file=table.path,
         )
-    return "sha256"
+    table.file = replace(table.file, verified="sha256")
+
+
+def _last_column(path: Path, fallback: str | None) -> str | None:
+    from lantern.sources.reading import header_of
+
+    header = header_of(path)
+    return header[-1] if header else fallback

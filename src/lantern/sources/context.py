@@ -39,6 +39,7 @@ class LoadContext:
     universe: dict[str, pd.Index] = field(default_factory=dict)
     chains: dict[int, pd.DataFrame] = field(default_factory=dict)
     manifest: Manifest | None = None
+    tables: dict[object, object] = field(default_factory=dict)  # files read once per run
 
     def other_vintage_codes(self, area_type: str, vintage: int) -> pd.Index | None:
         """Codes that exist only in the other vintage of ``area_type`` (a wrong-vintage signal)."""

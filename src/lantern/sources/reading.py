@@ -38,6 +38,22 @@ class RawFile:
         return len(self.data)
 
 
+def header_of(path: Path) -> list[str]:
+    """A CSV's header row only (UTF-8 checked), without reading the whole file."""
+    path = Path(path)
+    with path.open("rb") as fh:
+        head = fh.read(65536)
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    _check_not_utf16(path, head)
+    end = head.find(b"\n")
+    first = head if end < 0 else head[:end]
+    try:
+        return _header_of(first)
+    except UnicodeDecodeError as exc:
+        raise _encoding_error(path, first, exc.start) from None
+
+
 def _header_of(first_line: bytes) -> list[str]:
     return next(csv.reader([first_line.decode("utf-8").rstrip("\r\n")]), [])
 
@@ -66,7 +82,11 @@ def read_raw(path: Path) -> RawFile:
     header = _header_of(first_line)
     body = b"" if first_end < 0 else data[first_end + 1 :]
     if not body.strip():
-        raise InputError("the file has a header but no data rows", file=path, row=2)
+        raise InputError(
+            "the file has a header but no data rows; expected one row per area or record",
+            file=path,
+            row=2,
+        )
     if not data.endswith(b"\n"):
         _check_last_row(path, data, header)
     return RawFile(path=path, data=data, sha256=hashlib.sha256(data).hexdigest(), header=header)

@@ -131,7 +131,6 @@ SOURCES: list[Source] = [
                 ("pop_0_15_mid2015", "pop_16_59_mid2015", "pop_60plus_mid2015"),
                 "pop_total_mid2015",
             ),
-            PartsOf(("pop_working_age_mid2015",), "pop_total_mid2015"),
         ),
         gaps=(ENGLAND_ONLY,),
         coverage="England",

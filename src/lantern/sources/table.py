@@ -26,6 +26,7 @@ class Codes:
     vintage: int | None = None
     markers: tuple[str, ...] = ()
     required: bool = True  # False: blanks allowed (e.g. Welsh rows have no region)
+    skip_prefixes: tuple[str, ...] = ()  # codes outside England and Wales (UK files: S…, N…)
 
 
 @dataclass(frozen=True)

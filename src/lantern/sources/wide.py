@@ -119,7 +119,9 @@ def wide_spec(
 ) -> TableSpec:
     """The checks for a wide table: its code column, measure columns, rules and declared gaps."""
     rules, parts = measure_rules(measures)
-    value_columns = list(dict.fromkeys(c for m in measures for c in m.columns()))
+    value_columns = [c for m in measures for c in m.columns()]
+    value_columns += [c for p in source.parts for c in (*p.parts, p.total)]
+    value_columns = list(dict.fromkeys(value_columns))
     return TableSpec(
         source.source_id,
         source.path,

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from lantern.warehouse.store import Warehouse
 
 # The LSOA population each vintage weights scores by: (indicator id, period).
-POPULATION = {2011: ("pop2020.total", None), 2021: ("census2021.usual_residents", None)}
+POPULATION = {2011: ("pop.total", "2020-06-30"), 2021: ("census2021.usual_residents", None)}
 RATE_SCALE = {"%": 100.0, "per 1,000": 1000.0, "per 100,000": 100000.0}
 # Indicator ids that became periods of one indicator: old id prefix → (new prefix, period).
 RENAMED = {
