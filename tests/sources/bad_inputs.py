@@ -22,6 +22,7 @@ from lantern.geography.postcodes import postcode_spec
 from lantern.geography.tables import BOUNDARIES, SPECS
 from lantern.pipeline.ingest import find_postcode_lookup
 from lantern.sources import SOURCES
+from lantern.sources.manifest import entry_for
 from lantern.sources.rules import rules_for
 from lantern.sources.table import TableSpec
 
@@ -76,6 +77,13 @@ def write_parquet(data_dir: Path) -> None:
     if path.is_symlink() or path.exists():
         path.unlink()
     pq.write_table(table, path)
+    # listed in the folder's manifest, as `lantern sources --write-manifest` would
+    manifest = data_dir / "manifest.json"
+    entries = json.loads(manifest.read_text(encoding="utf-8"))
+    entry = entry_for(path)
+    entries[PARQUET] = {"sha256": entry.sha256, "rows": entry.rows, "bytes": entry.bytes}
+    manifest.unlink()
+    manifest.write_text(json.dumps(entries, indent=2), encoding="utf-8")
 
 
 # ----- reading and writing the damaged file ----------------------------------------------------
@@ -186,8 +194,9 @@ def truncated_at_line(path: Path, spec: TableSpec) -> Expect:
         return Expect(kept + 1, None, ())
     if spec.format == "parquet":
         table = pq.read_table(path).to_pandas()
-        _replace(path, _parquet_bytes(table.iloc[: len(table) // 2]))
-        return Expect(None, None, ("no row",))
+        kept = len(table) // 2
+        _replace(path, _parquet_bytes(table.iloc[:kept]))
+        return Expect(kept + 1, None, ("truncated",))
     data = path.read_bytes()
     lines = data.split(b"\n")
     kept = max((len(lines) - 1) // 2, 2)

@@ -81,7 +81,10 @@ function legend(measure, spec) {
   if (state.district || state.deciles) items.push(el("li", {}, el("span", { class: "swatch", style: `background:${meta.filtered}`, "aria-hidden": "true" }), "Outside the filter"));
   $("legend-items").replaceChildren(...items);
   const darker = measure.polarity === "higher_better" ? "Darker means lower values (more vulnerable)." : measure.polarity === "neutral" ? "Darker means higher values." : "Darker means higher values (more vulnerable).";
-  $("legend-note").textContent = `Five classes with equal numbers of areas. ${darker}`;
+  const imputed = measure.id === "index" && meta.mostlyImputed
+    ? ` ${meta.mostlyImputed.toLocaleString("en-GB")} area(s) have an index resting mostly on imputed values (see the area panel).`
+    : "";
+  $("legend-note").textContent = `Five classes with equal numbers of areas. ${darker}${imputed}`;
 }
 
 function paint() {

@@ -100,6 +100,15 @@ export function renderPanel(panel, meta, geo, detail, code) {
     if (p05 !== null && p05 !== undefined && p95 !== null && p95 !== undefined)
       summary.append(el("dt", {}, "Rank interval (90%)"), el("dd", {}, `${fmtInt(p05)} to ${fmtInt(p95)}`));
     body.append(el("h3", {}, meta.indexTitle || "Index"), summary, el("p", { class: "hint" }, meta.rankNote));
+    if (detail.imputedShare > 0.5)
+      body.append(
+        el(
+          "p",
+          { class: "hint imputed-note" },
+          `Caution: ${Math.round(detail.imputedShare * 100)}% of this area's index weight rests on imputed values ` +
+            "(data missing here were filled from the surrounding district), so its rank is less certain.",
+        ),
+      );
   }
 
   const groups = [

@@ -143,7 +143,6 @@ def postcode_spec(path: Path, data_dir: Path) -> TableSpec:
     codes = tuple(
         Codes(column, "lsoa", vintage, required=False, skip_prefixes=NOT_EW)
         for column, vintage in (("lsoa11", 2011), ("lsoa21", 2021))
-        if column in header
     )
     extra = tuple(c for c in ("lsoa11_method", "lsoa21_method") if c in header)
     return TableSpec(

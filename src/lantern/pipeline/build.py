@@ -8,7 +8,7 @@ transaction. Writes the method note (Markdown) and the resolved spec (TOML) to `
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from lantern.index import (
     parse_spec_text,
     spec_to_toml,
 )
+from lantern.index.imputed import mostly_imputed_areas, with_imputed
 from lantern.index.note import method_note
 from lantern.index.robustness import RobustnessResult, monte_carlo
 from lantern.index.spec import IndexSpec
@@ -49,6 +50,7 @@ class BuildResult:
     share_changing_decile: float | None
     note_path: Path
     spec_path: Path
+    mostly_imputed: list[str] = field(default_factory=list)  # index > half imputed weight
 
 
 def resolve_spec(config) -> tuple[IndexSpec, str]:
@@ -254,16 +256,24 @@ def build(config, *, progress: Progress | None = None, draws: int | None = None)
             parents=inputs.parents,
         )
         say("Summarising to higher geographies")
-        scores = [scores_table(primary, reference=reference, areas=focus, robustness=rob)]
+        scores = [
+            with_imputed(
+                scores_table(primary, reference=reference, areas=focus, robustness=rob), primary
+            )
+        ]
         other = county_result if reference == "national" else national_result
         if other is not None:
             scores.append(
-                scores_table(
+                with_imputed(
+                    scores_table(
+                        other,
+                        reference="county" if reference == "national" else "national",
+                        areas=focus,
+                    ),
                     other,
-                    reference="county" if reference == "national" else "national",
-                    areas=focus,
                 )
             )
+        mostly = mostly_imputed_areas(primary).intersection(focus)
         spec_toml = spec_to_toml(spec)
         built_at = datetime.now(UTC)
         runs = pd.DataFrame(
@@ -319,7 +329,13 @@ def build(config, *, progress: Progress | None = None, draws: int | None = None)
     _atomic_write(note_path, note)
     _atomic_write(spec_path, spec_toml)
     return BuildResult(
-        spec.id, len(focus), reference, rob.share_changing_decile, note_path, spec_path
+        spec.id,
+        len(focus),
+        reference,
+        rob.share_changing_decile,
+        note_path,
+        spec_path,
+        mostly_imputed=sorted(mostly),
     )
 
 

@@ -12,10 +12,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from lantern.config import Config
 from lantern.geography.crosswalk import load_crosswalk
 from lantern.geography.postcodes import PostcodeLookup, postcode_spec
-from lantern.geography.tables import BOUNDARIES
+from lantern.geography.tables import (
+    BOUNDARIES,
+    LOOKUP_CROSSWALK,
+    POPULATION_2011,
+    POPULATION_2021,
+)
 from lantern.pipeline.ingest import (
     boundary_rows,
     find_postcode_lookup,
@@ -25,6 +32,7 @@ from lantern.pipeline.ingest import (
 from lantern.pipeline.progress import Progress, or_quiet
 from lantern.sources import SOURCES, Source, load_source
 from lantern.sources.checked import GapFound, read_table
+from lantern.sources.context import LoadContext
 from lantern.sources.model import FileRead
 
 
@@ -47,15 +55,25 @@ def check_data(
     *,
     sources: Sequence[Source] | None = None,
     progress: Progress | None = None,
+    context: tuple[dict[int, pd.DataFrame], LoadContext] | None = None,
 ) -> CheckReport:
-    """Check the data folder for ``config`` (or only what reads ``paths``, relative to it)."""
+    """Check the data folder for ``config`` (or only what reads ``paths``, relative to it).
+
+    ``context`` reuses the areas and loader context of an earlier ``geography`` call on
+    identical lookups (the lookups are then not read again).
+    """
     say = or_quiet(progress)
     data_dir = Path(config.data_dir)
     wanted = None if paths is None else {str(p) for p in paths}
     report = CheckReport()
     say("lookups and the crosswalk", step=0, of=3)
-    areas, _, ctx = geography(data_dir, config.area_codes)
-    load_crosswalk(data_dir)
+    if context is None:
+        areas, _, ctx = geography(data_dir, config.area_codes)
+    else:
+        areas, ctx = context
+    crosswalk_files = {LOOKUP_CROSSWALK, POPULATION_2011, POPULATION_2021}
+    if wanted is None or wanted & crosswalk_files:
+        load_crosswalk(data_dir)
     lookup = find_postcode_lookup(data_dir)
     if lookup is not None:
         spec = postcode_spec(lookup, data_dir)

@@ -144,6 +144,8 @@ def write_data_files(
                 comp = "index" if mid == "index" else mid.split(".", 1)[1]
                 payload["rank"] = _ints(data.index[f"{comp}.rank"])
                 payload["decile"] = _ints(data.index[f"{comp}.decile"])
+                if f"{comp}.imputed_share" in data.index:
+                    payload["imputed"] = [sig(v, 2) for v in data.index[f"{comp}.imputed_share"]]
                 has_decile = has_decile or mid == "index"
             elif f"{mid}.rank" in frame.columns:
                 rank = frame[f"{mid}.rank"]
@@ -152,6 +154,8 @@ def write_data_files(
                 has_decile = has_decile or mid == "index"
             dump(site / "data" / "values" / geo / f"{file_id(mid)}.json", payload)
         _write_details(data, site, geo, frame, measures, geoms[geo])
+        if geo == "lsoa":
+            _write_trends(data, site, codes)
         zooms = geoms[f"{geo}_zooms"]
         geographies.append(
             {
@@ -188,6 +192,10 @@ def write_data_files(
         "bounds": [round(float(v), 5) for v in total],
         "noData": NO_DATA,
         "filtered": FILTERED,
+        "trends": {i: list(f.columns) for i, f in data.trends.items()},
+        "mostlyImputed": int(
+            (data.index.get("index.imputed_share", pd.Series(dtype=float)) > 0.5).sum()
+        ),
         "hasPostcodes": data.postcodes is not None and len(data.postcodes) > 0,
         "postcodesApproximate": bool(
             data.postcodes is not None and data.postcodes["approximate"].any()
@@ -257,6 +265,8 @@ def _write_details(
                     for comp in components
                 }
                 entry["contrib"] = contrib.get(code, {})
+                if "index.imputed_share" in data.index:
+                    entry["imputedShare"] = sig(data.index.at[code, "index.imputed_share"], 2)
             else:
                 entry["district"] = [district, ""]
                 if "index.rank" in frame.columns:
@@ -273,6 +283,20 @@ def _write_details(
                     }
             out[code] = entry
         dump(site / "data" / "detail" / geo / f"{district or '_'}.json", out)
+
+
+def _write_trends(data: SiteData, site: Path, codes: list[str]) -> None:
+    """``data/trends/lsoa/<indicator>.json``: ``{"periods": [...], "v": [[one value per area, in
+    areas/lsoa.json order] per period]}`` for each indicator held for several periods."""
+    for indicator_id, frame in data.trends.items():
+        frame = frame.reindex(codes)
+        dump(
+            site / "data" / "trends" / "lsoa" / f"{file_id(indicator_id)}.json",
+            {
+                "periods": [str(p) for p in frame.columns],
+                "v": [[sig(v) for v in frame[p]] for p in frame.columns],
+            },
+        )
 
 
 def _write_postcodes(data: SiteData, site: Path) -> None:

@@ -21,7 +21,6 @@ from lantern.errors import InputError
 from lantern.sources.checked import read_table
 from lantern.sources.context import LoadContext
 from lantern.sources.model import TIDY_COLUMNS, FileRead, Loaded, Source
-from lantern.sources.reading import read_raw
 from lantern.sources.rules import POSITIVE, Rule
 from lantern.sources.table import Codes, TableSpec
 
@@ -49,17 +48,17 @@ def period_of(column: str) -> str:
 WEEKLY = Rule(
     "whole number of cases ≥ 0 (−99: suppressed, 0–2)", low=0, whole=True, markers=(SUPPRESSED,)
 )
+WEEKS = tuple(f"wk_{w:02d}" for w in range(5, 42))  # ISO weeks 5-41 of 2020, this release
 LABELS = ("msoa11_hclnm", "rgn19_cd", "rgn19_nm", "utla19_cd", "utla19_nm", "lad19_cd", "lad19_nm")
 
 
-def cases_spec(source: Source, weeks: list[str] | None = None) -> TableSpec:
+def cases_spec(source: Source, weeks: tuple[str, ...] | None = None) -> TableSpec:
     """The weekly cases file: MSOA 2011 codes (PHE's unallocated row is no area), whole counts."""
     return TableSpec(
         source.source_id,
         source.path,
         codes=(Codes(CODE, "msoa", 2011, markers=(UNALLOCATED,)),),
-        numbers=tuple(weeks) if weeks is not None else ("*",),
-        ignore=LABELS + ("latest_7_days",),
+        numbers=tuple(weeks or WEEKS),
         rules=(("wk_*", WEEKLY),),
         vintage_hint=((CODE, "msoa21_cd"),),
         gaps=tuple(source.gaps),
@@ -90,15 +89,8 @@ def read_population(source: Source, ctx: LoadContext) -> tuple[pd.Series, FileRe
 
 
 def load_weekly_cases(source: Source, ctx: LoadContext) -> Loaded:
-    raw = read_raw(source.file(ctx.data_dir))
-    weeks = week_columns(raw.header)
-    if not weeks:
-        raise InputError(
-            "no weekly case columns; expected columns wk_05, wk_06, … (one per ISO week)",
-            file=raw.path,
-            row=1,
-        )
-    table = read_table(cases_spec(source, weeks), ctx)
+    table = read_table(cases_spec(source, WEEKS), ctx)
+    weeks = list(WEEKS)
     frame = table.areas
     counts = weekly_counts(table.area_values())
     population, pop_file = read_population(source, ctx)

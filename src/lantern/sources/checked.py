@@ -156,7 +156,7 @@ def _parquet(path: Path, spec: TableSpec) -> tuple[pd.DataFrame, bytes]:
     missing = [c for c in required if c not in names]
     if missing:
         raise InputError(
-            f"wrong columns: missing {', '.join(repr(c) for c in missing)}; expected columns "
+            f"wrong Parquet columns: missing {', '.join(repr(c) for c in missing)}; expected columns "
             f"{', '.join(repr(c) for c in required)} (found {', '.join(repr(c) for c in names)})",
             file=path,
             column=missing[0],

@@ -43,6 +43,8 @@ def header_of(path: Path) -> list[str]:
     path = Path(path)
     with path.open("rb") as fh:
         head = fh.read(65536)
+    if not head.strip():
+        raise InputError("the file is empty; expected a header row and data rows", file=path, row=1)
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
     _check_not_utf16(path, head)
