@@ -159,7 +159,7 @@ def _registry(config_path: Path) -> None:
             s.dataset,
         )
     console.print(table)
-    gaps = Table(Column("source_id", no_wrap=True), "areas not covered", "why", title="Known gaps")
+    console.print("[bold]Known gaps[/] (areas a source does not cover, declared in the registry):")
     measured = _measured_gaps(config_path)
     for s in SOURCES:
         for gap in s.gaps:
@@ -167,10 +167,11 @@ def _registry(config_path: Path) -> None:
             scope = (
                 f"{found} in this project's area"
                 if found
-                else (", ".join(sorted(gap.codes)) or f"outside {', '.join(gap.outside)}")
+                else (", ".join(sorted(gap.codes)) or f"areas outside {', '.join(gap.outside)}")
             )
-            gaps.add_row(s.source_id, scope, gap.reason)
-    console.print(gaps)
+            console.print(
+                f"  {s.source_id}: {scope} — {gap.reason}", soft_wrap=True, highlight=False
+            )
     if measured is not None and not measured:
         console.print("[green]the warehouse's sources cover every area of the project[/]")
 

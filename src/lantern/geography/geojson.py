@@ -78,7 +78,7 @@ def read_geojson(path: Path, spec: TableSpec) -> tuple[pd.DataFrame, np.ndarray,
     if frame.crs is not None and frame.crs.to_string() not in (WGS84, "OGC:CRS84"):
         frame = frame.to_crs(WGS84)
     text = {c.column for c in spec.codes} | set(spec.text)
-    out = pd.DataFrame({c: frame[c].astype("string") for c in required if c in text})
+    out = pd.DataFrame({c: frame[c].astype("string[pyarrow]") for c in required if c in text})
     for c in required:
         if c not in text:
             out[c] = frame[c]

@@ -9,12 +9,14 @@ district of the chains must have its county and region (``cross_check``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import shapely
 
 from lantern.errors import InputError
-from lantern.sources.checked import Table, check_checksum, read_table
+from lantern.sources.checked import GapFound, Table, check_checksum, read_table
 from lantern.sources.context import LoadContext
 from lantern.sources.manifest import Manifest
 from lantern.sources.rules import POSITIVE
@@ -151,8 +153,9 @@ def cross_check(
     """
     a = left.frame[left_column].dropna()
     b = right.frame[right_column].dropna()
-    only_left = ~a.isin(set(b)).to_numpy()
-    only_right = ~b.isin(set(a)).to_numpy()
+    a_codes, b_codes = a.to_numpy(dtype=object), b.to_numpy(dtype=object)
+    only_left = ~pd.Index(a_codes).isin(b_codes)
+    only_right = ~pd.Index(b_codes).isin(a_codes)
     if not only_left.any() and not only_right.any():
         return
     both = only_left.any() and only_right.any()
@@ -182,8 +185,8 @@ def cross_check(
 
 def require_all(needed: pd.Series, table: Table, column: str, what: str, *, source: Table) -> None:
     """Every code in ``needed`` (from ``source``) must have a row in ``table``."""
-    have = set(table.frame[column].dropna())
-    missing = ~needed.isin(have).to_numpy()
+    have = table.frame[column].dropna().to_numpy(dtype=object)
+    missing = ~pd.Index(needed.to_numpy(dtype=object)).isin(have)
     if missing.any():
         position = int(missing.argmax())
         raise InputError(
@@ -250,3 +253,70 @@ BOUNDARIES: dict[tuple[str, int], list[TableSpec]] = {
         _boundary("boundaries/utla21_uk_bsc.geojson", "utla21_code", "utla21_name", "", None),
     ],
 }
+
+
+def boundary_rows(
+    ctx: LoadContext, areas: dict[int, pd.DataFrame]
+) -> Iterator[tuple[str, int, pd.DataFrame | None, list[GapFound]]]:
+    """For each (area type, vintage): the wanted areas' boundaries (WKB) and declared gaps.
+
+    Read through the checked reader; a wanted area without a feature is an error naming the file.
+    """
+    for (area_type, vintage), candidates in BOUNDARIES.items():
+        table = areas[vintage]
+        wanted = pd.Index(table.loc[table["area_type"] == area_type, "area_code"])
+        chosen = first_covering(ctx, candidates, set(wanted)) if len(wanted) else None
+        if chosen is None:
+            yield area_type, vintage, None, []
+            continue
+        codes = chosen.areas[chosen.spec.codes[0].column]
+        missing = wanted.difference(pd.Index(codes.dropna().unique()))
+        declared = DISTRICTS_2023 if (area_type, vintage) == ("district", 2021) else None
+        excused = missing.intersection(list(declared.codes)) if declared else missing[:0]
+        missing = missing.difference(excused)
+        if len(missing):
+            raise InputError(
+                f"{len(missing):,} of the {len(wanted):,} {area_type} {vintage} areas of the "
+                f"area of interest have no boundary, e.g. {sorted(missing)[0]}; expected a "
+                "feature for every area (incomplete file: was it cut short?)",
+                file=chosen.path,
+                row=len(chosen.frame) + 1,
+                column=chosen.spec.codes[0].column,
+            )
+        gaps = []
+        if len(excused) and declared is not None:
+            gaps.append(
+                GapFound(
+                    "boundaries", area_type, vintage, len(excused), len(wanted),
+                    str(sorted(excused)[0]), declared.reason,
+                )
+            )  # fmt: skip
+        keep = codes.isin(set(wanted)).to_numpy()
+        geometry = chosen.geometry[~chosen.marker] if chosen.marker.any() else chosen.geometry
+        out = pd.DataFrame(
+            {
+                "area_code": codes.to_numpy(dtype=object)[keep],
+                "area_type": area_type,
+                "vintage": vintage,
+                "geometry": shapely.to_wkb(geometry[keep]),
+            }
+        )
+        yield area_type, vintage, out, gaps
+
+
+def first_covering(ctx: LoadContext, candidates: list[TableSpec], wanted: set[str]) -> Table | None:
+    """The first boundary file present that holds every wanted area (else the fullest one)."""
+    best: tuple[int, Table] | None = None
+    for spec in candidates:
+        if not (ctx.data_dir / spec.path).exists():
+            continue
+        entry = ctx.manifest.get(spec.path) if ctx.manifest is not None else None
+        if entry is not None and entry.rows is not None and entry.rows < len(wanted):
+            continue  # a smaller file (e.g. one county's) cannot cover the area: not even read
+        table = read_table(spec, ctx)
+        covered = int(table.areas[spec.codes[0].column].isin(wanted).sum())
+        if covered == len(wanted):
+            return table
+        if best is None or covered > best[0]:
+            best = (covered, table)
+    return None if best is None else best[1]

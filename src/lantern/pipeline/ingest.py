@@ -19,21 +19,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from lantern.config import Config
 from lantern.errors import ConfigError, InputError, Problem
 from lantern.geography.crosswalk import load_crosswalk
 from lantern.geography.hierarchy import CHAINS, Lookups, areas_and_links, filter_chain, read_lookups
 from lantern.geography.postcodes import PostcodeLookup, postcode_spec
-from lantern.geography.tables import BOUNDARIES, DISTRICTS_2023
+from lantern.geography.tables import BOUNDARIES, boundary_rows
 from lantern.pipeline.progress import Progress, or_quiet
 from lantern.sources import SOURCES, LoadContext, Source, load_source
-from lantern.sources.checked import GapFound, Table, read_table
+from lantern.sources.checked import GapFound, read_table
 from lantern.sources.manifest import Manifest
 from lantern.sources.model import Loaded, WideRows
 from lantern.sources.reading import header_of
-from lantern.sources.table import TableSpec
 from lantern.warehouse.runs import run_log_path
 from lantern.warehouse.schema import columns
 from lantern.warehouse.store import Warehouse
@@ -420,55 +418,6 @@ def _build(
     }
 
 
-def boundary_rows(
-    ctx: LoadContext, areas: dict[int, pd.DataFrame]
-) -> Iterator[tuple[str, int, pd.DataFrame | None, list[GapFound]]]:
-    """For each (area type, vintage): the wanted areas' boundaries (WKB) and declared gaps.
-
-    Read through the checked reader; a wanted area without a feature is an error naming the file.
-    """
-    for (area_type, vintage), candidates in BOUNDARIES.items():
-        table = areas[vintage]
-        wanted = pd.Index(table.loc[table["area_type"] == area_type, "area_code"])
-        chosen = _first_covering(ctx, candidates, set(wanted)) if len(wanted) else None
-        if chosen is None:
-            yield area_type, vintage, None, []
-            continue
-        codes = chosen.areas[chosen.spec.codes[0].column]
-        missing = wanted.difference(pd.Index(codes.dropna().unique()))
-        declared = DISTRICTS_2023 if (area_type, vintage) == ("district", 2021) else None
-        excused = missing.intersection(list(declared.codes)) if declared else missing[:0]
-        missing = missing.difference(excused)
-        if len(missing):
-            raise InputError(
-                f"{len(missing):,} of the {len(wanted):,} {area_type} {vintage} areas of the "
-                f"area of interest have no boundary, e.g. {sorted(missing)[0]}; expected a "
-                "feature for every area (incomplete file: was it cut short?)",
-                file=chosen.path,
-                row=len(chosen.frame) + 1,
-                column=chosen.spec.codes[0].column,
-            )
-        gaps = []
-        if len(excused) and declared is not None:
-            gaps.append(
-                GapFound(
-                    "boundaries", area_type, vintage, len(excused), len(wanted),
-                    str(sorted(excused)[0]), declared.reason,
-                )
-            )  # fmt: skip
-        keep = codes.isin(set(wanted)).to_numpy()
-        geometry = chosen.geometry[~chosen.marker] if chosen.marker.any() else chosen.geometry
-        out = pd.DataFrame(
-            {
-                "area_code": codes.to_numpy(dtype=object)[keep],
-                "area_type": area_type,
-                "vintage": vintage,
-                "geometry": shapely.to_wkb(geometry[keep]),
-            }
-        )
-        yield area_type, vintage, out, gaps
-
-
 def _load_geometries(
     wh: Warehouse, ctx: LoadContext, areas: dict[int, pd.DataFrame], steps: Steps
 ) -> tuple[dict[str, int], list[GapFound]]:
@@ -485,23 +434,3 @@ def _load_geometries(
         gaps += found
         steps.done()
     return counts, gaps
-
-
-def _first_covering(
-    ctx: LoadContext, candidates: list[TableSpec], wanted: set[str]
-) -> Table | None:
-    """The first boundary file present that holds every wanted area (else the fullest one)."""
-    best: tuple[int, Table] | None = None
-    for spec in candidates:
-        if not (ctx.data_dir / spec.path).exists():
-            continue
-        entry = ctx.manifest.get(spec.path) if ctx.manifest is not None else None
-        if entry is not None and entry.rows is not None and entry.rows < len(wanted):
-            continue  # a smaller file (e.g. one county's) cannot cover the area: not even read
-        table = read_table(spec, ctx)
-        covered = int(table.areas[spec.codes[0].column].isin(wanted).sum())
-        if covered == len(wanted):
-            return table
-        if best is None or covered > best[0]:
-            best = (covered, table)
-    return None if best is None else best[1]

@@ -21,6 +21,7 @@ from lantern.errors import InputError
 from lantern.sources.checked import read_table
 from lantern.sources.context import LoadContext
 from lantern.sources.model import TIDY_COLUMNS, FileRead, Loaded, Source
+from lantern.sources.reading import header_of
 from lantern.sources.rules import POSITIVE, Rule
 from lantern.sources.table import Codes, TableSpec
 
@@ -82,13 +83,21 @@ def weekly_counts(values: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_population(source: Source, ctx: LoadContext) -> tuple[pd.Series, FileRead]:
-    table = read_table(population_spec(source), ctx)
+    # totals only: the file is checked whole (and against the manifest) as source pop2019_msoa
+    table = read_table(population_spec(source), ctx, checksum=False)
     codes = table.frame["msoa11_code"].astype(object).to_numpy()
     series = pd.Series(table.values["total_population"].to_numpy(), index=codes)
     return series, table.file
 
 
 def load_weekly_cases(source: Source, ctx: LoadContext) -> Loaded:
+    path = source.file(ctx.data_dir)
+    if path.exists() and not week_columns(header_of(path)):
+        raise InputError(
+            "no weekly case columns; expected columns wk_05, wk_06, … (one per ISO week)",
+            file=path,
+            row=1,
+        )
     table = read_table(cases_spec(source, WEEKS), ctx)
     weeks = list(WEEKS)
     frame = table.areas

@@ -174,7 +174,7 @@ def _parquet(path: Path, spec: TableSpec) -> tuple[pd.DataFrame, bytes]:
     text = {c.column for c in spec.codes} | set(spec.text)
     frame = arrow.to_pandas()
     for column in text:
-        frame[column] = frame[column].astype("string")
+        frame[column] = frame[column].astype("string[pyarrow]")
     return frame, data
 
 

@@ -186,7 +186,7 @@ def parse_csv(
     raw: RawFile, *, usecols: Sequence[str], text_columns: Sequence[str] = ()
 ) -> pd.DataFrame:
     """Parse the validated bytes into a frame (fast Arrow reader; the C reader names bad rows)."""
-    dtype = {c: "string" for c in text_columns}
+    dtype = {c: "string[pyarrow]" for c in text_columns}
     try:
         return pd.read_csv(
             io.BytesIO(raw.data),
