@@ -227,6 +227,23 @@ class KeyStore:
         _write_private(path, body, replace=replace)
         return path
 
+    def bind(
+        self, project: str, release: str, agreement: str, retain_until: date | None = None
+    ) -> None:
+        """Record the agreement a batch serves (once) and its retention date (never later)."""
+        path = self.path(project, release)
+        body = json.loads(path.read_text("utf-8"))
+        if body.get("agreement") not in (None, agreement):
+            raise GovernanceError(
+                f"batch {release} belongs to agreement {body['agreement']}, not {agreement}"
+            )
+        body["agreement"] = agreement
+        if retain_until is not None:
+            current = body.get("retain_until")
+            chosen = min(date.fromisoformat(current), retain_until) if current else retain_until
+            body["retain_until"] = chosen.isoformat()
+        _write_private(path, body, replace=True)
+
     def info(self, project: str, release: str) -> dict[str, Any]:
         """What a batch's key file says about it (no key material)."""
         path = self.path(project, release)
