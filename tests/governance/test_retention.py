@@ -235,3 +235,23 @@ def test_any_set_of_batches_only_the_expired_are_shredded(tmp_path_factory, expi
                         open_any(path, left)
             else:
                 assert open_any(path, [stores[1].load("proj", batch).storage_key])[1].equals(frame)
+
+
+def test_partner_retention_reaches_every_key_store_on_this_machine(tmp_path, capsys):
+    """The partner names only its own store; the hub's and the portal's copies go too."""
+    agreement = load_agreement(EXAMPLE)
+    partner, hub, portal = (KeyStore(tmp_path / n) for n in ("partner", "hub", "portal"))
+    old = partner.create("proj-cli", "old", agreement=agreement.id, retain_until=date(2020, 1, 1))
+    partner.create("proj-cli", "new", agreement=agreement.id)
+    for store in (hub, portal):
+        partner.export_for_hub("proj-cli", "old", store.root)
+        partner.export_for_hub("proj-cli", "new", store.root)
+    path = tmp_path / "data" / "persons.lnt"
+    write_frame(pd.DataFrame({"a": [1]}), path, old.storage_key, "old/hub/persons",
+                {"project": "proj-cli", "batch": "old", "kind": "persons"})  # fmt: skip
+    assert main(["retention", "--agreement", str(EXAMPLE), "--keys", str(partner.root),
+                 "--project", "proj-cli", "--audit", str(tmp_path / "a.jsonl")]) == 0  # fmt: skip
+    for store in (partner, hub, portal):
+        assert store.releases() == [("proj-cli", "new")]
+    with pytest.raises(IntegrityError):
+        open_any(path, _every_key_left([partner, hub, portal], []))

@@ -430,6 +430,12 @@ def retention_command(
         "every declared data root).",
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Report what would be deleted."),
+    only_given: bool = typer.Option(
+        False,
+        "--only-given",
+        help="Shred only in the --keys stores (default: also every key store on this machine "
+        "that holds the project's batches).",
+    ),
     audit: Path = AUDIT,
 ) -> None:
     """Crypto-shred expired batches: destroy their keys in every key store given, and delete their
@@ -441,10 +447,19 @@ def retention_command(
     for folder in keys:
         if not folder.is_dir():
             raise InputError("key store folder not found", file=folder)
+    stores = [KeyStore(k) for k in keys]
+    if not only_given:
+        from lantern.keys.local import known_stores
+
+        seen = {k.resolve() for k in keys}
+        for root in known_stores():
+            other = KeyStore(root)
+            if root.resolve() not in seen and any(p == project for p, _ in other.releases()):
+                stores.append(other)
+                seen.add(root.resolve())
     result = apply_retention(
-        agreement=load_agreement(agreement), project=project,
-        keystores=[KeyStore(k) for k in keys], batch=batch, data_paths=data, audit_log=audit,
-        dry_run=dry_run,
+        agreement=load_agreement(agreement), project=project, keystores=stores, batch=batch,
+        data_paths=data, audit_log=audit, dry_run=dry_run,
     )  # fmt: skip
     if result.unbound:
         console.print(
@@ -462,6 +477,7 @@ def retention_command(
         f"{verb} {result.files_deleted} file(s); keys of batch(es) "
         f"{', '.join(result.keys_destroyed)} {shred}; kept: {', '.join(result.kept) or 'none'}"
     )
+    console.print("key stores: " + ", ".join(str(s.root) for s in stores))
 
 
 @keys_app.command("roots")

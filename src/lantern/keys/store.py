@@ -156,6 +156,8 @@ class KeyStore:
     def _open(self, *, create: bool) -> None:
         """Check the store's place; create its root and marker when asked."""
         require_keystore_location(self.root)
+        if not create and self.root.is_dir() and not (self.root / KEYSTORE_MARKER).exists():
+            create = True  # a store of the first layout: mark it so data is never written beside it
         if create:
             self.root.mkdir(parents=True, exist_ok=True)
             marker = self.root / KEYSTORE_MARKER
