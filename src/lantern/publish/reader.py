@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 
 from lantern.errors import ConfigError, Problem
+from lantern.publish.place import join_names
 from lantern.publish.sitedata import Measure, SiteData, Source
 
 ENGLAND = "E92000001"
@@ -83,7 +84,9 @@ def _read(con, *, title, area_codes, vintage, index_id) -> SiteData:
     values = values.join(ind_values)
     if not measures:
         raise ConfigError("Cannot publish", ["the warehouse holds no indicators for these areas"])
-    comparators = _comparators(con, measures, values, areas, vintage)
+    comparators = _comparators(con, measures, values, areas, vintage, area_codes)
+    place, place_names, other_places = _place(con, area_codes, areas)
+    national = run is not None and str(run["reference"]) == "national"
     return SiteData(
         title=title or index_title or "Neighbourhood vulnerability",
         vintage=vintage,
@@ -100,7 +103,42 @@ def _read(con, *, title, area_codes, vintage, index_id) -> SiteData:
         comparators=comparators,
         sources=_sources(con, tables),
         postcodes=_postcodes(con, tables, areas.index),
+        place=place,
+        place_names=place_names,
+        other_places=other_places,
+        rank_total=_rank_total(con, areas, vintage, national),
+        national_reference=national,
     )
+
+
+def _place(con, area_codes, areas: pd.DataFrame) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """The build's place in words, the names it is made of, and other place names in the
+    warehouse (countries, regions, counties, districts)."""
+    named = con.execute(
+        "select area_code, arg_max(area_name, boundary_year) as area_name, any_value(area_type)"
+        " from areas where area_type in ('country', 'region', 'county', 'district') group by area_code"
+    ).fetchall()
+    by_code = {c: n for c, n, _ in named if n}
+    if area_codes:
+        names = [by_code.get(c, c) for c in area_codes]
+    elif len(areas) > 30000 and areas.index.str.startswith("E01").all():
+        names = [by_code.get(ENGLAND, "England")]
+    else:
+        names = sorted({d for d in areas["district_name"] if d})
+    if ENGLAND in (area_codes or []):
+        names = [by_code.get(ENGLAND, "England")]
+    return join_names(names), tuple(names), tuple(sorted(set(by_code.values())))
+
+
+def _rank_total(con, areas: pd.DataFrame, vintage: str, national: bool) -> int:
+    if not national:
+        return len(areas)
+    row = con.execute(
+        "select count(distinct area_code) from areas where area_type = 'lsoa' and vintage = ?"
+        " and area_code like 'E01%'",
+        [vintage],
+    ).fetchone()
+    return int(row[0]) if row and row[0] else len(areas)
 
 
 def _boundary_note(vintage: str) -> str:
@@ -315,20 +353,24 @@ def _indicators(con, tables, codes: pd.Index, vintage: str, domain_of: dict[str,
     return measures, wide.reindex(codes)[order]
 
 
-def _comparators(con, measures, values: pd.DataFrame, areas: pd.DataFrame, vintage: str):
-    """County and England values for each measure.
+def _comparators(
+    con, measures, values: pd.DataFrame, areas: pd.DataFrame, vintage: str, area_codes=None
+):
+    """The map's own and England's value for each measure (keys ``county`` and ``england``).
 
-    An official value stored in the warehouse for the county or England wins; otherwise the
-    county value is the mean over the build's LSOAs (rates from summed numerators and
-    denominators where the warehouse has them).
+    An official value stored in the warehouse wins: for the map's own value only when the build
+    is one area (a county, a district) that has one; otherwise the map's value is the mean over
+    the build's LSOAs (rates from summed numerators and denominators where the warehouse has
+    them).
     """
+    own = list(area_codes or [])
     ids = [m.id for m in measures if m.group == "indicator"]
     stored = pd.DataFrame(columns=["area_code", "indicator_id", "value", "area_type"])
     if ids:
         stored = con.execute(
             "select i.area_code, i.indicator_id, i.value, a.area_type from indicators i"
             " join (select distinct area_code, area_type from areas) a using (area_code)"
-            " where a.area_type in ('county', 'country') and i.indicator_id in ("
+            " where a.area_type in ('country', 'region', 'county', 'district') and i.indicator_id in ("
             + ",".join("?" * len(ids))
             + ")",
             ids,
@@ -337,7 +379,9 @@ def _comparators(con, measures, values: pd.DataFrame, areas: pd.DataFrame, vinta
     out: dict[str, dict[str, float | None]] = {}
     for m in measures:
         col = values[m.id]
-        county = stored[(stored["indicator_id"] == m.id) & (stored["area_type"] == "county")]
+        county = stored[(stored["indicator_id"] == m.id) & stored["area_code"].isin(own[:1])]
+        if len(own) != 1:
+            county = county.iloc[0:0]
         england = stored[(stored["indicator_id"] == m.id) & (stored["area_code"] == ENGLAND)]
         c = float(county["value"].iloc[0]) if len(county) == 1 else ratio.get(m.id, _mean(col))
         e = float(england["value"].iloc[0]) if len(england) == 1 else None
