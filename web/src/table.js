@@ -87,8 +87,10 @@ export class AreaTable {
     const m = this.measure;
     if (!m) return;
     const head = this.root.querySelector("#table-head");
-    const cols = [this.header("name", "Area"), this.header("code", "Code"), this.header("district", "District"), this.header("value", this.byRank ? `${m.title}: rank` : m.label)];
+    const cols = [this.header("name", "Area"), this.header("code", "Code"), this.header("district", "District"), this.header("value", this.byRank ? "Rank" : m.label)];
     if (this.hasDecile) cols.push(this.header("decile", "Index decile"));
+    cols[1].classList.add("wide-col");
+    cols[2].classList.add("wide-col");
     head.replaceChildren(...cols);
     const rows = this.visibleRows();
     const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
@@ -101,9 +103,9 @@ export class AreaTable {
         const tr = el(
           "tr",
           { class: selected ? "selected" : null, "data-code": r.code },
-          el("th", { scope: "row" }, el("button", { type: "button", class: "link", "aria-pressed": selected ? "true" : "false", onclick: () => this.onSelect(r.code, "table") }, r.name)),
-          el("td", {}, r.code),
-          el("td", {}, r.district),
+          el("th", { scope: "row" }, el("button", { type: "button", class: "link", "aria-pressed": selected ? "true" : "false", onclick: () => this.onSelect(r.code, "table") }, r.name), el("span", { class: "sub" }, `${r.code}${r.district && !r.name.startsWith(r.district) ? `, ${r.district}` : ""}`)),
+          el("td", { class: "wide-col" }, r.code),
+          el("td", { class: "wide-col" }, r.district),
           el("td", { class: "num" }, this.byRank ? fmtInt(r.value) : fmtValue(m, r.value)),
         );
         if (this.hasDecile) tr.append(el("td", { class: "num" }, r.decile ?? "–"));

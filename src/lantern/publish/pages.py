@@ -75,7 +75,7 @@ def render_method(data: SiteData, assets: Path, components: list[dict]) -> str:
         .render(
             title=data.title,
             index_title=strip_place(data.index_title, data.other_places, keep=data.place_names),
-            n_areas=len(data.areas),
+            n_areas=f"{len(data.areas):,}",
             place=place,
             boundary_note=data.boundary_note,
             reference_text=reference,

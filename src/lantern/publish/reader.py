@@ -38,6 +38,7 @@ def read_site_data(
             [Problem("warehouse not found; run `lantern ingest` first", file=str(warehouse))],
         )
     con = duckdb.connect(str(warehouse), read_only=True)
+    con.execute("SET enable_progress_bar = false")
     try:
         return _read(con, title=title, area_codes=area_codes, vintage=vintage, index_id=index_id)
     finally:
@@ -85,7 +86,7 @@ def _read(con, *, title, area_codes, vintage, index_id) -> SiteData:
     if not measures:
         raise ConfigError("Cannot publish", ["the warehouse holds no indicators for these areas"])
     comparators = _comparators(con, measures, values, areas, vintage, area_codes)
-    place, place_names, other_places = _place(con, area_codes, areas)
+    place, place_names, other_places = _place(con, area_codes, areas, vintage)
     national = run is not None and str(run["reference"]) == "national"
     return SiteData(
         title=title or index_title or "Neighbourhood vulnerability",
@@ -111,23 +112,62 @@ def _read(con, *, title, area_codes, vintage, index_id) -> SiteData:
     )
 
 
-def _place(con, area_codes, areas: pd.DataFrame) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+def _place(
+    con, area_codes, areas: pd.DataFrame, vintage: str
+) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     """The build's place in words, the names it is made of, and other place names in the
-    warehouse (countries, regions, counties, districts)."""
+    warehouse (countries, regions, counties, districts).
+
+    The names are those of ``area_codes`` when given; otherwise England for a national build,
+    else the whole counties, then districts, that together hold exactly the build's LSOAs.
+    """
     named = con.execute(
-        "select area_code, arg_max(area_name, boundary_year) as area_name, any_value(area_type)"
-        " from areas where area_type in ('country', 'region', 'county', 'district') group by area_code"
+        "select area_code, arg_max(area_name, boundary_year) as area_name from areas"
+        " where area_type in ('country', 'region', 'county', 'district') group by area_code"
     ).fetchall()
-    by_code = {c: n for c, n, _ in named if n}
-    if area_codes:
-        names = [by_code.get(c, c) for c in area_codes]
-    elif len(areas) > 30000 and areas.index.str.startswith("E01").all():
+    by_code = {c: n for c, n in named if n}
+    codes = list(area_codes) if area_codes else _cover(con, areas.index, vintage)
+    names = [by_code.get(c, c) for c in codes]
+    if ENGLAND in codes:
         names = [by_code.get(ENGLAND, "England")]
-    else:
+    if not names:
         names = sorted({d for d in areas["district_name"] if d})
-    if ENGLAND in (area_codes or []):
-        names = [by_code.get(ENGLAND, "England")]
     return join_names(names), tuple(names), tuple(sorted(set(by_code.values())))
+
+
+def _cover(con, lsoas: pd.Index, vintage: str) -> list[str]:
+    con.register("_lsoas", pd.DataFrame({"area_code": list(lsoas)}))
+    links = con.execute(
+        "select l.parent_type, l.parent_code, count(*) as total,"
+        " count(s.area_code) as inside from area_links l"
+        " left join _lsoas s on s.area_code = l.child_code"
+        " where l.child_type = 'lsoa' and l.vintage = ?"
+        " and l.parent_type in ('county', 'district')"
+        " group by all having count(s.area_code) > 0",
+        [vintage],
+    ).df()
+    members = con.execute(
+        "select l.parent_code, l.child_code from area_links l join _lsoas s on s.area_code = l.child_code"
+        " where l.child_type = 'lsoa' and l.vintage = ?"
+        " and l.parent_type in ('county', 'district')",
+        [vintage],
+    ).df()
+    con.unregister("_lsoas")
+    children = members.groupby("parent_code")["child_code"].agg(set)
+    remaining = set(lsoas)
+    chosen: list[str] = []
+    # A warehouse may hold only part of a country or region (the bundled sample holds Essex),
+    # so whole counties and districts name a build, and England only a national one.
+    if len(lsoas) > 30000 and all(c.startswith("E01") for c in lsoas):
+        return [ENGLAND]
+    for level in ("county", "district"):
+        whole = links[(links["parent_type"] == level) & (links["inside"] == links["total"])]
+        for code in whole.sort_values("total", ascending=False)["parent_code"]:
+            kids = children.get(code, set())
+            if kids and kids <= remaining:
+                chosen.append(code)
+                remaining -= kids
+    return chosen if not remaining else []
 
 
 def _rank_total(con, areas: pd.DataFrame, vintage: str, national: bool) -> int:
