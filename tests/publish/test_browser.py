@@ -48,8 +48,9 @@ def warehouse_frames(essex_warehouse):
             "select component, title from index_components where index_id = ?", [run[0]]
         ).df(),
         "aged65": con.execute(
-            "select 100 * sum(numerator) / sum(denominator) from indicators"
+            "select 100 * sum(numerator) / sum(denominator) from indicators i"
             " where indicator_id = 'census2021.aged_65_plus_pct' and vintage = 2021"
+            " and area_code in (select area_code from index_scores)"
         ).fetchone()[0],
     }
     con.close()
