@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "lantern.cli.portal",  # portal serve/migrate/user
     "lantern.cli.audit",  # audit verify
     "lantern.cli.profile",  # profile: printable area profiles
+    "lantern.cli.areas",  # areas summary: custom area sets
     "lantern.cli.up",  # up: the one-command main job
 ]
 
