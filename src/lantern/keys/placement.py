@@ -19,8 +19,8 @@ KEYSTORE_MARKER = "LANTERN-KEYSTORE"
 DATA_MARKER = ".lantern-data"
 #: Files or folders that make a folder a release or outbox even without Lantern's marker.
 RELEASE_SIGNS = (DATA_MARKER, "disclosure-policy.json", "disclosure-record.json", ".release")
-#: Names that make a folder a key store (the marker, or key files of an older layout).
-KEY_SIGNS = (KEYSTORE_MARKER,)
+#: Names that make a folder a key store (the marker, or a project's key-encryption key).
+KEY_SIGNS = (KEYSTORE_MARKER, "project.kek")
 _SCAN_LIMIT = 20_000
 
 
@@ -34,7 +34,18 @@ def _is_release(folder: Path) -> bool:
 
 
 def _is_keystore(folder: Path) -> bool:
-    return any((folder / name).exists() for name in KEY_SIGNS)
+    """A key store's root, a project folder of one, or any folder holding a Lantern key file."""
+    if any((folder / name).exists() for name in KEY_SIGNS):
+        return True
+    try:
+        for path in folder.glob("*.key"):
+            with path.open("rb") as fh:
+                head = fh.read(200)
+            if b'"lantern_keys"' in head or b'"storage_key"' in head or b'"token_secret"' in head:
+                return True
+    except OSError:
+        return False
+    return False
 
 
 def _up(path: Path) -> Iterator[Path]:
