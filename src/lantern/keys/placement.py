@@ -33,10 +33,13 @@ def _is_release(folder: Path) -> bool:
         return False
 
 
-def _is_keystore(folder: Path) -> bool:
-    """A key store's root, a project folder of one, or any folder holding a Lantern key file."""
+def _is_keystore(folder: Path, *, any_key_file: bool = False) -> bool:
+    """A key store's root or a project folder of one; with ``any_key_file``, also any folder
+    holding a Lantern key file (a copy made by hand)."""
     if any((folder / name).exists() for name in KEY_SIGNS):
         return True
+    if not any_key_file:
+        return False
     try:
         for path in folder.glob("*.key"):
             with path.open("rb") as fh:
@@ -100,8 +103,8 @@ def require_data_location(folder: str | Path, *keystores: str | Path) -> None:
                 f"{folder} lies inside the key store {candidate}: keys never travel with data; "
                 "write the data to a folder apart from every key store"
             )
-    for candidate in _down(folder):
-        if _is_keystore(candidate):
+    for candidate in [folder, *_down(folder)]:
+        if _is_keystore(candidate, any_key_file=True):
             raise GovernanceError(
                 f"{folder} holds the key store {candidate}: keys never travel with data; move the "
                 "key store out, or write the data elsewhere"
