@@ -217,10 +217,12 @@ def link_command(
             extra_blocking=[tuple(b.split(",")) for b in block],
         )  # fmt: skip
     q = result.quality
+    p, r = q["estimated_precision_interval"] or {}, q["estimated_recall"]
     console.print(
         f"[green]ok[/]: {q['links_accepted']} links ({q['links_deterministic']} deterministic), "
-        f"{q['persons']} persons; estimated precision {q['estimated_precision']}, recall ≤ "
-        f"{q['estimated_recall_upper_bound']}; report {out / 'quality.json'}"
+        f"{q['persons']} persons; estimated precision {p.get('estimate')} "
+        f"({p.get('low')}–{p.get('high')}), recall {r['estimate']} ({r['low']}–{r['high']}); "
+        f"report {out / 'quality.json'}"
     )
 
 

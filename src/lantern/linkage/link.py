@@ -30,7 +30,7 @@ from lantern.linkage.keystore import ReleaseKeys
 from lantern.linkage.objections import objector_mask
 from lantern.linkage.pseudonymise import PARTNER, RELEASE_ID, file_label, release_paths, sha256_file
 from lantern.linkage.quality import quality_report
-from lantern.linkage.settings import build_settings, deterministic_rules
+from lantern.linkage.settings import blocking_candidates, build_settings, deterministic_rules
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,8 @@ def link(
         settings = json.loads(Path(model).read_text("utf-8"))
     else:
         kind = link_type or ("dedupe_only" if len(frames) == 1 else "link_and_dedupe")
-        settings = build_settings(columns, link_type=kind, extra_blocking=extra_blocking)
+        settings = build_settings(columns, link_type=kind)
+    blocking = blocking_candidates(columns, _strong_identifiers(agreement), extra_blocking)
     if settings["link_type"] == "dedupe_only" and len(frames) != 1:
         raise InputError("dedupe_only needs exactly one partner file", file=release_dir)
     db_api = duckdb_api() if backend == "duckdb" else spark_api(spark)
@@ -163,6 +164,7 @@ def link(
         seed=seed,
         max_pairs=max_pairs,
         trained=model is not None,
+        blocking=blocking,
     )
     persons = result.persons.assign(partner=result.persons[RELEASE_ID].map(partner_map))[
         [RELEASE_ID, PARTNER, "person_id"]
@@ -174,12 +176,15 @@ def link(
         partner_of=partner_map,
         threshold=threshold,
         removed_objectors=removed,
+        link_type=settings["link_type"],
+        blocking_miss=result.blocking_miss,
     )
     quality.update(
         agreement=agreement.id,
         release=keys.release,
         backend=backend,
         link_type=settings["link_type"],
+        blocking_rules=result.blocking,
     )
     log.info(
         "linked %d records from %d partner file(s) on %s: %d links, %d persons, %d objectors removed",
