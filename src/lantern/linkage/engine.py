@@ -26,6 +26,7 @@ from lantern.linkage.encode import encode_tokens
 from lantern.linkage.recall import (
     BlockingRecall,
     blocking_miss_rate,
+    comparison_levels,
     expand,
     parse_rule,
     term_agreement,
@@ -38,7 +39,7 @@ _TERM_EQUAL = re.compile(r"^\s*(\w+)_l\s*=\s*\1_r\s*$")
 @dataclass
 class EngineResult:
     links: pd.DataFrame  # release_id_l, release_id_r, match_weight, match_probability, rule
-    scored: pd.DataFrame  # every pair scored above the floor (for the quality report)
+    scored: pd.DataFrame  # every pair scored above the floor, with each comparison's level
     persons: pd.DataFrame  # release_id, person_id
     model: dict[str, Any]
     blocking: list[dict[str, object]]  # every candidate rule: pairs and whether it was kept
@@ -132,8 +133,14 @@ def deterministic_recall(
     return min(max(total, 0.01), 1.0)
 
 
+def _codes(ordered: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
+    """Each token column's integer codes by sequential record id (-1 where missing)."""
+    frame = pd.concat(list(ordered.values()), ignore_index=True).set_index(UNIQUE_ID).sort_index()
+    return {c: frame[c].fillna(-1).to_numpy(dtype=np.int32) for c in frame.columns}
+
+
 def _blocking_miss_rate(
-    ordered: dict[str, pd.DataFrame],
+    codes: dict[str, np.ndarray],
     settings: dict[str, Any],
     scored: pd.DataFrame,
     det: pd.DataFrame,
@@ -148,11 +155,8 @@ def _blocking_miss_rate(
     if any(r is None for r in rules) or scored.empty:
         return None
     rules = [expand(r) for r in rules if r is not None]
-    frame = pd.concat(list(ordered.values()), ignore_index=True).set_index(UNIQUE_ID).sort_index()
-    codes = {
-        c: frame[c].fillna(-1).to_numpy(dtype=np.int64)
-        for c in {t for r in rules for term in r for t in term}
-    }
+    if any(c not in codes for r in rules for term in r for c in term):
+        return None
     left = scored[f"{UNIQUE_ID}_l"].to_numpy(dtype=np.int64)
     right = scored[f"{UNIQUE_ID}_r"].to_numpy(dtype=np.int64)
     agree = {t: term_agreement(codes, left, right, t) for t in {t for r in rules for t in r}}
@@ -266,10 +270,18 @@ def run_splink(
             ).as_pandas_dataframe()
         )
         det_sdf.drop_table_from_database_and_remove_from_cache()
-    miss = _blocking_miss_rate(ordered, settings, scored, det, seed=seed)
+    codes = _codes(ordered)
+    miss = _blocking_miss_rate(codes, settings, scored, det, seed=seed)
+    left = scored[f"{UNIQUE_ID}_l"].to_numpy(dtype=np.int64)
+    right = scored[f"{UNIQUE_ID}_r"].to_numpy(dtype=np.int64)
+    for name, level in comparison_levels(settings["comparisons"], codes, left, right).items():
+        scored[f"level_{name}"] = level
+    del codes
 
     scored = _pairs(_to_release_ids(scored, release_ids))
-    accepted = scored[scored["match_probability"] >= threshold].assign(rule="probabilistic")
+    accepted = scored.loc[
+        scored["match_probability"] >= threshold, keep
+    ].assign(rule="probabilistic")
     if deterministic:
         det = _pairs(_to_release_ids(det, release_ids)).assign(
             match_weight=float("inf"), match_probability=1.0, rule="deterministic"

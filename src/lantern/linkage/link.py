@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import pandas as pd
 
@@ -33,6 +33,8 @@ from lantern.linkage.quality import quality_report
 from lantern.linkage.settings import blocking_candidates, build_settings, deterministic_rules
 
 log = logging.getLogger(__name__)
+Backend = Literal["duckdb", "spark"]
+BACKENDS: tuple[str, ...] = get_args(Backend)
 
 
 @dataclass
@@ -56,6 +58,7 @@ def out_paths(out_dir: str | Path) -> dict[str, Path]:
     return {
         "persons": out / "persons.lnt",
         "links": out / "links.lnt",
+        "pairs": out / "pairs.lnt",
         "settings": out / "settings.json",
         "quality": out / "quality.json",
     }
@@ -108,7 +111,7 @@ def link(
     out_dir: str | Path,
     audit_log: str | Path,
     register: dict[str, set[str]] | None = None,
-    backend: str = "duckdb",
+    backend: Backend = "duckdb",
     spark: Any | None = None,
     link_type: str | None = None,
     model: str | Path | None = None,
@@ -119,6 +122,8 @@ def link(
     today: date | None = None,
 ) -> LinkResult:
     """Link every partner file of one release; write persons, links, model and quality report."""
+    if backend not in BACKENDS:
+        raise InputError(f"unknown backend {backend!r}; use one of: {', '.join(BACKENDS)}")
     authorise_run(agreement, purpose=purpose, today=today)
     files = discover_release(release_dir, agreement, keys.release)
     frames: dict[str, pd.DataFrame] = {}
@@ -154,7 +159,7 @@ def link(
     blocking = blocking_candidates(columns, _strong_identifiers(agreement), extra_blocking)
     if settings["link_type"] == "dedupe_only" and len(frames) != 1:
         raise InputError("dedupe_only needs exactly one partner file", file=release_dir)
-    db_api = duckdb_api() if backend == "duckdb" else spark_api(spark)
+    db_api = spark_api(spark) if backend == "spark" else duckdb_api()
     result = run_splink(
         frames,
         settings,
@@ -202,6 +207,9 @@ def link(
     )
     crypto.write_frame(
         result.links, paths["links"], keys.storage_key, file_label(keys.release, "hub", "links")
+    )
+    crypto.write_frame(
+        result.scored, paths["pairs"], keys.storage_key, file_label(keys.release, "hub", "pairs")
     )
     paths["settings"].write_text(json.dumps(result.model, indent=2), "utf-8")
     paths["quality"].write_text(json.dumps(quality, indent=2), "utf-8")

@@ -77,6 +77,58 @@ def term_agreement(
     return (x == y) & (x >= 0)
 
 
+_EQ = re.compile(r"(\w+)_l\s*=\s*(\w+)_r")
+
+
+def _level_mask(
+    level: Mapping[str, object],
+    codes: Mapping[str, np.ndarray],
+    left: np.ndarray,
+    right: np.ndarray,
+) -> np.ndarray | None:
+    """Pairs meeting one comparison level (equalities joined by AND / OR), None if unreadable."""
+    sql = str(level.get("sql_condition", ""))
+    if level.get("is_null_level"):
+        cols = re.findall(r"(\w+)_[lr]\s+IS\s+NULL", sql, flags=re.IGNORECASE)
+        if not cols or cols[0] not in codes:
+            return None
+        return (codes[cols[0]][left] < 0) | (codes[cols[0]][right] < 0)
+    if sql.strip().upper() == "ELSE":
+        return np.ones(len(left), dtype=bool)
+    mask = np.zeros(len(left), dtype=bool)
+    for alternative in re.split(r"\s+OR\s+", sql, flags=re.IGNORECASE):
+        terms = [_EQ.fullmatch(t.strip()) for t in re.split(r"\s+AND\s+", alternative, flags=re.I)]
+        if any(t is None or t.group(1) not in codes or t.group(2) not in codes for t in terms):
+            return None
+        mask |= np.logical_and.reduce(
+            [term_agreement(codes, left, right, (t.group(1), t.group(2))) for t in terms if t]
+        )
+    return mask
+
+
+def comparison_levels(
+    comparisons: Sequence[Mapping[str, object]],
+    codes: Mapping[str, np.ndarray],
+    left: np.ndarray,
+    right: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """For each comparison, the index of the level each pair falls in (-1: not readable).
+
+    The same first-match order as Splink's ``CASE WHEN``, read from the settings' SQL, so a
+    reviewer sees the agreement behind a match weight without any token or value.
+    """
+    out = {}
+    for comparison in comparisons:
+        level_of = np.full(len(left), -1, dtype=np.int8)
+        for i, level in enumerate(comparison["comparison_levels"]):  # type: ignore[arg-type]
+            mask = _level_mask(level, codes, left, right)
+            if mask is None:
+                break
+            level_of[(level_of < 0) & mask] = i
+        out[str(comparison["output_column_name"])] = level_of
+    return out
+
+
 def _patterns(states: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct agreement patterns of one group (rows of booleans) and their total weight."""
     bits = states.astype(np.int64) @ (1 << np.arange(states.shape[1], dtype=np.int64))
