@@ -27,8 +27,8 @@ from lantern.config import config_from_mapping
 from lantern.geography.crosswalk import CROSSWALK_LOOKUP, POPULATION_2011, POPULATION_2021
 from lantern.geography.hierarchy import LAD_REGION, LAD_UTLA, LOOKUP_2011, LOOKUP_2021
 from lantern.paths import shared_data_dir
+from lantern.pipeline.ingest import ingest
 from lantern.sources import SOURCES
-from lantern.warehouse import ingest
 
 TARGET_RATIO = 1.5
 
@@ -85,7 +85,7 @@ def england_ingest(data_dir: Path, folder: Path, *, geometries: bool) -> int:
         },
         root=folder,
     )
-    return ingest(config, progress=False, geometries=geometries).rows
+    return ingest(config, geometries=geometries).rows
 
 
 def main() -> int:

@@ -24,13 +24,12 @@ sys.path.insert(0, str(ROOT / "tests" / "site"))
 
 from site_helpers import CHROMIUM, CHROMIUM_ARGS, LocalServer  # noqa: E402
 
-from lantern.build import build  # noqa: E402
 from lantern.config import ESSEX_AREA_CODES, config_from_mapping  # noqa: E402
 from lantern.paths import BUNDLED_ESSEX, shared_data_dir  # noqa: E402
-from lantern.publish import publish  # noqa: E402
+from lantern.pipeline.build import build  # noqa: E402
+from lantern.pipeline.publish import ASSETS, precompress, publish  # noqa: E402
 from lantern.publish.classify import class_of, colours_for, quantile_breaks  # noqa: E402
 from lantern.publish.reader import read_site_data  # noqa: E402
-from lantern.publish.writer import ASSETS, precompress  # noqa: E402
 
 FIRST, SECOND = "index", "domain.deprivation"
 TARGETS = {
@@ -122,7 +121,7 @@ def measure(browser, url: str, *, kind: str) -> dict:
 
 def build_site(name: str, areas: list[str], data: Path, work: Path) -> tuple[Path, Path]:
     """Ingest, build the default index and publish, as ``lantern up`` does (fewer MC draws)."""
-    from lantern.warehouse.ingest import ingest
+    from lantern.pipeline.ingest import ingest
 
     config = config_from_mapping(
         {
@@ -135,14 +134,9 @@ def build_site(name: str, areas: list[str], data: Path, work: Path) -> tuple[Pat
         },
         root=work / name,
     )
-    ingest(config, progress=False)
-    build(config=config, draws=100)
-    site = publish(
-        warehouse=config.warehouse,
-        site_dir=work / name / "site",
-        area_codes=config.area_codes,
-        vintage=str(config.vintage),
-    )
+    ingest(config)
+    build(config, draws=100)
+    site = publish(config, site_dir=work / name / "site")
     return Path(config.warehouse), site
 
 

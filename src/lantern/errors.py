@@ -12,9 +12,13 @@ from pathlib import Path
 
 
 class LanternError(Exception):
-    """Root of every error a user can cause and fix."""
+    """Root of every error a user can cause and fix.
+
+    ``exit_code`` is what the CLI exits with; ``http_status`` is what a web service answers.
+    """
 
     exit_code = 1
+    http_status = 400
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class InputError(LanternError):
     """A source file is malformed: names file, row (1-based, header = row 1) and column."""
 
     exit_code = 2
+    http_status = 400
 
     def __init__(
         self,
@@ -60,6 +65,7 @@ class ConfigError(LanternError):
     """A configuration, spec or agreement is invalid; carries every problem found at once."""
 
     exit_code = 3
+    http_status = 503
 
     def __init__(self, title: str, problems: Iterable[Problem | str]) -> None:
         self.title = title
@@ -73,15 +79,25 @@ class DisclosureError(LanternError):
     """An output fails statistical disclosure control; the message names the cell and rule."""
 
     exit_code = 4
+    http_status = 422
 
 
 class GovernanceError(LanternError):
     """A run is refused by a data-sharing agreement (purpose, expiry, field, output level)."""
 
     exit_code = 5
+    http_status = 403
 
 
 class IntegrityError(LanternError):
     """A tamper-evident log or checksum does not verify."""
 
     exit_code = 6
+    http_status = 500
+
+
+class WarehouseError(LanternError):
+    """The warehouse cannot be read or written: names the file and the table, or the running writer."""
+
+    exit_code = 7
+    http_status = 503

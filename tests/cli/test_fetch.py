@@ -13,7 +13,7 @@ import pytest
 
 from lantern.cli import main
 from lantern.errors import IntegrityError
-from lantern.fetch import download, plan
+from lantern.pipeline.fetch import download, plan
 from lantern.sources import CHECKSUMS, get_source
 
 LONELY = "loneliness/cls_loneliness_modelled_lsoa21_essex.csv"

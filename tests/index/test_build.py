@@ -171,8 +171,8 @@ ESSEX_DISTRICTS = [f"E070000{n}" for n in range(66, 78)] + ["E06000033", "E06000
 def test_reference_national_then_filter_against_within_county(
     iod_result, iod_domain_input, iod_ranks
 ):
-    from lantern.build import reference_comparison
     from lantern.index import compute_index
+    from lantern.pipeline.build import reference_comparison
 
     essex = iod_ranks.index[iod_ranks["ltla19_code"].isin(ESSEX_DISTRICTS)]
     assert len(essex) == 1077

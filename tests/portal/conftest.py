@@ -114,14 +114,20 @@ def make_portal(
     return Portal(backend, s, world, create_app(s), tmp / name)
 
 
+#: every test client shares one address, so rate limits are tested on their own
+UNLIMITED = {
+    "login_rate_per_minute": 100_000,
+    "write_rate_per_minute": 100_000,
+    "objection_rate_per_hour": 100_000,
+}
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def portal(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Portal:
     """One shared world per backend; tests that change accounts make their own users."""
     folder = tmp_path_factory.mktemp(f"portal-{request.param}")
     # every test client shares one address, so the per-address limit is tested on its own
-    return make_portal(
-        request.param, "portal_shared", folder, request, login_rate_per_minute=100_000
-    )
+    return make_portal(request.param, "portal_shared", folder, request, **UNLIMITED)
 
 
 @pytest.fixture(scope="session")

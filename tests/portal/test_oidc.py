@@ -24,6 +24,7 @@ def oidc(portal):
         oidc_metadata_url=f"{ISSUER}/.well-known/openid-configuration",
         oidc_client_id=CLIENT_ID,
         oidc_client_secret=CLIENT_SECRET,
+        public_url="http://testserver",
     )
     app = create_app(settings, oidc_transport=provider.transport)
     with portal.session() as s:

@@ -20,7 +20,7 @@ from schemathesis.checks import (
 
 from lantern.portal.sessions import COOKIE_NAME
 
-from .conftest import BACKENDS, make_portal
+from .conftest import BACKENDS, UNLIMITED, make_portal
 
 CHECKS = [
     not_a_server_error,
@@ -39,7 +39,7 @@ def fuzz_portal(request, tmp_path_factory):
         "portal_fuzz",
         tmp_path_factory.mktemp("fuzz"),
         request,
-        login_rate_per_minute=100_000,
+        **UNLIMITED,
     )
     creds = {}
     for name in ("admin", "hub"):

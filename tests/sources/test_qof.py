@@ -100,7 +100,7 @@ def test_upward_aggregation_sums_numerators_not_rates(data):
 
 
 def test_real_practice_files_for_essex(bundled_essex):
-    from lantern.warehouse.ingest import geography
+    from lantern.pipeline.ingest import geography
 
     _, _, ctx = geography(bundled_essex, ["E10000012", "E06000033", "E06000034"])
     loaded = load_source(get_source("qof1920"), ctx)

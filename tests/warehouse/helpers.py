@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lantern.config import config_from_mapping
-from lantern.warehouse import ingest
+from lantern.pipeline.ingest import ingest
 
 
 def build(folder: Path, data_dir: Path, area_codes: list[str] | None = None):
@@ -13,4 +13,4 @@ def build(folder: Path, data_dir: Path, area_codes: list[str] | None = None):
     if area_codes:
         raw["area_codes"] = area_codes
     config = config_from_mapping(raw, root=folder)
-    return config, ingest(config, progress=False)
+    return config, ingest(config)

@@ -8,8 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
-from lantern.config import ESSEX_AREA_CODES, config_from_mapping, load_config
-from lantern.errors import ConfigError, Problem
+from lantern.cli.progress import progress_bar
+from lantern.config import ESSEX_AREA_CODES, load_config
 
 console = Console()
 
@@ -28,36 +28,13 @@ def init(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
     """Write a lantern.toml for an area (default: Essex on the bundled sample)."""
-    import tomli_w
-
-    from lantern.warehouse.ingest import geography
+    from lantern.pipeline.init import InitSettings, init
 
     codes = list(area) if area else list(ESSEX_AREA_CODES)
-    if out.exists() and not force:
-        raise ConfigError(
-            f"Configuration {out}",
-            [Problem("file exists; pass --force to overwrite", file=str(out))],
-        )
-    raw = {
-        "name": name or ("essex" if codes == ESSEX_AREA_CODES else codes[0].lower()),
-        "area_codes": codes,
-        "data_dir": data,
-        "vintage": 2021,
-        "output_dir": "out",
-        "warehouse": "out/lantern.duckdb",
-    }
-    config = config_from_mapping(raw, path=out.resolve(), root=out.resolve().parent)
-    areas, _, _ = geography(config.data_dir, config.area_codes)  # every code must be in the lookups
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        "# Lantern project settings; see docs/configuration.md\n" + tomli_w.dumps(raw),
-        encoding="utf-8",
-    )
-    n11 = int((areas[2011]["area_type"] == "lsoa").sum())
-    n21 = int((areas[2021]["area_type"] == "lsoa").sum())
+    result = init(InitSettings(areas=codes, data=data, out=out, name=name, force=force))
     console.print(
-        f"[green]wrote[/] {out}: {', '.join(codes)} — {n11:,} LSOA 2011s, {n21:,} LSOA 2021s "
-        f"from {config.data_dir}. Next: [bold]lantern ingest[/]"
+        f"[green]wrote[/] {result.path}: {', '.join(result.area_codes)} — {result.lsoa11:,} LSOA "
+        f"2011s, {result.lsoa21:,} LSOA 2021s from {result.data_dir}. Next: [bold]lantern ingest[/]"
     )
 
 
@@ -66,10 +43,11 @@ def ingest_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Validate every source and build the warehouse (atomically; a failure keeps the old one)."""
-    from lantern.warehouse import ingest
+    from lantern.pipeline.ingest import ingest
 
     config = load_config(config_path)
-    result = ingest(config, progress=not quiet)
+    with progress_bar(console, "Ingesting", enabled=not quiet) as progress:
+        result = ingest(config, progress=progress)
     table = Table("areas", "count", title=f"{result.warehouse}", title_justify="left")
     for key, count in result.areas.items():
         table.add_row(key.replace("_", " "), f"{count:,}")
@@ -88,24 +66,12 @@ def fetch_command(
     ),
 ) -> None:
     """Download official files into the cache, verifying SHA-256 checksums."""
-    from rich.progress import Progress
+    from lantern.pipeline.fetch import FetchSettings, default_cache, fetch
 
-    from lantern.fetch import default_cache, fetch, plan
-    from lantern.sources import SOURCES, get_source
-
-    try:
-        chosen = [get_source(s) for s in source_ids] if source_ids else SOURCES
-    except KeyError as exc:
-        raise ConfigError("fetch", [str(exc.args[0])]) from None
-    items = plan(chosen, mirror=mirror, lookups=not source_ids)
-    cache = cache or default_cache()
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("fetching", total=len(items))
-
-        def on_item(item) -> None:  # noqa: ANN001
-            progress.update(task, description=item.path, advance=1)
-
-        report = fetch(items, cache, on_item=on_item)
+    settings = FetchSettings(tuple(source_ids or ()), cache or default_cache(), mirror)
+    with progress_bar(console, "Fetching") as progress:
+        report = fetch(settings, progress=progress)
+    cache = settings.cache
     console.print(
         f"[green]ok[/]: {len(report.fetched)} fetched, {len(report.cached)} already cached in {cache}"
     )

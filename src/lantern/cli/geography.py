@@ -1,4 +1,5 @@
-"""``lantern geography …`` and ``lantern bundle``: thin adapters over ``lantern.geography``."""
+"""``lantern geography …`` and ``lantern bundle``: thin adapters over ``lantern.geography`` and
+``lantern.pipeline.bundle``."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from lantern.cli.progress import progress_bar
 from lantern.errors import InputError
 from lantern.geography.codes import AreaType, first_invalid, validate_code
 from lantern.paths import BUNDLED_ESSEX, shared_data_dir
@@ -154,24 +155,13 @@ def bundle(
     ),
 ) -> None:
     """Write the area subset of every open-data file, with ATTRIBUTION.md and manifest.json."""
-    from lantern.bundle import load_catalogue, make_bundle
+    from lantern.pipeline.bundle import BundleSettings
+    from lantern.pipeline.bundle import bundle as cut_bundle
 
     for code in area:
         validate_code(code, column="--area")
-    total = len(load_catalogue()[0]) + 1
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task("bundling", total=total)
-
-        def step(name: str) -> None:
-            progress.update(task, advance=1, description=name)
-
-        manifest = make_bundle(source=source, areas=list(area), out=out, progress=step)
+    with progress_bar(console, "Bundling") as progress:
+        manifest = cut_bundle(BundleSettings(source, list(area), out), progress=progress)
     size = sum(int(e["bytes"]) for e in manifest.values())  # type: ignore[call-overload]
     console.print(f"[green]bundled[/] {len(manifest)} files, {size / 1e6:.1f} MB → {out}")
 

@@ -6,19 +6,10 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from lantern.cli.progress import progress_bar
 
 console = Console()
-
-
-def _progress():
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
 
 
 def build_command(
@@ -26,15 +17,12 @@ def build_command(
     draws: int = typer.Option(None, "--draws", help="Monte Carlo draws (default: index.draws)."),
 ) -> None:
     """Compute the configured index into the warehouse and write the method note."""
-    from lantern.build import build
     from lantern.config import load_config
+    from lantern.pipeline.build import build
 
     cfg = load_config(config)
-    with _progress() as bar:
-        task = bar.add_task("Building the index", total=None)
-        result = build(
-            config=cfg, draws=draws, progress=lambda msg: bar.update(task, description=msg)
-        )
+    with progress_bar(console, "Building the index") as progress:
+        result = build(cfg, draws=draws, progress=progress)
     console.print(
         f"[green]built[/] {result.index_id}: {result.n_areas:,} areas, ranked within the "
         f"{result.reference}; {100 * (result.share_changing_decile or 0):.1f}% of areas change decile "
@@ -49,11 +37,11 @@ def explain_command(
 ) -> None:
     """Show each domain's and indicator's contribution to an area's score, and what would change
     its decile."""
-    from lantern.build import explain_area
     from lantern.config import load_config
+    from lantern.pipeline.explain import explain_area
 
     console.print(
-        explain_area(config=load_config(config), area_code=area_code),
+        explain_area(load_config(config), area_code=area_code),
         highlight=False,
         soft_wrap=True,
     )
@@ -75,10 +63,9 @@ def index_command(
     ),
 ) -> None:
     """Run a spec on your own table, without a warehouse: every score, rank, class and flag as columns."""
-    from lantern.build import run_standalone
+    from lantern.pipeline.standalone import run_standalone
 
-    with _progress() as bar:
-        bar.add_task(f"Computing {spec} on {data}", total=None)
+    with progress_bar(console, f"Computing {spec} on {data}"):
         frame = run_standalone(spec=spec, data=data, out=out, area_column=area_column, draws=draws)
     console.print(f"[green]wrote[/] {out}: {len(frame):,} areas × {frame.shape[1]} columns")
 
@@ -88,12 +75,11 @@ def validate_command(
 ) -> None:
     """Set the index against COVID-19 deaths by MSOA (2020) and against simpler baselines."""
     from lantern.config import load_config
-    from lantern.validate import validate
+    from lantern.pipeline.validate import validate
 
     cfg = load_config(config)
-    with _progress() as bar:
-        task = bar.add_task("Validating", total=None)
-        report = validate(config=cfg, progress=lambda msg: bar.update(task, description=msg))
+    with progress_bar(console, "Validating") as progress:
+        report = validate(cfg, progress=progress)
     console.print(report.summary_text(), highlight=False, soft_wrap=True)
     console.print(f"written into {report.note_path}")
 

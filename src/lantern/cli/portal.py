@@ -71,7 +71,11 @@ def serve(
     port: int = typer.Option(8100, help="Port to listen on."),
     workers: int = typer.Option(1, help="Worker processes (use PostgreSQL for more than one)."),
     proxy_headers: bool = typer.Option(
-        False, help="Trust X-Forwarded-* from a TLS-terminating proxy."
+        False, help="Trust X-Forwarded-For/-Proto from a TLS-terminating proxy."
+    ),
+    forwarded_allow_ips: str | None = typer.Option(
+        None,
+        help="Proxy addresses trusted for X-Forwarded-* (default $FORWARDED_ALLOW_IPS or 127.0.0.1).",
     ),
 ) -> None:
     """Serve the portal (HTTPS belongs in front of it: cookies are Secure when served over TLS)."""
@@ -79,6 +83,13 @@ def serve(
 
     if db:
         os.environ["LANTERN_PORTAL_DB"] = db
+    settings = _settings(db)
+    if workers > 1 and not settings.database_url.startswith("postgresql"):
+        raise InputError(
+            f"--workers {workers} needs PostgreSQL: SQLite allows one writing process, and the "
+            "audit log must be appended by one writer at a time; use --workers 1 or "
+            "LANTERN_PORTAL_DB=postgresql://…"
+        )
     console.print(f"Lantern partner portal on http://{host}:{port}/")
     uvicorn.run(
         "lantern.portal.app:create_app",
@@ -87,8 +98,38 @@ def serve(
         port=port,
         workers=workers,
         proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
         log_level="warning",
     )
+
+
+def _startup_purge(settings) -> None:  # noqa: ANN001
+    from datetime import date
+
+    from lantern.portal.db import make_engine, require_schema, session_factory
+    from lantern.portal.retention import purge
+
+    engine = make_engine(settings.database_url)
+    try:
+        require_schema(engine)
+        with session_factory(engine)() as s:
+            report = purge(s, settings, today=date.today(), actor=_actor())
+    finally:
+        engine.dispose()
+    for agreement, n in report.households.items():
+        console.print(f"purged {n} household(s) of expired agreement {agreement}")
+
+
+@portal_app.command("purge")
+def purge_command(db: str | None = DbOption) -> None:
+    """Delete household data past its agreement's retention end, and stale sessions (audited).
+
+    The server also purges at start-up and every LANTERN_PORTAL_PURGE_INTERVAL_MINUTES; run
+    this from cron when the portal is not running continuously.
+    """
+    settings = _settings(db)
+    _startup_purge(settings)
+    console.print("[green]ok[/]: purge complete")
 
 
 @portal_app.command("keygen")
@@ -182,6 +223,16 @@ def user_disable(username: str, db: str | None = DbOption) -> None:
     with _session(db) as s:
         accounts.set_active(s, accounts.get_user(s, username), active=False, actor=_actor())
     console.print(f"[green]disabled[/] {username.lower()}")
+
+
+@user_app.command("enable")
+def user_enable(username: str, db: str | None = DbOption) -> None:
+    """Re-activate a disabled account (it signs in again with its existing role and scope)."""
+    from lantern.portal import accounts
+
+    with _session(db) as s:
+        accounts.set_active(s, accounts.get_user(s, username), active=True, actor=_actor())
+    console.print(f"[green]enabled[/] {username.lower()}")
 
 
 @user_app.command("list")
@@ -278,6 +329,9 @@ def data_indicators(
     code_column: str = typer.Option("lsoa21_code", help="The column of area codes."),
     period: str = typer.Option(..., help="Period the values describe, e.g. 2025."),
     source: str = typer.Option(..., help="Publisher and dataset, for the catalogue."),
+    england: bool = typer.Option(
+        False, help="The file covers every LSOA in England: keep its means as England values."
+    ),
     db: str | None = DbOption,
 ) -> None:
     """Load per-area indicator columns from a wide CSV (for areas the portal holds)."""
@@ -291,7 +345,13 @@ def data_indicators(
         mapping[src] = ind
     with _session(db) as s, console.status("loading indicators…"):
         n = loaders.load_indicator_csv(
-            s, path, code_column=code_column, columns=mapping, period=period, source=source
+            s,
+            path,
+            code_column=code_column,
+            columns=mapping,
+            period=period,
+            source=source,
+            england=england,
         )
     console.print(f"[green]ok[/]: {n} values")
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from lantern.cli.progress import progress_bar
 
 console = Console()
 
@@ -29,23 +30,11 @@ def publish_command(
     ),
 ) -> None:
     """Write the open site (map, table, downloads, method page) as a self-contained folder."""
-    from lantern.publish import publish
+    from lantern.pipeline.publish import publish
 
     cfg = _config(config)
-    out = site_dir or cfg.publish.site_dir
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
-    ) as bar:
-        task = bar.add_task("Publishing", total=None)
-        publish(
-            warehouse=warehouse or cfg.warehouse,
-            site_dir=out,
-            title=cfg.publish.title,
-            tile_url=cfg.publish.tile_url,
-            area_codes=cfg.area_codes,
-            vintage=str(cfg.vintage),
-            progress=lambda msg: bar.update(task, description=msg),
-        )
+    with progress_bar(console, "Publishing") as progress:
+        out = publish(cfg, site_dir=site_dir, warehouse=warehouse, progress=progress)
     console.print(f"[green]published[/]: {out} — view it with `lantern serve`")
 
 

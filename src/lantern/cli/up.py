@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from lantern.cli.progress import progress_bar
 
 console = Console()
 
@@ -23,42 +24,28 @@ def up(
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the site when built."),
 ) -> None:
     """Build the configured area (default: Essex, bundled open data) end to end and serve the map."""
-    from lantern.build import build
-    from lantern.cli.data import init
     from lantern.config import load_config
-    from lantern.publish import publish
+    from lantern.pipeline.build import build
+    from lantern.pipeline.ingest import ingest
+    from lantern.pipeline.init import InitSettings, init
+    from lantern.pipeline.publish import publish
     from lantern.publish.server import serve as serve_site
-    from lantern.warehouse.ingest import ingest
 
     if not config.exists():
-        init(area=None, data="bundled", out=config, name=None, force=False)
+        init(InitSettings(out=config))
     cfg = load_config(config)
     console.print(f"[bold]1/3[/] Ingesting official open data from {cfg.data_dir}")
-    result = ingest(cfg, progress=True)
+    with progress_bar(console, "Ingesting", prefix="[bold]1/3[/] ") as progress:
+        result = ingest(cfg, progress=progress)
     console.print(
         f"    {sum(result.areas.values()):,} areas, {result.indicators:,} indicators, {result.rows:,} values "
         f"in {result.seconds:.1f} s → {result.warehouse}"
     )
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
-    ) as bar:
-        task = bar.add_task("[bold]2/3[/] Building the index", total=None)
-        built = build(
-            config=cfg, progress=lambda msg: bar.update(task, description=f"[bold]2/3[/] {msg}")
-        )
-        bar.update(task, description="[bold]3/3[/] Publishing the open site")
-        publish(
-            warehouse=cfg.warehouse,
-            site_dir=cfg.publish.site_dir,
-            title=cfg.publish.title,
-            tile_url=cfg.publish.tile_url,
-            area_codes=cfg.area_codes,
-            vintage=str(cfg.vintage),
-            progress=lambda msg: bar.update(task, description=f"[bold]3/3[/] {msg}"),
-        )
-    console.print(
-        f"    index {getattr(built, 'index_id', '')} built; site in {cfg.publish.site_dir}"
-    )
+    with progress_bar(console, "Building the index", prefix="[bold]2/3[/] ") as progress:
+        built = build(cfg, progress=progress)
+    with progress_bar(console, "Publishing the open site", prefix="[bold]3/3[/] ") as progress:
+        publish(cfg, progress=progress)
+    console.print(f"    index {built.index_id} built; site in {cfg.publish.site_dir}")
     if serve:
         console.print(f"[green]Serving the map at http://{host}:{port}/[/] (Ctrl+C to stop)")
         serve_site(Path(cfg.publish.site_dir), host=host, port=port)

@@ -23,6 +23,8 @@ from lantern.disclosure import Hierarchy, Protected, policy_from, protect_table
 from lantern.errors import InputError
 from lantern.governance.agreement import Agreement, Cohort
 from lantern.governance.purposes import authorise_run, require_output_level
+from lantern.keys.placement import require_data_location
+from lantern.keys.store import AuditKey
 from lantern.linkage import crypto
 from lantern.linkage.link import discover_release, out_paths
 from lantern.linkage.pseudonymise import LSOA, PARTNER, RELEASE_ID, file_label, sha256_file
@@ -189,6 +191,7 @@ def aggregate_cohort(
     warehouse: str | Path | None = None,
     release_out: str | Path | None = None,
     today: date | None = None,
+    audit_key: AuditKey | None = None,
 ) -> CohortOutput:
     """Count a linked cohort by area through the output gate; write CSV and/or warehouse rows."""
     authorise_run(agreement, purpose=purpose, today=today)
@@ -200,7 +203,11 @@ def aggregate_cohort(
         raise InputError(
             f"cohort {cohort_name!r} is not defined in agreement {agreement.id} (defined: {names})"
         )
-    files = discover_release(release_dir, agreement, release)
+    files = discover_release(
+        release_dir, agreement, release, purpose=purpose, storage_key=storage_key
+    )
+    if release_out is not None:
+        require_data_location(release_out)
     for f in files:
         if f.manifest.get("lsoa_vintage") not in (VINTAGE, None):
             raise InputError(
@@ -211,14 +218,19 @@ def aggregate_cohort(
     attributes = pd.concat(
         [
             crypto.read_frame(
-                f.attributes_path, storage_key, file_label(release, f.partner, "attributes")
+                f.attributes_path,
+                storage_key,
+                file_label(release, f.partner, "attributes"),
+                purpose=purpose,
             )
             for f in files
         ],
         ignore_index=True,
     )
     persons_path = out_paths(link_dir)["persons"]
-    persons = crypto.read_frame(persons_path, storage_key, file_label(release, "hub", "persons"))
+    persons = crypto.read_frame(
+        persons_path, storage_key, file_label(release, "hub", "persons"), purpose=purpose
+    )
     if LSOA not in attributes:
         raise InputError(
             "no home LSOA in the attribute files: pseudonymise with --postcodes", file=release_dir
@@ -239,7 +251,7 @@ def aggregate_cohort(
         write_release_folder(protected, agreement, cohort.name, release_out)
     if warehouse is not None:
         write_indicator(warehouse, indicator, release, rows, agreement, cohort, levels)
-    AuditLog(audit_log).append(
+    AuditLog(audit_log, key=audit_key).append(
         "cohort",
         agreement=agreement.id,
         purpose=purpose,
@@ -267,38 +279,24 @@ def write_indicator(
     levels: list[str],
 ) -> None:
     """Replace this indicator's rows for the period in the warehouse and describe it."""
-    import duckdb
+    from lantern.warehouse import Warehouse
 
-    con = duckdb.connect(str(warehouse))
-    try:
-        con.execute("BEGIN")
-        con.execute(
-            "DELETE FROM indicators WHERE indicator_id = ? AND period = ?", [indicator, period]
-        )
-        frame = pd.DataFrame(
-            {
-                "area_code": rows["area_code"].astype(str),
-                "vintage": VINTAGE,
-                "indicator_id": indicator,
-                "period": period,
-                "value": rows["value"].astype("Float64"),
-                "numerator": None,
-                "denominator": None,
-            }  # fmt: skip
-        )
-        con.register("new_rows", frame)
-        con.execute(
-            "INSERT INTO indicators SELECT area_code, vintage, indicator_id, period, CAST(value AS DOUBLE), CAST(numerator AS DOUBLE), CAST(denominator AS DOUBLE) FROM new_rows"
-        )
-        con.execute("DELETE FROM indicator_meta WHERE indicator_id = ?", [indicator])
-        con.execute(
-            "INSERT INTO indicator_meta VALUES (?, ?, ?, 'people', 'count', 'higher_worse', ?, ?, ?, ?, ?, ?, ?, '')",
-            [indicator, f"Linked cohort: {cohort.description or cohort.name}",
-             f"People in linked partner records meeting: {cohort.name}; disclosure-controlled ({agreement.disclosure_policy.preset}).",
-             levels[0], VINTAGE, period, f"linkage:{agreement.id}",
-             ", ".join(p.name for p in agreement.parties if p.role != "processor"),
-             f"{agreement.id} cohort {cohort.name}", f"Aggregate under data-sharing agreement {agreement.id}"],
-        )  # fmt: skip
-        con.execute("COMMIT")
-    finally:
-        con.close()
+    meta = {
+        "indicator_id": indicator,
+        "title": f"Linked cohort: {cohort.description or cohort.name}",
+        "description": f"People in linked partner records meeting: {cohort.name}; "
+        f"disclosure-controlled ({agreement.disclosure_policy.preset}).",
+        "unit": "people",
+        "kind": "count",
+        "polarity": "higher_worse",
+        "area_type": levels[0],
+        "vintage": VINTAGE,
+        "period": period,
+        "source_id": f"linkage:{agreement.id}",
+        "publisher": ", ".join(p.name for p in agreement.parties if p.role != "processor"),
+        "dataset": f"{agreement.id} cohort {cohort.name}",
+        "licence": f"Aggregate under data-sharing agreement {agreement.id}",
+        "url": "",
+    }
+    with Warehouse.update(warehouse, command="cohort") as wh:
+        wh.replace_indicator(meta, period, rows[["area_code", "value"]])

@@ -109,7 +109,7 @@ def set_role_and_scope(
     codes = validate_scope(session, role, scope)
     before = {"role": user.role, "scope": sorted(s.area_code for s in user.scopes)}
     user.role = role.value
-    user.scopes = [UserScope(area_code=c) for c in codes]
+    replace_scope(session, user, codes)
     session.execute(delete_sessions_stmt(user.id))  # privileges changed: sign out everywhere
     audit_db.record(
         session,
@@ -120,6 +120,24 @@ def set_role_and_scope(
         after={"role": role.value, "scope": sorted(codes)},
     )
     return user
+
+
+def replace_scope(session: Session, user: User, codes: list[str]) -> None:
+    """Replace every scope row of ``user`` with ``codes`` inside the caller's transaction.
+
+    The old rows are deleted and flushed before the new ones are inserted, so a new scope that
+    keeps some of the old areas never meets the ``(user_id, area_code)`` unique constraint.
+    """
+    session.flush()
+    session.execute(
+        delete(UserScope)
+        .where(UserScope.user_id == user.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    session.expire(user, ["scopes"])
+    session.add_all(UserScope(user_id=user.id, area_code=c) for c in codes)
+    session.flush()
+    session.refresh(user, ["scopes"])
 
 
 def reset_password(
@@ -133,6 +151,24 @@ def reset_password(
     session.execute(delete_sessions_stmt(user.id))
     audit_db.record(session, "user.password_reset", actor=actor, user=user.username)
     return password
+
+
+def change_own_password(
+    session: Session, user: User, *, current: str, new: str, keep_session: str | None
+) -> None:
+    """A user changes their own password: the current one must match; other sessions end."""
+    if not verify_password(user.password_hash, current):
+        raise InputError("your current password is not right")
+    if verify_password(user.password_hash, new):
+        raise InputError("choose a password different from your current one")
+    user.password_hash = hash_password(new)
+    from lantern.portal.models import WebSession
+
+    stmt = delete(WebSession).where(WebSession.user_id == user.id)
+    if keep_session is not None:
+        stmt = stmt.where(WebSession.id != keep_session)
+    session.execute(stmt)
+    audit_db.record(session, "user.password_changed", actor=user.username, user=user.username)
 
 
 def set_active(session: Session, user: User, *, active: bool, actor: str) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -15,10 +19,11 @@ from sqlalchemy.exc import DataError
 from starlette.datastructures import MutableHeaders
 
 from lantern import __version__
-from lantern.errors import ConfigError, GovernanceError, InputError
-from lantern.portal import sessions
+from lantern.errors import ConfigError, LanternError
+from lantern.portal import audit_db, sessions
 from lantern.portal.db import make_engine, require_schema, session_factory
 from lantern.portal.deps import LoginRequired
+from lantern.portal.ratelimit import RateLimit
 from lantern.portal.scope import NotVisible
 from lantern.portal.settings import PortalSettings
 
@@ -33,13 +38,25 @@ SECURITY_HEADERS = {
 }
 
 
+#: statuses that always mean "refused"; a 404 or redirect is a refusal when a handler says so
+REFUSAL_STATUSES = {401, 403, 429}
+
+
 class CookiesAndHeaders:
     """Pure ASGI middleware: sets or clears the session cookie that a route asked for (via
-    ``request.state``) and adds security headers to every response."""
+    ``request.state``), adds security headers to every response, and audits every refusal.
 
-    def __init__(self, app, settings: PortalSettings) -> None:  # noqa: ANN001
+    A response is a refusal when its status is 401, 403 or 429, or when a handler marked it
+    (``state["refusal"]``: an out-of-scope 404, a sign-in redirect). Refusals already audited by
+    their route (``state["audited"]``, e.g. a failed sign-in) are not written twice.
+    """
+
+    def __init__(self, app, settings: PortalSettings, record_refusal) -> None:  # noqa: ANN001
         self.app = app
         self.max_age = settings.session_max_hours * 3600
+        self.force_secure = settings.force_secure
+        self.hsts = settings.hsts_seconds
+        self.record_refusal = record_refusal
 
     async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
         if scope["type"] != "http":
@@ -50,8 +67,15 @@ class CookiesAndHeaders:
         async def send_with_headers(message) -> None:  # noqa: ANN001
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                secure = scope.get("scheme") == "https"
+                secure = self.force_secure or scope.get("scheme") == "https"
                 state = scope["state"]
+                status = message["status"]
+                if (status in REFUSAL_STATUSES or state.get("refusal")) and not state.get(
+                    "audited"
+                ):
+                    await anyio.to_thread.run_sync(self.record_refusal, scope, status)
+                if secure and self.hsts > 0:
+                    headers["strict-transport-security"] = f"max-age={self.hsts}; includeSubDomains"
                 token = state.get("new_session_token")
                 flags = f"Path=/; HttpOnly; SameSite=lax{'; Secure' if secure else ''}"
                 if token:
@@ -69,6 +93,25 @@ class CookiesAndHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def run_purge(factory, settings: PortalSettings, today: date, *, actor: str) -> None:  # noqa: ANN001
+    """Purge expired household data and stale sessions (``lantern.portal.retention``)."""
+    from lantern.portal.retention import purge
+
+    with factory() as db:
+        purge(db, settings, today=today, actor=actor)
+
+
+async def _purge_on_schedule(factory, settings: PortalSettings, today) -> None:  # noqa: ANN001
+    while True:
+        await asyncio.sleep(settings.purge_interval_minutes * 60)
+        try:
+            await anyio.to_thread.run_sync(
+                lambda: run_purge(factory, settings, today(), actor="portal:schedule")
+            )
+        except Exception:  # noqa: BLE001 - a failed purge is retried at the next interval
+            logging.getLogger("lantern.portal").exception("scheduled purge failed")
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -83,7 +126,22 @@ def create_app(
     settings = settings or PortalSettings()
     engine = make_engine(settings.database_url)
     require_schema(engine)
+    factory = session_factory(engine)
+    run_purge(factory, settings, today(), actor="portal:start-up")
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):  # noqa: ANN202
+        task = None
+        if settings.purge_interval_minutes > 0:
+            task = asyncio.create_task(_purge_on_schedule(factory, settings, today))
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Lantern partner portal",
         version=__version__,
         description="Scoped, audited access to neighbourhood data for districts and community hubs.",
@@ -92,13 +150,30 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessions = session_factory(engine)
+    app.state.sessions = factory
     app.state.today = today
     app.state.oidc_transport = oidc_transport
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    app.add_middleware(CookiesAndHeaders, settings=settings)
+    def record_refusal(scope: dict, status: int) -> None:
+        state = scope["state"]
+        query = scope.get("query_string", b"").decode("latin-1")
+        with app.state.sessions() as db:
+            audit_db.record(
+                db,
+                "access.refused",
+                user=state.get("actor"),
+                client=(scope.get("client") or ("unknown",))[0][:64],
+                method=scope.get("method", ""),
+                path=scope.get("path", "")[:200],
+                query=query[:200],
+                status=status,
+                reason=str(state.get("reason") or state.get("refusal") or "")[:200],
+            )
+
+    app.add_middleware(RateLimit, settings=settings, factory=factory)
+    app.add_middleware(CookiesAndHeaders, settings=settings, record_refusal=record_refusal)
 
     def _error(request: Request, status: int, message: str) -> Response:
         if _is_api(request):
@@ -112,23 +187,19 @@ def create_app(
 
     @app.exception_handler(NotVisible)
     async def _not_visible(request: Request, exc: NotVisible) -> Response:
+        request.state.refusal = "not in scope or does not exist"
         return _error(request, 404, "Not found")
 
-    @app.exception_handler(GovernanceError)
-    async def _governance(request: Request, exc: GovernanceError) -> Response:
-        return _error(request, 403, str(exc))
-
-    @app.exception_handler(InputError)
-    async def _input(request: Request, exc: InputError) -> Response:
-        return _error(request, 400, str(exc))
-
-    @app.exception_handler(ConfigError)
-    async def _config(request: Request, exc: ConfigError) -> Response:
-        return _error(
-            request,
-            503,
-            "this service is not configured: " + "; ".join(p.message for p in exc.problems),
-        )
+    @app.exception_handler(LanternError)
+    async def _lantern(request: Request, exc: LanternError) -> Response:
+        if isinstance(exc, ConfigError):
+            message = "this service is not configured: " + "; ".join(
+                p.message for p in exc.problems
+            )
+        else:
+            message = str(exc)
+        request.state.reason = message
+        return _error(request, exc.http_status, message)
 
     @app.exception_handler(DataError)
     async def _data(request: Request, exc: DataError) -> Response:
@@ -139,19 +210,21 @@ def create_app(
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
+        request.state.refusal = "sign in first"
         return RedirectResponse("/login", status_code=303)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
+        request.state.reason = str(exc.detail)
         if _is_api(request) or request.method != "GET" or exc.status_code == 405:
             return JSONResponse(
                 {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
         return _error(request, exc.status_code, str(exc.detail))
 
-    from lantern.portal.routes import admin_api, api, auth, pages, public
+    from lantern.portal.routes import account_pages, admin_api, api, auth, pages, public
 
-    for module in (api, admin_api, auth, pages, public):
+    for module in (api, admin_api, auth, pages, account_pages, public):
         app.include_router(module.router)
     if settings.oidc_metadata_url:
         from lantern.portal.routes import oidc

@@ -56,6 +56,7 @@ def context(request: Request, db: Session = Depends(get_db)) -> Ctx:
     web, user = sessions.load(db, request.cookies.get(sessions.COOKIE_NAME), settings)
     if user is not None and not user.active:
         user = None
+    request.state.actor = user.username if user else None
     return Ctx(db, web, user, settings, request.app.state.today())
 
 

@@ -10,11 +10,13 @@ import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from lantern.errors import InputError
 from lantern.portal.models import Area, AreaLink, IndicatorMeta, IndicatorValue
+from lantern.warehouse import Warehouse
 
 LOOKUP_FILE = "lsoa21_msoa21_ward24_lad24_ew.csv"
 ESSEX_DISTRICTS = tuple(f"E070000{n}" for n in range(66, 78)) + ("E06000033", "E06000034")
@@ -127,12 +129,20 @@ def load_indicator_csv(
     period: str,
     source: str,
     titles: Mapping[str, str] | None = None,
+    england: bool = False,
 ) -> int:
-    """Load wide per-area columns (``column → indicator_id``) for areas the portal knows."""
+    """Load wide per-area columns (``column → indicator_id``) for areas the portal knows.
+
+    With ``england=True`` the file covers every LSOA in England, and the mean of each column over
+    all its rows is kept as the England value (``indicator_benchmarks``).
+    """
     from sqlalchemy import select
+
+    from lantern.portal.models import IndicatorBenchmark
 
     known = set(session.scalars(select(Area.area_code)))
     rows: list[dict] = []
+    sums = {c: [0.0, 0] for c in columns}
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         for col in (code_column, *columns):
@@ -140,6 +150,12 @@ def load_indicator_csv(
                 raise InputError("missing column", file=path, row=1, column=col)
         for n, row in enumerate(reader, start=2):
             code = row[code_column].strip()
+            if england:
+                for col in columns:
+                    v = _number(row[col], path, n, col)
+                    if v is not None:
+                        sums[col][0] += v
+                        sums[col][1] += 1
             if code not in known:
                 continue
             for col, ind in columns.items():
@@ -172,6 +188,22 @@ def load_indicator_csv(
     )
     if rows:
         session.execute(insert(IndicatorValue), rows)
+    session.execute(
+        delete(IndicatorBenchmark).where(
+            IndicatorBenchmark.indicator_id.in_(ids), IndicatorBenchmark.period == period
+        )
+    )
+    if england:
+        session.add_all(
+            IndicatorBenchmark(
+                indicator_id=ind,
+                period=period,
+                geography="england",
+                value=sums[col][0] / sums[col][1] if sums[col][1] else None,
+                areas=int(sums[col][1]),
+            )
+            for col, ind in columns.items()
+        )
     session.commit()
     return len(rows)
 
@@ -179,24 +211,33 @@ def load_indicator_csv(
 INDEX_MEASURES = ("score", "rank", "decile")
 
 
-def _index_results(con, codes: set[str]) -> tuple[list[dict], list[dict]]:  # noqa: ANN001
+def _nullable(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
+
+
+def _index_results(wh: Warehouse, codes: set[str]) -> tuple[list[dict], list[dict]]:
     """``index_scores`` as indicators ``index.<index_id>.<component>.<score|rank|decile>``.
 
     Where an index was built with both references, the county-relative results are used.
     """
-    rows = con.execute(
-        "select s.index_id, s.area_code, s.component, s.score, s.rank, s.decile, "
-        "coalesce(c.title, s.component), r.built_at "
-        "from index_scores s left join index_components c using (index_id, component) "
-        "left join index_runs r using (index_id) "
-        "where s.reference = (select min(reference) from index_scores x where x.index_id = s.index_id)"
-    ).fetchall()
+    scores = wh.index_scores()
+    first = scores.groupby("index_id")["reference"].transform("min")
+    scores = scores[scores["reference"] == first]
+    titles = wh.index_components()[["index_id", "component", "title"]]
+    built = wh.index_runs()[["index_id", "built_at"]].drop_duplicates("index_id")
+    scores = scores.merge(titles, on=["index_id", "component"], how="left").merge(
+        built, on="index_id", how="left"
+    )
+    scores["title"] = scores["title"].fillna(scores["component"])
+    rows = scores[
+        ["index_id", "area_code", "component", "score", "rank", "decile", "title", "built_at"]
+    ].itertuples(index=False)
     meta: dict[str, dict] = {}
     values = []
     for index_id, area, component, *numbers, title, built_at in rows:
         if area not in codes:
             continue
-        period = str(built_at)[:10] if built_at else "built"
+        period = str(built_at)[:10] if pd.notna(built_at) else "built"
         for measure, value in zip(INDEX_MEASURES, numbers[:3], strict=True):
             ind = f"index.{index_id}.{component}.{measure}"
             meta.setdefault(
@@ -215,7 +256,7 @@ def _index_results(con, codes: set[str]) -> tuple[list[dict], list[dict]]:  # no
                     "area_code": area,
                     "indicator_id": ind,
                     "period": period,
-                    "value": None if value is None else float(value),
+                    "value": _nullable(value),
                     "numerator": None,
                     "denominator": None,
                 }
@@ -225,77 +266,72 @@ def _index_results(con, codes: set[str]) -> tuple[list[dict], list[dict]]:  # no
 
 def load_warehouse(session: Session, warehouse: Path) -> dict[str, int]:
     """Copy the 2021-vintage areas, links, indicators and index results from a warehouse file."""
-    import duckdb
-
     if not warehouse.is_file():
         raise InputError("warehouse file not found", file=warehouse)
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        tables = {
-            r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
-        }
+    with Warehouse(warehouse) as wh:
         for needed in ("areas", "area_links", "indicators", "indicator_meta"):
-            if needed not in tables:
+            if not wh.has(needed):
                 raise InputError(
                     f"warehouse has no {needed} table: run `lantern ingest` first", file=warehouse
                 )
         types = ("lsoa", "msoa", "ward", "district")
+        frame = wh.areas(vintage=2021)
+        frame = frame[frame["area_type"].isin(types)]
         areas = [
             {
                 "area_code": c,
                 "area_name": n,
                 "area_type": t,
                 "vintage": "2021",
-                "boundary_year": int(y or BOUNDARY_YEAR[t]),
+                "boundary_year": int(y) if pd.notna(y) and y else BOUNDARY_YEAR[t],
             }
-            for c, n, t, y in con.execute(
-                "select area_code, area_name, area_type, boundary_year from areas "
-                "where vintage = '2021' and area_type in ('lsoa','msoa','ward','district')"
-            ).fetchall()
+            for c, n, t, y in frame[
+                ["area_code", "area_name", "area_type", "boundary_year"]
+            ].itertuples(index=False)
         ]
         codes = {a["area_code"] for a in areas}
+        pairs = wh.area_links(vintage=2021)[
+            ["child_code", "child_type", "parent_code", "parent_type"]
+        ].drop_duplicates()
         links = [
             {"child_code": c, "parent_code": p, "child_type": ct, "parent_type": pt}
-            for c, ct, p, pt in con.execute(
-                "select distinct child_code, child_type, parent_code, parent_type from area_links where vintage = '2021'"
-            ).fetchall()
+            for c, ct, p, pt in pairs.itertuples(index=False)
             if ct in types and pt in types and c in codes and p in codes
         ]
         replace_areas(session, areas, links)
+        described = wh.meta().drop_duplicates("indicator_id")
         meta = [
             {
-                "indicator_id": i,
-                "title": t or i,
-                "unit": u or "",
-                "kind": k or "score",
-                "polarity": p or "neutral",
-                "source": s or "",
+                "indicator_id": r.indicator_id,
+                "title": r.title or r.indicator_id,
+                "unit": r.unit or "",
+                "kind": r.kind or "score",
+                "polarity": r.polarity or "neutral",
+                "source": f"{r.publisher} {r.dataset}"
+                if pd.notna(r.publisher) and pd.notna(r.dataset)
+                else "",
             }
-            for i, t, u, k, p, s in con.execute(
-                "select indicator_id, any_value(title), any_value(unit), any_value(kind), any_value(polarity), "
-                "any_value(publisher || ' ' || dataset) from indicator_meta group by indicator_id"
-            ).fetchall()
+            for r in described.itertuples(index=False)
         ]
+        long = wh.indicator_values(vintage=2021)
+        long = long[long["area_code"].isin(codes)]
         values = [
             {
                 "area_code": a,
                 "indicator_id": i,
                 "period": str(p),
-                "value": v,
-                "numerator": n,
-                "denominator": d,
+                "value": _nullable(v),
+                "numerator": _nullable(n),
+                "denominator": _nullable(d),
             }
-            for a, i, p, v, n, d in con.execute(
-                "select area_code, indicator_id, period, value, numerator, denominator from indicators where vintage = '2021'"
-            ).fetchall()
-            if a in codes
+            for a, i, p, v, n, d in long[
+                ["area_code", "indicator_id", "period", "value", "numerator", "denominator"]
+            ].itertuples(index=False)
         ]
-        if "index_scores" in tables:
-            index_meta, index_values = _index_results(con, codes)
+        if wh.has("index_scores"):
+            index_meta, index_values = _index_results(wh, codes)
             meta += index_meta
             values += index_values
-    finally:
-        con.close()
     session.execute(delete(IndicatorValue))
     session.execute(delete(IndicatorMeta))
     if meta:

@@ -155,6 +155,10 @@ class Objection(Base):
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     tokens: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: HMAC tokens under the portal's match key, matched against ``household_match``
+    match_tokens: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    #: SHA-256 of the objection's tokens: the same person objecting twice is stored once
+    fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
 
 class AuditEntry(Base):
@@ -226,3 +230,41 @@ class ReleaseRecord(Base):
     released_at: Mapped[str] = mapped_column(String(40), default="")
     outputs: Mapped[list[Any]] = mapped_column(JSON)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class RateEvent(Base):
+    """One anonymous or write request per client address and bucket, for rate limiting."""
+
+    __tablename__ = "rate_events"
+    __table_args__ = (Index("ix_rate_events_bucket_client_at", "bucket", "client", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(40))
+    client: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class HouseholdMatch(Base):
+    """Keyed match tokens of a household's identifiers, so objections reach household lists.
+
+    Tokens are HMAC-SHA256 under a key derived from the portal's data key; identifiers are not kept.
+    """
+
+    __tablename__ = "household_match"
+
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), primary_key=True
+    )
+    token: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class IndicatorBenchmark(Base):
+    """A reference value of an indicator for a wider geography (England, the county)."""
+
+    __tablename__ = "indicator_benchmarks"
+
+    indicator_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    period: Mapped[str] = mapped_column(String(20), primary_key=True)
+    geography: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    areas: Mapped[int] = mapped_column(Integer, default=0)

@@ -67,6 +67,7 @@ def build(
     releases = list(releases)
     return {
         "generated_at": now.isoformat(timespec="seconds") + "Z",
+        "objection_url": objection_url,
         "how_to_object": (
             f"Use the objection form at {objection_url}: give your NHS number, or your name and "
             "date of birth. They are turned into one-way keyed codes at once and are not stored; "

@@ -177,5 +177,6 @@ class RegisterEntry(BaseModel):
 
 class Register(BaseModel):
     generated_at: str
+    objection_url: str
     how_to_object: str
     uses: list[RegisterEntry]

@@ -15,6 +15,17 @@ from lantern.errors import ConfigError
 DEFAULT_DATABASE_URL = "sqlite:///lantern-portal.db"
 
 
+def _env_bool(name: str) -> bool | None:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw == "":
+        return None
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError("portal settings", [f"{name} must be 1/true/yes or 0/false/no"])
+
+
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -67,6 +78,69 @@ class PortalSettings:
     oidc_client_secret: str | None = field(
         default_factory=lambda: os.environ.get("LANTERN_PORTAL_OIDC_CLIENT_SECRET"), repr=False
     )
+    #: the address residents and staff use, e.g. ``https://portal.example.org``; every absolute
+    #: link (register, objection form, OpenID Connect redirect) is built from it, never from the
+    #: request's Host header
+    public_url: str | None = field(
+        default_factory=lambda: os.environ.get("LANTERN_PORTAL_PUBLIC_URL") or None
+    )
+    #: mark cookies ``Secure`` and send HSTS even when a proxy forwards plain HTTP; defaults to
+    #: on when ``public_url`` is https
+    secure_cookies: bool | None = field(
+        default_factory=lambda: _env_bool("LANTERN_PORTAL_SECURE_COOKIES")
+    )
+    #: ``Strict-Transport-Security`` max-age sent with secure cookies (0: no HSTS header)
+    hsts_seconds: int = field(
+        default_factory=lambda: _env_int("LANTERN_PORTAL_HSTS_SECONDS", 31_536_000)
+    )
+    #: objections accepted per client address per hour (the form is anonymous)
+    objection_rate_per_hour: int = field(
+        default_factory=lambda: _env_int("LANTERN_PORTAL_OBJECTION_RATE_PER_HOUR", 10)
+    )
+    #: anonymous sessions (a CSRF token for a public form) are purged after this many minutes
+    anonymous_session_minutes: int = field(
+        default_factory=lambda: _env_int("LANTERN_PORTAL_ANONYMOUS_SESSION_MINUTES", 60)
+    )
+
+    #: minutes between scheduled purges while serving (0: only at start-up and from the CLI)
+    purge_interval_minutes: int = field(
+        default_factory=lambda: _env_int("LANTERN_PORTAL_PURGE_INTERVAL_MINUTES", 60)
+    )
+    #: state-changing requests allowed per client address per minute, signed in or not
+    write_rate_per_minute: int = field(
+        default_factory=lambda: _env_int("LANTERN_PORTAL_WRITE_RATE_PER_MINUTE", 120)
+    )
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.public_url is not None:
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(self.public_url)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+                problems.append(
+                    "LANTERN_PORTAL_PUBLIC_URL must be an absolute http(s) URL such as "
+                    "https://portal.example.org"
+                )
+        if self.oidc_metadata_url and not self.public_url:
+            problems.append(
+                "OpenID Connect sign-in needs LANTERN_PORTAL_PUBLIC_URL (its redirect address)"
+            )
+        if problems:
+            raise ConfigError("portal settings", problems)
+
+    @property
+    def force_secure(self) -> bool:
+        """Cookies are always ``Secure`` (and HSTS is sent) behind a TLS-terminating proxy."""
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return bool(self.public_url and self.public_url.startswith("https://"))
+
+    def link(self, path: str) -> str:
+        """An absolute link from ``public_url``, or the bare path when none is configured."""
+        if not self.public_url:
+            return path
+        return self.public_url.rstrip("/") + path
 
     @property
     def session_idle(self) -> timedelta:

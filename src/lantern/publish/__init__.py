@@ -1,5 +1,2 @@
-"""The open site: a static folder with the map, area panel, table and open-data downloads."""
-
-from lantern.publish.writer import publish
-
-__all__ = ["publish"]
+"""The open site's pieces: reader (warehouse → :class:`SiteData`), pages, tiles, site JSON and
+downloads. The ``publish`` use case that puts them together is :mod:`lantern.pipeline.publish`."""

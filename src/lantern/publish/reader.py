@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -12,6 +11,7 @@ import shapely
 
 from lantern.errors import ConfigError, Problem
 from lantern.publish.sitedata import Measure, SiteData, Source
+from lantern.warehouse import Warehouse
 
 ENGLAND = "E92000001"
 INDEX_FIELDS = ("score", "rank", "decile", "rank_p05", "rank_p95")
@@ -36,21 +36,12 @@ def read_site_data(
             "Cannot publish",
             [Problem("warehouse not found; run `lantern ingest` first", file=str(warehouse))],
         )
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return _read(con, title=title, area_codes=area_codes, vintage=vintage, index_id=index_id)
-    finally:
-        con.close()
+    with Warehouse(warehouse) as wh:
+        return _read(wh, title=title, area_codes=area_codes, vintage=vintage, index_id=index_id)
 
 
-def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {
-        r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
-    }
-
-
-def _read(con, *, title, area_codes, vintage, index_id) -> SiteData:
-    tables = _tables(con)
+def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
+    tables = con.tables()
     missing = [t for t in ("areas", "area_links", "indicators", "geometries") if t not in tables]
     if missing:
         raise ConfigError(
@@ -109,19 +100,19 @@ def _boundary_note(vintage: str) -> str:
     return "LSOA and MSOA December 2021 boundaries; wards and districts May 2024"
 
 
-def _single_vintage(con) -> str:
-    rows = con.execute("select distinct vintage from areas where area_type = 'lsoa'").fetchall()
+def _single_vintage(con: Warehouse) -> str:
+    rows = con.areas(area_type="lsoa")["vintage"].unique()
     if len(rows) != 1:
         raise ConfigError(
             "Cannot publish", ["set `vintage` in lantern.toml: the warehouse holds several"]
         )
-    return str(rows[0][0])
+    return str(rows[0])
 
 
-def _index_run(con, tables: set[str], index_id: str | None) -> dict | None:
+def _index_run(con: Warehouse, tables: set[str], index_id: str | None) -> dict | None:
     if "index_runs" not in tables or "index_scores" not in tables:
         return None
-    df = con.execute("select * from index_runs order by built_at desc").df()
+    df = con.index_runs()
     if index_id is not None:
         df = df[df["index_id"] == index_id]
         if df.empty:
@@ -131,23 +122,11 @@ def _index_run(con, tables: set[str], index_id: str | None) -> dict | None:
     return None if df.empty else df.iloc[0].to_dict()
 
 
-def _build_lsoas(con, run, area_codes, vintage) -> list[str]:
+def _build_lsoas(con: Warehouse, run, area_codes, vintage) -> list[str]:
     if run is not None:
-        rows = con.execute(
-            "select distinct area_code from index_scores where index_id = ? and component = 'index'",
-            [run["index_id"]],
-        ).fetchall()
-        return sorted(r[0] for r in rows)
-    params: list = [vintage]
-    sql = "select area_code from areas where area_type = 'lsoa' and vintage = ?"
-    if area_codes:
-        marks = ",".join("?" * len(area_codes))
-        sql += (
-            " and (area_code in (" + marks + ") or area_code in (select child_code from area_links"
-            " where child_type = 'lsoa' and vintage = ? and parent_code in (" + marks + ")))"
-        )
-        params += list(area_codes) + [vintage] + list(area_codes)
-    codes = sorted(r[0] for r in con.execute(sql, params).fetchall())
+        rows = con.index_scores(run["index_id"], component="index")
+        return sorted(set(rows["area_code"]))
+    codes = con.area_codes("lsoa", int(vintage), area_codes or None)
     if not codes:
         raise ConfigError(
             "Cannot publish", ["no LSOAs found for the configured area_codes and vintage"]
@@ -155,24 +134,12 @@ def _build_lsoas(con, run, area_codes, vintage) -> list[str]:
     return codes
 
 
-def _area_table(con, lsoas: list[str], vintage: str) -> pd.DataFrame:
-    con.register("_lsoas", pd.DataFrame({"area_code": lsoas}))
-    names = con.execute(
-        "select a.area_code, a.area_name from areas a join _lsoas using (area_code)"
-        " where a.vintage = ? or a.vintage is null",
-        [vintage],
-    ).df()
+def _area_table(con: Warehouse, lsoas: list[str], vintage: str) -> pd.DataFrame:
+    names = con.areas(vintage=int(vintage), codes=lsoas)
     out = pd.DataFrame(index=pd.Index(lsoas, name="code"))
     out["name"] = names.drop_duplicates("area_code").set_index("area_code")["area_name"]
-    links = con.execute(
-        "select l.child_code, l.parent_code, l.parent_type, p.area_name from area_links l"
-        " join _lsoas s on s.area_code = l.child_code"
-        " left join (select area_code, arg_max(area_name, boundary_year) as area_name from areas"
-        " group by area_code) p on p.area_code = l.parent_code"
-        " where l.child_type = 'lsoa' and l.vintage = ?",
-        [vintage],
-    ).df()
-    con.unregister("_lsoas")
+    links = con.area_links(child_type="lsoa", vintage=int(vintage), children=lsoas)
+    links["area_name"] = links["parent_code"].map(con.area_names())
     for level in ("msoa", "ward", "district"):
         part = (
             links[links["parent_type"] == level]
@@ -193,16 +160,9 @@ def _measure_id(component: str) -> str:
     return "index" if component == "index" else f"domain.{component}"
 
 
-def _index_scores(con, run, codes: pd.Index) -> tuple[list[Measure], pd.DataFrame]:
-    comps = con.execute(
-        "select component, title, description from index_components where index_id = ? order by position",
-        [run["index_id"]],
-    ).df()
-    scores = con.execute(
-        "select area_code, component, score, rank, decile, rank_p05, rank_p95 from index_scores"
-        " where index_id = ? and reference = ?",
-        [run["index_id"], run["reference"]],
-    ).df()
+def _index_scores(con: Warehouse, run, codes: pd.Index) -> tuple[list[Measure], pd.DataFrame]:
+    comps = con.index_components(run["index_id"])
+    scores = con.index_scores(run["index_id"], reference=run["reference"])
     measures = []
     for c in comps.itertuples():
         group = "index" if c.component == "index" else "domain"
@@ -223,40 +183,21 @@ def _index_scores(con, run, codes: pd.Index) -> tuple[list[Measure], pd.DataFram
     return measures, wide.reindex(index=codes, columns=cols).astype(float)
 
 
-def _indicator_domains(con, run) -> dict[str, str]:
-    try:
-        rows = con.execute(
-            "select distinct indicator_id, component from index_weights where index_id = ? and component <> 'index'",
-            [run["index_id"]],
-        ).fetchall()
-    except duckdb.Error:
-        return {}
-    return {ind: comp for ind, comp in rows}
+def _indicator_domains(con: Warehouse, run) -> dict[str, str]:
+    rows = con.index_weights(run["index_id"])
+    rows = rows[rows["component"] != "index"].drop_duplicates(["indicator_id", "component"])
+    return dict(zip(rows["indicator_id"], rows["component"], strict=True))
 
 
-def _contributions(con, run, codes: pd.Index) -> pd.DataFrame:
-    try:
-        df = con.execute(
-            "select area_code, component, indicator_id as term, contribution, share"
-            " from index_contributions where index_id = ?",
-            [run["index_id"]],
-        ).df()
-    except duckdb.Error:
-        return pd.DataFrame(columns=["area_code", "component", "term", "contribution", "share"])
-    return df[df["area_code"].isin(codes)]
+def _contributions(con: Warehouse, run, codes: pd.Index) -> pd.DataFrame:
+    df = con.index_contributions(run["index_id"], codes=list(codes))
+    df = df.rename(columns={"indicator_id": "term"})
+    return df[["area_code", "component", "term", "contribution", "share"]]
 
 
-def _summaries(con, run, comp_measures: list[Measure]) -> dict[str, pd.DataFrame]:
-    try:
-        df = con.execute(
-            "select s.area_type, s.area_code, s.component, s.value, s.rank, a.area_name from index_summaries s"
-            " left join (select area_code, arg_max(area_name, boundary_year) as area_name"
-            " from areas group by area_code) a using (area_code)"
-            " where s.index_id = ? and s.measure = 'average_score'",
-            [run["index_id"]],
-        ).df()
-    except duckdb.Error:
-        return {}
+def _summaries(con: Warehouse, run, comp_measures: list[Measure]) -> dict[str, pd.DataFrame]:
+    df = con.index_summaries(run["index_id"], measure="average_score")
+    df["area_name"] = df["area_code"].map(con.area_names())
     out: dict[str, pd.DataFrame] = {}
     for level in ("msoa", "ward", "district"):
         part = df[df["area_type"] == level]
@@ -273,14 +214,8 @@ def _summaries(con, run, comp_measures: list[Measure]) -> dict[str, pd.DataFrame
     return out
 
 
-def _indicators(con, tables, codes: pd.Index, vintage: str, domain_of: dict[str, str]):
-    con.register("_codes", pd.DataFrame({"area_code": list(codes)}))
-    df = con.execute(
-        "select i.area_code, i.indicator_id, i.period, i.value from indicators i"
-        " join _codes using (area_code) where i.vintage = ?",
-        [vintage],
-    ).df()
-    con.unregister("_codes")
+def _indicators(con: Warehouse, tables, codes: pd.Index, vintage: str, domain_of: dict[str, str]):
+    df = con.indicator_values(codes=list(codes), vintage=int(vintage))
     if df.empty:
         return [], pd.DataFrame(index=codes)
     latest = df.groupby("indicator_id")["period"].transform("max")
@@ -290,7 +225,7 @@ def _indicators(con, tables, codes: pd.Index, vintage: str, domain_of: dict[str,
     )
     meta = pd.DataFrame()
     if "indicator_meta" in tables:
-        meta = con.execute("select * from indicator_meta").df().drop_duplicates("indicator_id")
+        meta = con.meta().drop_duplicates("indicator_id")
         meta = meta.set_index("indicator_id")
     measures = []
     # Indicators that feed the index first, in domain order, then the rest alphabetically.
@@ -315,7 +250,7 @@ def _indicators(con, tables, codes: pd.Index, vintage: str, domain_of: dict[str,
     return measures, wide.reindex(codes)[order]
 
 
-def _comparators(con, measures, values: pd.DataFrame, areas: pd.DataFrame, vintage: str):
+def _comparators(con: Warehouse, measures, values: pd.DataFrame, areas: pd.DataFrame, vintage: str):
     """County and England values for each measure.
 
     An official value stored in the warehouse for the county or England wins; otherwise the
@@ -325,14 +260,7 @@ def _comparators(con, measures, values: pd.DataFrame, areas: pd.DataFrame, vinta
     ids = [m.id for m in measures if m.group == "indicator"]
     stored = pd.DataFrame(columns=["area_code", "indicator_id", "value", "area_type"])
     if ids:
-        stored = con.execute(
-            "select i.area_code, i.indicator_id, i.value, a.area_type from indicators i"
-            " join (select distinct area_code, area_type from areas) a using (area_code)"
-            " where a.area_type in ('county', 'country') and i.indicator_id in ("
-            + ",".join("?" * len(ids))
-            + ")",
-            ids,
-        ).df()
+        stored = con.indicator_values(ids, area_types=("county", "country"))
     ratio = _ratio_means(con, ids, areas.index, vintage)
     out: dict[str, dict[str, float | None]] = {}
     for m in measures:
@@ -347,16 +275,11 @@ def _comparators(con, measures, values: pd.DataFrame, areas: pd.DataFrame, vinta
     return out
 
 
-def _ratio_means(con, ids: list[str], codes: pd.Index, vintage: str) -> dict[str, float]:
+def _ratio_means(con: Warehouse, ids: list[str], codes: pd.Index, vintage: str) -> dict[str, float]:
     if not ids:
         return {}
-    con.register("_codes", pd.DataFrame({"area_code": list(codes)}))
-    df = con.execute(
-        "select indicator_id, value, numerator, denominator from indicators join _codes using (area_code)"
-        " where vintage = ? and numerator is not null and denominator > 0",
-        [vintage],
-    ).df()
-    con.unregister("_codes")
+    df = con.indicator_values(codes=list(codes), vintage=int(vintage))
+    df = df[df["numerator"].notna() & (df["denominator"] > 0)]
     out = {}
     for ind, part in df.groupby("indicator_id"):
         if len(part) < len(codes):
@@ -374,14 +297,8 @@ def _mean(col: pd.Series) -> float | None:
     return float(col.mean()) if len(col) else None
 
 
-def _geometry(con, codes: pd.Index, vintage: str) -> gpd.GeoDataFrame:
-    con.register("_codes", pd.DataFrame({"area_code": list(codes)}))
-    df = con.execute(
-        "select area_code, geometry from geometries join _codes using (area_code)"
-        " where area_type = 'lsoa' and vintage = ?",
-        [vintage],
-    ).df()
-    con.unregister("_codes")
+def _geometry(con: Warehouse, codes: pd.Index, vintage: str) -> gpd.GeoDataFrame:
+    df = con.geometries(list(codes), area_type="lsoa", vintage=int(vintage))
     missing = sorted(set(codes) - set(df["area_code"]))
     if missing:
         raise ConfigError(
@@ -395,10 +312,10 @@ def _geometry(con, codes: pd.Index, vintage: str) -> gpd.GeoDataFrame:
     return gdf.drop_duplicates("code").set_index("code").reindex(codes)
 
 
-def _sources(con, tables) -> list[Source]:
+def _sources(con: Warehouse, tables) -> list[Source]:
     if "sources" not in tables:
         return []
-    df = con.execute("select * from sources order by source_id").df()
+    df = con.sources()
     out = []
     for r in df.to_dict("records"):
         out.append(
@@ -416,12 +333,12 @@ def _sources(con, tables) -> list[Source]:
     return out
 
 
-def _postcodes(con, tables, codes: pd.Index) -> pd.DataFrame | None:
+def _postcodes(con: Warehouse, tables, codes: pd.Index) -> pd.DataFrame | None:
     """``postcode, lsoa_code, approximate`` for the published LSOAs, from the lookup's LSOA
     column (2011 or 2021) that matches them best; None without a lookup."""
     if "postcodes" not in tables:
         return None
-    df = con.execute("SELECT * FROM postcodes").df()
+    df = con.postcodes()
     if df.empty:
         return None
     column = max(("lsoa21_code", "lsoa11_code"), key=lambda c: int(df[c].isin(codes).sum()))

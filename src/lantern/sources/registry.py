@@ -7,7 +7,7 @@ verifies before it keeps a download.
 
 from __future__ import annotations
 
-from lantern.sources import brc, census, iod, misc, population, qof, vulnerable_groups
+from lantern.sources import brc, cases, census, iod, misc, population, qof, vulnerable_groups
 from lantern.sources.model import OGL, Source
 
 IOD2019_URL = "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2019"
@@ -248,6 +248,20 @@ SOURCES: list[Source] = [
         "deathsinvolvingcovid19bylocalareaanddeprivation",
         misc.load_covid_deaths,
     ),
+    Source(
+        "phe_cases",
+        "covid_cases/phe_covid_cases_weekly_msoa11_england_2020wk05-41_snapshot2020-10-20.csv",
+        "Public Health England",
+        "Coronavirus (COVID-19) confirmed cases by MSOA, weekly, ISO weeks 5-41 of 2020 "
+        "(dashboard snapshot 2020-10-20)",
+        OGL,
+        2011,
+        "msoa",
+        "2020-W05/2020-W41",
+        "https://coronavirus.data.gov.uk/details/download",
+        cases.load_weekly_cases,
+        extra_paths=(cases.POPULATION,),
+    ),
 ]
 
 BY_ID = {s.source_id: s for s in SOURCES}
@@ -277,6 +291,7 @@ CHECKSUMS: dict[str, str] = {
     "qof_hoc_library_2019_20/qof1920_modelled_prevalence_lad_england.csv": "d6ea8bdadb2a55ea0054d23a54f69f47453bd10dd5643d639c0c9d77067a10c7",
     "loneliness/cls_loneliness_modelled_lsoa21_essex.csv": "f396d9348f9b48a626acb9bf81f41102adbaf43ad4b9d218c8e471509c980b57",
     "covid_deaths/ons_covid_deaths_msoa11_mar-dec2020_england.csv": "9c5dd356577f053130774258da577e6eddaade1b6af5872904a7d940c7f33efe",
+    "covid_cases/phe_covid_cases_weekly_msoa11_england_2020wk05-41_snapshot2020-10-20.csv": "d5d642f7d3a2197b1a41f722f2007afef557f2a9d2aa406e978cd32479a8cbfe",
     "lookups/lsoa11_msoa11_lad21_utla21_region21_ew.csv": "c3dc1a31951e1bf1520f450a30e7ea7dba2ffc1f541458d397d381af88667070",
     "lookups/lsoa21_msoa21_ward24_lad24_ew.csv": "7206df16d900e7b48417ad6770f15c60a6c08c213bc293db789561b24e252e66",
     "lookups/lsoa11_lsoa21_lad22_ew.csv": "0d79c59f12f416503dec40dcbb4ce2e1c3b43624126530b75cac4fc7b1309cb6",

@@ -1,6 +1,7 @@
-"""The embedded DuckDB warehouse: tables in docs/architecture.md, atomic ``ingest``, ``Warehouse``."""
+"""The embedded DuckDB warehouse: tables in docs/architecture.md and ``Warehouse`` to read and
+write them. ``lantern.pipeline.ingest`` builds it."""
 
-from lantern.warehouse.ingest import IngestResult, ingest, run_log_path
+from lantern.warehouse.runs import run_log_path
 from lantern.warehouse.store import Warehouse
 
-__all__ = ["IngestResult", "Warehouse", "ingest", "run_log_path"]
+__all__ = ["Warehouse", "run_log_path"]

@@ -1,6 +1,13 @@
-"""The warehouse tables (see docs/architecture.md); one statement each, created in a fresh file."""
+"""Every warehouse table's definition (see docs/architecture.md); nothing else creates tables.
+
+``TABLES`` are created in a fresh file by ``lantern ingest``; ``INDEX_TABLES`` hold the results
+of ``lantern build`` / ``lantern validate`` and are created when first written. Geography codes
+are ONS GSS codes; every table with area codes carries the boundary ``vintage`` (2011 or 2021).
+"""
 
 from __future__ import annotations
+
+import re
 
 TABLES: dict[str, str] = {
     "areas": """
@@ -18,15 +25,25 @@ TABLES: dict[str, str] = {
     "indicators": """
         area_code VARCHAR NOT NULL, vintage INTEGER NOT NULL, indicator_id VARCHAR NOT NULL,
         period VARCHAR NOT NULL, value DOUBLE, numerator DOUBLE, denominator DOUBLE""",
+    "benchmarks": """
+        area_code VARCHAR NOT NULL, indicator_id VARCHAR NOT NULL, vintage INTEGER NOT NULL,
+        period VARCHAR NOT NULL, value DOUBLE, numerator DOUBLE, denominator DOUBLE,
+        value_max DOUBLE, areas BIGINT, method VARCHAR, note VARCHAR""",
     "indicator_meta": """
         indicator_id VARCHAR PRIMARY KEY, title VARCHAR NOT NULL, description VARCHAR, unit VARCHAR,
         kind VARCHAR NOT NULL, polarity VARCHAR NOT NULL, area_type VARCHAR NOT NULL,
         vintage INTEGER NOT NULL, period VARCHAR, source_id VARCHAR NOT NULL, publisher VARCHAR,
         dataset VARCHAR, licence VARCHAR, url VARCHAR""",
+    "indicator_periods": """
+        indicator_id VARCHAR NOT NULL, period VARCHAR NOT NULL, position INTEGER NOT NULL,
+        source_id VARCHAR NOT NULL, areas INTEGER NOT NULL, PRIMARY KEY (indicator_id, period)""",
     "sources": """
         source_id VARCHAR NOT NULL, file VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, bytes BIGINT,
         "rows" BIGINT, publisher VARCHAR, dataset VARCHAR, licence VARCHAR, vintage INTEGER,
-        url VARCHAR, loaded_at TIMESTAMP WITH TIME ZONE""",
+        url VARCHAR, loaded_at TIMESTAMP WITH TIME ZONE, verified VARCHAR""",
+    "source_gaps": """
+        source_id VARCHAR NOT NULL, area_type VARCHAR NOT NULL, vintage INTEGER NOT NULL,
+        missing INTEGER NOT NULL, wanted INTEGER NOT NULL, example VARCHAR, reason VARCHAR""",
     "geometries": """
         area_code VARCHAR NOT NULL, area_type VARCHAR NOT NULL, vintage INTEGER NOT NULL,
         geometry BLOB NOT NULL""",
@@ -36,6 +53,71 @@ TABLES: dict[str, str] = {
         config_sha256 VARCHAR, details JSON""",
 }
 
+INDEX_TABLES: dict[str, str] = {
+    "index_runs": """
+        index_id VARCHAR, name VARCHAR, title VARCHAR, spec_toml VARCHAR, spec_sha256 VARCHAR,
+        reference VARCHAR, area_type VARCHAR, vintage INTEGER, n_areas INTEGER, draws INTEGER,
+        seed BIGINT, decile_change_share DOUBLE, built_at TIMESTAMP WITH TIME ZONE,
+        lantern_version VARCHAR""",
+    "index_components": """
+        index_id VARCHAR, component VARCHAR, title VARCHAR, description VARCHAR, weight DOUBLE,
+        position INTEGER""",
+    "index_scores": """
+        index_id VARCHAR, area_code VARCHAR, vintage INTEGER, component VARCHAR, reference VARCHAR,
+        score DOUBLE, rank DOUBLE, decile DOUBLE, quintile DOUBLE, percentile DOUBLE, flag BOOLEAN,
+        rank_median DOUBLE, rank_p05 DOUBLE, rank_p95 DOUBLE, decile_change_share DOUBLE,
+        imputed_share DOUBLE, mostly_imputed BOOLEAN""",
+    "index_indicator_values": """
+        index_id VARCHAR, area_code VARCHAR, component VARCHAR, indicator_id VARCHAR, value DOUBLE,
+        imputed BOOLEAN, normalised DOUBLE, transformed DOUBLE""",
+    "index_contributions": """
+        index_id VARCHAR, area_code VARCHAR, component VARCHAR, indicator_id VARCHAR,
+        contribution DOUBLE, share DOUBLE""",
+    "index_weights": """
+        index_id VARCHAR, component VARCHAR, indicator_id VARCHAR, weight DOUBLE, method VARCHAR""",
+    "index_summaries": """
+        index_id VARCHAR, area_type VARCHAR, area_code VARCHAR, vintage INTEGER, component VARCHAR,
+        measure VARCHAR, value DOUBLE, rank DOUBLE""",
+    "index_validation": """
+        index_id VARCHAR, outcome_id VARCHAR, predictor VARCHAR, measure VARCHAR, value DOUBLE""",
+}
+
+ALL_TABLES: dict[str, str] = {**TABLES, **INDEX_TABLES}
+
+
+def columns(table: str) -> list[str]:
+    """The column names of ``table``, in order."""
+    body = re.sub(r"PRIMARY KEY \([^)]*\)", "", ALL_TABLES[table])
+    return [part.split()[0].strip('"') for part in body.split(",") if part.strip()]
+
+
+def create_statement(table: str, *, if_not_exists: bool = False) -> str:
+    guard = "IF NOT EXISTS " if if_not_exists else ""
+    return f"CREATE TABLE {guard}{table} ({ALL_TABLES[table].strip()})"
+
+
+# The index tables, written by ``build`` (one index's rows replaced in one transaction).
+INDEX_TABLES: dict[str, str] = {
+    "index_runs": "index_id VARCHAR, name VARCHAR, title VARCHAR, spec_toml VARCHAR, spec_sha256 VARCHAR, "
+    "reference VARCHAR, area_type VARCHAR, vintage INTEGER, n_areas INTEGER, draws INTEGER, "
+    "seed BIGINT, decile_change_share DOUBLE, built_at TIMESTAMP WITH TIME ZONE, "
+    "lantern_version VARCHAR",
+    "index_components": "index_id VARCHAR, component VARCHAR, title VARCHAR, description VARCHAR, "
+    "weight DOUBLE, position INTEGER",
+    "index_scores": "index_id VARCHAR, area_code VARCHAR, vintage INTEGER, component VARCHAR, reference VARCHAR, "
+    "score DOUBLE, rank DOUBLE, decile DOUBLE, quintile DOUBLE, percentile DOUBLE, flag BOOLEAN, "
+    "rank_median DOUBLE, rank_p05 DOUBLE, rank_p95 DOUBLE, decile_change_share DOUBLE",
+    "index_indicator_values": "index_id VARCHAR, area_code VARCHAR, component VARCHAR, indicator_id VARCHAR, "
+    "value DOUBLE, imputed BOOLEAN, normalised DOUBLE, transformed DOUBLE",
+    "index_contributions": "index_id VARCHAR, area_code VARCHAR, component VARCHAR, indicator_id VARCHAR, "
+    "contribution DOUBLE, share DOUBLE",
+    "index_weights": "index_id VARCHAR, component VARCHAR, indicator_id VARCHAR, weight DOUBLE, method VARCHAR",
+    "index_summaries": "index_id VARCHAR, area_type VARCHAR, area_code VARCHAR, vintage INTEGER, "
+    "component VARCHAR, measure VARCHAR, value DOUBLE, rank DOUBLE",
+    "index_validation": "index_id VARCHAR, outcome_id VARCHAR, predictor VARCHAR, measure VARCHAR, value DOUBLE",
+}
+
 
 def create_statements() -> list[str]:
-    return [f"CREATE TABLE {name} ({body.strip()})" for name, body in TABLES.items()]
+    """The statements that create a fresh warehouse's ingest tables."""
+    return [create_statement(name) for name in TABLES]

@@ -55,6 +55,7 @@ def login(
         settings=ctx.settings,
     )
     if result.user is None:
+        request.state.audited = True  # authenticate() wrote auth.failed / auth.rate_limited
         status = 429 if result.reason == "rate_limited" else 401
         return render(request, "login.html", ctx, status=status, error=MESSAGES[result.reason])
     started = sessions.rotate(ctx.db, ctx.web, result.user)

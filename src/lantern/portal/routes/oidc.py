@@ -97,7 +97,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _redirect_uri(request: Request) -> str:
-    return str(request.url_for("oidc_callback"))
+    return request.app.state.settings.link("/auth/oidc/callback")
 
 
 @router.get("/auth/oidc/login")

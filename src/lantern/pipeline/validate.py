@@ -10,20 +10,20 @@ MSOAs in other regions, tested on the county's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from lantern.build import TABLE_SCHEMAS, note_paths, read_inputs, resolve_spec
 from lantern.errors import ConfigError, InputError, Problem
 from lantern.index import INDEX, compute_index
 from lantern.index.note import VALIDATION_END, VALIDATION_START
 from lantern.index.summaries import area_summaries
 from lantern.index.validation import fit_weights_held_out, rates_by_decile, spearman
 from lantern.paths import shared_data_dir
+from lantern.pipeline.build import note_paths, read_inputs, resolve_spec
+from lantern.pipeline.progress import Progress, or_quiet
 
 OUTCOME_ID = "ons.covid_deaths_mar_dec2020"
 DEATHS_FILE = Path("covid_deaths") / "ons_covid_deaths_msoa11_mar-dec2020_england.csv"
@@ -105,11 +105,11 @@ def _outcome(config, msoas: pd.Index, wh) -> tuple[pd.DataFrame, str]:
     return out, source
 
 
-def validate(*, config, progress: Callable[[str], None] | None = None) -> ValidationReport:
+def validate(config, *, progress: Progress | None = None) -> ValidationReport:
     """Compute the validation statistics, store them in ``index_validation`` and the method note."""
     from lantern.warehouse import Warehouse
 
-    say = progress or (lambda _msg: None)
+    say = or_quiet(progress)
     spec, _ = resolve_spec(config)
     note_path = note_paths(Path(config.output_dir), spec.id)[0]
     if not note_path.exists():
@@ -121,7 +121,7 @@ def validate(*, config, progress: Callable[[str], None] | None = None) -> Valida
         raise ConfigError(
             "Validate", [f"validation needs an LSOA index; {spec.id} is on {spec.area_type}"]
         )
-    with Warehouse(config.warehouse, read_only=False) as wh:
+    with Warehouse.update(config.warehouse, command="validate") as wh:
         say("Computing the index on LSOA 2011 boundaries")
         inputs = read_inputs(wh, spec, vintage=2011, area_codes=config.area_codes)
         result = compute_index(spec, inputs.county, parents=inputs.parents, source="warehouse")
@@ -155,18 +155,7 @@ def validate(*, config, progress: Callable[[str], None] | None = None) -> Valida
         frame = pd.DataFrame(
             rows, columns=["index_id", "outcome_id", "predictor", "measure", "value"]
         )
-        wh.con.execute(
-            f"CREATE TABLE IF NOT EXISTS index_validation ({TABLE_SCHEMAS['index_validation']})"
-        )
-        wh.con.execute("BEGIN TRANSACTION")
-        wh.con.execute(
-            "DELETE FROM index_validation WHERE index_id = ? AND outcome_id = ?",
-            [spec.id, OUTCOME_ID],
-        )
-        wh.con.register("_lantern_rows", frame)
-        wh.con.execute("INSERT INTO index_validation SELECT * FROM _lantern_rows")
-        wh.con.unregister("_lantern_rows")
-        wh.con.execute("COMMIT")
+        wh.replace_validation(spec.id, OUTCOME_ID, frame)
     report = ValidationReport(
         spec.id, len(msoas), correlations, rates, held_out, pop_source, note_path
     )

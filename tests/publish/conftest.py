@@ -42,9 +42,11 @@ def essex_data(essex_warehouse: Path) -> SiteData:
 
 @pytest.fixture(scope="session")
 def essex_site(essex_warehouse: Path, tmp_path_factory) -> Path:
-    from lantern.publish import publish
+    from lantern.config import config_from_mapping
+    from lantern.pipeline.publish import publish
 
-    return publish(warehouse=essex_warehouse, site_dir=tmp_path_factory.mktemp("pub") / "site")
+    config = config_from_mapping({"warehouse": str(essex_warehouse)}, root=essex_warehouse.parent)
+    return publish(config, site_dir=tmp_path_factory.mktemp("pub") / "site")
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""``lantern build``: compute the configured index from the warehouse into the warehouse.
+"""``build``: compute the configured index from the warehouse into the warehouse.
 
 Reads the indicators the spec names, computes scores, ranks, classes, contributions, Monte Carlo
 rank intervals and higher-geography summaries, and replaces the index's ``index_*`` rows in one
@@ -8,7 +8,6 @@ transaction. Writes the method note (Markdown) and the resolved spec (TOML) to `
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,28 +36,9 @@ from lantern.index.tables import (
     scores_table,
     weights_table,
 )
+from lantern.pipeline.progress import Progress, or_quiet
 
 SUMMARY_LEVELS = ("msoa", "ward", "district", "county")
-
-TABLE_SCHEMAS = {
-    "index_runs": "index_id VARCHAR, name VARCHAR, title VARCHAR, spec_toml VARCHAR, spec_sha256 VARCHAR, "
-    "reference VARCHAR, area_type VARCHAR, vintage INTEGER, n_areas INTEGER, draws INTEGER, "
-    "seed BIGINT, decile_change_share DOUBLE, built_at TIMESTAMP WITH TIME ZONE, "
-    "lantern_version VARCHAR",
-    "index_components": "index_id VARCHAR, component VARCHAR, title VARCHAR, description VARCHAR, "
-    "weight DOUBLE, position INTEGER",
-    "index_scores": "index_id VARCHAR, area_code VARCHAR, vintage INTEGER, component VARCHAR, reference VARCHAR, "
-    "score DOUBLE, rank DOUBLE, decile DOUBLE, quintile DOUBLE, percentile DOUBLE, flag BOOLEAN, "
-    "rank_median DOUBLE, rank_p05 DOUBLE, rank_p95 DOUBLE, decile_change_share DOUBLE",
-    "index_indicator_values": "index_id VARCHAR, area_code VARCHAR, component VARCHAR, indicator_id VARCHAR, "
-    "value DOUBLE, imputed BOOLEAN, normalised DOUBLE, transformed DOUBLE",
-    "index_contributions": "index_id VARCHAR, area_code VARCHAR, component VARCHAR, indicator_id VARCHAR, "
-    "contribution DOUBLE, share DOUBLE",
-    "index_weights": "index_id VARCHAR, component VARCHAR, indicator_id VARCHAR, weight DOUBLE, method VARCHAR",
-    "index_summaries": "index_id VARCHAR, area_type VARCHAR, area_code VARCHAR, vintage INTEGER, "
-    "component VARCHAR, measure VARCHAR, value DOUBLE, rank DOUBLE",
-    "index_validation": "index_id VARCHAR, outcome_id VARCHAR, predictor VARCHAR, measure VARCHAR, value DOUBLE",
-}
 
 
 @dataclass(frozen=True)
@@ -126,17 +106,16 @@ def read_inputs(wh, spec: IndexSpec, *, vintage: int, area_codes) -> BuildInputs
             ],
         )
     everywhere = wh.indicator_frame(ids, vintage=vintage, area_type=spec.area_type)
-    links = wh.query(
-        "SELECT child_code, parent_code, parent_type FROM area_links WHERE child_type = ? AND vintage = ?",
-        [spec.area_type, vintage],
-    )
+    links = wh.area_links(child_type=spec.area_type, vintage=vintage)[
+        ["child_code", "parent_code", "parent_type"]
+    ]
     district = links[links.parent_type == "district"].drop_duplicates("child_code")
     parents = (
         pd.Series(district["parent_code"].to_numpy(), index=district["child_code"])
         if len(district)
         else None
     )
-    names = wh.query("SELECT area_code, area_name FROM areas WHERE vintage = ?", [vintage])
+    names = wh.areas(vintage=vintage)
     return BuildInputs(
         county,
         everywhere,
@@ -194,24 +173,6 @@ def summaries_table(
     ]
 
 
-def write_tables(con, index_id: str, tables: dict[str, pd.DataFrame]) -> None:
-    """Replace this index's rows in every ``index_*`` table, all in one transaction."""
-    for name, schema in TABLE_SCHEMAS.items():
-        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({schema})")
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for name, frame in tables.items():
-            con.execute(f"DELETE FROM {name} WHERE index_id = ?", [index_id])
-            con.register("_lantern_rows", frame)
-            cols = ", ".join(frame.columns)
-            con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM _lantern_rows")
-            con.unregister("_lantern_rows")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-
-
 def reference_comparison(county: IndexResult, national: IndexResult, focus: pd.Index) -> str:
     """Markdown cross-tab of county-reference deciles against national-reference deciles."""
     c = pd.Series(county.components[INDEX]["decile"], index=county.areas).reindex(focus)
@@ -233,18 +194,16 @@ def reference_comparison(county: IndexResult, national: IndexResult, focus: pd.I
     return "\n".join(lines)
 
 
-def build(
-    *, config, progress: Callable[[str], None] | None = None, draws: int | None = None
-) -> BuildResult:
+def build(config, *, progress: Progress | None = None, draws: int | None = None) -> BuildResult:
     """Compute the configured index into the warehouse; write the method note and resolved spec."""
     from lantern.warehouse import Warehouse
 
-    say = progress or (lambda _msg: None)
+    say = or_quiet(progress)
     spec, name = resolve_spec(config)
     vintage = spec_vintage(spec, config)
     reference = reference_of(config)
     draws = draws or config.index.draws or spec.robustness.draws
-    with Warehouse(config.warehouse, read_only=False) as wh:
+    with Warehouse.update(config.warehouse, command="build") as wh:
         say("Reading indicators")
         inputs = read_inputs(wh, spec, vintage=vintage, area_codes=config.area_codes)
         focus = inputs.county.index
@@ -320,7 +279,7 @@ def build(
             "index_summaries": summaries_table(primary, inputs, focus, vintage),
         }
         say("Writing the warehouse tables")
-        write_tables(wh.con, spec.id, tables)
+        wh.replace_index_results(spec.id, tables)
         validation_md = existing_validation(config.output_dir, spec.id)
     comparison = (
         reference_comparison(county_result, national_result, focus)
@@ -369,85 +328,3 @@ def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text, "utf-8")
     tmp.replace(path)
-
-
-def explain_area(*, config, area_code: str) -> str:
-    """Recompute the configured index from the warehouse and explain one area, as text."""
-    from lantern.index.explain import explain, explanation_text
-    from lantern.warehouse import Warehouse
-
-    spec, _ = resolve_spec(config)
-    vintage = spec_vintage(spec, config)
-    with Warehouse(config.warehouse) as wh:
-        inputs = read_inputs(wh, spec, vintage=vintage, area_codes=config.area_codes)
-    reference = reference_of(config)
-    frame = inputs.everywhere.dropna(how="all") if reference == "national" else inputs.county
-    if area_code not in frame.index:
-        raise ConfigError(
-            "Explain",
-            [
-                Problem(
-                    f"area {area_code!r} is not among the {len(frame):,} "
-                    f"{spec.area_type.upper()} {vintage} areas of this index"
-                )
-            ],
-        )
-    result = compute_index(spec, frame, parents=inputs.parents, source="warehouse")
-    name = inputs.names.get(area_code)
-    header = (
-        f"{spec.title}\n{area_code}"
-        + (f" {name}" if name else "")
-        + f" — ranked within the {reference}\n"
-    )
-    return header + explanation_text(explain(result, area_code))
-
-
-def read_area_table(path: Path, area_column: str | None = None) -> pd.DataFrame:
-    """A user's CSV (one row per area) indexed by its area-code column, with clear errors."""
-    from lantern.errors import InputError
-
-    if not Path(path).is_file():
-        raise InputError("file not found", file=path)
-    frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    if frame.empty:
-        raise InputError("the table has no rows", file=path)
-    column = area_column or frame.columns[0]
-    if column not in frame.columns:
-        raise InputError("no such column", file=path, column=column)
-    codes = frame[column].str.strip()
-    if codes.isna().any():
-        row = int(np.flatnonzero(codes.isna().to_numpy())[0]) + 2
-        raise InputError("area code is missing", file=path, row=row, column=column)
-    dup = codes.duplicated()
-    if dup.any():
-        row = int(np.flatnonzero(dup.to_numpy())[0]) + 2
-        raise InputError("area code appears more than once", file=path, row=row, column=column)
-    return frame.drop(columns=[column]).set_index(pd.Index(codes, name="area_code"))
-
-
-def run_standalone(
-    *, spec: Path | str, data: Path, out: Path, area_column: str | None = None, draws: int = 0
-) -> pd.DataFrame:
-    """``lantern index``: run a spec (file or preset name) on a CSV and write every result column."""
-    from lantern.index.presets_loader import PRESETS
-
-    spec_path = Path(spec)
-    if str(spec) in PRESETS and not spec_path.exists():
-        index_spec = load_preset(str(spec))
-    elif spec_path.is_file():
-        index_spec = parse_spec_text(spec_path.read_text("utf-8"), source=str(spec_path))
-    else:
-        raise ConfigError(
-            "Index spec", [Problem("file not found (nor a preset name)", file=str(spec_path))]
-        )
-    frame = read_area_table(Path(data), area_column)
-    result = compute_index(index_spec, frame, source=str(data))
-    wide = result.wide()
-    if draws:
-        rob = monte_carlo(index_spec, frame, draws=draws, base=result)
-        for col, values in rob.frame().items():
-            wide[f"index_{col}"] = values.to_numpy()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    wide.to_csv(out)
-    return wide

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from lantern.errors import InputError, IntegrityError
+from lantern.pipeline.progress import Progress, or_quiet
 from lantern.sources import CHECKSUMS, SOURCES, Source
 
 CHUNK = 1 << 16
@@ -127,12 +128,43 @@ class FetchReport:
     unavailable: list[str]
 
 
+@dataclass(frozen=True)
+class FetchSettings:
+    """What ``lantern fetch`` downloads: ``source_ids`` (empty: every source, with the lookups and
+    boundaries) into ``cache`` (default :func:`default_cache`), optionally from a ``mirror``."""
+
+    source_ids: tuple[str, ...] = ()
+    cache: Path | None = None
+    mirror: str | None = None
+
+
 def fetch(
-    items: Iterable[FetchItem],
+    config: FetchSettings, *, progress: Progress | None = None, client: httpx.Client | None = None
+) -> FetchReport:
+    """Fetch every planned file not already cached with the right checksum into the cache."""
+    from lantern.errors import ConfigError
+    from lantern.sources import get_source
+
+    try:
+        chosen = [get_source(s) for s in config.source_ids] if config.source_ids else SOURCES
+    except KeyError as exc:
+        raise ConfigError("fetch", [str(exc.args[0])]) from None
+    items = plan(chosen, mirror=config.mirror, lookups=not config.source_ids)
+    say = or_quiet(progress)
+    return fetch_items(
+        items,
+        Path(config.cache or default_cache()),
+        client=client,
+        on_item=lambda n, item: say(item.path, step=n, of=len(items)),
+    )
+
+
+def fetch_items(
+    items: Sequence[FetchItem],
     cache: Path,
     *,
     client: httpx.Client | None = None,
-    on_item: Callable[[FetchItem], None] | None = None,
+    on_item: Callable[[int, FetchItem], None] | None = None,
 ) -> FetchReport:
     """Fetch every item not already cached with the right checksum."""
     report = FetchReport([], [], [])
@@ -141,9 +173,9 @@ def fetch(
         follow_redirects=True, timeout=httpx.Timeout(60.0, connect=10.0)
     )
     try:
-        for item in items:
+        for n, item in enumerate(items):
             if on_item:
-                on_item(item)
+                on_item(n, item)
             dest = Path(cache) / item.path
             if dest.exists() and (item.sha256 is None or sha256_of(dest) == item.sha256):
                 report.cached.append(item.path)

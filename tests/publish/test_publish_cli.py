@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from lantern.cli import main
+from lantern.config import config_from_mapping
 from lantern.errors import DisclosureError
-from lantern.publish import publish
+from lantern.pipeline.publish import publish
 
 
 def test_publish_command_writes_the_site_named_in_the_config(essex_warehouse, tmp_path, capsys):
@@ -58,15 +59,18 @@ def test_publish_refuses_downloads_that_fail_disclosure_control(essex_warehouse,
     con.close()
     site = tmp_path / "site"
     with pytest.raises(DisclosureError, match="cohort.shielding_count|lantern-lsoa"):
-        publish(warehouse=wh, site_dir=site)
+        publish(config_from_mapping({"warehouse": str(wh)}, root=tmp_path), site_dir=site)
     assert not site.exists(), "a refused site must not be published"
     assert not list(tmp_path.glob(".publish-*")), "the temporary folder is cleaned up"
 
 
 def test_missing_front_end_build_is_a_clear_error(monkeypatch, essex_warehouse, tmp_path):
     from lantern.errors import ConfigError
-    from lantern.publish import writer
+    from lantern.pipeline import publish as writer
 
     monkeypatch.setattr(writer, "ASSETS", tmp_path / "no-assets")
     with pytest.raises(ConfigError, match="npm run build"):
-        publish(warehouse=essex_warehouse, site_dir=tmp_path / "site")
+        publish(
+            config_from_mapping({"warehouse": str(essex_warehouse)}, root=tmp_path),
+            site_dir=tmp_path / "site",
+        )

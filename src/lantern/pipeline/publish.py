@@ -1,26 +1,25 @@
-"""``publish``: write the self-contained open site folder from the warehouse."""
+"""``publish``: write the self-contained open site folder from the warehouse (``lantern.publish``
+holds the pieces: reader, pages, tiles, downloads)."""
 
 from __future__ import annotations
 
 import gzip
 import shutil
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
-
+from lantern.config import Config
 from lantern.errors import ConfigError
+from lantern.pipeline.progress import Progress, or_quiet
 from lantern.publish import downloads as dl
 from lantern.publish import pages, sitejson, tiles
 from lantern.publish.reader import read_site_data
 from lantern.publish.sitedata import SiteData
 from lantern.release import gate, write_manifest
 
-ASSETS = Path(__file__).resolve().parent / "assets"
+ASSETS = Path(__file__).resolve().parent.parent / "publish" / "assets"
 BUNDLE = ("lantern.js", "preview.js", "lantern.css", "lantern.js.LEGAL.txt")
 COMPRESS = (".html", ".js", ".css", ".json")
-Progress = Callable[[str], None]
 
 
 def assets_dir() -> Path:
@@ -37,20 +36,23 @@ def assets_dir() -> Path:
 
 
 def publish(
+    config: Config,
     *,
-    warehouse: Path,
-    site_dir: Path,
-    title: str = "",
-    tile_url: str | None = None,
-    area_codes: list[str] | None = None,
-    vintage: str | None = None,
-    index_id: str | None = None,
     progress: Progress | None = None,
+    site_dir: Path | None = None,
+    warehouse: Path | None = None,
+    index_id: str | None = None,
 ) -> Path:
     """Read the warehouse, write the site into a temporary folder, check the downloads with the
     release gate (raises ``DisclosureError`` and leaves ``site_dir`` untouched on failure), then
-    swap it into ``site_dir``. Returns ``site_dir``."""
-    step = progress or (lambda _msg: None)
+    swap it into ``site_dir`` (default ``publish.site_dir``). Returns ``site_dir``."""
+    step = or_quiet(progress)
+    warehouse = Path(warehouse or config.warehouse)
+    site_dir = Path(site_dir or config.publish.site_dir)
+    title = config.publish.title
+    tile_url = config.publish.tile_url
+    area_codes = config.area_codes
+    vintage = str(config.vintage)
     assets = assets_dir()
     step("Reading the warehouse")
     data = read_site_data(
@@ -89,9 +91,10 @@ def write_site(
     assets: Path,
     tile_url: str | None = None,
     components: list[dict] | None = None,
-    step: Progress = lambda _m: None,
+    step: Progress | None = None,
 ) -> dict:
     """Write every file of the site into ``site`` (an empty folder); return the page metadata."""
+    step = or_quiet(step)
     step("Building boundary tiles")
     frames = sitejson.geography_frames(data)
     geoms: dict = {"lsoa": data.geometry}
@@ -149,21 +152,12 @@ def precompress(site: Path) -> None:
 
 
 def _components(warehouse: Path, index_id: str | None) -> list[dict]:
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error:
-        return []
-    try:
-        sql = "select title, weight, description from index_components"
-        params: list = []
-        if index_id:
-            sql += " where index_id = ?"
-            params.append(index_id)
-        rows = con.execute(sql + " order by position", params).fetchall()
-    except duckdb.Error:
-        return []
-    finally:
-        con.close()
+    """The index's components for the method page (none when no index has been built)."""
+    from lantern.warehouse import Warehouse
+
+    with Warehouse(warehouse) as wh:
+        frame = wh.index_components(index_id)
+    rows = frame[["title", "weight", "description"]].itertuples(index=False)
     return [
         {"title": t, "weight": "" if w is None or w != w else f"{w:g}", "description": d or ""}
         for t, w, d in rows

@@ -12,10 +12,10 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def england(shared_data, tmp_path_factory):
-    from lantern.build import build
     from lantern.config import config_from_mapping
-    from lantern.publish import publish
-    from lantern.warehouse.ingest import ingest
+    from lantern.pipeline.build import build
+    from lantern.pipeline.ingest import ingest
+    from lantern.pipeline.publish import publish
 
     work = tmp_path_factory.mktemp("england")
     config = config_from_mapping(
@@ -29,14 +29,9 @@ def england(shared_data, tmp_path_factory):
         },
         root=work,
     )
-    ingest(config, progress=False)
-    build(config=config, draws=100)
-    return publish(
-        warehouse=config.warehouse,
-        site_dir=work / "site",
-        area_codes=config.area_codes,
-        vintage=str(config.vintage),
-    )
+    ingest(config)
+    build(config, draws=100)
+    return publish(config, site_dir=work / "site")
 
 
 def test_every_english_lsoa_is_in_the_tiles_exactly_once_per_tile(england):

@@ -1,6 +1,6 @@
 """Cut the bundled sample: the rows of each national open-data file that fall in an area.
 
-``make_bundle`` writes every file listed in ``bundled/catalogue.toml`` under the same relative
+``bundle`` writes every file listed in ``bundled/catalogue.toml`` under the same relative
 path and name as in the England-wide folder, so one source registry reads either root. CSV rows
 are copied byte for byte (line endings included); GeoJSON features are copied unchanged. It
 also derives the postcode lookup and writes ``ATTRIBUTION.md`` and ``manifest.json`` (sha256,
@@ -13,7 +13,7 @@ import hashlib
 import io
 import json
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from lantern.errors import InputError, IntegrityError
 from lantern.geography.hierarchy import LOOKUP_2011, filter_chain, load_chain
 from lantern.geography.postcodes import build_nspl_from_codepoint
 from lantern.paths import BUNDLED_DIR
+from lantern.pipeline.progress import Progress, or_quiet
 
 CATALOGUE = BUNDLED_DIR / "catalogue.toml"
 REGISTRATIONS = "gp_registrations_lsoa/gp_reg_pat_prac_lsoa11_jul2022_essex.csv"
@@ -130,24 +131,30 @@ def _entry(data: bytes, rows: int, spec: BundleFile) -> dict[str, object]:
     return {"sha256": sha256(data), "bytes": len(data), "rows": rows, "licence": spec.licence}
 
 
-def make_bundle(
-    *,
-    source: Path,
-    areas: list[str],
-    out: Path,
-    progress: Callable[[str], None] | None = None,
+@dataclass(frozen=True)
+class BundleSettings:
+    """What ``lantern bundle`` cuts: ``areas`` (GSS codes) from the England-wide ``source``
+    folder into ``out``."""
+
+    source: Path
+    areas: list[str]
+    out: Path
+
+
+def bundle(
+    config: BundleSettings, *, progress: Progress | None = None
 ) -> dict[str, dict[str, object]]:
     """Write the ``areas`` subset of every catalogued file from ``source`` into ``out``.
 
     Returns the manifest (also written to ``out/manifest.json``).
     """
-    source, out = Path(source), Path(out)
+    say = or_quiet(progress)
+    source, out, areas = Path(config.source), Path(config.out), list(config.areas)
     files, postcode_file, postcode_source = load_catalogue()
     sets = area_sets(source, areas)
     manifest: dict[str, dict[str, object]] = {}
-    for spec in files:
-        if progress:
-            progress(spec.path)
+    for n, spec in enumerate(files):
+        say(spec.path, step=n, of=len(files) + 2)
         path = source / spec.path
         if not path.exists():
             raise InputError("source file missing from the data folder", file=path)
@@ -157,8 +164,7 @@ def make_bundle(
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         manifest[spec.path] = _entry(data, rows, spec)
-    if progress:
-        progress(postcode_file.path)
+    say(postcode_file.path, step=len(files), of=len(files) + 2)
     nspl = build_nspl_from_codepoint(
         source / postcode_source,
         out / "boundaries/lsoa11_essex_bsc.geojson",
@@ -168,11 +174,40 @@ def make_bundle(
     )
     nspl_bytes = (out / postcode_file.path).read_bytes()
     manifest[postcode_file.path] = _entry(nspl_bytes, len(nspl), postcode_file)
-    text = attribution_text(areas, [*files, postcode_file], manifest)
+    say(ENGLAND_FILE.path, step=len(files) + 1, of=len(files) + 2)
+    england = england_benchmarks(source, out, manifest)
+    text = attribution_text(areas, [*files, postcode_file, england], manifest)
     (out / "ATTRIBUTION.md").write_text(text, encoding="utf-8")
     body = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
     (out / "manifest.json").write_text(body, encoding="utf-8")
     return manifest
+
+
+ENGLAND_FILE = BundleFile(
+    path="benchmarks/england_indicators.csv",
+    publisher="Lantern, from the England-wide files of this bundle's publishers",
+    dataset="England values (Σ numerator / Σ denominator over England) of every rate with a "
+    "numerator and denominator, per indicator and period, for comparison with England",
+    licence="Open Government Licence v3.0 (as the files it is computed from)",
+    vintage="as each indicator",
+    provenance="computed by `lantern bundle` (lantern.benchmarks) from the England-wide folder",
+    attribution="Contains public sector information licensed under the Open Government Licence "
+    "v3.0.",
+)
+
+
+def england_benchmarks(
+    source: Path,
+    out: Path,
+    manifest: dict[str, dict[str, object]],
+) -> BundleFile:
+    """Compute England's values from the England-wide ``source`` and write them into the bundle."""
+    from lantern import benchmarks
+
+    frame = benchmarks.compute(source)
+    data = benchmarks.write(frame, out / ENGLAND_FILE.path)
+    manifest[ENGLAND_FILE.path] = _entry(data, len(frame), ENGLAND_FILE)
+    return ENGLAND_FILE
 
 
 def attribution_text(
@@ -198,6 +233,8 @@ def attribution_text(
         scope = "whole national table" if spec.key is None else "rows in the area"
         if spec.path.startswith("postcodes/"):
             scope = "derived for the area"
+        if spec.path.startswith("benchmarks/"):
+            scope = "computed for England"
         lines += [
             f"## `{spec.path}`",
             "",

@@ -1,44 +1,44 @@
 """``ingest``: build the project's DuckDB warehouse from the official files, atomically.
 
-The new warehouse is written to a temporary file beside the target and swapped in with
-``os.replace`` only when every step has succeeded, so a failed run leaves the previous warehouse
-byte-for-byte untouched. Every run, failed or not, is appended to a hash-chained run log
-(``<warehouse>.runs.log``) and copied into the ``runs`` table of the next warehouse built.
+The new warehouse is written through ``Warehouse.rebuild``: a temporary file beside the target,
+swapped in with ``os.replace`` only when every step has succeeded, under the writer lock. A
+failed run leaves the previous warehouse byte-for-byte untouched. Every run, failed or not, is
+appended to a hash-chained run log (``<warehouse>.runs.log``) and copied into the ``runs`` table.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
 
-from lantern import __version__
-from lantern.audit import AuditLog
+from lantern import benchmarks
 from lantern.config import Config
-from lantern.errors import ConfigError, InputError, LanternError, Problem
+from lantern.errors import ConfigError, InputError, Problem
 from lantern.geography.boundaries import CODE_FIELD, NAME_FIELD, detect_field, read_boundaries
 from lantern.geography.codes import first_invalid
 from lantern.geography.crosswalk import load_crosswalk
 from lantern.geography.hierarchy import CHAINS, areas_and_links, filter_chain, load_chain
 from lantern.geography.postcodes import PostcodeLookup
+from lantern.pipeline.progress import Progress, or_quiet
 from lantern.sources import SOURCES, LoadContext, Source, load_source
-from lantern.sources.model import Loaded, WideRows
-from lantern.warehouse.schema import create_statements
+from lantern.sources.model import IndicatorMeta, Loaded, WideRows
+from lantern.warehouse.runs import run_log_path
+from lantern.warehouse.schema import columns
+from lantern.warehouse.store import Warehouse
+
+__all__ = ["IngestResult", "geography", "ingest", "run_log_path"]
 
 KNOWN_TYPES = ("lsoa", "msoa", "district")
 # Boundary files per (area type, vintage): the first present that covers the wanted areas wins.
@@ -70,38 +70,21 @@ class IngestResult:
 
 
 class Steps:
-    """Progress for the CLI (a rich bar) or nothing at all."""
+    """Counts the ingest's steps and reports each to a :class:`Progress`."""
 
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.progress = None
-        if enabled:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.progress = Progress(
-                TextColumn("{task.description:<40}"),
-                BarColumn(),
-                TextColumn("{task.completed}/{task.total}"),
-                TimeElapsedColumn(),
-                transient=False,
-            )
-            self.progress.start()
-            self.task = self.progress.add_task("ingest", total=total)
+    def __init__(self, total: int, progress: Progress | None) -> None:
+        self.total = total
+        self.completed = 0
+        self.report = or_quiet(progress)
 
     def step(self, label: str) -> None:
-        if self.progress is not None:
-            self.progress.update(self.task, description=label)
+        self.report(label, step=self.completed, of=self.total)
 
     def done(self) -> None:
-        if self.progress is not None:
-            self.progress.advance(self.task)
+        self.completed += 1
 
     def close(self) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-
-
-def run_log_path(warehouse: Path) -> Path:
-    return warehouse.with_name(warehouse.name + ".runs.log")
+        """Nothing to release (kept so callers can always close what they opened)."""
 
 
 def config_sha256(config: Config) -> str:
@@ -117,59 +100,31 @@ def config_sha256(config: Config) -> str:
 def ingest(
     config: Config,
     *,
-    progress: bool = True,
+    progress: Progress | None = None,
     sources: Sequence[Source] | None = None,
     geometries: bool = True,
 ) -> IngestResult:
     """Validate and load every source for ``config``'s area into ``config.warehouse`` (atomic swap).
 
     ``sources`` defaults to the whole registry; ``geometries=False`` skips the boundary files
-    (the ``geometries`` table is then empty: the map needs it, the index does not).
+    (the ``geometries`` table is then empty: the map needs it, the index does not). Holds the
+    warehouse's writer lock throughout, so a second ingest or build is refused.
     """
     target = Path(config.warehouse)
-    target.parent.mkdir(parents=True, exist_ok=True)
     sources = list(SOURCES if sources is None else sources)
-    run_id = uuid.uuid4().hex
     started = datetime.now(UTC)
-    tmp = target.with_name(f".{target.name}.{run_id[:12]}.building")
-    log = AuditLog(run_log_path(target))
     steps = Steps(
-        total=5 + len(sources) + (len(BOUNDARY_FILES) if geometries else 0), enabled=progress
+        total=6 + len(sources) + (len(BOUNDARY_FILES) if geometries else 0), progress=progress
     )
-    record = {
-        "run_id": run_id,
-        "command": "ingest",
-        "started_at": started.isoformat(),
-        "lantern_version": __version__,
-        "config_sha256": config_sha256(config),
-    }
     try:
-        con = duckdb.connect(str(tmp))
-        try:
-            details = _build(con, config, sources, steps, geometries=geometries)
-            finished = datetime.now(UTC)
-            entry = log.append(
-                "run", **record, finished_at=finished.isoformat(), status="ok", details=details
-            )
-            _write_runs(con, log, current=entry)
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
-        os.replace(tmp, target)
-    except BaseException as exc:
-        _remove(tmp)
-        status = "failed" if isinstance(exc, Exception) else "interrupted"
-        message = str(exc) if isinstance(exc, LanternError) else type(exc).__name__
-        log.append(
-            "run",
-            **record,
-            finished_at=datetime.now(UTC).isoformat(),
-            status=status,
-            details={"error": message},
-        )
-        raise
+        with Warehouse.rebuild(target, command="ingest", config_sha256=config_sha256(config)) as wh:
+            details = _build(wh, config, sources, steps, geometries=geometries)
+            assert wh.run is not None
+            wh.run.details.update(details)
+            run_id = wh.run.run_id
     finally:
         steps.close()
+    finished = datetime.now(UTC)
     return IngestResult(
         run_id=run_id,
         warehouse=target,
@@ -178,36 +133,6 @@ def ingest(
         rows=details["rows"],
         seconds=(finished - started).total_seconds(),
     )
-
-
-def _remove(path: Path) -> None:
-    for candidate in (path, path.with_name(path.name + ".wal")):
-        with suppress(FileNotFoundError):
-            candidate.unlink()
-
-
-def _write_runs(con: duckdb.DuckDBPyConnection, log: AuditLog, *, current: dict[str, Any]) -> None:
-    rows = []
-    for entry in log.entries():
-        d = entry.get("details", {})
-        if entry.get("event") != "run" or "run_id" not in d:
-            continue
-        rows.append(
-            {
-                "run_id": d["run_id"],
-                "command": d.get("command"),
-                "started_at": d.get("started_at"),
-                "finished_at": d.get("finished_at"),
-                "status": d.get("status"),
-                "lantern_version": d.get("lantern_version"),
-                "config_sha256": d.get("config_sha256"),
-                "details": json.dumps(d.get("details", {}), sort_keys=True),
-            }
-        )
-    frame = pd.DataFrame(rows).drop_duplicates("run_id", keep="last")  # noqa: F841 - read by DuckDB
-    con.execute("""INSERT INTO runs SELECT run_id, command, CAST(started_at AS TIMESTAMPTZ),
-                   CAST(finished_at AS TIMESTAMPTZ), status, lantern_version, config_sha256,
-                   CAST(details AS JSON) FROM frame""")
 
 
 def geography(
@@ -280,14 +205,6 @@ def postcode_rows(lookup: PostcodeLookup, ctx: LoadContext) -> pd.DataFrame:
     return out[inside].drop_duplicates("postcode").reset_index(drop=True)
 
 
-def _insert(
-    con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, columns: list[str]
-) -> None:
-    con.register("_frame", frame[columns])
-    con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM _frame")
-    con.unregister("_frame")
-
-
 def _prefetched(sources: list[Source], ctx: LoadContext) -> Iterator[tuple[Source, Loaded]]:
     """Load each source while the previous one is written (DuckDB releases the GIL)."""
     if not sources:
@@ -304,7 +221,37 @@ def _prefetched(sources: list[Source], ctx: LoadContext) -> Iterator[tuple[Sourc
             pending.cancel()
 
 
-def _insert_wide(con: duckdb.DuckDBPyConnection, wide: WideRows) -> None:
+def _periods(source: Source, loaded: Loaded) -> pd.DataFrame:
+    """``indicator_periods`` rows: each indicator's period from this source, with its area count."""
+    rows = loaded.rows if loaded.wide is None else None
+    out = []
+    for meta in loaded.meta:
+        if rows is not None:
+            part = rows[rows["indicator_id"] == meta.indicator_id]
+            periods = part.groupby("period")["value"].count().to_dict() or {meta.period: 0}
+        else:
+            assert loaded.wide is not None
+            j = (
+                loaded.wide.ids.index(meta.indicator_id)
+                if meta.indicator_id in loaded.wide.ids
+                else -1
+            )
+            n = int(np.isfinite(loaded.wide.values[:, j]).sum()) if j >= 0 else 0
+            periods = {loaded.wide.period: n}
+        for position, period in enumerate(sorted(periods, key=str), start=1):
+            out.append(
+                {
+                    "indicator_id": meta.indicator_id,
+                    "period": str(period),
+                    "position": position,
+                    "source_id": source.source_id,
+                    "areas": int(periods[period]),
+                }
+            )
+    return pd.DataFrame(out, columns=columns("indicator_periods"))
+
+
+def _insert_wide(wh: Warehouse, wide: WideRows) -> None:
     """Unnest area × indicator matrices into ``indicators`` inside DuckDB (no Python per value)."""
     k = len(wide.ids)
     names = [f"{p}{j}" for p in "vnd" for j in range(k)]
@@ -312,41 +259,33 @@ def _insert_wide(con: duckdb.DuckDBPyConnection, wide: WideRows) -> None:
         np.hstack([wide.values, wide.numerators, wide.denominators]), columns=names
     )
     frame.insert(0, "area_code", wide.codes)
-    con.register("_wide", frame)
     lists = ", ".join(f"unnest([{', '.join(f'{p}{j}' for j in range(k))}])" for p in "vnd")
-    con.execute(
-        f"INSERT INTO indicators SELECT area_code, ?, unnest(?::VARCHAR[]), ?, {lists} FROM _wide",
-        [wide.vintage, wide.ids, wide.period],
-    )
-    con.unregister("_wide")
+    wh.con.register("_wide", frame)
+    try:
+        wh.execute(
+            "indicators",
+            f"INSERT INTO indicators SELECT area_code, ?, unnest(?::VARCHAR[]), ?, {lists} FROM _wide",
+            [wide.vintage, wide.ids, wide.period],
+        )
+    finally:
+        wh.con.unregister("_wide")
 
 
 def _build(
-    con: duckdb.DuckDBPyConnection,
+    wh: Warehouse,
     config: Config,
     sources: list[Source],
     steps: Steps,
     *,
     geometries: bool,
 ) -> dict[str, Any]:
-    for statement in create_statements():
-        con.execute(statement)
+    wh.create_tables()
     data_dir = Path(config.data_dir)
     steps.step("geography: hierarchy 2011 and 2021")
     areas, links, ctx = geography(data_dir, config.area_codes)
     for vintage in (2011, 2021):
-        _insert(
-            con,
-            "areas",
-            areas[vintage],
-            ["area_code", "area_name", "area_type", "vintage", "boundary_year"],
-        )
-        _insert(
-            con,
-            "area_links",
-            links[vintage],
-            ["child_code", "child_type", "parent_code", "parent_type", "vintage"],
-        )
+        wh.insert("areas", areas[vintage][columns("areas")])
+        wh.insert("area_links", links[vintage][columns("area_links")])
     steps.done()
 
     steps.step("geography: LSOA 2011 ↔ 2021 crosswalk")
@@ -354,12 +293,7 @@ def _build(
     inside = cross["lsoa11_code"].isin(ctx.wanted[("lsoa", 2011)]) | cross["lsoa21_code"].isin(
         ctx.wanted[("lsoa", 2021)]
     )
-    _insert(
-        con,
-        "crosswalk",
-        cross[inside],
-        ["lsoa11_code", "lsoa21_code", "change_code", "weight", "reverse_weight"],
-    )
+    wh.insert("crosswalk", cross.loc[inside, columns("crosswalk")])
     steps.done()
 
     steps.step("geography: postcode lookup")
@@ -367,12 +301,13 @@ def _build(
     postcodes = 0
     if lookup is not None:
         rows = postcode_rows(PostcodeLookup.from_file(lookup), ctx)
-        _insert(con, "postcodes", rows, list(rows.columns))
+        wh.insert("postcodes", rows)
         postcodes = len(rows)
     steps.done()
 
     loaded_at = datetime.now(UTC)
     seen: dict[str, str] = {}
+    metas: list[IndicatorMeta] = []
     total_rows = 0
     for source, loaded in _prefetched(sources, ctx):
         steps.step(f"source: {source.source_id}")
@@ -384,17 +319,14 @@ def _build(
                     file=source.path,
                 )
             seen[meta.indicator_id] = source.source_id
+        metas += loaded.meta
         if loaded.wide is not None:
-            _insert_wide(con, loaded.wide)
+            _insert_wide(wh, loaded.wide)
         else:
-            _insert(con, "indicators", loaded.rows, list(loaded.rows.columns))
+            wh.insert("indicators", loaded.rows)
         total_rows += len(loaded)
-        _insert(
-            con,
-            "indicator_meta",
-            pd.DataFrame([m.__dict__ for m in loaded.meta]),
-            list(loaded.meta[0].__dict__),
-        )
+        wh.insert("indicator_meta", pd.DataFrame([m.__dict__ for m in loaded.meta]))
+        wh.insert("indicator_periods", _periods(source, loaded))
         files = pd.DataFrame([f.__dict__ for f in loaded.files]).assign(
             publisher=source.publisher,
             dataset=source.dataset,
@@ -403,28 +335,57 @@ def _build(
             url=source.url,
             loaded_at=loaded_at,
         )
-        _insert(con, "sources", files, list(files.columns))
+        wh.insert("sources", files)
         steps.done()
 
-    geometry_counts = _load_geometries(con, data_dir, areas, steps) if geometries else {}
+    steps.step("benchmarks: England values")
+    england = _load_england(wh, data_dir, sources, config.area_codes, metas)
+    steps.done()
+    geometry_counts = _load_geometries(wh, data_dir, areas, steps) if geometries else {}
     steps.step("finishing")
-    counts = con.execute(
-        "SELECT area_type || '_' || vintage, count(*) FROM areas GROUP BY ALL ORDER BY 1"
-    ).fetchall()
+    counts = wh.query(
+        "SELECT area_type || '_' || vintage AS k, count(*) AS n FROM areas GROUP BY ALL ORDER BY 1"
+    )
     steps.done()
     return {
-        "areas": dict(counts),
+        "areas": dict(zip(counts["k"], counts["n"].astype(int), strict=True)),
         "indicators": len(seen),
         "rows": total_rows,
         "geometries": geometry_counts,
         "postcodes": postcodes,
+        "england_benchmarks": england,
         "area_codes": list(config.area_codes),
         "data_dir": str(data_dir),
     }
 
 
+def _load_england(
+    wh: Warehouse,
+    data_dir: Path,
+    sources: list[Source],
+    area_codes: Sequence[str],
+    metas: list[IndicatorMeta],
+) -> str:
+    """England's value of every loaded rate (see ``lantern.benchmarks``): stored as indicator
+    rows for E92000001 and, with their range and method, in ``benchmarks``."""
+    frame, origin = benchmarks.for_ingest(
+        data_dir,
+        sources,
+        area_codes,
+        lambda: wh.query("SELECT * FROM indicators WHERE area_code LIKE 'E%'"),
+        metas,
+    )
+    frame = frame[frame["indicator_id"].isin({m.indicator_id for m in metas})].assign(
+        area_code=benchmarks.ENGLAND
+    )
+    if len(frame):
+        wh.insert("indicators", frame[columns("indicators")])
+        wh.insert("benchmarks", frame[["area_code", *benchmarks.COLUMNS]])
+    return f"{len(frame)} values; {origin}"
+
+
 def _load_geometries(
-    con: duckdb.DuckDBPyConnection, data_dir: Path, areas: dict[int, pd.DataFrame], steps: Steps
+    wh: Warehouse, data_dir: Path, areas: dict[int, pd.DataFrame], steps: Steps
 ) -> dict[str, int]:
     counts: dict[str, int] = {}
     for (area_type, vintage), candidates in BOUNDARY_FILES.items():
@@ -443,7 +404,7 @@ def _load_geometries(
                         "geometry": shapely.to_wkb(frame.geometry.to_numpy()),
                     }
                 )
-                _insert(con, "geometries", out, list(out.columns))
+                wh.insert("geometries", out)
                 counts[f"{area_type}_{vintage}"] = len(out)
         steps.done()
     return counts
