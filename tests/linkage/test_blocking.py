@@ -57,7 +57,11 @@ def test_count_pairs_matches_brute_force(rows, rule, link_type):
 def test_choose_drops_a_coarse_rule_and_skips_implied_ones():
     n = 20_000
     frame = pd.DataFrame(
-        {"state": [i % 4 for i in range(n)], "id": range(n), "street": [i % 5000 for i in range(n)]},
+        {
+            "state": [i % 4 for i in range(n)],
+            "id": range(n),
+            "street": [i % 5000 for i in range(n)],
+        },
         dtype="Int32",
     )
     cands = [

@@ -17,7 +17,7 @@ from .helpers import FEBRL_KINDS
 
 
 def _hub(run) -> list[str]:
-    return ["--keys", str(run.root / "hub-keys"), "--project", "febrl", "--release", "r1"]
+    return ["--keys", str(run.root / "hub-keys"), "--project", "febrl", "--batch", "r1"]
 
 
 def _truth_pair(run, left: str, right: str) -> bool:

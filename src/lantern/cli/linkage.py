@@ -329,7 +329,8 @@ def review_command(
     link_dir: Path = typer.Argument(..., help="Output folder of `lantern link`."),
     keys: Path = KEYS,
     project: str = PROJECT,
-    release: str = RELEASE,
+    batch: str | None = BATCH,
+    old_release: str | None = OLD_RELEASE,
     out: Path | None = typer.Option(
         None, "--out", help="Write a sample of pairs to label (CSV: ids, weights, agreement)."
     ),
@@ -340,6 +341,7 @@ def review_command(
     seed: int = typer.Option(42, "--seed", help="Seed of the stratified sample."),
 ) -> None:
     """Clerical review: export pairs to label, or estimate precision and recall from labels."""
+    release = _batch(batch, old_release)
     from lantern.linkage import review
     from lantern.linkage.keystore import KeyStore
 

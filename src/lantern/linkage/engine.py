@@ -279,9 +279,9 @@ def run_splink(
     del codes
 
     scored = _pairs(_to_release_ids(scored, release_ids))
-    accepted = scored.loc[
-        scored["match_probability"] >= threshold, keep
-    ].assign(rule="probabilistic")
+    accepted = scored.loc[scored["match_probability"] >= threshold, keep].assign(
+        rule="probabilistic"
+    )
     if deterministic:
         det = _pairs(_to_release_ids(det, release_ids)).assign(
             match_weight=float("inf"), match_probability=1.0, rule="deterministic"
