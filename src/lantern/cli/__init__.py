@@ -26,6 +26,8 @@ COMMAND_MODULES = [
     "lantern.cli.linkage",  # agreement, keys, objections, cohort, pseudonymise, link, retention
     "lantern.cli.portal",  # portal serve/migrate/user
     "lantern.cli.audit",  # audit verify
+    "lantern.cli.profile",  # profile: printable area profiles
+    "lantern.cli.areas",  # areas summary: custom area sets
     "lantern.cli.up",  # up: the one-command main job
 ]
 
@@ -57,6 +59,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "retention": ("lantern.cli.linkage", "Past the retention date: delete the data and destroy the keys (crypto-shredding)."),
     "portal": ("lantern.cli.portal", "The partner portal: accounts, agreements, household lists, serving."),
     "audit": ("lantern.cli.audit", "Tamper-evident audit logs."),
+    "profile": ("lantern.cli.profile", "Write an area profile: the index with its interval and stability, domains and indicators with 95% confidence intervals against the county and England, trends and a map inset."),
+    "areas": ("lantern.cli.areas", "Custom area sets: a catchment's own summaries and outline."),
 }  # fmt: skip
 
 
