@@ -94,12 +94,34 @@ def keys_create(
     project: str = PROJECT,
     batch: str | None = BATCH,
     old_release: str | None = OLD_RELEASE,
+    agreement: Path | None = typer.Option(
+        None, "--agreement", help="Bind the batch to this agreement now (else on first use)."
+    ),
+    retain_until: str | None = typer.Option(
+        None, "--retain-until", help="Shred this batch after this date (YYYY-MM-DD)."
+    ),
 ) -> None:
-    """Create the random secrets of a new release (partners' key file)."""
-    release = _batch(batch, old_release)
+    """Create the random secrets of a new batch (partners' key file, wrapped by the project KEK)."""
+    from datetime import date
+
     from lantern.linkage.keystore import KeyStore
 
-    KeyStore(keys).create(project, release)
+    release = _batch(batch, old_release)
+    until = None
+    if retain_until:
+        try:
+            until = date.fromisoformat(retain_until)
+        except ValueError:
+            raise InputError(
+                f"--retain-until {retain_until!r} is not a date (YYYY-MM-DD)"
+            ) from None
+    agreement_id = None
+    if agreement is not None:
+        from lantern.governance import load_agreement
+
+        a = load_agreement(agreement)
+        agreement_id, until = a.id, min(until or a.retention_end, a.retention_end)
+    KeyStore(keys).create(project, release, agreement=agreement_id, retain_until=until)
     console.print(f"created keys for {project}/{release} in {keys} (share only with partners)")
 
 
@@ -454,30 +476,89 @@ def cohort_count(
 
 def retention_command(
     agreement: Path = AGREEMENT,
-    keys: Path = KEYS,
+    keys: list[Path] = typer.Option(
+        ...,
+        "--keys",
+        help="Every key store that holds the project's batch keys: partner, hub, portal "
+        "(repeat --keys).",
+    ),
     project: str = PROJECT,
+    batch: str | None = typer.Option(
+        None, "--batch", help="Only this batch (default: every expired batch of the agreement)."
+    ),
     data: list[Path] = typer.Option(
-        [], "--data", help="Extract, release or output folders of this agreement."
+        [],
+        "--data",
+        help="Limit the file sweep to these folders (each inside a declared data root; default: "
+        "every declared data root).",
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Report what would be deleted."),
+    only_given: bool = typer.Option(
+        False,
+        "--only-given",
+        help="Shred only in the --keys stores (default: also every key store on this machine "
+        "that holds the project's batches).",
+    ),
     audit: Path = AUDIT,
 ) -> None:
-    """Past the retention date: delete the data and destroy the keys (crypto-shredding)."""
+    """Crypto-shred expired batches: destroy their keys in every key store given, and delete their
+    files inside the project's declared data roots."""
     from lantern.governance import load_agreement
     from lantern.governance.retention import apply_retention
     from lantern.linkage.keystore import KeyStore
 
+    for folder in keys:
+        if not folder.is_dir():
+            raise InputError("key store folder not found", file=folder)
+    stores = [KeyStore(k) for k in keys]
+    if not only_given:
+        from lantern.keys.local import known_stores
+
+        seen = {k.resolve() for k in keys}
+        for root in known_stores():
+            other = KeyStore(root)
+            if root.resolve() not in seen and any(p == project for p, _ in other.releases()):
+                stores.append(other)
+                seen.add(root.resolve())
     result = apply_retention(
-        agreement=load_agreement(agreement), project=project, keystore=KeyStore(keys),
+        agreement=load_agreement(agreement), project=project, keystores=stores, batch=batch,
         data_paths=data, audit_log=audit, dry_run=dry_run,
     )  # fmt: skip
+    if result.unbound:
+        console.print(
+            f"batch(es) never used under an agreement, not touched: {', '.join(result.unbound)}"
+        )
     if not result.expired:
-        console.print(f"retention period runs {result.days_left} more day(s); nothing deleted")
+        kept = f" (batches kept: {', '.join(result.kept)})" if result.kept else ""
+        console.print(f"nothing has expired; agreement ends in {result.days_left} day(s){kept}")
         return
     verb = "would delete" if dry_run else "deleted"
-    console.print(
-        f"{verb} {result.files_deleted} file(s); keys destroyed for releases: {result.keys_destroyed or 'none'}"
+    shred = (
+        "would be destroyed" if dry_run else f"destroyed in {result.stores_shredded} key store(s)"
     )
+    console.print(
+        f"{verb} {result.files_deleted} file(s); keys of batch(es) "
+        f"{', '.join(result.keys_destroyed)} {shred}; kept: {', '.join(result.kept) or 'none'}"
+    )
+    console.print("key stores: " + ", ".join(str(s.root) for s in stores))
+
+
+@keys_app.command("roots")
+def keys_roots(
+    keys: Path = KEYS,
+    project: str = PROJECT,
+    add: list[Path] = typer.Option([], "--add", help="A folder that holds this project's data."),
+) -> None:
+    """Declare (and list) the folders where this party keeps the project's data; retention
+    deletes files only inside them."""
+    from lantern.linkage.keystore import KeyStore
+
+    store = KeyStore(keys)
+    roots = store.declare_data_roots(project, list(add)) if add else store.data_roots(project)
+    for root in roots:
+        console.print(str(root))
+    if not roots:
+        console.print("no data roots declared")
 
 
 def register(app: typer.Typer) -> None:
@@ -490,3 +571,6 @@ def register(app: typer.Typer) -> None:
     link_app.command("review")(review_command)
     app.add_typer(link_app, name="link")
     app.command("retention")(retention_command)
+    from lantern.cli.show import show_command
+
+    app.command("show")(show_command)

@@ -25,7 +25,8 @@ from lantern.errors import InputError, IntegrityError
 from lantern.governance.agreement import Agreement, IdentifierKind
 from lantern.governance.manifest import check_manifest
 from lantern.governance.purposes import authorise_run, require_party
-from lantern.keys.placement import require_data_location
+from lantern.governance.retention import bind_batch, record_data_roots
+from lantern.keys.placement import mark_data_folder, require_data_location
 from lantern.linkage import crypto
 from lantern.linkage.engine import duckdb_api, run_splink, spark_api
 from lantern.linkage.keystore import ReleaseKeys
@@ -133,6 +134,7 @@ def link(
         release_dir, agreement, keys.release, purpose=purpose, storage_key=keys.storage_key
     )
     require_data_location(out_dir, *([keys.store_root] if keys.store_root else []))
+    bind_batch(keys, agreement)
     frames: dict[str, pd.DataFrame] = {}
     removed: dict[str, int] = {}
     partner_of: list[pd.Series] = []
@@ -212,7 +214,8 @@ def link(
         sum(removed.values()),
     )
     paths = out_paths(out_dir)
-    paths["settings"].parent.mkdir(parents=True, exist_ok=True)
+    mark_data_folder(out_dir, "linkage hub output")
+    record_data_roots(keys, [out_dir, release_dir])
     meta = {"project": keys.project, "batch": keys.release, "agreement": agreement.id,
             "purpose": purpose, "party": "hub"}  # fmt: skip
     crypto.write_frame(
