@@ -205,6 +205,21 @@ def test_link_and_review_never_echo_a_value(base, tmp_path, capsys, caplog):
     assert code == 2
 
 
+def test_show_never_echoes_the_content_of_a_bad_file(base, tmp_path, capsys, caplog):
+    """`lantern show` prints records to their reader by design; its errors print none."""
+    root, _, _, hub, _ = base
+    fake = tmp_path / "persons.lnt"
+    fake.write_text("release_id,partner,person_id\nQZX1,ecc-asc,QZXPERSON\n")
+    code, _ = _run(["show", fake, "--keys", root / "hub-keys"], capsys, caplog)
+    assert code != 0
+    spoiled = tmp_path / "spoiled.lnt"
+    blob = bytearray((root / "hub" / "persons.lnt").read_bytes())
+    blob[-40:] = b"QZX" * 13 + b"Q"
+    spoiled.write_bytes(bytes(blob))
+    code, _ = _run(["show", spoiled, "--keys", root / "hub-keys"], capsys, caplog)
+    assert code != 0
+
+
 def test_usage_errors_are_one_line_with_an_exit_code(capsys):
     cases = [
         ["nosuch"],
@@ -257,10 +272,10 @@ def test_every_linkage_command_is_covered():
     names = set()
     for name in ("keys", "objections", "cohort", "link", "agreement"):
         names |= {f"{name} {sub}" for sub in group.commands[name].commands}  # type: ignore[attr-defined]
-    names |= {"pseudonymise", "retention"} & set(group.commands)
+    names |= {"pseudonymise", "retention", "show"} & set(group.commands)
     covered = {"keys create", "keys export-hub", "objections add", "objections tokens",
                "objections count", "cohort count", "link run", "link review", "pseudonymise",
-               "agreement check"}  # fmt: skip
+               "agreement check", "show"}  # fmt: skip
     # value-free commands: keys and agreements hold no record; counts print numbers only
-    value_free = {"retention"}
+    value_free = {"retention", "keys roots"}  # folders and keys only, never a record
     assert names - covered - value_free == set(), json.dumps(sorted(names - covered - value_free))
