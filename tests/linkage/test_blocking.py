@@ -41,7 +41,7 @@ def _brute(dfs, rule, link_type):
     return count
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     frames,
     st.sampled_from([same("dob"), same("given_name", "family_name"), SWAPPED_NAMES]),

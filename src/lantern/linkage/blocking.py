@@ -123,8 +123,11 @@ def count_pairs(frames: Sequence[pd.DataFrame], rule: Rule, link_type: str) -> i
         if link_type != "link_only":
             if left == right:
                 total += int((lcounts[i] * (lcounts[i] - 1) // 2).sum())
-            else:  # ordered pairs, each unordered pair twice
-                total += _cross(lcounts[i], rcounts[i]) // 2
+            else:  # ordered pairs, each unordered pair twice, less a record with itself
+                selves = pd.Series(True, index=frames[i].index)
+                for a, b in rule:
+                    selves &= (frames[i][a] == frames[i][b]).fillna(False).astype(bool)
+                total += (_cross(lcounts[i], rcounts[i]) - int(selves.sum())) // 2
         if link_type != "dedupe_only":
             total += sum(_cross(lcounts[i], rcounts[j]) for j in range(i + 1, len(frames)))
     return total
