@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from typer.core import TyperGroup
 
 from lantern.errors import ConfigError, InputError
 
@@ -324,25 +327,85 @@ def link_command(
     release = _batch(batch, old_release)
     from lantern.governance import load_agreement
     from lantern.linkage.keystore import KeyStore
-    from lantern.linkage.link import link
+    from lantern.linkage.link import Backend, link
     from lantern.linkage.objections import load_register
 
-    if backend not in ("duckdb", "spark"):
-        raise InputError(f"unknown backend {backend!r}; use duckdb or spark")
     with _working(f"linking on {backend}"):
         result = link(
             agreement=load_agreement(agreement), purpose=purpose, release_dir=release_dir,
             keys=KeyStore(keys).load(project, release), out_dir=out, audit_log=audit,
-            register=load_register(objections, release) if objections else None, backend=backend,
+            register=load_register(objections, release) if objections else None,
+            backend=cast(Backend, backend),
             link_type=link_type, model=model, threshold=threshold,
             extra_blocking=[tuple(b.split(",")) for b in block],
         )  # fmt: skip
     q = result.quality
+    p, r = q["estimated_precision_interval"] or {}, q["estimated_recall"]
     console.print(
         f"[green]ok[/]: {q['links_accepted']} links ({q['links_deterministic']} deterministic), "
-        f"{q['persons']} persons; estimated precision {q['estimated_precision']}, recall ≤ "
-        f"{q['estimated_recall_upper_bound']}; report {out / 'quality.json'}"
+        f"{q['persons']} persons; estimated precision {p.get('estimate')} "
+        f"({p.get('low')}–{p.get('high')}), recall {r['estimate']} ({r['low']}–{r['high']}); "
+        f"report {out / 'quality.json'}"
     )
+
+
+def review_command(
+    link_dir: Path = typer.Argument(..., help="Output folder of `lantern link`."),
+    keys: Path = KEYS,
+    project: str = PROJECT,
+    batch: str | None = BATCH,
+    old_release: str | None = OLD_RELEASE,
+    out: Path | None = typer.Option(
+        None, "--out", help="Write a sample of pairs to label (CSV: ids, weights, agreement)."
+    ),
+    labels: Path | None = typer.Option(
+        None, "--labels", help="A labelled sample: report precision and recall from it."
+    ),
+    size: int = typer.Option(200, "--size", min=10, help="Pairs in the sample."),
+    seed: int = typer.Option(42, "--seed", help="Seed of the stratified sample."),
+) -> None:
+    """Clerical review: export pairs to label, or estimate precision and recall from labels."""
+    release = _batch(batch, old_release)
+    from lantern.linkage import review
+    from lantern.linkage.keystore import KeyStore
+
+    if (out is None) == (labels is None):
+        raise InputError("give --out to export a sample, or --labels to report on one")
+    k = KeyStore(keys).load(project, release)
+    if out is not None:
+        frame = review.export_sample(
+            link_dir, storage_key=k.storage_key, release=release, sample=out, size=size, seed=seed
+        )
+        console.print(
+            f"[green]ok[/]: {len(frame)} pairs in {frame['stratum'].nunique()} match-weight bands "
+            f"written to {out}; fill in is_match (1 same person, 0 not), then run with --labels"
+        )
+        return
+    assert labels is not None
+    result = review.report(link_dir, storage_key=k.storage_key, release=release, labels=labels)
+    p, r = result["precision"], result["recall"]
+    console.print(
+        f"[green]ok[/]: {result['labelled_pairs']} labels; precision {p['estimate']} "
+        f"({p['low']}–{p['high']}), recall {r['estimate']} ({r['low']}–{r['high']}); "
+        f"report {link_dir / 'review.json'}"
+    )
+
+
+class _LinkGroup(TyperGroup):
+    """``lantern link RELEASE_DIR ...`` runs the linkage; ``lantern link review`` reviews it."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+link_app = typer.Typer(
+    cls=_LinkGroup,
+    help="Link a release folder (`lantern link RELEASE_DIR ...`, the same as "
+    "`lantern link run`), or review a sample of its pairs (`lantern link review`).",
+    no_args_is_help=True,
+)
 
 
 @cohort_app.command("count")
@@ -506,7 +569,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(objections_app, name="objections")
     app.add_typer(cohort_app, name="cohort")
     app.command("pseudonymise")(pseudonymise_command)
-    app.command("link")(link_command)
+    link_app.command("run")(link_command)
+    link_app.command("review")(review_command)
+    app.add_typer(link_app, name="link")
     app.command("retention")(retention_command)
     from lantern.cli.show import show_command
 
