@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lantern import benchmarks
 from lantern.config import Config
 from lantern.errors import ConfigError, InputError, Problem
 from lantern.geography.crosswalk import load_crosswalk
@@ -30,7 +31,7 @@ from lantern.pipeline.progress import Progress, or_quiet
 from lantern.sources import SOURCES, LoadContext, Source, load_source
 from lantern.sources.checked import GapFound, read_table
 from lantern.sources.manifest import Manifest
-from lantern.sources.model import Loaded, WideRows
+from lantern.sources.model import IndicatorMeta, Loaded, WideRows
 from lantern.sources.reading import header_of
 from lantern.warehouse.runs import run_log_path
 from lantern.warehouse.schema import columns
@@ -98,7 +99,7 @@ def ingest(
     sources = list(SOURCES if sources is None else sources)
     started = datetime.now(UTC)
     steps = Steps(
-        total=5 + len(sources) + (len(BOUNDARIES) if geometries else 0), progress=progress
+        total=6 + len(sources) + (len(BOUNDARIES) if geometries else 0), progress=progress
     )
     try:
         with Warehouse.rebuild(target, command="ingest", config_sha256=config_sha256(config)) as wh:
@@ -371,12 +372,14 @@ def _build(
     loaded_at = datetime.now(UTC)
     described = Described()
     periods, gaps = [], []
+    metas: list[IndicatorMeta] = []
     total_rows = 0
     for source, loaded in _prefetched(sources, ctx):
         steps.step(f"source: {source.source_id}")
         new_periods = _periods(source, loaded)
         described.add(source, loaded.meta, new_periods)
         periods.append(new_periods)
+        metas += loaded.meta
         if loaded.wide is not None:
             _insert_wide(wh, loaded.wide)
         else:
@@ -396,6 +399,9 @@ def _build(
     wh.insert("indicator_meta", described.frame())
     wh.insert("indicator_periods", ordered_periods(periods))
 
+    steps.step("benchmarks: England values")
+    england = _load_england(wh, data_dir, sources, config.area_codes, metas)
+    steps.done()
     geometry_counts: dict[str, int] = {}
     if geometries:
         geometry_counts, boundary_gaps = _load_geometries(wh, ctx, areas, steps)
@@ -413,9 +419,35 @@ def _build(
         "rows": total_rows,
         "geometries": geometry_counts,
         "postcodes": postcodes,
+        "england_benchmarks": england,
         "area_codes": list(config.area_codes),
         "data_dir": str(data_dir),
     }
+
+
+def _load_england(
+    wh: Warehouse,
+    data_dir: Path,
+    sources: list[Source],
+    area_codes: Sequence[str],
+    metas: list[IndicatorMeta],
+) -> str:
+    """England's value of every loaded rate (see ``lantern.benchmarks``): stored as indicator
+    rows for E92000001 and, with their range and method, in ``benchmarks``."""
+    frame, origin = benchmarks.for_ingest(
+        data_dir,
+        sources,
+        area_codes,
+        lambda: wh.query("SELECT * FROM indicators WHERE area_code LIKE 'E%'"),
+        metas,
+    )
+    frame = frame[frame["indicator_id"].isin({m.indicator_id for m in metas})].assign(
+        area_code=benchmarks.ENGLAND
+    )
+    if len(frame):
+        wh.insert("indicators", frame[columns("indicators")])
+        wh.insert("benchmarks", frame[["area_code", *benchmarks.COLUMNS]])
+    return f"{len(frame)} values; {origin}"
 
 
 def _load_geometries(

@@ -88,6 +88,14 @@ class SiteData:
     postcodes: pd.DataFrame | None = None
     # indicator id → LSOA code × period (oldest first), for indicators held for several periods
     trends: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # What the build covers: "England", "Colchester", "Essex, Southend-on-Sea and Thurrock"; the
+    # names it is made of; names of other places a title may start with; how many areas the
+    # index ranks among and whether that is all of England.
+    place: str = ""
+    place_names: tuple[str, ...] = ()
+    other_places: tuple[str, ...] = ()
+    rank_total: int = 0
+    national_reference: bool = False
 
     def measure(self, measure_id: str) -> Measure:
         for m in self.measures:

@@ -13,6 +13,7 @@ denominator, so confidence limits and aggregates are computed from counts.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ import pandas as pd
 from lantern.errors import InputError
 from lantern.sources.checked import read_table
 from lantern.sources.context import LoadContext
+from lantern.sources.manifest import Manifest
 from lantern.sources.model import TIDY_COLUMNS, FileRead, Loaded, Source
 from lantern.sources.reading import header_of
 from lantern.sources.rules import POSITIVE, Rule
@@ -150,3 +152,47 @@ def load_weekly_cases(source: Source, ctx: LoadContext) -> Loaded:
 
 
 load_weekly_cases.tables = lambda source: [cases_spec(source), population_spec(source)]  # type: ignore[attr-defined]
+
+
+def england_weekly(data_dir: Path, loaded: Loaded | None = None) -> pd.DataFrame:
+    """England's weekly counts and rates over the mid-2019 population of England's MSOAs: at
+    least the published MSOA counts plus the unallocated cases, at most that plus 2 for each
+    suppressed MSOA-week (``value_max``)."""
+    from lantern.benchmarks import COLUMNS
+
+    source = next(s for s in _sources() if s.source_id == "phe_cases")
+    ctx = LoadContext(Path(data_dir), manifest=Manifest.for_data_dir(Path(data_dir)))
+    table = read_table(cases_spec(source, WEEKS), ctx)
+    weeks = list(WEEKS)
+    frame, counts = table.frame, table.values
+    unallocated = (frame[CODE] == UNALLOCATED).to_numpy()
+    english = frame[CODE].str.startswith("E02").fillna(False).to_numpy(dtype=bool)
+    population, _file = read_population(source, ctx)
+    pop = float(population[population.index.str.startswith("E02")].sum())
+    rows = []
+    for week in weeks:
+        col = counts[week].to_numpy()
+        published = float(col[english & (col >= 0)].sum() + col[unallocated & (col >= 0)].sum())
+        suppressed = int((english & (col == SUPPRESSED)).sum())
+        rows.append(
+            {
+                "indicator_id": INDICATOR,
+                "vintage": 2011,
+                "period": period_of(week),
+                "value": published / pop * 100_000,
+                "numerator": published,
+                "denominator": pop,
+                "value_max": (published + 2 * suppressed) / pop * 100_000,
+                "areas": int(english.sum()),
+                "method": "published MSOA counts + unallocated cases (a lower bound)",
+                "note": f"{suppressed} MSOA-weeks suppressed (0-2 each): between "
+                f"{published:.0f} and {published + 2 * suppressed:.0f} cases",
+            }
+        )
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _sources() -> list[Source]:
+    from lantern.sources.registry import SOURCES
+
+    return SOURCES
