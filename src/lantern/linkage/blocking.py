@@ -175,3 +175,43 @@ def choose(
         else:
             out.append(BlockingChoice(cand.rule, pairs, "over budget"))
     return out
+
+
+def rule_pairs(
+    frames: Sequence[pd.DataFrame], rules: Sequence[Rule], link_type: str, id_column: str
+) -> pd.DataFrame:
+    """Every pair meeting any of ``rules`` (equalities; missing never equal), by joins.
+
+    Pairs are ``(id_l, id_r)`` with the smaller id on the left, each once. Used for the
+    deterministic links, which are the same on every backend.
+    """
+    left_id, right_id = f"{id_column}_l", f"{id_column}_r"
+    whole = pd.concat([f.assign(__frame=i) for i, f in enumerate(frames)], ignore_index=True)
+    found = []
+    for rule in rules:
+        lcols = [a for a, _ in rule]
+        rcols = [b for _, b in rule]
+        left = whole[[id_column, "__frame", *lcols]].dropna()
+        right = whole[[id_column, "__frame", *rcols]].dropna()
+        right.columns = [id_column, "__frame", *lcols]
+        pairs = left.merge(right, on=lcols, suffixes=("_l", "_r"))
+        pairs = pairs[pairs[left_id] != pairs[right_id]]
+        same_frame = pairs["__frame_l"] == pairs["__frame_r"]
+        if link_type == "link_only":
+            pairs = pairs[~same_frame]
+        elif link_type == "dedupe_only":
+            pairs = pairs[same_frame]
+        found.append(pairs[[left_id, right_id]])
+    if not found:
+        return pd.DataFrame({left_id: [], right_id: []}, dtype="int64")
+    out = pd.concat(found, ignore_index=True)
+    return (
+        pd.DataFrame(
+            {
+                left_id: out[[left_id, right_id]].min(axis=1),
+                right_id: out[[left_id, right_id]].max(axis=1),
+            }
+        )
+        .drop_duplicates()
+        .sort_values([left_id, right_id], ignore_index=True)
+    )

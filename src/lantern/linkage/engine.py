@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from lantern.linkage.blocking import Candidate, choose, rule_sql
+from lantern.linkage.blocking import Candidate, choose, rule_pairs, rule_sql
 from lantern.linkage.encode import encode_tokens
 from lantern.linkage.recall import (
     BlockingRecall,
@@ -257,7 +257,16 @@ def run_splink(
     scored = _pairs(scored).sort_values([f"{UNIQUE_ID}_l", f"{UNIQUE_ID}_r"], ignore_index=True)
 
     det = scored.iloc[:0][[f"{UNIQUE_ID}_l", f"{UNIQUE_ID}_r"]]
-    if deterministic:
+    det_rules = [parse_rule(r) for r in deterministic]
+    if deterministic and all(r is not None for r in det_rules):
+        # plain equalities: joins on the integer codes, no second Splink linker
+        det = rule_pairs(
+            list(ordered.values()),
+            [r for r in det_rules if r is not None],
+            settings["link_type"],
+            UNIQUE_ID,
+        )
+    elif deterministic:
         det_settings = copy.deepcopy(settings)
         det_settings["blocking_rules_to_generate_predictions"] = [
             {"blocking_rule": r} for r in deterministic
