@@ -164,7 +164,7 @@ def blocking_miss_rate(
     rules: Sequence[Rule],
     *,
     size: int = 100_000,
-    resamples: int = 200,
+    resamples: int = 100,
     seed: int = 0,
 ) -> BlockingRecall:
     """Estimated chance that a true link satisfies no rule, with resampled draws.
