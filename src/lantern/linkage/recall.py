@@ -120,7 +120,8 @@ def comparison_levels(
     out = {}
     for comparison in comparisons:
         level_of = np.full(len(left), -1, dtype=np.int8)
-        for i, level in enumerate(comparison["comparison_levels"]):  # type: ignore[arg-type]
+        levels: Sequence[Mapping[str, object]] = comparison["comparison_levels"]  # type: ignore[assignment]
+        for i, level in enumerate(levels):
             mask = _level_mask(level, codes, left, right)
             if mask is None:
                 break
