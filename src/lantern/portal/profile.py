@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lantern.portal.catalogue import known
 from lantern.portal.models import AreaSummary, IndicatorBenchmark, IndicatorMeta
 from lantern.portal.scope import ScopedQueries
 from lantern.portal.summaries import COUNTY, decile
@@ -90,6 +91,9 @@ def profile(session: Session, scoped: ScopedQueries, code: str) -> dict[str, lis
                 _reference(references.get(("england", ind), {}), r.period),
             )
         )
+    order = {ind: i for i, ind in enumerate(known())}
+    for lines in out.values():
+        lines.sort(key=lambda line: (order.get(line.indicator_id, len(order)), line.title))
     return out
 
 
