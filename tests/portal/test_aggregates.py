@@ -367,3 +367,59 @@ def test_refusals(busy):
     with busy.session() as s:
         entry = audit_db.search(s, event="access.refused", limit=1)[0].details
     assert entry["path"] == "/api/aggregates" and entry["status"] == 401
+
+
+def test_outcome_counts_are_a_snapshot_but_household_changes_show_at_once(busy):
+    """Officers' reads reuse outcome counts up to the refresh interval; an objection or import
+    (a change to the agreement's households) is reflected at once."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import select
+
+    from lantern.portal.models import Household, User
+    from lantern.portal.scope import Scope, ScopedQueries
+
+    w = busy.world
+
+    def table(refresh: timedelta) -> dict[str, dict]:
+        with busy.session() as s:
+            user = s.scalar(select(User).where(User.username == "hub"))
+            result = aggregates.build(
+                s,
+                ScopedQueries(s, Scope.for_user(user)),
+                agreement_id=w.agreement,
+                table="outcomes",
+                area_type="ward",
+                policy=POLICY,
+                today=date.today(),
+                refresh=refresh,
+            )
+        return {r["area_code"]: r for r in result.rows}
+
+    hour = timedelta(hours=1)
+    before = table(hour)[w.hub_ward]
+    hub = busy.sign_in("hub")
+    token = hub.get("/api/me").json()["csrf_token"]
+    listed = hub.get("/api/households", params={"agreement": w.agreement, "purpose": PURPOSE})
+    untouched = [h for h in listed.json()["households"] if h["last_outcome"] != "moved_or_unknown"][
+        :12
+    ]
+    assert len(untouched) == 12
+    for h in untouched:
+        saved = hub.post(
+            f"/api/households/{h['reference']}/outcome",
+            json={"agreement": w.agreement, "purpose": PURPOSE, "outcome": "moved_or_unknown"},
+            headers={"x-csrf-token": token},
+        )
+        assert saved.status_code == 200, saved.text
+    assert table(hour)[w.hub_ward] == before  # the snapshot is reused
+    fresh = table(timedelta(0))[w.hub_ward]
+    assert fresh["moved_or_unknown"] == 10 and fresh != before  # 12 rounds to 10
+    # an objection removes a household: the next read, however soon, counts without it
+    with busy.session() as s:
+        doomed = s.scalar(select(Household).where(Household.reference == untouched[0]["reference"]))
+        s.delete(doomed)
+        s.commit()
+    after = table(hour)[w.hub_ward]
+    assert after["moved_or_unknown"] == 10 and after["households"] is not None
+    assert table(hour) == {k: v for k, v in table(hour).items()}

@@ -19,7 +19,7 @@ import io
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from threading import Lock
 
 import pandas as pd
@@ -147,6 +147,8 @@ class AggregateTable:
     columns: tuple[str, ...]
     rows: list[dict] = field(default_factory=list)
     policy: str = ""
+    #: when the counts were taken
+    as_of: datetime | None = None
 
     @property
     def withheld(self) -> int:
@@ -199,30 +201,13 @@ def _household_counts(session: Session, scoped: ScopedQueries, agreement_id: str
     return wide
 
 
-def build(
-    session: Session,
-    scoped: ScopedQueries,
-    *,
-    agreement_id: str,
-    table: str,
-    area_type: str,
-    policy: Policy,
-    today: date,
-) -> AggregateTable:
-    """The protected table for the user's scope (see the module docstring)."""
-    if table not in TABLES:
-        raise InputError(f"table must be one of {', '.join(TABLES)}")
-    agreement = agreements_mod.get(session, agreement_id)
-    if not agreement.is_active(today):
-        raise GovernanceError(f"agreement {agreement.id} is not in force today")
-    chosen = plan(agreement.permitted_outputs, area_type)
-    columns = count_columns(table)
-    result = AggregateTable(
-        table, TABLES[table], agreement.id, area_type, columns, policy=policy.describe()
-    )
+def _system(
+    session: Session, scoped: ScopedQueries, agreement_id: str, table: str, chosen: Plan
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Base-area counts and parents for the user's scope (None when they hold no base area)."""
     _, base_areas = scoped.areas(area_type=chosen.base, limit=1_000_000)
     if not base_areas:
-        return result
+        return None
     codes = [a.area_code for a in base_areas]
     parents = pd.DataFrame(index=pd.Index(codes, dtype=object))
     if chosen.levels:
@@ -243,7 +228,7 @@ def build(
             .reindex(index=codes, columns=list(chosen.levels))
             .fillna("(none)")
         )
-    by_lsoa = _household_counts(session, scoped, agreement.id)
+    by_lsoa = _household_counts(session, scoped, agreement_id)
     if chosen.base == "lsoa":
         counts = by_lsoa.reindex(codes, fill_value=0)
     else:
@@ -255,9 +240,77 @@ def build(
             ).all()
         )
         counts = by_lsoa.groupby(by_lsoa.index.map(to_base)).sum().reindex(codes, fill_value=0)
-    counts = counts.reindex(columns=list(columns), fill_value=0)
-    published = _protected(counts, parents, table, chosen.levels, policy)
-    frame = published["base" if area_type == chosen.base else area_type]
+    return counts.reindex(columns=list(count_columns(table)), fill_value=0), parents
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    at: datetime
+    published: dict[str, pd.DataFrame] | None
+
+
+_SNAPSHOTS: OrderedDict[tuple, _Snapshot] = OrderedDict()
+
+
+def build(
+    session: Session,
+    scoped: ScopedQueries,
+    *,
+    agreement_id: str,
+    table: str,
+    area_type: str,
+    policy: Policy,
+    today: date,
+    refresh: timedelta = timedelta(0),
+) -> AggregateTable:
+    """The protected table for the user's scope (see the module docstring).
+
+    Outcome counts are taken as a snapshot at most ``refresh`` old (0: always now), so officers'
+    reads do not re-run the protection after every outcome a hub worker records; any change to
+    the agreement's households (an import, an objection, a purge) takes a new snapshot at once.
+    """
+    if table not in TABLES:
+        raise InputError(f"table must be one of {', '.join(TABLES)}")
+    agreement = agreements_mod.get(session, agreement_id)
+    if not agreement.is_active(today):
+        raise GovernanceError(f"agreement {agreement.id} is not in force today")
+    chosen = plan(agreement.permitted_outputs, area_type)
+    columns = count_columns(table)
+    version = session.execute(
+        select(func.count(), func.max(Household.id)).where(Household.agreement_id == agreement.id)
+    ).one()
+    key = (
+        str(session.get_bind().engine.url),
+        None if scoped.scope.codes is None else tuple(sorted(scoped.scope.codes)),
+        agreement.id,
+        table,
+        chosen,
+        repr(policy.to_dict()),
+        tuple(version),
+    )
+    now = datetime.now(UTC)
+    with _CACHE_LOCK:
+        snapshot = _SNAPSHOTS.get(key)
+    if snapshot is None or now - snapshot.at > refresh:
+        system = _system(session, scoped, agreement.id, table, chosen)
+        published = None if system is None else _protected(*system, table, chosen.levels, policy)
+        snapshot = _Snapshot(now, published)
+        with _CACHE_LOCK:
+            _SNAPSHOTS[key] = snapshot
+            while len(_SNAPSHOTS) > 256:
+                _SNAPSHOTS.popitem(last=False)
+    result = AggregateTable(
+        table,
+        TABLES[table],
+        agreement.id,
+        area_type,
+        columns,
+        policy=policy.describe(),
+        as_of=snapshot.at,
+    )
+    if snapshot.published is None:
+        return result
+    frame = snapshot.published["base" if area_type == chosen.base else area_type]
     names = dict(
         session.execute(
             select(Area.area_code, Area.area_name).where(Area.area_code.in_(list(frame.index)))

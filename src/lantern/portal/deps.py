@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import Response
@@ -155,6 +155,7 @@ def aggregate_for(ctx: Ctx, *, agreement: str, table: str, area_type: str, event
         area_type=area_type,
         policy=ctx.settings.policy,
         today=ctx.today,
+        refresh=timedelta(minutes=ctx.settings.aggregate_refresh_minutes),
     )
     audit_db.record(
         ctx.db,
@@ -166,6 +167,7 @@ def aggregate_for(ctx: Ctx, *, agreement: str, table: str, area_type: str, event
         rows=len(result.rows),
         withheld=result.withheld,
         policy=ctx.settings.disclosure_policy,
+        as_of=result.as_of.isoformat(timespec="seconds") if result.as_of else None,
         **extra,
     )
     return result
@@ -189,10 +191,11 @@ def aggregate_export_response(ctx: Ctx, *, agreement: str, table: str, area_type
         export=export_id,
     )
     stamp = utcnow().isoformat(timespec="seconds") + "Z"
+    as_of = result.as_of.strftime("%Y-%m-%dT%H:%M:%SZ") if result.as_of else stamp
     header = (
         f"# {result.title} by {result.area_type} - agreement {result.agreement} - "
-        f"protected ({result.policy}); {aggregates.WITHHELD} = withheld - {export_id} - "
-        f"exported by {ctx.user.username} at {stamp}"
+        f"protected ({result.policy}); {aggregates.WITHHELD} = withheld - counts as of "
+        f"{as_of} - {export_id} - exported by {ctx.user.username} at {stamp}"
     )
     return Response(
         aggregates.csv_text(result, header=header),

@@ -111,6 +111,11 @@ class PortalSettings:
         default_factory=lambda: _env_int("LANTERN_PORTAL_WRITE_RATE_PER_MINUTE", 120)
     )
 
+    #: aggregates reuse outcome counts taken at most this many minutes ago (0: always now);
+    #: any change to an agreement's households takes new counts at once
+    aggregate_refresh_minutes: int = field(
+        default_factory=lambda: _env_int("LANTERN_PORTAL_AGGREGATE_REFRESH_MINUTES", 15)
+    )
     #: disclosure policy of aggregate exports (a ``lantern.disclosure`` preset name)
     disclosure_policy: str = field(
         default_factory=lambda: (
