@@ -26,7 +26,9 @@ def interval_columns(
 ) -> pd.DataFrame:
     """LSOA × ``<id>_lower95``, ``<id>_upper95``, ``<id>_vs_county``, ``<id>_vs_england`` for
     every indicator measure that is a rate with counts (others get no columns)."""
-    ids = [m.id for m in measures if m.group == "indicator" and m.kind == "rate" and m.unit in SCALES]
+    ids = [
+        m.id for m in measures if m.group == "indicator" and m.kind == "rate" and m.unit in SCALES
+    ]
     if not ids or not len(codes):
         return pd.DataFrame(index=codes)
     table = indicator_table(

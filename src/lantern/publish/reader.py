@@ -10,8 +10,8 @@ import pandas as pd
 import shapely
 
 from lantern.errors import ConfigError, Problem
-from lantern.publish.place import join_names
 from lantern.publish import comparisons
+from lantern.publish.place import join_names
 from lantern.publish.sitedata import Measure, SiteData, Source
 from lantern.warehouse import Warehouse
 
