@@ -37,7 +37,9 @@ OLD_RELEASE = typer.Option(None, "--release", hidden=True, help="Deprecated: use
 AGREEMENT = typer.Option(..., "--agreement", help="Data-sharing agreement (YAML or TOML).")
 PURPOSE = typer.Option(..., "--purpose", help="Purpose code named in the agreement.")
 AUDIT = typer.Option(
-    Path("audit/linkage.jsonl"), "--audit", help="Hash-chained audit log to append to."
+    Path("audit/linkage.jsonl"),
+    "--audit",
+    help="Audit log to append to (keyed with the project's audit key).",
 )
 
 
