@@ -9,6 +9,7 @@ from typing import Any
 from lantern.pipeline.progress import Progress, or_quiet
 from lantern.profile.collect import profiles, resolve
 from lantern.profile.pdf import browser, print_pdf
+from lantern.profile.quality import qof_flags
 from lantern.profile.render import render
 from lantern.warehouse import Warehouse
 
@@ -52,7 +53,8 @@ def profile(
         vintage = int(runs["vintage"].iloc[0]) if len(runs) else int(config.vintage)
         kind, codes = page_codes(wh, area, vintage)
         say(f"Reading {len(codes)} area(s)")
-        pages = profiles(wh, codes, kind, county=list(config.area_codes))
+        flags = qof_flags(wh, Path(config.data_dir), vintage)
+        pages = profiles(wh, codes, kind, county=list(config.area_codes), quality=flags)
         sources = _sources(wh)
     say("Rendering")
     title = pages[0].name if len(pages) == 1 else f"{area}: {len(pages)} area profiles"
@@ -76,6 +78,7 @@ def district_profiles(
         vintage = int(runs["vintage"].iloc[0]) if len(runs) else int(config.vintage)
         plan = {code: page_codes(wh, code, vintage) for code in districts}
         kinds = {kind for kind, _ in plan.values()}
+        flags = qof_flags(wh, Path(config.data_dir), vintage)
         say(f"Reading {sum(len(c) for _, c in plan.values())} areas")
         pages = {
             p.code: p
@@ -85,6 +88,7 @@ def district_profiles(
                 [c for k, codes in plan.values() if k == kind for c in codes],
                 kind,
                 county=list(config.area_codes),
+                quality=flags,
             )
         }
         sources = _sources(wh)
