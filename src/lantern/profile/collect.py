@@ -16,7 +16,13 @@ from lantern.profile.trends import weekly_cases, yearly_trends
 from lantern.warehouse import Warehouse
 
 TYPES = ("lsoa", "msoa", "ward", "district")
-LABEL = {"lsoa": "Neighbourhood (LSOA)", "msoa": "MSOA", "ward": "Ward", "district": "District"}
+LABEL = {
+    "lsoa": "Neighbourhood (LSOA)",
+    "msoa": "MSOA",
+    "ward": "Ward",
+    "district": "District",
+    "set": "Area set of",
+}
 
 
 @dataclass

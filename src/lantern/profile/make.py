@@ -67,6 +67,35 @@ def profile(
     return ProfileResult(Path(out), len(pages), kind, codes)
 
 
+def set_profile_pdf(
+    config: Any,
+    *,
+    csv: Path | None = None,
+    geojson: Path | None = None,
+    name: str | None = None,
+    out: Path,
+    html: Path | None = None,
+    progress: Progress | None = None,
+) -> ProfileResult:
+    """A custom area set's profile (one page): its LSOAs totalled as one area."""
+    from lantern.areasets import from_file
+    from lantern.profile.custom import set_profile
+
+    say = or_quiet(progress)
+    with Warehouse.from_config(config) as wh:
+        area_set = from_file(wh, csv=csv, geojson=geojson, name=name)
+        say(f"Reading {len(area_set.codes)} LSOAs")
+        page = set_profile(wh, area_set, county=list(config.area_codes))
+        sources = _sources(wh)
+    document = render([page], title=area_set.name, sources=sources)
+    if html is not None:
+        Path(html).parent.mkdir(parents=True, exist_ok=True)
+        Path(html).write_text(document, encoding="utf-8")
+    say("Printing the PDF")
+    print_pdf(document, Path(out))
+    return ProfileResult(Path(out), 1, "set", list(area_set.codes))
+
+
 def district_profiles(
     config: Any, districts: list[str], folder: Path, *, progress: Progress | None = None
 ) -> list[ProfileResult]:
