@@ -8,10 +8,11 @@ export function classOf(value, breaks) {
   return breaks.length - 1;
 }
 
-// keep(i) says whether area i passes the district and decile filters.
-export function classesFor(values, breaks, keep) {
-  const out = new Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = keep(i) ? classOf(values[i], breaks) : FILTERED;
+// Each area's class from the published classes `c` (-1: no data); keep(i) says whether area i
+// passes the district and decile filters.
+export function classesFor(published, keep) {
+  const out = new Array(published.length);
+  for (let i = 0; i < published.length; i++) out[i] = keep(i) ? published[i] : FILTERED;
   return out;
 }
 

@@ -3,7 +3,7 @@
 // sheet on a phone) and the whole view in the URL.
 import maplibregl from "maplibre-gl";
 import { Protocol } from "pmtiles";
-import { classesFor, classOf, FILTERED, fillExpression, hatchFilter, hatchKey, hatchPattern } from "./colour.js";
+import { classesFor, FILTERED, fillExpression, hatchFilter, hatchKey, hatchPattern } from "./colour.js";
 import { areasFile, detailFile, getJSON, valuesFile } from "./data.js";
 import { decileWords, el, fmtInt, fmtWithUnit } from "./format.js";
 import { foldLegend, legendToggle, placeLegend, renderLegend } from "./legend.js";
@@ -103,7 +103,7 @@ function paint() {
   const g = geo();
   const m = measure();
   const spec = m.geos[g.id];
-  classes = classesFor(values.v, spec.breaks, keepFn());
+  classes = classesFor(values.c, keepFn());
   map.setPaintProperty(`fill-${g.id}`, "fill-color", fillExpression(classes, spec.colours, meta.noData, meta.filtered));
   const key = `${g.id}:${hatchKey(classes)}`;
   if (key !== lastHatch) {
@@ -111,7 +111,7 @@ function paint() {
     map.setFilter(`hatch-${g.id}`, hatchFilter(classes));
     map.setPaintProperty(`hatch-${g.id}`, "fill-pattern", hatchPattern(classes));
   }
-  renderLegend($("legend"), meta, m, g, { filtered: Boolean(state.district || state.deciles), hasMissing: values.v.some((v) => v === null) });
+  renderLegend($("legend"), meta, m, g, { filtered: Boolean(state.district || state.deciles), hasMissing: values.c.some((c) => c < 0) });
   updateTable();
   syncControls();
 }
@@ -121,7 +121,7 @@ function updateTable() {
   for (let i = 0; i < areas.codes.length; i++) {
     if (classes[i] === FILTERED) continue;
     const d = meta.districts[areas.district[i]];
-    rows.push({ i, code: areas.codes[i], name: areas.names[i], district: d ? d.name : "", value: values.v[i], rank: values.rank ? values.rank[i] : null, decile: indexValues && indexValues.decile ? indexValues.decile[i] : null });
+    rows.push({ i, code: areas.codes[i], name: areas.names[i], district: d ? d.name : "", value: values.v ? values.v[i] : null, rank: values.rank ? values.rank[i] : null, decile: indexValues && indexValues.decile ? indexValues.decile[i] : null });
   }
   table.setData({ rows, measure: measure(), selected: state.area, hasDecile: geo().hasDecile });
 }
@@ -201,7 +201,7 @@ async function select(code, from, { fit = !["map", "history"].includes(from) } =
   if (sheet.phone() && !$("legend").dataset.touched) foldLegend($("legend"), true);
   if (fit) fitArea(record.bbox);
   const idx = record.index && record.index.index;
-  const position = idx && idx.decile ? `decile ${idx.decile} of 10 (${decileWords(idx.decile)}), rank ${fmtInt(idx.rank)} of ${fmtInt(rankTotal())}` : idx ? `rank ${fmtInt(idx.rank)} of ${fmtInt(rankTotal())} (1 is the most vulnerable)` : `${measure().label} ${fmtWithUnit(measure(), values.v[areas.codes.indexOf(code)])}`;
+  const position = idx && idx.decile ? `decile ${idx.decile} of 10 (${decileWords(idx.decile)}), rank ${fmtInt(idx.rank)} of ${fmtInt(rankTotal())}` : idx ? `rank ${fmtInt(idx.rank)} of ${fmtInt(rankTotal())} (1 is the most vulnerable)` : `${measure().label} ${values.v ? fmtWithUnit(measure(), values.v[areas.codes.indexOf(code)]) : ""}`;
   live(`Selected ${record.name}, ${code}: ${position}.`);
   if (from !== "table") {
     const page = table.pageOf(code);
@@ -310,7 +310,7 @@ function describe(i) {
     lines.push(`${m.title}: rank ${fmtInt(values.rank[i])} of ${fmtInt(rankTotal())}`);
   }
   const spec = m.geos[geo().id];
-  const k = classOf(values.v[i], spec.breaks);
+  const k = values.c[i];
   const cls = k >= 0 ? spec.classes.find((c) => c[0] === spec.colours[k]) : null;
   if (cls) lines.push(cls[1]);
   const decile = indexValues && indexValues.decile ? indexValues.decile[i] : null;
