@@ -31,6 +31,7 @@ let classes = null;
 let lastHatch = null;
 let record = null; // the selected area's detail
 let labels;
+let started = false; // the first view is drawn and the state recorded
 
 function live(text) {
   $("live").textContent = "";
@@ -57,7 +58,7 @@ const record_ = () => ({ ...state, page: table.page, filter: table.filter, view:
 const save = (opts) => writeState(record_(), opts);
 
 function currentView() {
-  if (!map || !map.loaded()) return state.view;
+  if (!map || !started) return state.view;
   const c = map.getCenter();
   return { zoom: map.getZoom(), center: [c.lng, c.lat] };
 }
@@ -189,7 +190,8 @@ async function select(code, from, { fit = !["map", "history"].includes(from) } =
   const fixed = reconcile({ ...state, area: code }, meta, areaInfo);
   const filtersChanged = fixed.state.district !== state.district || fixed.state.deciles !== state.deciles;
   state = fixed.state;
-  notify(fixed.notes);
+  // A link's own corrections (made when it was read) stay on show until the next choice.
+  if (fixed.notes.length || !["url", "history"].includes(from)) notify(fixed.notes);
   if (filtersChanged) paint();
   const district = info.district;
   const file = await getJSON(detailFile(g.id, district ? district.code : ""));
@@ -199,6 +201,8 @@ async function select(code, from, { fit = !["map", "history"].includes(from) } =
   renderPanel($("panel"), { meta, geo: g, code, record, measure: measure(), rankTotal: rankTotal() });
   if (sheet.state() === "closed") sheet.set("peek");
   if (sheet.phone() && !$("legend").dataset.touched) foldLegend($("legend"), true);
+  // A new history entry first, so the camera move below updates that entry's view.
+  if (from !== "history" && from !== "url") save();
   if (fit) fitArea(record.bbox);
   const idx = record.index && record.index.index;
   const position = idx && idx.decile ? `decile ${idx.decile} of 10 (${decileWords(idx.decile)}), rank ${fmtInt(idx.rank)} of ${fmtInt(rankTotal())}` : idx ? `rank ${fmtInt(idx.rank)} of ${fmtInt(rankTotal())} (1 is the most vulnerable)` : `${measure().label} ${values.v ? fmtWithUnit(measure(), values.v[areas.codes.indexOf(code)]) : ""}`;
@@ -209,7 +213,7 @@ async function select(code, from, { fit = !["map", "history"].includes(from) } =
   }
   table.selected = code;
   table.render();
-  if (from !== "history" && from !== "url") save();
+  if (from !== "history" && from !== "url") save({ push: false });
   if (from === "search" || from === "table") $("panel").focus();
 }
 
@@ -227,10 +231,10 @@ async function setDistrict(code) {
   state.district = code;
   const d = meta.districts.find((x) => x.code === code);
   if (state.area && d && areaInfo(state.area)?.district?.code !== code) deselect();
-  fitBox(d ? d.bbox : meta.bounds);
   table.page = 0;
   paint();
   save();
+  fitBox(d ? d.bbox : meta.bounds);
   live(d ? `Showing ${d.name} only.` : "Showing all districts.");
 }
 
@@ -375,7 +379,7 @@ async function start() {
     if (hits.length) select(hits[0].properties.code, "map");
   });
   map.on("moveend", () => {
-    if (map.loaded()) save({ push: false });
+    if (started) save({ push: false });
   });
   await dataReady;
   syncControls();
@@ -396,6 +400,7 @@ async function start() {
   });
   if (state.area) await select(state.area, "url", { fit: !view });
   table.render();
+  started = true;
   rememberState(record_());
   save({ push: false });
 }

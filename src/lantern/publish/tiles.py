@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -44,13 +45,27 @@ def zoom_range(n_areas: int) -> tuple[int, int]:
 
 
 def dissolve(geometry: gpd.GeoDataFrame, parent: pd.Series) -> gpd.GeoDataFrame:
-    """Union LSOA polygons into their parent areas (MSOA, ward or district); index = parent code."""
-    frame = geometry.assign(parent=parent.reindex(geometry.index).to_numpy())
-    frame = frame[frame["parent"].notna() & (frame["parent"] != "")]
-    # LSOAs tile their parents without overlapping: a coverage union is exact and much faster.
-    out = frame[["parent", "geometry"]].dissolve(by="parent", method="coverage")
-    out.index.name = "code"
-    return out
+    """Union LSOA polygons into their parent areas (MSOA, ward or district); index = parent code.
+
+    LSOAs tile their parents, so a coverage union is exact and fast; where generalised
+    boundaries do not meet exactly (GEOS refuses the coverage, or its result is not valid) the
+    full union is used.
+    """
+    codes = parent.reindex(geometry.index)
+    keep = (codes.notna() & (codes != "")).to_numpy()
+    geoms = geometry.geometry.to_numpy()[keep]
+    groups = pd.Series(np.arange(len(geoms))).groupby(codes.to_numpy()[keep]).indices
+    out = {}
+    for code, idx in groups.items():
+        parts = geoms[idx]
+        try:
+            union = shapely.coverage_union_all(parts)
+        except shapely.errors.GEOSException:
+            union = None
+        out[code] = union if union is not None and union.is_valid else shapely.union_all(parts)
+    frame = gpd.GeoDataFrame(geometry=list(out.values()), index=list(out), crs=geometry.crs)
+    frame.index.name = "code"
+    return frame.sort_index()
 
 
 @dataclass
