@@ -59,6 +59,26 @@ def _contributions(data: SiteData) -> dict[str, dict[str, list]]:
     return contrib
 
 
+def _intervals(data: SiteData, indicators: list[str], codes: pd.Index) -> dict[str, list]:
+    """Per indicator with counts, for every area of ``codes`` in order: lower and upper 95%
+    limits and the comparisons with the county and England (sliced per district by the caller)."""
+    out = {}
+    if data.intervals.empty:
+        return out
+    part = data.intervals.reindex(codes)
+    for m in indicators:
+        lo = f"{m}_lower95"
+        if lo not in part.columns:
+            continue
+        out[m] = [
+            sig_list(part[lo]),
+            sig_list(part[f"{m}_upper95"]),
+            [str(v) for v in part[f"{m}_vs_county"]],
+            [str(v) for v in part[f"{m}_vs_england"]],
+        ]
+    return out
+
+
 def write_details(
     data: SiteData, site: Path, geo: str, frame: pd.DataFrame, measures: list[str], geometry
 ) -> None:
@@ -91,6 +111,7 @@ def write_details(
     names = [str(n) for n in frame["name"]]
     boxes = _bboxes(geometry, frame.index)
     contrib = _contributions(data) if geo == "lsoa" else {}
+    intervals = _intervals(data, indicators, frame.index) if geo == "lsoa" else {}
     parents = {}
     if geo == "lsoa":
         a = data.areas.reindex(frame.index)
@@ -110,6 +131,10 @@ def write_details(
                 for comp, cols in index_cols.items()
             },
         }
+        if intervals:
+            out["ci"] = {
+                m: [[col[i] for i in take] for col in cols] for m, cols in intervals.items()
+            }
         if geo == "lsoa":
             out["parents"] = {level: [pairs[i] for i in take] for level, pairs in parents.items()}
             out["contrib"] = {codes[i]: contrib[codes[i]] for i in take if codes[i] in contrib}
