@@ -34,12 +34,17 @@ export function hatchPattern(classes) {
   return ["match", classAt(classes), FILTERED, "hatch-filtered", "hatch-nodata"];
 }
 
-// A key that changes only when the set of hatched areas (or their kind) changes.
+// A key that changes only when the set of hatched areas (or their kind) changes; null when
+// no area is hatched.
 export function hatchKey(classes) {
   let h = 0;
+  let any = false;
   for (let i = 0; i < classes.length; i++) {
     const c = classes[i];
-    if (c === NO_DATA || c === FILTERED) h = (Math.imul(h, 31) + i * 3 + (c === FILTERED ? 1 : 2)) | 0;
+    if (c === NO_DATA || c === FILTERED) {
+      any = true;
+      h = (Math.imul(h, 31) + i * 3 + (c === FILTERED ? 1 : 2)) | 0;
+    }
   }
-  return h;
+  return any ? h : null;
 }

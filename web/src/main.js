@@ -6,7 +6,7 @@ import { Protocol } from "pmtiles";
 import { classesFor, FILTERED, fillExpression, hatchFilter, hatchKey, hatchPattern } from "./colour.js";
 import { areasFile, detailFile, getJSON, valuesFile } from "./data.js";
 import { decileWords, el, fmtInt, fmtWithUnit } from "./format.js";
-import { foldLegend, legendToggle, placeLegend, renderLegend } from "./legend.js";
+import { foldLegend, legendToggle, renderLegend } from "./legend.js";
 import { PlaceLabels } from "./map/labels.js";
 import { ensureGeography, showGeography, style } from "./map/layers.js";
 import { addPatterns } from "./map/patterns.js";
@@ -33,6 +33,7 @@ let lastHatch = null;
 let record = null; // the selected area's detail
 let labels;
 let started = false; // the first view is drawn and the state recorded
+let areasLoaded = Promise.resolve(); // the first area list, fetched while the map starts
 
 function live(text) {
   $("live").textContent = "";
@@ -95,7 +96,7 @@ function syncControls() {
 }
 
 function keepFn() {
-  const di = state.district ? meta.districts.findIndex((d) => d.code === state.district) : -1;
+  const di = state.district && areas ? meta.districts.findIndex((d) => d.code === state.district) : -1;
   const maxDecile = state.deciles ? parseInt(state.deciles, 10) : 0;
   const deciles = indexValues && indexValues.decile;
   return (i) => (di < 0 || areas.district[i] === di) && (!maxDecile || !deciles || (deciles[i] !== null && deciles[i] <= maxDecile));
@@ -107,11 +108,13 @@ function paint() {
   const spec = m.geos[g.id];
   classes = classesFor(values.c, keepFn());
   map.setPaintProperty(`fill-${g.id}`, "fill-color", fillExpression(classes, spec.colours, meta.noData, meta.filtered));
-  const key = `${g.id}:${hatchKey(classes)}`;
+  const hatched = hatchKey(classes);
+  const key = `${g.id}:${hatched}`;
   if (key !== lastHatch) {
     lastHatch = key;
-    map.setFilter(`hatch-${g.id}`, hatchFilter(classes));
-    map.setPaintProperty(`hatch-${g.id}`, "fill-pattern", hatchPattern(classes));
+    // Nothing hatched (the usual case): a filter that matches nothing, not a list of every area.
+    map.setFilter(`hatch-${g.id}`, hatched === null ? ["==", ["get", "i"], -1] : hatchFilter(classes));
+    if (hatched !== null) map.setPaintProperty(`hatch-${g.id}`, "fill-pattern", hatchPattern(classes));
   }
   renderLegend($("legend"), meta, m, g, { filtered: Boolean(state.district || state.deciles), hasMissing: values.c.some((c) => c < 0) });
   updateTable();
@@ -120,6 +123,7 @@ function paint() {
 }
 
 function updateTable() {
+  if (!areas || !classes) return; // drawn once the area list has arrived
   const rows = [];
   for (let i = 0; i < areas.codes.length; i++) {
     if (classes[i] === FILTERED) continue;
@@ -177,6 +181,7 @@ function rankTotal() {
 
 // from: "map", "search", "table", "keyboard", "url" (a link), "history" (Back/Forward).
 async function select(code, from, { fit = !["map", "history"].includes(from) } = {}) {
+  if (!areas) await areasLoaded;
   const g = geo();
   const info = areaInfo(code);
   if (!info) {
@@ -198,6 +203,8 @@ async function select(code, from, { fit = !["map", "history"].includes(from) } =
   const district = info.district;
   const file = await getJSON(detailFile(g.id, district ? district.code : ""));
   if (state.area !== code) return; // another selection came first
+  await cases.load().catch(() => null); // the panel's weekly trend (fetched once, when first needed)
+  if (state.area !== code) return;
   record = recordOf(file, code);
   for (const id of [`sel-${g.id}`, `selcase-${g.id}`]) map.setFilter(id, ["==", ["get", "code"], code]);
   renderPanel($("panel"), { meta, geo: g, code, record, measure: measure(), rankTotal: rankTotal() });
@@ -351,24 +358,45 @@ function blocked() {
   return out;
 }
 
+// The first camera: the URL's view, else the district or the whole map fitted into the part the
+// overlays leave free (on a phone the legend across the top and the sheet's bar at the bottom).
+function firstCamera(district) {
+  if (state.view) return { center: state.view.center, zoom: state.view.zoom };
+  const box = $("map").getBoundingClientRect();
+  const pad = { top: 10, bottom: 10, left: 10, right: 10 };
+  if (sheet.phone()) {
+    pad.top = Math.min($("legend").getBoundingClientRect().bottom - box.top + 8, box.height * 0.4);
+    pad.bottom = Math.min($("panel").getBoundingClientRect().height + 8, box.height * 0.3);
+  }
+  return { bounds: district ? district.bbox : meta.bounds, fitBoundsOptions: { padding: pad } };
+}
+
 async function start() {
   performance.mark("lantern:start");
   fitLayout();
   const protocol = new Protocol();
   maplibregl.addProtocol("pmtiles", protocol.tile);
-  const dataReady = (async () => {
-    await loadGeographyData();
+  // The colours need only the value file; the area list (names for the table and search) is
+  // waited for first only when a filter or an area in the link needs it.
+  const areasReady = (areasLoaded = loadGeographyData()).then(() => {
     const fixed = reconcile(state, meta, areaInfo);
     state = fixed.state;
     notify(fixed.notes);
+  });
+  const dataReady = (async () => {
+    if (state.district || state.deciles || state.area || !geoById[state.geography] || !geo().measures.includes(state.measure)) await areasReady;
     await loadValues();
   })();
+  // The legend is drawn before the map, in the corner where it hides least (chosen at publish).
+  if (!geo().measures.includes(state.measure)) state.measure = geo().measures[0];
+  renderLegend($("legend"), meta, measure(), geo(), { filtered: Boolean(state.district || state.deciles), hasMissing: false });
+  if (!sheet.phone()) $("legend").dataset.corner = (meta.legendCorners || ["bl"])[0];
   const view = state.view;
   const district = meta.districts.find((x) => x.code === state.district);
   map = new maplibregl.Map({
     container: "map",
     style: style(meta, geo()),
-    ...(view ? { center: view.center, zoom: view.zoom } : { bounds: district ? district.bbox : meta.bounds, fitBoundsOptions: { padding: 10 } }),
+    ...firstCamera(district),
     minZoom: Math.max(0, geoById.lsoa.minzoom - 1),
     attributionControl: { compact: true, customAttribution: "Contains OS data © Crown copyright and database right" },
     fadeDuration: 0,
@@ -402,18 +430,16 @@ async function start() {
   if (!map.hasImage("hatch-nodata")) addPatterns(map, meta.patterns);
   paint();
   performance.mark("lantern:coloured-style");
-  if (!view && !state.area) fitBox(district ? district.bbox : meta.bounds);
   const labelled = labels.update();
   map.once("idle", async () => {
-    if (!sheet.phone()) placeLegend($("legend"), map, `fill-${geo().id}`, ["bl", "br", "tl"]);
     await labelled;
-    labels.layout();
     const preview = document.getElementById("map-preview");
     if (preview) preview.remove();
     window.lantern.colouredAt = performance.now();
     document.body.dataset.ready = "true";
   });
-  await cases.load().catch(() => null); // the panel's weekly trend
+  await areasReady;
+  updateTable();
   if (state.area) await select(state.area, "url", { fit: !view });
   table.render();
   started = true;

@@ -22,7 +22,7 @@ from lantern.publish.classify import (
     quantile_breaks,
 )
 from lantern.publish.display import decimals_for, map_classes, rounded, title_with_unit
-from lantern.publish.labels import place_labels, population_weights
+from lantern.publish.labels import legend_corners, place_labels, population_weights
 from lantern.publish.place import comparator_label, rank_note, strip_place
 from lantern.publish.sitedata import GEOGRAPHY_LABELS, SiteData
 
@@ -290,6 +290,7 @@ def write_data_files(
         ],
         "bounds": [round(float(v), 5) for v in total],
         "outlines": "tiles/district.pmtiles" if "district" in geoms else None,
+        "legendCorners": legend_corners(geoms.get("district", data.geometry)),
         "labels": write_labels(data, site),
         "noData": NO_DATA,
         "filtered": FILTERED,
