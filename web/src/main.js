@@ -388,8 +388,8 @@ async function start() {
     await loadValues();
   })();
   // The legend is drawn before the map, in the corner where it hides least (chosen at publish).
-  if (!geo().measures.includes(state.measure)) state.measure = geo().measures[0];
-  renderLegend($("legend"), meta, measure(), geo(), { filtered: Boolean(state.district || state.deciles), hasMissing: false });
+  const shown = geo().measures.includes(state.measure) ? measure() : measureById[geo().measures[0]];
+  renderLegend($("legend"), meta, shown, geo(), { filtered: Boolean(state.district || state.deciles), hasMissing: false });
   if (!sheet.phone()) $("legend").dataset.corner = (meta.legendCorners || ["bl"])[0];
   const view = state.view;
   const district = meta.districts.find((x) => x.code === state.district);
