@@ -115,7 +115,10 @@ function paint() {
   renderLegend($("legend"), meta, m, g, { filtered: Boolean(state.district || state.deciles), hasMissing: values.v.some((v) => v === null) });
   updateTable();
   syncControls();
-  if (cases.active()) cases.paint(); // the weekly cases view paints over the measure's colours
+  if (cases.active()) {
+    cases.ownStyle = false; // the measure's colours were just set: the overlay restyles the layer
+    cases.paint(); // the weekly cases view paints over the measure's colours
+  }
 }
 
 function updateTable() {
@@ -310,7 +313,10 @@ const cases = new Cases({
     if (state.geography !== geoId) await setGeography(geoId);
     return map;
   },
-  onHide: () => paint(),
+  onHide: () => {
+    lastHatch = null; // the overlay changed the hatching: let paint() set it again
+    paint();
+  },
 });
 setCases(cases);
 let tooltip;
