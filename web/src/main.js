@@ -119,7 +119,10 @@ function paint() {
   renderLegend($("legend"), meta, m, g, { filtered: Boolean(state.district || state.deciles), hasMissing: values.c.some((c) => c < 0) });
   updateTable();
   syncControls();
-  if (cases.active()) cases.paint(); // the weekly cases view paints over the measure's colours
+  if (cases.active()) {
+    cases.ownStyle = false; // the measure's colours were just set: the overlay restyles the layer
+    cases.paint(); // the weekly cases view paints over the measure's colours
+  }
 }
 
 function updateTable() {
@@ -321,7 +324,10 @@ const cases = new Cases({
     if (state.geography !== geoId) await setGeography(geoId);
     return map;
   },
-  onHide: () => paint(),
+  onHide: () => {
+    lastHatch = null; // the overlay changed the hatching: let paint() set it again
+    paint();
+  },
 });
 setCases(cases);
 let tooltip;
