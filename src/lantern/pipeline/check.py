@@ -94,7 +94,6 @@ def check_data(
     if wanted is None or wanted & boundary_paths:
         for _, _, _, gaps in boundary_rows(ctx, areas):
             report.gaps += gaps
-    report.files += [t.file for t in ctx.tables.values() if getattr(t, "file", None)]  # type: ignore[attr-defined]
     best: dict[str, FileRead] = {}
     for f in report.files:  # a file read whole and narrowly: keep how it was verified
         if f.file not in best or f.verified == "sha256":

@@ -438,7 +438,7 @@ def _load_england(
         data_dir,
         sources,
         area_codes,
-        lambda: wh.query("SELECT * FROM indicators WHERE area_code LIKE 'E%'"),
+        lambda ids: wh.query(benchmarks.SUMS_SQL, [ids], table="indicators"),
         metas,
     )
     frame = frame[frame["indicator_id"].isin({m.indicator_id for m in metas})].assign(

@@ -72,15 +72,16 @@ class Table:
 def read_table(spec: TableSpec, ctx: LoadContext, *, checksum: bool = True) -> Table:
     """Read and check the file ``spec`` describes under ``ctx.data_dir`` (see module docstring).
 
-    A file read twice in one run with the same checks (the GP registrations, once per QOF year)
-    is read once.
+    A file several sources read with the same checks (``spec.reuse``: the GP registrations, once
+    per QOF year) is read once per run.
     """
     cached = ctx.tables.get(spec)
     if isinstance(cached, Table):
         table = cached
     else:
         table = _read_table(spec, ctx)
-        ctx.tables[spec] = table
+        if spec.reuse:
+            ctx.tables[spec] = table
     if checksum:
         check_checksum(table, ctx.manifest)
     return table
@@ -100,8 +101,11 @@ def _read_table(spec: TableSpec, ctx: LoadContext) -> Table:
     else:
         raw = read_raw(path)
         check_header(raw, spec.required(raw.header), vintage_hint=dict(spec.vintage_hint))
-        text = [c.column for c in spec.codes] + list(spec.text)
-        frame = parse_csv(raw, usecols=spec.required(raw.header), text_columns=text)
+        codes = list(dict.fromkeys(c.column for c in spec.codes))
+        text = [c for c in spec.text if c not in codes]
+        frame = parse_csv(
+            raw, usecols=spec.required(raw.header), text_columns=text, category_columns=codes
+        )
         data, offset = raw.data, 2
     total_rows = len(frame)
     table = Table(spec, path, frame, pd.DataFrame(index=frame.index), None, offset)  # type: ignore[arg-type]
@@ -163,6 +167,13 @@ def _parquet(path: Path, spec: TableSpec) -> tuple[pd.DataFrame, bytes]:
         )
     try:
         arrow = parquet.read(columns=required)
+        text = {c.column for c in spec.codes} | set(spec.text)
+        arrow = pa.table(
+            {
+                name: arrow.column(name).dictionary_encode() if name in text else arrow.column(name)
+                for name in arrow.column_names
+            }
+        )
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise InputError(
             f"cannot read the Parquet data ({str(exc).splitlines()[0]}); the file may be "
@@ -171,11 +182,7 @@ def _parquet(path: Path, spec: TableSpec) -> tuple[pd.DataFrame, bytes]:
         ) from None
     if arrow.num_rows == 0:
         raise InputError("the file has no rows; expected one row per record", file=path, row=1)
-    text = {c.column for c in spec.codes} | set(spec.text)
-    frame = arrow.to_pandas()
-    for column in text:
-        frame[column] = frame[column].astype("string[pyarrow]")
-    return frame, data
+    return arrow.to_pandas(), data  # text columns as categories
 
 
 def _markers(frame: pd.DataFrame, spec: TableSpec) -> np.ndarray:
@@ -185,8 +192,12 @@ def _markers(frame: pd.DataFrame, spec: TableSpec) -> np.ndarray:
         if codes.markers:
             marker |= frame[codes.column].isin(codes.markers).to_numpy()
         if codes.skip_prefixes:
-            first = frame[codes.column].astype("string").str.slice(0, 1)
-            marker |= first.isin(codes.skip_prefixes).fillna(False).to_numpy(dtype=bool)
+            marker |= _per_row(
+                frame[codes.column],
+                lambda v, p=codes.skip_prefixes: (
+                    v.astype("string").str.slice(0, 1).isin(p).fillna(False).to_numpy(dtype=bool)
+                ),
+            )
     return marker
 
 
@@ -197,14 +208,18 @@ def _fail(table: Table, label: int, column: str | None, message: str) -> InputEr
 def check_text(table: Table) -> None:
     spec, frame = table.spec, table.frame
     for column, allowed in spec.choices:
-        bad = ~frame[column].isin(allowed).to_numpy()
+        bad = _per_row(frame[column], lambda v, allowed=allowed: ~v.isin(allowed).to_numpy())
         if bad.any():
             label = frame.index[int(bad.argmax())]
             shown = ", ".join(allowed[:25]) + (" …" if len(allowed) > 25 else "")
             raise _fail(table, label, column, f"unknown value; expected one of {shown}")
     for column, pattern, what in spec.patterns:
-        ok = frame[column].astype("string").str.fullmatch(pattern).fillna(False).astype(bool)
-        bad = ~ok.to_numpy()
+        bad = _per_row(
+            frame[column],
+            lambda v, pattern=pattern: (
+                ~v.astype("string").str.fullmatch(pattern).fillna(False).astype(bool).to_numpy()
+            ),
+        )
         if bad.any():
             raise _fail(table, frame.index[int(bad.argmax())], column, f"expected {what}")
 
@@ -228,7 +243,7 @@ def check_codes(table: Table, codes: Codes, ctx: LoadContext) -> None:
             column,
             f"missing area code; expected {name} codes",
         )
-    bad = invalid_codes(series, kind).to_numpy()
+    bad = _per_row(series, lambda values: invalid_codes(values, kind).to_numpy())
     if bad.any():
         position = int(bad.argmax())
         validate_code(
@@ -265,6 +280,16 @@ def check_codes(table: Table, codes: Codes, ctx: LoadContext) -> None:
                 f"(unknown code: it is in none of the ONS lookups in {ctx.data_dir / 'lookups'}); "
                 "expected a code of a current area",
             )
+
+
+def _per_row(series: pd.Series, test) -> np.ndarray:  # noqa: ANN001
+    """``test`` (values → bool mask) per row; for categories, run once per distinct value."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        categories = pd.Series(series.cat.categories.astype(str))
+        per_category = np.asarray(test(categories), dtype=bool)
+        codes = series.cat.codes.to_numpy()
+        return np.where(codes >= 0, per_category[np.maximum(codes, 0)], False)
+    return np.asarray(test(series), dtype=bool)
 
 
 def numbers(table: Table, columns: list[str]) -> pd.DataFrame:
@@ -359,7 +384,7 @@ def check_complete(table: Table, codes: Codes, ctx: LoadContext) -> list[GapFoun
     wanted = ctx.wanted.get((codes.area_type, codes.vintage))
     if wanted is None or not len(wanted):
         return []
-    present = pd.Index(table.areas[codes.column].unique())
+    present = pd.Index(np.asarray(table.areas[codes.column].dropna().unique(), dtype=object))
     missing = wanted.difference(present)
     gaps: list[GapFound] = []
     for gap in table.spec.gaps:

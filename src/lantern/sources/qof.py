@@ -212,6 +212,7 @@ def registration_specs(source: Source) -> tuple[TableSpec, TableSpec]:
             patterns=((practice, PRACTICE_PATTERN, PRACTICE_WHAT),),
             gaps=(ENGLAND_ONLY,),
             format="parquet",
+            reuse=True,
         ),
         TableSpec(
             source.source_id,
@@ -224,6 +225,7 @@ def registration_specs(source: Source) -> tuple[TableSpec, TableSpec]:
             parts=(PartsOf(("number_of_patients",), "practice_total_patients"),),
             patterns=(("practice_code", PRACTICE_PATTERN, PRACTICE_WHAT),),
             gaps=(ENGLAND_ONLY,),
+            reuse=True,
         ),
     )
 
@@ -260,33 +262,40 @@ def read_practices(source: Source, ctx: LoadContext) -> tuple[pd.DataFrame, File
 
 
 def read_registrations(source: Source, ctx: LoadContext) -> tuple[pd.DataFrame, FileRead, list]:
-    """GP patients by practice and LSOA 2011: the England Parquet if present, else the area CSV."""
+    """GP patients by practice and LSOA 2011: the England Parquet if present, else the area CSV.
+
+    Read once per run (every QOF year uses them); codes are kept as categories, not strings.
+    """
     parquet_spec, csv_spec = registration_specs(source)
-    if (ctx.data_dir / parquet_spec.path).exists():
-        table = read_table(parquet_spec, ctx)
+    spec = parquet_spec if (ctx.data_dir / parquet_spec.path).exists() else csv_spec
+    table = read_table(spec, ctx)
+    cached = ctx.tables.get(("patients", spec))
+    if isinstance(cached, pd.DataFrame):
+        frame = cached
+    elif spec is parquet_spec:
         practice, lsoa, count = REG_PARQUET
-        codes = table.frame[practice].astype(object).to_numpy()
+        codes = table.frame[practice].astype("category")
         # each practice's total over every row, its patients with no valid LSOA included
-        totals = table.values[count].groupby(codes).sum()
+        totals = table.values[count].groupby(codes.to_numpy(), observed=True).sum()
         areas = ~table.marker
         frame = pd.DataFrame(
             {
-                "practice_code": codes[areas],
-                "area_code": table.frame[lsoa].astype(object).to_numpy()[areas],
+                "practice_code": codes[areas].cat.remove_unused_categories(),
+                "area_code": table.frame[lsoa][areas].astype("category"),
                 "patients": table.values[count].to_numpy()[areas],
             }
-        )
-        frame["practice_total"] = frame["practice_code"].map(totals).to_numpy(dtype=float)
+        ).reset_index(drop=True)
+        frame["practice_total"] = frame["practice_code"].map(totals).astype(float).to_numpy()
     else:
-        table = read_table(csv_spec, ctx)
         frame = pd.DataFrame(
             {
-                "practice_code": table.frame["practice_code"].astype(object).to_numpy(),
-                "area_code": table.frame["lsoa11_code"].astype(object).to_numpy(),
+                "practice_code": table.frame["practice_code"].astype("category"),
+                "area_code": table.frame["lsoa11_code"].astype("category"),
                 "patients": table.values["number_of_patients"].to_numpy(),
                 "practice_total": table.values["practice_total_patients"].to_numpy(),
             }
-        )
+        ).reset_index(drop=True)
+    ctx.tables[("patients", spec)] = frame
     keep = ctx.keep(frame["area_code"], "lsoa", 2011)
     return frame[keep.to_numpy()], table.file, table.gaps
 

@@ -73,6 +73,7 @@ class TableSpec:
     gaps: tuple[Gap, ...] = ()
     format: str = "csv"
     ignore: tuple[str, ...] = ()  # columns left out of ``numbers = ("*",)`` (names, labels)
+    reuse: bool = False  # kept in memory for the run: several sources read it (GP registrations)
     description: str = field(default="", compare=False)
 
     @property

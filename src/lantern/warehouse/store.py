@@ -38,6 +38,7 @@ from lantern.warehouse.lock import WriterLock, remove_orphans, temp_path
 from lantern.warehouse.results import ResultsMixin
 from lantern.warehouse.schema import ALL_TABLES, INDEX_TABLES, columns, create_statements
 
+WRITER_MEMORY = "200MB"
 _TABLE_IN_SQL = re.compile(r"(?i)\b(?:from|join|into|update|table)\s+([a-z_][a-z0-9_]*)")
 
 
@@ -75,6 +76,11 @@ class Warehouse(FramesMixin, ResultsMixin):
         wh.path = path
         wh._open(read_only=False)
         wh.run = run
+        # A writer keeps DuckDB's buffers small (it spills to disk beyond them), so an England
+        # ingest stays well under 1 GB of memory; insertion order is not kept (no table relies on it).
+        with wh.guard("warehouse settings"):
+            wh.con.execute(f"SET memory_limit = '{WRITER_MEMORY}'")
+            wh.con.execute("SET preserve_insertion_order = false")
         return wh
 
     @classmethod
