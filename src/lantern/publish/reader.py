@@ -98,7 +98,7 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
         comparators=comparators,
         sources=_sources(con, tables),
         postcodes=_postcodes(con, tables, areas.index),
-        trends=_trends(con, areas.index, vintage),
+        trends=_trends(con, areas.index, vintage, set(domain_of)),
         place=place,
         place_names=place_names,
         other_places=other_places,
@@ -438,17 +438,19 @@ def _postcodes(con: Warehouse, tables, codes: pd.Index) -> pd.DataFrame | None:
     return out if len(out) else None
 
 
-def _trends(con: Warehouse, codes: pd.Index, vintage: str) -> dict[str, pd.DataFrame]:
-    """LSOA-level indicators held for several periods, on the site's LSOAs, one column a period."""
+def _trends(
+    con: Warehouse, codes: pd.Index, vintage: str, in_index: set[str]
+) -> dict[str, pd.DataFrame]:
+    """LSOA-level rates held for several periods (QOF prevalences, population shares), on the
+    site's LSOAs, one column a period. With an index, only the rates it is built from (the ones
+    its panel explains); counts such as age bands are left out, so the site stays small."""
     periods = con.periods()
     several = periods.groupby("indicator_id")["period"].nunique()
     ids = list(several[several > 1].index)
     meta = con.meta(ids)
-    ids = list(
-        meta.loc[
-            (meta["area_type"] == "lsoa") & ~meta["kind"].isin(["rank", "decile"]), "indicator_id"
-        ]
-    )
+    ids = list(meta.loc[(meta["area_type"] == "lsoa") & (meta["kind"] == "rate"), "indicator_id"])
+    if in_index:
+        ids = [i for i in ids if i in in_index]
     if not ids:
         return {}
     frames = con.period_frames(ids, vintage=int(vintage), area_type="lsoa", areas=list(codes))
