@@ -7,6 +7,7 @@ used is kept in the ``IndexResult`` so that scores can be explained and re-run u
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -89,8 +90,8 @@ class IndexResult:
         for dom_id, d in self.domains.items():
             for ind, w in zip(d.spec.indicators, d.weights, strict=True):
                 rows.append((dom_id, ind.id, float(w), d.spec.weighting))
-        for d, w in zip(self.spec.domains, self.domain_weights, strict=True):
-            rows.append((INDEX, d.id, float(w), self.spec.combine.weighting))
+        for domain, w in zip(self.spec.domains, self.domain_weights, strict=True):
+            rows.append((INDEX, domain.id, float(w), self.spec.combine.weighting))
         return pd.DataFrame(rows, columns=["component", "indicator_id", "weight", "method"])
 
     def contributions(self) -> pd.DataFrame:
@@ -135,7 +136,7 @@ class IndexResult:
                     out[f"{ind.id}_flag"] = d.flags[:, j]
         return out.rename_axis("area_code")
 
-    def subset(self, area_codes) -> pd.Index:
+    def subset(self, area_codes: Iterable[str]) -> pd.Index:
         """Row positions of ``area_codes`` (for reporting a national run within a county)."""
         return self.areas.get_indexer(pd.Index(area_codes))
 
@@ -204,7 +205,12 @@ def compute_domain(
             for j in range(raw.shape[1])
         ]
     )
-    explicit = [ind.weight for ind in domain.indicators] if domain.weighting == "explicit" else None
+    # the spec gives every indicator a weight under explicit weighting; derive_weights checks
+    explicit = (
+        [ind.weight for ind in domain.indicators if ind.weight is not None]
+        if domain.weighting == "explicit"
+        else None
+    )
     w = derive_weights(domain.weighting, transformed, explicit)
     score = round_to(
         aggregate(transformed, w, domain.aggregation), domain.score_round, spec.rounding
@@ -226,7 +232,9 @@ def combine_inputs(spec: IndexSpec, scores: np.ndarray) -> np.ndarray:
     return out
 
 
-def _component(spec: IndexSpec, score: np.ndarray, prank_round: int | None, flag_count) -> dict:
+def _component(
+    spec: IndexSpec, score: np.ndarray, prank_round: int | None, flag_count: np.ndarray
+) -> dict[str, np.ndarray]:
     cls = classify(score, ties=spec.ties, prank_digits=prank_round, rounding=spec.rounding)
     cls["flag"] = flags(cls["prank"], spec.classify.flag_threshold)
     cls["flag_count"] = flag_count
@@ -257,7 +265,11 @@ def compute_index(
         domains[domain.id] = compute_domain(spec, domain, raw, parent_values)
     scores = np.column_stack([d.score for d in domains.values()])
     combined = combine_inputs(spec, scores)
-    explicit = [d.weight for d in spec.domains] if spec.combine.weighting == "explicit" else None
+    explicit = (
+        [d.weight for d in spec.domains if d.weight is not None]
+        if spec.combine.weighting == "explicit"
+        else None
+    )
     w = derive_weights(spec.combine.weighting, combined, explicit)
     index_score = aggregate(combined, w, spec.combine.aggregation)
     components = {}

@@ -134,7 +134,7 @@ class _Checker:
     def problem(self, where: str, message: str) -> None:
         self.problems.append(Problem(message, file=self.source, column=where))
 
-    def table(self, data: Any, where: str, allowed: set[str]) -> dict:
+    def table(self, data: Any, where: str, allowed: set[str]) -> dict[str, Any]:
         if not isinstance(data, dict):
             self.problem(where, "must be a table")
             return {}
@@ -142,7 +142,15 @@ class _Checker:
             self.problem(f"{where}.{key}" if where else key, "unknown key")
         return data
 
-    def string(self, data: dict, key: str, where: str, *, required=False, default: str = "") -> str:
+    def string(
+        self,
+        data: dict[str, Any],
+        key: str,
+        where: str,
+        *,
+        required: bool = False,
+        default: str = "",
+    ) -> str:
         value = data.get(key)
         if value is None:
             if required:
@@ -154,17 +162,18 @@ class _Checker:
         return value
 
     def choice(
-        self, data: dict, key: str, where: str, options: tuple[str, ...], default: str
+        self, data: dict[str, Any], key: str, where: str, options: tuple[str, ...], default: str
     ) -> str:
         value = data.get(key, default)
-        if value not in options:
-            self.problem(f"{where}.{key}", f"is {value!r}; choose one of {', '.join(options)}")
-            return default
-        return value
+        for option in options:
+            if value == option:
+                return option
+        self.problem(f"{where}.{key}", f"is {value!r}; choose one of {', '.join(options)}")
+        return default
 
     def number(
         self,
-        data: dict,
+        data: dict[str, Any],
         key: str,
         where: str,
         *,
@@ -224,7 +233,9 @@ _INDICATOR_KEYS = {
 }
 
 
-def _steps(c: _Checker, data: dict, where: str, defaults: dict[str, str]) -> dict[str, str]:
+def _steps(
+    c: _Checker, data: dict[str, Any], where: str, defaults: dict[str, str]
+) -> dict[str, str]:
     return {
         "normalisation": c.choice(
             data, "normalisation", where, NORMALISATIONS, defaults["normalisation"]
@@ -272,7 +283,7 @@ def _indicator(c: _Checker, data: Any, where: str, weighting: str) -> IndicatorS
 
 
 def _domain(
-    c: _Checker, data: Any, where: str, index: dict, combine_weighting: str
+    c: _Checker, data: Any, where: str, index: dict[str, Any], combine_weighting: str
 ) -> DomainSpec | None:
     data = c.table(data, where, _DOMAIN_KEYS)
     dom_id = c.string(data, "id", where, required=True)
@@ -339,7 +350,7 @@ def _domain(
     )
 
 
-def parse_spec(data: dict, *, source: str = "spec") -> IndexSpec:
+def parse_spec(data: dict[str, Any], *, source: str = "spec") -> IndexSpec:
     """Build an ``IndexSpec`` from a parsed TOML document, reporting every problem at once."""
     c = _Checker(source)
     c.table(data, "", {"index", "combine", "classify", "robustness", "domains"})
@@ -401,10 +412,10 @@ def parse_spec(data: dict, *, source: str = "spec") -> IndexSpec:
     if not isinstance(raw_domains, list) or not raw_domains:
         c.problem("domains", "needs at least one [[domains]] entry")
         raw_domains = []
-    domains = [
+    parsed = [
         _domain(c, d, f"domains[{k}]", index, combine.weighting) for k, d in enumerate(raw_domains)
     ]
-    domains = [d for d in domains if d is not None]
+    domains = [d for d in parsed if d is not None]
     seen: dict[str, str] = {}
     for k, d in enumerate(domains):
         for j, ind in enumerate(d.indicators):
@@ -463,11 +474,11 @@ def parse_spec_text(text: str, *, source: str = "spec") -> IndexSpec:
     return parse_spec(data, source=source)
 
 
-def _drop_none(d: dict) -> dict:
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None and v != ""}
 
 
-def spec_to_dict(spec: IndexSpec) -> dict:
+def spec_to_dict(spec: IndexSpec) -> dict[str, Any]:
     """The resolved spec (every default filled in) as a TOML-ready dict; parses back to ``spec``."""
     from dataclasses import asdict
 

@@ -62,7 +62,7 @@ def _contributions(data: SiteData) -> dict[str, dict[str, list]]:
 def _intervals(data: SiteData, indicators: list[str], codes: pd.Index) -> dict[str, list]:
     """Per indicator with counts, for every area of ``codes`` in order: lower and upper 95%
     limits and the comparisons with the county and England (sliced per district by the caller)."""
-    out = {}
+    out: dict[str, list] = {}
     if data.intervals.empty:
         return out
     part = data.intervals.reindex(codes)

@@ -155,7 +155,8 @@ def read_registrations(source: Source, ctx: LoadContext) -> tuple[pd.DataFrame, 
         con = duckdb.connect()
         try:
             con.execute("CREATE TEMP TABLE reg AS SELECT * FROM read_parquet(?)", [str(path)])
-            total_rows = con.execute("SELECT count(*) FROM reg").fetchone()[0]
+            counted = con.execute("SELECT count(*) FROM reg").fetchone()
+            total_rows = int(counted[0]) if counted is not None else 0
             frame = con.execute(
                 f"""SELECT * FROM (
                         SELECT {practice} AS practice_code, {lsoa} AS area_code,
