@@ -9,9 +9,9 @@ import pandas as pd
 
 from lantern.index.aggregate import contributions
 from lantern.index.engine import INDEX, IndexResult
+from lantern.index.normalise import RANK_TOLERANCE
 
 # Scores must pass the boundary area's score, not tie with it.
-_MARGIN = 1e-9
 
 
 @dataclass(frozen=True)
@@ -134,10 +134,12 @@ def explain(result: IndexResult, area_code: str) -> Explanation:
     scores = idx["score"]
     if not np.isnan(decile):
         current = idx["score"][row]
+        # past the boundary by more than the rank tolerance, so the move is not a tie
+        margin = 4 * RANK_TOLERANCE * max(1.0, float(np.nanmax(np.abs(scores))))
         if decile > 1:
             last_rank_above = int(np.floor((decile - 1) * n / 10))
             boundary = _boundary_score(scores, last_rank_above)
-            change = boundary - current + _MARGIN * max(1.0, abs(boundary))
+            change = boundary - current + margin
             shifts.append(
                 DecileShift(
                     "more", int(decile - 1), float(change), _domain_needs(result, row, change)
@@ -146,7 +148,7 @@ def explain(result: IndexResult, area_code: str) -> Explanation:
         if decile < 10:
             first_rank_below = int(np.floor(decile * n / 10)) + 1
             boundary = _boundary_score(scores, first_rank_below)
-            change = boundary - current - _MARGIN * max(1.0, abs(boundary))
+            change = boundary - current - margin
             shifts.append(
                 DecileShift(
                     "less", int(decile + 1), float(change), _domain_needs(result, row, change)

@@ -29,12 +29,15 @@ def area_summaries(
     population: str = "population",
     score: str = "score",
     rank: str = "rank",
+    proportion: float = 0.1,
 ) -> pd.DataFrame:
     """One row per parent area with the Appendix N measures and their ranks.
 
     - ``average_score`` = Σ pop·score / Σ pop
     - ``average_rank`` = Σ pop·(N + 1 − rank) / Σ pop (ranks reversed so larger = more deprived)
-    - ``proportion`` = share of small areas in decile 1, ``ceil(10·rank/N) = 1`` (not pop-weighted)
+    - ``proportion`` = share of small areas among the most vulnerable ``proportion`` of all
+      (``rank ≤ proportion·N``; 0.1 = decile 1, the IoD's; 0.2 = the British Red Cross's top 20%),
+      not population-weighted
     - ``extent`` = Σ pop·w(p) / Σ pop with ``p = ceil(100·rank/N)`` and ``w`` from ``extent_weight``
     - ``local_concentration`` = population-weighted mean of the reversed ranks of the parent's
       most vulnerable small areas that hold exactly 10% of its population (the area that
@@ -46,7 +49,10 @@ def area_summaries(
     f["rev"] = n_total + 1 - f["rank"]
     f["pop_score"] = f["pop"] * f["score"]
     f["pop_rev"] = f["pop"] * f["rev"]
-    f["in_decile_1"] = (np.ceil(10 * f["rank"] / n_total) == 1).astype(float)
+    if proportion == 0.1:
+        f["in_decile_1"] = (np.ceil(10 * f["rank"] / n_total) == 1).astype(float)
+    else:
+        f["in_decile_1"] = (f["rank"] <= proportion * n_total + 1e-9).astype(float)
     f["pop_extent"] = f["pop"] * extent_weight(np.ceil(100 * f["rank"] / n_total))
     g = f.groupby("parent")
     out = pd.DataFrame(
