@@ -65,7 +65,14 @@ def test_essex_covid_builds_for_every_essex_lsoa(tables):
     assert (idx["rank_p05"] <= idx["rank_median"]).all() and (
         idx["rank_median"] <= idx["rank_p95"]
     ).all()
-    assert set(s.component) == {"index", "clinical_risk", "household_social", "deprivation"}
+    assert set(s.component) == {
+        "index",
+        "frailty_care",
+        "clinical_risk",
+        "health_disability",
+        "household_social",
+        "deprivation",
+    }
 
 
 @pytest.mark.slow
@@ -104,9 +111,17 @@ def test_method_note_and_resolved_spec(project, tables):
     spec = parse_spec_text((project / "out" / "essex-covid-spec.toml").read_text())
     assert spec == load_preset("essex-covid")
     v = tables["index_validation"]
-    assert set(v.predictor) == {"index", "imd", "aged_70_plus"}
+    assert {"index", "imd", "aged_70_plus"} <= set(v.predictor)
+    assert {"brc_vi", "strongest"} <= set(v.predictor)
     rho = v[(v.predictor == "index") & (v.measure == "spearman")]["value"].iloc[0]
     assert -1 <= rho <= 1
+    assert set(v.scope) == {"county"}  # the bundled warehouse holds only the county
+    low, high = (
+        v[(v.predictor == "index") & (v.measure == m)]["value"].iloc[0]
+        for m in ("spearman_low", "spearman_high")
+    )
+    assert low < rho < high
+    assert "British Red Cross" in note and "(95%" not in note.split("## Validation")[0]
 
 
 @pytest.mark.slow

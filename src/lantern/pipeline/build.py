@@ -36,6 +36,7 @@ from lantern.index.tables import (
     scores_table,
     weights_table,
 )
+from lantern.index.validation_note import validation_markdown
 from lantern.pipeline.progress import Progress, or_quiet
 
 SUMMARY_LEVELS = ("msoa", "ward", "district", "county")
@@ -279,8 +280,10 @@ def build(config, *, progress: Progress | None = None, draws: int | None = None)
             "index_summaries": summaries_table(primary, inputs, focus, vintage),
         }
         say("Writing the warehouse tables")
+        previous = wh.index_runs(spec.id) if wh.has("index_runs") else None
         wh.replace_index_results(spec.id, tables)
-        validation_md = existing_validation(config.output_dir, spec.id)
+        validation = kept_validation(wh, spec.id, previous, runs["spec_sha256"].iloc[0])
+        validation_md = validation_markdown(validation, county_name=", ".join(config.area_codes))
     comparison = (
         reference_comparison(county_result, national_result, focus)
         if national_result is not None
@@ -310,18 +313,21 @@ def note_paths(output_dir: Path, index_id: str) -> tuple[Path, Path]:
     return Path(output_dir) / f"{index_id}-method.md", Path(output_dir) / f"{index_id}-spec.toml"
 
 
-def existing_validation(output_dir: Path, index_id: str) -> str:
-    """The validation section of an earlier note, kept when the index is rebuilt."""
-    from lantern.index.note import VALIDATION_END, VALIDATION_START
-
-    path = note_paths(Path(output_dir), index_id)[0]
-    if not path.exists():
-        return ""
-    text = path.read_text("utf-8")
-    if VALIDATION_START not in text:
-        return ""
-    inner = text.split(VALIDATION_START, 1)[1].split(VALIDATION_END, 1)[0].strip()
-    return "" if inner.startswith("## Validation\n\nNot run yet") else inner
+def kept_validation(wh, index_id: str, previous, spec_sha256: str) -> pd.DataFrame:
+    """This index's ``index_validation`` rows when they were computed for the same spec; rows for
+    another spec are stale and deleted (run ``lantern validate`` again)."""
+    if not wh.has("index_validation"):
+        return pd.DataFrame()
+    rows = wh.index_validation(index_id)
+    if "scope" not in rows.columns:
+        return pd.DataFrame()
+    same = previous is not None and len(previous) and previous["spec_sha256"].iloc[0] == spec_sha256
+    if not same and len(rows):
+        wh.execute(
+            "index_validation", "DELETE FROM index_validation WHERE index_id = ?", [index_id]
+        )
+        return pd.DataFrame()
+    return rows
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -26,9 +26,9 @@ SHORT_SLUGS = {
 }
 
 
-def brc_measure(column: str) -> Measure:
+def brc_measure(column: str, prefix: str = "brc2020") -> Measure:
     """Kind, unit and polarity for one BRC column, from its name."""
-    key = f"brc2020.{SHORT_SLUGS.get(column) or slug(column)}"
+    key = f"{prefix}.{SHORT_SLUGS.get(column) or slug(column)}"
     lower = column.lower()
     if lower.endswith("vulnerability score"):
         return Measure(
@@ -90,3 +90,12 @@ def load_brc(source: Source, ctx: LoadContext) -> Loaded:
     if not columns:
         columns = ["Vulnerability score"]  # lets the header check name what is missing
     return load_wide(source, ctx, CODE, [brc_measure(c) for c in columns])
+
+
+def load_brc_published(source: Source, ctx: LoadContext) -> Loaded:
+    """The index as the British Red Cross published it (July 2020: factor-analysis and PCA
+    weights; domain and overall scores, ranks and deciles) as ``brcvi2020.*``: the version users
+    have, and the comparator ``lantern validate`` reports."""
+    header = read_raw(source.file(ctx.data_dir)).header
+    columns = [c for c in header if c not in (CODE, "Name")] or ["Vulnerability score"]
+    return load_wide(source, ctx, CODE, [brc_measure(c, "brcvi2020") for c in columns])

@@ -75,7 +75,8 @@ INDEX_TABLES: dict[str, str] = {
         index_id VARCHAR, area_type VARCHAR, area_code VARCHAR, vintage INTEGER, component VARCHAR,
         measure VARCHAR, value DOUBLE, rank DOUBLE""",
     "index_validation": """
-        index_id VARCHAR, outcome_id VARCHAR, predictor VARCHAR, measure VARCHAR, value DOUBLE""",
+        index_id VARCHAR, outcome_id VARCHAR, scope VARCHAR, predictor VARCHAR, measure VARCHAR,
+        value DOUBLE, detail VARCHAR""",
 }
 
 ALL_TABLES: dict[str, str] = {**TABLES, **INDEX_TABLES}
