@@ -1,6 +1,12 @@
-"""Locust users for ``bench/portal.py``: hub workers and district officers querying their areas,
-and members of the public reading the transparency register. Settings come from the environment
-that ``bench/portal.py`` sets (session cookies and area codes)."""
+"""Locust users for ``bench/portal.py``: the real mix of the partner portal.
+
+Hub workers read their areas through the API, open their household list (API and page) and
+export it; district officers use the dashboard and area pages and the area API; members of the
+public read the transparency register (JSON and page). Settings come from the environment that
+``bench/portal.py`` sets (session cookies, area codes, agreement). Request names start with the
+kind they are reported under: ``api:``, ``page:``, ``households:``, ``export:``, ``public:``,
+``baseline:``.
+"""
 
 from __future__ import annotations
 
@@ -20,30 +26,48 @@ class HubWorker(FastHttpUser):
 
     def on_start(self) -> None:
         self.headers = {"Cookie": f"lantern_session={CONFIG['cookies']['hub']}"}
+        self.list = f"agreement={CONFIG['agreement']}&purpose={CONFIG['purpose']}"
 
     @task(3)
     def lsoa(self) -> None:
         code = random.choice(CONFIG["hub_lsoas"])
-        self.client.get(f"/api/areas/{code}", headers=self.headers, name="area: hub LSOA detail")
+        self.client.get(f"/api/areas/{code}", headers=self.headers, name="api: hub LSOA detail")
         self.client.get(
-            f"/api/areas/{code}/indicators", headers=self.headers, name="area: hub LSOA indicators"
+            f"/api/areas/{code}/indicators", headers=self.headers, name="api: hub LSOA indicators"
         )
 
     @task(2)
     def ward(self) -> None:
         ward = CONFIG["hub_ward"]
         self.client.get(
-            f"/api/areas?within={ward}", headers=self.headers, name="area: hub ward listing"
+            f"/api/areas?within={ward}", headers=self.headers, name="api: hub ward listing"
         )
         self.client.get(
             f"/api/indicators/{IND}/values?within={ward}",
             headers=self.headers,
-            name="area: hub ward values",
+            name="api: hub ward values",
         )
         self.client.get(
             f"/api/areas/{ward}/aggregate?indicator_id={IND}",
             headers=self.headers,
-            name="area: hub ward aggregate",
+            name="api: hub ward aggregate",
+        )
+
+    @task(2)
+    def households(self) -> None:
+        self.client.get(
+            f"/api/households?{self.list}", headers=self.headers, name="households: list (API)"
+        )
+        self.client.get(
+            f"/households?{self.list}&show=1", headers=self.headers, name="households: list (page)"
+        )
+
+    @task(1)
+    def export(self) -> None:
+        self.client.get(
+            f"/api/households/export?{self.list}",
+            headers=self.headers,
+            name="export: households CSV",
         )
 
     @task(1)
@@ -51,7 +75,7 @@ class HubWorker(FastHttpUser):
         with self.client.get(
             f"/api/areas/{CONFIG['out_lsoa']}",
             headers=self.headers,
-            name="area: hub out of scope (404)",
+            name="api: hub out of scope (404)",
             catch_response=True,
         ) as r:
             if r.status_code == 404:
@@ -73,18 +97,25 @@ class DistrictOfficer(FastHttpUser):
         self.client.get(
             f"/api/areas?area_type=lsoa&within={d}&limit=100",
             headers=self.headers,
-            name="area: officer district LSOAs",
+            name="api: officer district LSOAs",
         )
         self.client.get(
             f"/api/areas/{d}/aggregate?indicator_id={IND}",
             headers=self.headers,
-            name="area: officer district aggregate",
+            name="api: officer district aggregate",
         )
+
+    @task(2)
+    def pages(self) -> None:
+        self.client.get("/dashboard", headers=self.headers, name="page: dashboard")
+        self.client.get(f"/areas/{CONFIG['district']}", headers=self.headers, name="page: district")
+        code = random.choice(CONFIG["hub_lsoas"])
+        self.client.get(f"/areas/{code}", headers=self.headers, name="page: LSOA")
 
     @task(1)
     def search(self) -> None:
         self.client.get(
-            "/api/areas?q=colchester&limit=50", headers=self.headers, name="area: officer search"
+            "/api/areas?q=colchester&limit=50", headers=self.headers, name="api: officer search"
         )
 
 
@@ -93,9 +124,10 @@ class Public(FastHttpUser):
     wait_time = between(0.5, 1.5)
     headers: dict[str, str] = {}
 
-    @task(4)
+    @task(3)
     def register(self) -> None:
-        self.client.get("/api/register", headers=self.headers, name="public register (JSON)")
+        self.client.get("/api/register", headers=self.headers, name="public: register (JSON)")
+        self.client.get("/register", headers=self.headers, name="public: register (page)")
 
     @task(1)
     def health(self) -> None:

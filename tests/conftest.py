@@ -11,6 +11,16 @@ from lantern.paths import BUNDLED_ESSEX, shared_data_dir
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def local_key_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This machine's key store (``$LANTERN_KEYS``) in a temporary folder, never the user's own."""
+    import os
+
+    path = tmp_path_factory.mktemp("local-keys")
+    os.environ["LANTERN_KEYS"] = str(path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data`` (or ``$LANTERN_SHARED_DATA``); skip with a reason when absent."""

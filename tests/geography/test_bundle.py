@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lantern.pipeline.bundle import load_catalogue, verify_bundle
+from lantern.pipeline.bundle import ENGLAND_FILE, load_catalogue, verify_bundle
 
 ESSEX = ["E10000012", "E06000033", "E06000034"]
 
@@ -100,7 +100,7 @@ def test_expected_row_counts(bundled_essex: Path) -> None:
 def test_manifest_checksums_match(bundled_essex: Path) -> None:
     assert list(verify_bundle(bundled_essex)) == []
     manifest = json.loads((bundled_essex / "manifest.json").read_text())
-    assert set(manifest) == {s.path for s in CATALOGUE} | {POSTCODE_FILE.path}
+    assert set(manifest) == {s.path for s in CATALOGUE} | {POSTCODE_FILE.path, ENGLAND_FILE.path}
 
 
 def test_tampered_file_is_reported(bundled_essex: Path, tmp_path: Path) -> None:
@@ -126,4 +126,4 @@ def test_bundle_is_small_and_attributed(bundled_essex: Path) -> None:
         "Royal Mail",
     ):
         assert phrase in text
-    assert text.count("\n## `") == len(CATALOGUE) + 1
+    assert text.count("\n## `") == len(CATALOGUE) + 2  # + postcodes and England benchmarks

@@ -18,8 +18,9 @@ def test_chain_verifies_and_exports_in_file_log_form(portal, clients):
     result = admin.get("/api/admin/audit/verify").json()
     assert result["ok"] and result["entries"] > 10
     lines = admin.get("/api/admin/audit/export", params={"format": "jsonl"}).text.splitlines()
-    entries = [json.loads(line) for line in lines]
-    assert verify_entries(entries).entries == len(entries)
+    header, *entries = [json.loads(line) for line in lines]
+    assert header["entries"] == len(entries) and header["head"] == entries[-1]["hash"]
+    assert verify_entries(entries, audit_db.audit_key()).entries == len(entries)
     csv_text = admin.get("/api/admin/audit/export", params={"format": "csv"}).text
     assert csv_text.startswith("seq,time,event,details,hash")
 
@@ -58,7 +59,8 @@ def test_tampering_is_detected_by_api_and_cli(portal, clients):
         s.commit()
     try:
         result = clients["admin"].get("/api/admin/audit/verify").json()
-        assert not result["ok"] and f"audit entry {entry.seq + 1}" in result["problem"]
+        # the entry is named by its own sequence number, not one more
+        assert not result["ok"] and f"audit entry {entry.seq}:" in result["problem"]
         bad = runner.invoke(app, ["audit", "verify", "--portal-db", portal.settings.database_url])
         assert bad.exit_code != 0
         assert "does not match its hash" in clients["admin"].get("/admin/audit").text
@@ -82,3 +84,31 @@ def test_public_register_lists_every_agreement(portal, clients):
     assert "/object" in data["how_to_object"]
     page = clients["public"].get("/register").text
     assert "Colchester community hub (demo)" in page and "contact_name" in page
+
+
+def test_exported_audit_verifies_standalone_and_names_the_tampered_row(
+    portal, clients, tmp_path, capsys
+):
+    """An export is one file that ``lantern audit verify`` checks; row 26 is reported as 26."""
+    from lantern.cli import main
+
+    with portal.session() as s:
+        while audit_db.verify(s).entries < 30:
+            audit_db.record(s, "test.filler", actor="tester")
+    text = clients["admin"].get("/api/admin/audit/export", params={"format": "jsonl"}).text
+    export = tmp_path / "portal-audit.jsonl"
+    export.write_text(text)
+    assert main(["audit", "verify", str(export)]) == 0
+    header, *lines = text.splitlines()
+    assert len(lines) > 27
+    row = json.loads(lines[26])
+    assert row["seq"] == 26
+    row["details"] = {**row["details"], "tampered": True}
+    lines[26] = json.dumps(row)
+    export.write_text("\n".join([header, *lines]) + "\n")
+    capsys.readouterr()
+    assert main(["audit", "verify", str(export)]) == 6
+    said = " ".join(capsys.readouterr().err.split())
+    assert "audit entry 26:" in said and "audit entry 27" not in said
+    export.write_text("\n".join([header, *lines[:20]]) + "\n")  # truncated export
+    assert main(["audit", "verify", str(export)]) == 6

@@ -109,3 +109,35 @@ def test_hub_worker_journey_is_audited(portal, server, browser, artifacts_dir):
     assert "Chain verified" in admin.text_content("#chain-status")
     admin.screenshot(path=str(artifacts_dir / f"portal-audit-{tag}.png"), full_page=True)
     admin_context.close()
+
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.mark.parametrize("device", list(VIEWPORTS))
+def test_new_pages_render_for_people(portal, server, browser, artifacts_dir, device):
+    """The objection form (empty, with errors), the Users page, the password page and a district
+    page, on a desktop and a phone; screenshots for a person to look at."""
+    tag = f"{portal.backend}-{device}"
+    context = browser.new_context(viewport=VIEWPORTS[device])
+    page = context.new_page()
+    page.goto(f"{server}/object")
+    assert page.locator("label[for=nhs_number]").is_visible()
+    page.screenshot(path=str(artifacts_dir / f"portal-object-{tag}.png"), full_page=True)
+    page.fill("#nhs_number", "1234567890")
+    page.fill("#date_of_birth", "2099-01-01")
+    page.fill("#given_name", "Ann")
+    page.click("button[type=submit]")
+    summary = page.locator("#error-summary")
+    assert summary.is_visible() and "not a valid NHS number" in summary.text_content()
+    assert page.get_attribute("#nhs_number", "aria-invalid") == "true"
+    page.screenshot(path=str(artifacts_dir / f"portal-object-errors-{tag}.png"), full_page=True)
+    sign_in(page, server, "admin")
+    page.goto(f"{server}/admin/users")
+    assert page.locator("#users").is_visible()
+    page.screenshot(path=str(artifacts_dir / f"portal-users-{tag}.png"), full_page=True)
+    page.goto(f"{server}/account/password")
+    page.screenshot(path=str(artifacts_dir / f"portal-password-{tag}.png"), full_page=True)
+    page.goto(f"{server}/areas/{portal.world.district}")
+    page.screenshot(path=str(artifacts_dir / f"portal-district-{tag}.png"), full_page=True)
+    context.close()

@@ -46,3 +46,10 @@ def test_own_value_is_always_similar_and_mirror_swaps(o, extra, b):
     mirrored = compare_with_benchmark(-ci.upper, -ci.lower, -b)[()]
     swap = {HIGHER: LOWER, LOWER: HIGHER, SIMILAR: SIMILAR}
     assert mirrored == swap[forward]
+
+
+def test_benchmark_known_only_within_a_range():
+    # England's weekly cases lie between 100 and 120 (suppressed cells): an area is higher only
+    # above 120 and lower only below 100.
+    got = compare_with_benchmark([121, 101, 90, 80], [130, 119, 110, 99], 100, 120)
+    assert list(got) == [HIGHER, SIMILAR, SIMILAR, LOWER]

@@ -1,4 +1,4 @@
-"""``lantern audit``: check tamper-evident logs."""
+"""``lantern audit``: verify, export and anchor tamper-evident logs."""
 
 from __future__ import annotations
 
@@ -7,28 +7,66 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from lantern.audit import AuditLog
-
 audit_app = typer.Typer(help="Tamper-evident audit logs.", no_args_is_help=True)
+witness_app = typer.Typer(
+    help="The second party that countersigns audit heads.", no_args_is_help=True
+)
 console = Console()
+
+KEYS_HELP = (
+    "Key store holding the log's audit key (repeatable; key stores made on this machine are "
+    "searched anyway)."
+)
+
+
+def _keys(folders: list[Path]) -> list:
+    from lantern.keys.store import KeyStore
+
+    out = []
+    for folder in folders:
+        if not folder.is_dir():
+            from lantern.errors import InputError
+
+            raise InputError("key store folder not found", file=folder)
+        out += list(KeyStore(folder).audit_keys())
+    return out
+
+
+def _witness(path: Path | None):  # noqa: ANN202
+    if path is None:
+        return None
+    from lantern.keys.witness import load_public
+
+    return load_public(path)
 
 
 @audit_app.command("verify")
 def verify(
-    log: Path | None = typer.Argument(None, help="An audit log (JSON lines) to verify."),
+    log: Path | None = typer.Argument(None, help="An audit log, or an export, to verify."),
+    keys: list[Path] = typer.Option([], "--keys", help=KEYS_HELP),
+    witness: Path | None = typer.Option(
+        None,
+        "--witness",
+        help="The witness's published public key (PEM): require its countersigned anchors.",
+    ),
     portal_db: str | None = typer.Option(
         None, "--portal-db", help="Verify the partner portal's audit table at this database URL."
     ),
 ) -> None:
-    """Verify a hash-chained audit log: any edited, deleted or reordered entry is reported."""
+    """Verify a keyed audit log: a missing log or head, an edited, removed, reordered or
+    re-keyed entry, truncation, or a broken anchor is reported, naming the entry."""
+    from lantern.audit import AuditLog, is_export, verify_export
+    from lantern.errors import IntegrityError
+
     if portal_db:
         from lantern.portal import audit_db
         from lantern.portal.db import make_engine, require_schema, session_factory
 
         engine = make_engine(portal_db)
         require_schema(engine)
+        given = _keys(keys)
         with session_factory(engine)() as session:
-            result = audit_db.verify(session)
+            result = audit_db.verify(session, given[0] if given else None)
         engine.dispose()
         console.print(
             f"[green]ok[/]: portal audit holds {result.entries} entries; head {result.head[:16]}…"
@@ -36,9 +74,78 @@ def verify(
         return
     if log is None:
         raise typer.BadParameter("give a log file or --portal-db URL")
-    result = AuditLog(log).verify()
-    console.print(f"[green]ok[/]: {log} holds {result.entries} entries; head {result.head[:16]}…")
+    if not log.exists():
+        raise IntegrityError(f"{log}: audit log not found")
+    if is_export(log):
+        result = verify_export(log, _keys(keys), witness=_witness(witness))
+    else:
+        result = AuditLog(log).verify(_keys(keys), witness=_witness(witness))
+    anchors = f"; {result.anchors} anchor(s) countersigned" if result.anchors else ""
+    console.print(
+        f"[green]ok[/]: {log} holds {result.entries} entries under audit key {result.key_id}; "
+        f"head {result.head[:16]}…{anchors}"
+    )
+
+
+@audit_app.command("export")
+def export(
+    log: Path = typer.Argument(..., help="The audit log to export."),
+    out: Path = typer.Option(..., "--out", help="File to write (one self-contained file)."),
+    keys: list[Path] = typer.Option([], "--keys", help=KEYS_HELP),
+) -> None:
+    """Write a verified log, its authenticated head and anchors as one file anyone with the key can verify."""
+    from lantern.audit import AuditLog
+
+    text = AuditLog(log).export_text(_keys(keys))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(text, "utf-8")
+    tmp.replace(out)
+    console.print(f"wrote {out}")
+
+
+@audit_app.command("anchor")
+def anchor(
+    log: Path = typer.Argument(..., help="The audit log whose head to countersign."),
+    witness_keys: Path = typer.Option(
+        ..., "--witness-keys", help="The witness's own key store (a second party)."
+    ),
+    publish: Path | None = typer.Option(
+        None, "--publish", help="Also append the anchor to this public file (the register's)."
+    ),
+    keys: list[Path] = typer.Option([], "--keys", help=KEYS_HELP),
+) -> None:
+    """Have a second party countersign the log's current head (after verifying it)."""
+    from lantern.audit import AuditLog, canonical
+    from lantern.keys.store import KeyStore
+
+    result = AuditLog(log).anchor(KeyStore(witness_keys), _keys(keys))
+    if publish is not None:
+        publish.parent.mkdir(parents=True, exist_ok=True)
+        with publish.open("a", encoding="utf-8") as fh:
+            fh.write(canonical(result) + "\n")
+    console.print(
+        f"[green]anchored[/]: {log} at {result['entries']} entries, head {result['head'][:16]}…, "
+        f"witness {result['witness']}"
+    )
+
+
+@witness_app.command("public-key")
+def witness_public_key(
+    witness_keys: Path = typer.Option(..., "--witness-keys", help="The witness's key store."),
+    out: Path = typer.Option(..., "--out", help="Where to write the public key (PEM) to publish."),
+) -> None:
+    """Write the witness's public key (made on first use) for verifiers to pin."""
+    from lantern.keys.store import KeyStore
+    from lantern.keys.witness import fingerprint, public_pem, witness_key
+
+    store = KeyStore(witness_keys)
+    out.write_bytes(public_pem(store))
+    console.print(
+        f"wrote {out}; witness fingerprint {fingerprint(witness_key(store).public_key())}"
+    )
 
 
 def register(app: typer.Typer) -> None:
+    audit_app.add_typer(witness_app, name="witness")
     app.add_typer(audit_app, name="audit")

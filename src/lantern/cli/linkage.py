@@ -26,12 +26,33 @@ KEYS = typer.Option(
     ..., "--keys", help="Key folder (partner: token secret + storage key; hub: storage key)."
 )
 PROJECT = typer.Option(..., "--project", help="Project id, e.g. essex-covid.")
-RELEASE = typer.Option(..., "--release", help="Release id, e.g. 2026-06.")
+BATCH = typer.Option(
+    None,
+    "--batch",
+    help="Linkage batch id: one set of keys and the files made with them, e.g. 2026-06.",
+)
+OLD_RELEASE = typer.Option(None, "--release", hidden=True, help="Deprecated: use --batch.")
 AGREEMENT = typer.Option(..., "--agreement", help="Data-sharing agreement (YAML or TOML).")
 PURPOSE = typer.Option(..., "--purpose", help="Purpose code named in the agreement.")
 AUDIT = typer.Option(
     Path("audit/linkage.jsonl"), "--audit", help="Hash-chained audit log to append to."
 )
+
+
+def _batch(batch: str | None, old_release: str | None) -> str:
+    """The batch id from ``--batch`` (or the deprecated ``--release``)."""
+    if old_release is not None:
+        Console(stderr=True).print(
+            "warning: --release is deprecated here; use --batch (a linkage batch, not a "
+            "disclosure release)",
+            highlight=False,
+        )
+        if batch is not None and batch != old_release:
+            raise InputError("--batch and the deprecated --release name different batches")
+        batch = batch or old_release
+    if not batch:
+        raise InputError("give --batch: the linkage batch id, e.g. 2026-06")
+    return batch
 
 
 @contextmanager
@@ -65,8 +86,14 @@ def agreement_check(file: Path = typer.Argument(..., help="Agreement file to val
 
 
 @keys_app.command("create")
-def keys_create(keys: Path = KEYS, project: str = PROJECT, release: str = RELEASE) -> None:
+def keys_create(
+    keys: Path = KEYS,
+    project: str = PROJECT,
+    batch: str | None = BATCH,
+    old_release: str | None = OLD_RELEASE,
+) -> None:
     """Create the random secrets of a new release (partners' key file)."""
+    release = _batch(batch, old_release)
     from lantern.linkage.keystore import KeyStore
 
     KeyStore(keys).create(project, release)
@@ -78,9 +105,11 @@ def keys_export_hub(
     keys: Path = KEYS,
     hub_keys: Path = typer.Option(..., "--hub-keys", help="The hub's key folder."),
     project: str = PROJECT,
-    release: str = RELEASE,
+    batch: str | None = BATCH,
+    old_release: str | None = OLD_RELEASE,
 ) -> None:
     """Give the linkage hub the storage key only (it can decrypt files, never make tokens)."""
+    release = _batch(batch, old_release)
     from lantern.linkage.keystore import KeyStore
 
     path = KeyStore(keys).export_for_hub(project, release, hub_keys)
@@ -89,40 +118,101 @@ def keys_export_hub(
 
 @objections_app.command("add")
 def objections_add(
-    register: Path = typer.Argument(..., help="Register CSV (created if absent)."),
+    register: Path = typer.Argument(
+        ...,
+        help="The register's token list (CSV, shareable); the objectors themselves are kept "
+        "encrypted beside it in REGISTER.objectors.lnt, which never leaves the holder.",
+    ),
     source: Path = typer.Option(
         ...,
         "--from",
-        help="CSV of objectors: nhs_number, given_name, family_name, date_of_birth, postcode.",
+        help="CSV of objectors: nhs_number, given_name, family_name, date_of_birth, postcode "
+        "(aliases such as forename/surname/dob, or the agreement's own field names).",
     ),
     keys: Path = KEYS,
     project: str = PROJECT,
-    release: str = RELEASE,
+    agreement: Path | None = typer.Option(
+        None, "--agreement", help="Accept the agreement's own field names as columns."
+    ),
+    skip_unusable: bool = typer.Option(
+        False, "--skip-unusable", help="Add the usable rows even if some cannot be used."
+    ),
+    batch: str | None = typer.Option(None, "--batch", hidden=True),
+    old_release: str | None = OLD_RELEASE,
 ) -> None:
-    """Add objectors' tokens to the register; the identifiers themselves are not kept."""
-    import pandas as pd
-
+    """Add objectors to the register (encrypted under its own key) and re-tokenise every batch."""
+    from lantern.governance import load_agreement
+    from lantern.governance.objections import (
+        ROUTES,
+        ObjectionRegister,
+        read_objector_file,
+        resolve_columns,
+    )
     from lantern.linkage.keystore import KeyStore
-    from lantern.linkage.objections import add_objection
 
-    k = KeyStore(keys).load(project, release)
-    frame = pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""])
-    added = 0
-    for n, row in enumerate(frame.to_dict("records"), start=2):
-        try:
-            added += add_objection(register, row, k.require_token_secret(), release)
-        except InputError as exc:
-            raise InputError(exc.problem.message, file=source, row=n) from None
-    console.print(f"added {len(frame)} objector(s), {added} token(s), to {register}")
+    frame = read_objector_file(source)
+    mapping = resolve_columns(
+        list(frame.columns), load_agreement(agreement) if agreement else None, file=str(source)
+    )
+    reg = ObjectionRegister(register, KeyStore(keys), project)
+    summary = reg.add_frame(frame, mapping, source=str(source), skip_unusable=skip_unusable)
+    routes = "; ".join(f"{ROUTES[k]}: {n}" for k, n in summary.by_route.items())
+    console.print(
+        f"[green]ok[/]: added {summary.objectors} objector(s) from {source.name} "
+        f"(could be tokenised by {routes}); the register holds {summary.register_total}"
+    )
+    if summary.unusable_rows:
+        console.print(
+            f"[yellow]not added[/]: {len(summary.unusable_rows)} row(s) with no usable "
+            f"identifier combination: rows {', '.join(map(str, summary.unusable_rows))}"
+        )
+    console.print(
+        f"token list {register} now covers batch(es): {', '.join(summary.batches) or 'none yet'}"
+    )
+
+
+@objections_app.command("tokens")
+def objections_tokens(
+    register: Path = typer.Argument(..., help="The register's token list (CSV)."),
+    keys: Path = KEYS,
+    project: str = PROJECT,
+) -> None:
+    """Re-tokenise every objector for every batch whose keys this key store holds."""
+    from lantern.governance.objections import ObjectionRegister
+    from lantern.linkage.keystore import KeyStore
+
+    reg = ObjectionRegister(register, KeyStore(keys), project)
+    if not reg.exists():
+        raise InputError("no encrypted register beside this token list", file=reg.path)
+    batches = reg.write_tokens_for_store()
+    console.print(
+        f"[green]ok[/]: {len(reg.read())} objector(s) tokenised for batch(es) "
+        f"{', '.join(batches) or 'none'} into {register}"
+    )
 
 
 @objections_app.command("count")
-def objections_count(register: Path = typer.Argument(...), release: str = RELEASE) -> None:
-    """How many tokens of each key the register holds for a release."""
+def objections_count(
+    register: Path = typer.Argument(...),
+    batch: str | None = BATCH,
+    old_release: str | None = OLD_RELEASE,
+    keys: Path | None = typer.Option(
+        None, "--keys", help="The register holder's key store: also count objectors by route."
+    ),
+    project: str | None = typer.Option(None, "--project", help="Project id (with --keys)."),
+) -> None:
+    """How many tokens of each key the token list holds for a batch (and objectors by route)."""
     from lantern.linkage.objections import load_register
 
+    release = _batch(batch, old_release)
     for key, values in load_register(register, release).items():
         console.print(f"{key}: {len(values)}")
+    if keys is not None and project:
+        from lantern.governance.objections import ROUTES, ObjectionRegister
+        from lantern.linkage.keystore import KeyStore
+
+        for route, n in ObjectionRegister(register, KeyStore(keys), project).route_counts().items():
+            console.print(f"objectors with {ROUTES[route]}: {n}")
 
 
 def pseudonymise_command(
@@ -132,7 +222,8 @@ def pseudonymise_command(
     purpose: str = PURPOSE,
     keys: Path = KEYS,
     project: str = PROJECT,
-    release: str = RELEASE,
+    batch: str | None = BATCH,
+    old_release: str | None = OLD_RELEASE,
     out: Path = typer.Option(..., "--out", help="Release folder to send to the hub."),
     keymap: Path = typer.Option(..., "--keymap", help="Private key map (stays with the partner)."),
     id_column: str = typer.Option(
@@ -149,9 +240,10 @@ def pseudonymise_command(
     audit: Path = AUDIT,
 ) -> None:
     """Partner side: tokens + attributes for the hub, key map for yourself; no clear identifier leaves."""
+    release = _batch(batch, old_release)
     from lantern.governance import load_agreement
     from lantern.linkage.keystore import KeyStore
-    from lantern.linkage.objections import load_cleaned_list, load_register
+    from lantern.linkage.objections import load_cleaned_list, load_objections
     from lantern.linkage.pseudonymise import pseudonymise
 
     lsoa_for = None
@@ -165,24 +257,28 @@ def pseudonymise_command(
         stats = pseudonymise(
             agreement=load_agreement(agreement), partner=partner, purpose=purpose, extract=extract,
             keys=k, out_dir=out, keymap_path=keymap, audit_log=audit, id_column=id_column,
-            register=load_register(objections, release) if objections else None,
+            register=load_objections(objections, k) if objections else None,
             cleaned_list=load_cleaned_list(cleaned_list) if cleaned_list else None, lsoa_for=lsoa_for,
             lsoa_vintage=vintage,
         )  # fmt: skip
     console.print(
         f"[green]ok[/]: {stats.rows_in} rows in, {stats.rows_out} out; removed "
-        f"{stats.removed_objection_register} objector(s), {stats.removed_national_opt_out} opted out; "
+        f"{stats.removed_objection_register} objector(s), {stats.removed_national_opt_out} opted out "
+        f"(national data opt-out), {stats.removed_no_nhs_number} with no NHS number to check; "
         f"home LSOA found for {stats.lsoa_found}; unusable values by column: {stats.unusable_values}"
     )
 
 
 def link_command(
-    release_dir: Path = typer.Argument(..., help="Release folder of partners' token files."),
+    release_dir: Path = typer.Argument(
+        ..., help="Batch folder: the partners' token files and manifests."
+    ),
     agreement: Path = AGREEMENT,
     purpose: str = PURPOSE,
     keys: Path = KEYS,
     project: str = PROJECT,
-    release: str = RELEASE,
+    batch: str | None = BATCH,
+    old_release: str | None = OLD_RELEASE,
     out: Path = typer.Option(..., "--out", help="Hub output folder."),
     objections: Path | None = typer.Option(None, "--objections", help="Objection register."),
     backend: str = typer.Option("duckdb", "--backend", help="duckdb or spark."),
@@ -201,6 +297,7 @@ def link_command(
     audit: Path = AUDIT,
 ) -> None:
     """Hub side: link token files with Splink, cluster to persons, write a quality report."""
+    release = _batch(batch, old_release)
     from lantern.governance import load_agreement
     from lantern.linkage.keystore import KeyStore
     from lantern.linkage.link import link
@@ -229,13 +326,17 @@ def cohort_count(
     cohort: str = typer.Argument(..., help="Cohort name from the agreement."),
     agreement: Path = AGREEMENT,
     purpose: str = PURPOSE,
-    release_dir: Path = typer.Option(
-        ..., "--release-dir", help="Release folder (attribute files)."
+    batch_dir: Path | None = typer.Option(
+        None, "--batch-dir", help="Batch folder: the partners' attribute files and manifests."
+    ),
+    old_release_dir: Path | None = typer.Option(
+        None, "--release-dir", hidden=True, help="Deprecated: use --batch-dir."
     ),
     link_dir: Path = typer.Option(..., "--link-dir", help="Output folder of `lantern link`."),
     keys: Path = KEYS,
     project: str = PROJECT,
-    release: str = RELEASE,
+    batch: str | None = BATCH,
+    old_release: str | None = OLD_RELEASE,
     levels: str = typer.Option(
         "lsoa,msoa,ward,district", "--levels", help="Comma-separated output levels."
     ),
@@ -254,11 +355,18 @@ def cohort_count(
     audit: Path = AUDIT,
 ) -> None:
     """Count a linked cohort by LSOA, MSOA, ward and district through the disclosure gate."""
+    release = _batch(batch, old_release)
     from lantern.geography.hierarchy import load_hierarchy
     from lantern.governance import load_agreement
     from lantern.linkage.cohort import aggregate_cohort
     from lantern.linkage.keystore import KeyStore
     from lantern.paths import BUNDLED_ESSEX
+
+    if old_release_dir is not None:
+        Console(stderr=True).print("warning: --release-dir is deprecated; use --batch-dir")
+    release_dir = batch_dir or old_release_dir
+    if release_dir is None:
+        raise InputError("give --batch-dir: the batch folder of partners' files")
 
     chain = load_hierarchy(geography or BUNDLED_ESSEX, 2021).chain
     k = KeyStore(keys).load(project, release)
@@ -268,6 +376,7 @@ def cohort_count(
             release_dir=release_dir, link_dir=link_dir, storage_key=k.storage_key, release=release,
             chain=chain, levels=[lv.strip() for lv in levels.split(",") if lv.strip()],
             audit_log=audit, out_csv=out, warehouse=warehouse, release_out=release_out,
+            audit_key=k.audit_key,
         )  # fmt: skip
     for level, frame in result.levels.items():
         shown = frame["value"].notna().sum()

@@ -329,6 +329,9 @@ def data_indicators(
     code_column: str = typer.Option("lsoa21_code", help="The column of area codes."),
     period: str = typer.Option(..., help="Period the values describe, e.g. 2025."),
     source: str = typer.Option(..., help="Publisher and dataset, for the catalogue."),
+    england: bool = typer.Option(
+        False, help="The file covers every LSOA in England: keep its means as England values."
+    ),
     db: str | None = DbOption,
 ) -> None:
     """Load per-area indicator columns from a wide CSV (for areas the portal holds)."""
@@ -342,7 +345,13 @@ def data_indicators(
         mapping[src] = ind
     with _session(db) as s, console.status("loading indicators…"):
         n = loaders.load_indicator_csv(
-            s, path, code_column=code_column, columns=mapping, period=period, source=source
+            s,
+            path,
+            code_column=code_column,
+            columns=mapping,
+            period=period,
+            source=source,
+            england=england,
         )
     console.print(f"[green]ok[/]: {n} values")
 

@@ -56,7 +56,7 @@ def apply_retention(
             if not dry_run:
                 keystore.destroy(proj, release)
             result.keys_destroyed.append(release)
-    AuditLog(audit_log).append(
+    AuditLog(audit_log, key=keystore.audit_key(project)).append(
         "retention",
         agreement=agreement.id,
         retention_end=agreement.retention_end.isoformat(),

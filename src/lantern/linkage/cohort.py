@@ -23,6 +23,8 @@ from lantern.disclosure import Hierarchy, Protected, policy_from, protect_table
 from lantern.errors import InputError
 from lantern.governance.agreement import Agreement, Cohort
 from lantern.governance.purposes import authorise_run, require_output_level
+from lantern.keys.placement import require_data_location
+from lantern.keys.store import AuditKey
 from lantern.linkage import crypto
 from lantern.linkage.link import discover_release, out_paths
 from lantern.linkage.pseudonymise import LSOA, PARTNER, RELEASE_ID, file_label, sha256_file
@@ -189,6 +191,7 @@ def aggregate_cohort(
     warehouse: str | Path | None = None,
     release_out: str | Path | None = None,
     today: date | None = None,
+    audit_key: AuditKey | None = None,
 ) -> CohortOutput:
     """Count a linked cohort by area through the output gate; write CSV and/or warehouse rows."""
     authorise_run(agreement, purpose=purpose, today=today)
@@ -200,7 +203,11 @@ def aggregate_cohort(
         raise InputError(
             f"cohort {cohort_name!r} is not defined in agreement {agreement.id} (defined: {names})"
         )
-    files = discover_release(release_dir, agreement, release)
+    files = discover_release(
+        release_dir, agreement, release, purpose=purpose, storage_key=storage_key
+    )
+    if release_out is not None:
+        require_data_location(release_out)
     for f in files:
         if f.manifest.get("lsoa_vintage") not in (VINTAGE, None):
             raise InputError(
@@ -211,14 +218,19 @@ def aggregate_cohort(
     attributes = pd.concat(
         [
             crypto.read_frame(
-                f.attributes_path, storage_key, file_label(release, f.partner, "attributes")
+                f.attributes_path,
+                storage_key,
+                file_label(release, f.partner, "attributes"),
+                purpose=purpose,
             )
             for f in files
         ],
         ignore_index=True,
     )
     persons_path = out_paths(link_dir)["persons"]
-    persons = crypto.read_frame(persons_path, storage_key, file_label(release, "hub", "persons"))
+    persons = crypto.read_frame(
+        persons_path, storage_key, file_label(release, "hub", "persons"), purpose=purpose
+    )
     if LSOA not in attributes:
         raise InputError(
             "no home LSOA in the attribute files: pseudonymise with --postcodes", file=release_dir
@@ -239,7 +251,7 @@ def aggregate_cohort(
         write_release_folder(protected, agreement, cohort.name, release_out)
     if warehouse is not None:
         write_indicator(warehouse, indicator, release, rows, agreement, cohort, levels)
-    AuditLog(audit_log).append(
+    AuditLog(audit_log, key=audit_key).append(
         "cohort",
         agreement=agreement.id,
         purpose=purpose,

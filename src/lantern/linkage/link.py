@@ -21,9 +21,11 @@ import pandas as pd
 
 from lantern import __version__
 from lantern.audit import AuditLog
-from lantern.errors import GovernanceError, InputError, IntegrityError
+from lantern.errors import InputError, IntegrityError
 from lantern.governance.agreement import Agreement, IdentifierKind
+from lantern.governance.manifest import check_manifest
 from lantern.governance.purposes import authorise_run, require_party
+from lantern.keys.placement import require_data_location
 from lantern.linkage import crypto
 from lantern.linkage.engine import duckdb_api, run_splink, spark_api
 from lantern.linkage.keystore import ReleaseKeys
@@ -62,9 +64,15 @@ def out_paths(out_dir: str | Path) -> dict[str, Path]:
 
 
 def discover_release(
-    release_dir: str | Path, agreement: Agreement, release: str
+    release_dir: str | Path,
+    agreement: Agreement,
+    release: str,
+    *,
+    purpose: str | None = None,
+    storage_key: bytes | None = None,
 ) -> list[ReleaseFile]:
-    """Every partner's files in a release folder, checked against the agreement and checksums."""
+    """Every partner's files in a batch folder, checked against the agreement, the purpose they
+    were made for (authenticated with the storage key) and their checksums."""
     folder = Path(release_dir)
     manifests = sorted(folder.glob("*.manifest.json"))
     if not manifests:
@@ -73,14 +81,10 @@ def discover_release(
     for path in manifests:
         manifest = json.loads(path.read_text("utf-8"))
         partner = manifest.get("partner", "")
-        if manifest.get("agreement") != agreement.id:
-            raise GovernanceError(
-                f"{path}: made under agreement {manifest.get('agreement')!r}, not {agreement.id}"
-            )
-        if manifest.get("release") != release:
-            raise GovernanceError(
-                f"{path}: release {manifest.get('release')!r} does not match the keys' {release!r}"
-            )
+        check_manifest(
+            manifest, path, agreement_id=agreement.id, release=release, purpose=purpose,
+            storage_key=storage_key,
+        )  # fmt: skip
         require_party(agreement, partner)
         paths = release_paths(folder, partner)
         for key in ("tokens", "attributes"):
@@ -120,7 +124,10 @@ def link(
 ) -> LinkResult:
     """Link every partner file of one release; write persons, links, model and quality report."""
     authorise_run(agreement, purpose=purpose, today=today)
-    files = discover_release(release_dir, agreement, keys.release)
+    files = discover_release(
+        release_dir, agreement, keys.release, purpose=purpose, storage_key=keys.storage_key
+    )
+    require_data_location(out_dir, *([keys.store_root] if keys.store_root else []))
     frames: dict[str, pd.DataFrame] = {}
     removed: dict[str, int] = {}
     partner_of: list[pd.Series] = []
@@ -128,7 +135,10 @@ def link(
     rows_in = 0
     for rf in files:
         tokens = crypto.read_frame(
-            rf.tokens_path, keys.storage_key, file_label(keys.release, rf.partner, "tokens")
+            rf.tokens_path,
+            keys.storage_key,
+            file_label(keys.release, rf.partner, "tokens"),
+            purpose=purpose,
         )
         inputs[rf.tokens_path.name] = rf.manifest["sha256"][rf.tokens_path.name]
         rows_in += len(tokens)
@@ -178,6 +188,7 @@ def link(
     quality.update(
         agreement=agreement.id,
         release=keys.release,
+        purpose=purpose,
         backend=backend,
         link_type=settings["link_type"],
     )
@@ -192,15 +203,19 @@ def link(
     )
     paths = out_paths(out_dir)
     paths["settings"].parent.mkdir(parents=True, exist_ok=True)
+    meta = {"project": keys.project, "batch": keys.release, "agreement": agreement.id,
+            "purpose": purpose, "party": "hub"}  # fmt: skip
     crypto.write_frame(
-        persons, paths["persons"], keys.storage_key, file_label(keys.release, "hub", "persons")
-    )
+        persons, paths["persons"], keys.storage_key, file_label(keys.release, "hub", "persons"),
+        {**meta, "kind": "persons"},
+    )  # fmt: skip
     crypto.write_frame(
-        result.links, paths["links"], keys.storage_key, file_label(keys.release, "hub", "links")
-    )
+        result.links, paths["links"], keys.storage_key, file_label(keys.release, "hub", "links"),
+        {**meta, "kind": "links"},
+    )  # fmt: skip
     paths["settings"].write_text(json.dumps(result.model, indent=2), "utf-8")
     paths["quality"].write_text(json.dumps(quality, indent=2), "utf-8")
-    AuditLog(audit_log).append(
+    AuditLog(audit_log, key=keys.audit_key).append(
         "link",
         agreement=agreement.id,
         purpose=purpose,

@@ -1,9 +1,11 @@
-"""The right to object: a register of objector tokens, and the NHS opt-out cleaned list.
+"""Applying the right to object: objection token lists, and the NHS opt-out cleaned list.
 
-The register holds only tokens (``release``, ``key``, ``token``), never identifiers; it is
-applied by each partner at pseudonymisation and again by the hub at linkage. The national data
-opt-out works differently: NHS England returns a "cleaned list" of the NHS numbers that may be
-used, and a partner under the opt-out keeps only records whose NHS number is on it.
+A token list (``release``, ``key``, ``token``; the ``release`` column holds the batch id) holds
+only tokens, never identifiers; each partner applies it at pseudonymisation and the hub again at
+linkage. It is written by the objection register (``lantern.governance.objections``), which
+keeps the objectors' identifiers encrypted and re-tokenises them for every batch. The national
+data opt-out works differently: NHS England returns a "cleaned list" of the NHS numbers that may
+be used, and a partner under the opt-out keeps only records whose NHS number is on it.
 """
 
 from __future__ import annotations
@@ -44,17 +46,25 @@ def add_objection(
 
 
 def load_register(register: str | Path, release: str) -> dict[str, set[str]]:
-    """The register's tokens for one release, by objection key."""
+    """The token list's tokens for one batch, by objection key.
+
+    A list written by the register marks each batch it was tokenised for; a list that marks
+    other batches but not this one is refused, since objections would silently not apply.
+    """
     path = Path(register)
     if not path.exists():
         raise InputError("objection register not found", file=path)
     out: dict[str, set[str]] = {k: set() for k in OBJECTION_KEYS}
+    marked: set[str] = set()
     with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         missing = set(REGISTER_COLUMNS) - set(reader.fieldnames or [])
         if missing:
             raise InputError(f"missing column(s) {sorted(missing)}", file=path, row=1)
         for n, row in enumerate(reader, start=2):
+            if row["key"] == "tokenised":
+                marked.add(row["release"])
+                continue
             if row["key"] not in out:
                 raise InputError(
                     f"unknown objection key; expected one of {list(OBJECTION_KEYS)}",
@@ -64,7 +74,30 @@ def load_register(register: str | Path, release: str) -> dict[str, set[str]]:
                 )
             if row["release"] == release:
                 out[row["key"]].add(row["token"])
+    if marked and release not in marked:
+        raise InputError(
+            f"the objection token list has no tokens for batch {release!r} (it covers "
+            f"{', '.join(sorted(marked))}): the register holder must run `lantern objections "
+            "tokens` with this batch's keys so every objection reaches it",
+            file=path,
+        )
     return out
+
+
+def load_objections(register: str | Path, keys) -> dict[str, set[str]]:  # noqa: ANN001
+    """Objection tokens for ``keys``' batch: re-tokenised from the encrypted register when this
+    party holds it (and the token list updated), else read from the token list."""
+    from lantern.governance.objections import ObjectionRegister, register_paths
+    from lantern.keys.store import KeyStore
+
+    _, encrypted = register_paths(register)
+    if encrypted.exists() and keys.store_root is not None and keys.token_secret is not None:
+        reg = ObjectionRegister(register, KeyStore(keys.store_root), keys.project)
+        if not reg.holds_key():
+            return load_register(register, keys.release)
+        reg.write_tokens([keys])
+        return reg.tokens_for(keys)
+    return load_register(register, keys.release)
 
 
 def objector_mask(tokens: pd.DataFrame, register: Mapping[str, set[str]]) -> np.ndarray:

@@ -24,9 +24,11 @@ from lantern import __version__
 from lantern.audit import AuditLog
 from lantern.errors import InputError
 from lantern.governance.agreement import Agreement, AgreementField, FieldClass
+from lantern.governance.manifest import seal_manifest
 from lantern.governance.purposes import authorise_run, require_fields
+from lantern.keys.placement import mark_data_folder, require_data_location
+from lantern.keys.store import ReleaseKeys
 from lantern.linkage import crypto
-from lantern.linkage.keystore import ReleaseKeys
 from lantern.linkage.normalise import normalise_series
 from lantern.linkage.objections import objector_mask
 from lantern.linkage.tokens import Tokeniser, composite_tokens, variants
@@ -43,6 +45,7 @@ class PseudonymiseStats:
     rows_out: int = 0
     removed_objection_register: int = 0
     removed_national_opt_out: int = 0
+    removed_no_nhs_number: int = 0
     unusable_values: dict[str, int] = field(default_factory=dict)
     lsoa_found: int = 0
 
@@ -117,8 +120,13 @@ def pseudonymise_frame(
             raise InputError(
                 "the NHS opt-out applies to this partner but its extract has no NHS number field"
             )
-        allowed = normalised["nhs_number"].isin(cleaned_list).to_numpy()
-        stats.removed_national_opt_out = int((keep & ~allowed).sum())
+        nhs = normalised["nhs_number"]
+        checkable = nhs.notna().to_numpy()
+        allowed = nhs.isin(cleaned_list).to_numpy()
+        # Opted out: a valid NHS number that NHS England's cleaned list leaves out. A record
+        # with no usable NHS number cannot be checked, so it is withheld too, but counted apart.
+        stats.removed_national_opt_out = int((keep & checkable & ~allowed).sum())
+        stats.removed_no_nhs_number = int((keep & ~checkable).sum())
         keep &= allowed
 
     ids = pd.Series(_random_ids(int(keep.sum())), dtype=object)
@@ -191,6 +199,7 @@ def pseudonymise(
             "the key map must be kept outside the release folder (it never leaves the partner)",
             file=keymap_path,
         )
+    require_data_location(out_dir, *([keys.store_root] if keys.store_root else []))
     frame = read_extract(extract)
     if id_column not in frame.columns:
         raise InputError(
@@ -214,21 +223,16 @@ def pseudonymise(
         lsoa_for=lsoa_for,
     )
     paths = release_paths(out_dir, partner)
-    crypto.write_frame(
-        result.tokens,
-        paths["tokens"],
-        keys.storage_key,
-        file_label(keys.release, partner, "tokens"),
-    )
-    crypto.write_frame(
-        result.attributes,
-        paths["attributes"],
-        keys.storage_key,
-        file_label(keys.release, partner, "attributes"),
-    )
-    crypto.write_frame(
-        result.keymap, keymap_path, keys.storage_key, file_label(keys.release, partner, "keymap")
-    )
+    mark_data_folder(out_dir, "linkage outbox")
+    meta = {"project": keys.project, "batch": keys.release, "agreement": agreement.id,
+            "purpose": purpose, "party": partner}  # fmt: skip
+    for kind, frame, path in (
+        ("tokens", result.tokens, paths["tokens"]),
+        ("attributes", result.attributes, paths["attributes"]),
+        ("keymap", result.keymap, keymap_path),
+    ):
+        label = file_label(keys.release, partner, kind)
+        crypto.write_frame(frame, path, keys.storage_key, label, {**meta, "kind": kind})
     outputs = {p.name: sha256_file(p) for p in (paths["tokens"], paths["attributes"])}
     manifest = {
         "agreement": agreement.id,
@@ -245,7 +249,8 @@ def pseudonymise(
         "sha256": outputs,
         "lantern_version": __version__,
     }
-    paths["manifest"].write_text(json.dumps(manifest, indent=2), "utf-8")
+    sealed = seal_manifest(manifest, keys.storage_key)
+    paths["manifest"].write_text(json.dumps(sealed, indent=2), "utf-8")
     log.info(
         "pseudonymised %s for %s: %d rows in, %d out, %d objectors and %d opted out removed",
         partner,
@@ -255,7 +260,7 @@ def pseudonymise(
         result.stats.removed_objection_register,
         result.stats.removed_national_opt_out,
     )
-    AuditLog(audit_log).append(
+    AuditLog(audit_log, key=keys.audit_key).append(
         "pseudonymise",
         agreement=agreement.id,
         purpose=purpose,

@@ -154,7 +154,7 @@ def bundle(
     sets = area_sets(source, areas)
     manifest: dict[str, dict[str, object]] = {}
     for n, spec in enumerate(files):
-        say(spec.path, step=n, of=len(files) + 1)
+        say(spec.path, step=n, of=len(files) + 2)
         path = source / spec.path
         if not path.exists():
             raise InputError("source file missing from the data folder", file=path)
@@ -164,7 +164,7 @@ def bundle(
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         manifest[spec.path] = _entry(data, rows, spec)
-    say(postcode_file.path, step=len(files), of=len(files) + 1)
+    say(postcode_file.path, step=len(files), of=len(files) + 2)
     nspl = build_nspl_from_codepoint(
         source / postcode_source,
         out / "boundaries/lsoa11_essex_bsc.geojson",
@@ -174,11 +174,40 @@ def bundle(
     )
     nspl_bytes = (out / postcode_file.path).read_bytes()
     manifest[postcode_file.path] = _entry(nspl_bytes, len(nspl), postcode_file)
-    text = attribution_text(areas, [*files, postcode_file], manifest)
+    say(ENGLAND_FILE.path, step=len(files) + 1, of=len(files) + 2)
+    england = england_benchmarks(source, out, manifest)
+    text = attribution_text(areas, [*files, postcode_file, england], manifest)
     (out / "ATTRIBUTION.md").write_text(text, encoding="utf-8")
     body = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
     (out / "manifest.json").write_text(body, encoding="utf-8")
     return manifest
+
+
+ENGLAND_FILE = BundleFile(
+    path="benchmarks/england_indicators.csv",
+    publisher="Lantern, from the England-wide files of this bundle's publishers",
+    dataset="England values (Σ numerator / Σ denominator over England) of every rate with a "
+    "numerator and denominator, per indicator and period, for comparison with England",
+    licence="Open Government Licence v3.0 (as the files it is computed from)",
+    vintage="as each indicator",
+    provenance="computed by `lantern bundle` (lantern.benchmarks) from the England-wide folder",
+    attribution="Contains public sector information licensed under the Open Government Licence "
+    "v3.0.",
+)
+
+
+def england_benchmarks(
+    source: Path,
+    out: Path,
+    manifest: dict[str, dict[str, object]],
+) -> BundleFile:
+    """Compute England's values from the England-wide ``source`` and write them into the bundle."""
+    from lantern import benchmarks
+
+    frame = benchmarks.compute(source)
+    data = benchmarks.write(frame, out / ENGLAND_FILE.path)
+    manifest[ENGLAND_FILE.path] = _entry(data, len(frame), ENGLAND_FILE)
+    return ENGLAND_FILE
 
 
 def attribution_text(
@@ -204,6 +233,8 @@ def attribution_text(
         scope = "whole national table" if spec.key is None else "rows in the area"
         if spec.path.startswith("postcodes/"):
             scope = "derived for the area"
+        if spec.path.startswith("benchmarks/"):
+            scope = "computed for England"
         lines += [
             f"## `{spec.path}`",
             "",

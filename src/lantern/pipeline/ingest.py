@@ -23,6 +23,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from lantern import benchmarks
 from lantern.config import Config
 from lantern.errors import ConfigError, InputError, Problem
 from lantern.geography.boundaries import CODE_FIELD, NAME_FIELD, detect_field, read_boundaries
@@ -32,7 +33,7 @@ from lantern.geography.hierarchy import CHAINS, areas_and_links, filter_chain, l
 from lantern.geography.postcodes import PostcodeLookup
 from lantern.pipeline.progress import Progress, or_quiet
 from lantern.sources import SOURCES, LoadContext, Source, load_source
-from lantern.sources.model import Loaded, WideRows
+from lantern.sources.model import IndicatorMeta, Loaded, WideRows
 from lantern.warehouse.runs import run_log_path
 from lantern.warehouse.schema import columns
 from lantern.warehouse.store import Warehouse
@@ -113,7 +114,7 @@ def ingest(
     sources = list(SOURCES if sources is None else sources)
     started = datetime.now(UTC)
     steps = Steps(
-        total=5 + len(sources) + (len(BOUNDARY_FILES) if geometries else 0), progress=progress
+        total=6 + len(sources) + (len(BOUNDARY_FILES) if geometries else 0), progress=progress
     )
     try:
         with Warehouse.rebuild(target, command="ingest", config_sha256=config_sha256(config)) as wh:
@@ -306,6 +307,7 @@ def _build(
 
     loaded_at = datetime.now(UTC)
     seen: dict[str, str] = {}
+    metas: list[IndicatorMeta] = []
     total_rows = 0
     for source, loaded in _prefetched(sources, ctx):
         steps.step(f"source: {source.source_id}")
@@ -317,6 +319,7 @@ def _build(
                     file=source.path,
                 )
             seen[meta.indicator_id] = source.source_id
+        metas += loaded.meta
         if loaded.wide is not None:
             _insert_wide(wh, loaded.wide)
         else:
@@ -335,6 +338,9 @@ def _build(
         wh.insert("sources", files)
         steps.done()
 
+    steps.step("benchmarks: England values")
+    england = _load_england(wh, data_dir, sources, config.area_codes, metas)
+    steps.done()
     geometry_counts = _load_geometries(wh, data_dir, areas, steps) if geometries else {}
     steps.step("finishing")
     counts = wh.query(
@@ -347,9 +353,35 @@ def _build(
         "rows": total_rows,
         "geometries": geometry_counts,
         "postcodes": postcodes,
+        "england_benchmarks": england,
         "area_codes": list(config.area_codes),
         "data_dir": str(data_dir),
     }
+
+
+def _load_england(
+    wh: Warehouse,
+    data_dir: Path,
+    sources: list[Source],
+    area_codes: Sequence[str],
+    metas: list[IndicatorMeta],
+) -> str:
+    """England's value of every loaded rate (see ``lantern.benchmarks``): stored as indicator
+    rows for E92000001 and, with their range and method, in ``benchmarks``."""
+    frame, origin = benchmarks.for_ingest(
+        data_dir,
+        sources,
+        area_codes,
+        lambda: wh.query("SELECT * FROM indicators WHERE area_code LIKE 'E%'"),
+        metas,
+    )
+    frame = frame[frame["indicator_id"].isin({m.indicator_id for m in metas})].assign(
+        area_code=benchmarks.ENGLAND
+    )
+    if len(frame):
+        wh.insert("indicators", frame[columns("indicators")])
+        wh.insert("benchmarks", frame[["area_code", *benchmarks.COLUMNS]])
+    return f"{len(frame)} values; {origin}"
 
 
 def _load_geometries(

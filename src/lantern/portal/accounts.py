@@ -153,6 +153,24 @@ def reset_password(
     return password
 
 
+def change_own_password(
+    session: Session, user: User, *, current: str, new: str, keep_session: str | None
+) -> None:
+    """A user changes their own password: the current one must match; other sessions end."""
+    if not verify_password(user.password_hash, current):
+        raise InputError("your current password is not right")
+    if verify_password(user.password_hash, new):
+        raise InputError("choose a password different from your current one")
+    user.password_hash = hash_password(new)
+    from lantern.portal.models import WebSession
+
+    stmt = delete(WebSession).where(WebSession.user_id == user.id)
+    if keep_session is not None:
+        stmt = stmt.where(WebSession.id != keep_session)
+    session.execute(stmt)
+    audit_db.record(session, "user.password_changed", actor=user.username, user=user.username)
+
+
 def set_active(session: Session, user: User, *, active: bool, actor: str) -> None:
     user.active = active
     if not active:

@@ -222,9 +222,9 @@ def create_app(
             )
         return _error(request, exc.status_code, str(exc.detail))
 
-    from lantern.portal.routes import admin_api, api, auth, pages, public
+    from lantern.portal.routes import account_pages, admin_api, api, auth, pages, public
 
-    for module in (api, admin_api, auth, pages, public):
+    for module in (api, admin_api, auth, pages, account_pages, public):
         app.include_router(module.router)
     if settings.oidc_metadata_url:
         from lantern.portal.routes import oidc

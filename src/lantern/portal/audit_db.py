@@ -1,9 +1,11 @@
 """The portal's tamper-evident audit log, held in the database.
 
-Entries carry the same fields and hash chain as ``lantern.audit.AuditLog`` (``seq``, ``time``,
-``event``, ``details``, ``prev``, ``hash``), so ``lantern.audit.verify_entries`` checks them.
-Details never hold resident identifiers: only staff user names, area codes, household
-references, agreement ids and purposes.
+Entries carry the fields of ``lantern.audit.AuditLog`` (``seq``, ``time``, ``event``,
+``details``, ``prev``, ``hash``) and the same keyed chain: ``hash`` is HMAC-SHA256 under the
+portal's audit key, kept in this machine's key store (``$LANTERN_KEYS``), never in the
+database, so someone who can edit the database cannot rebuild a chain that verifies. Details
+never hold resident identifiers: only staff user names, area codes, household references,
+agreement ids and purposes.
 """
 
 from __future__ import annotations
@@ -16,11 +18,23 @@ from typing import Any
 from sqlalchemy import Select, String, cast, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from lantern.audit import GENESIS, Verification, chain_hash, verify_entries
+from lantern.audit import GENESIS, Verification, entry_mac, export_text, verify_entries
+from lantern.keys.store import AuditKey
 from lantern.portal.models import AuditEntry
 
 _LOCK = threading.Lock()
 _PG_LOCK_KEY = 0x1A17E5
+_KEYS: dict[str, AuditKey] = {}
+
+
+def audit_key() -> AuditKey:
+    """The portal's audit key in this machine's key store (made on first use)."""
+    from lantern.keys.local import PORTAL_PROJECT, local_root, local_store
+
+    root = str(local_root())
+    if root not in _KEYS:
+        _KEYS[root] = local_store().audit_key(PORTAL_PROJECT)
+    return _KEYS[root]
 
 
 def record(session: Session, event: str, **details: Any) -> AuditEntry:
@@ -37,7 +51,7 @@ def record(session: Session, event: str, **details: Any) -> AuditEntry:
             "details": details,
             "prev": prev,
         }
-        entry = AuditEntry(**body, hash=chain_hash(prev, body))
+        entry = AuditEntry(**body, hash=entry_mac(audit_key(), prev, body))
         session.add(entry)
         session.commit()
         return entry
@@ -54,10 +68,10 @@ def as_dict(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
-def verify(session: Session) -> Verification:
-    """Check the whole chain in order; raises ``IntegrityError`` on the first break."""
+def verify(session: Session, key: AuditKey | None = None) -> Verification:
+    """Check the whole chain in order; raises ``IntegrityError`` naming the first broken entry."""
     rows = session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
-    return verify_entries([as_dict(r) for r in rows])
+    return verify_entries([as_dict(r) for r in rows], key or audit_key())
 
 
 def search_query(
@@ -84,10 +98,13 @@ def search(session: Session, *, limit: int = 200, **filters: str | None) -> list
 
 
 def to_jsonl(entries: list[AuditEntry]) -> str:
-    """Entries in ``AuditLog`` file form, oldest first (verifiable when complete)."""
-    from lantern.audit import canonical
+    """A self-contained audit export, oldest first: ``lantern audit verify FILE`` checks it.
 
-    return "".join(canonical(as_dict(e)) + "\n" for e in sorted(entries, key=lambda e: e.seq))
+    The header line carries the head and its MAC under the portal's audit key, so the export
+    verifies on its own when complete, and a removed or altered entry is named by its ``seq``.
+    """
+    ordered = [as_dict(e) for e in sorted(entries, key=lambda e: e.seq)]
+    return export_text(ordered, audit_key(), log="portal")
 
 
 def to_csv(entries: list[AuditEntry]) -> str:

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from lantern.errors import InputError
 from lantern.portal import agreements as agreements_mod
-from lantern.portal import audit_db
+from lantern.portal import audit_db, objections
 from lantern.portal.crypto import seal, unseal
 from lantern.portal.csvsafe import SafeWriter
-from lantern.portal.models import Area, ContactOutcome, Household, User, utcnow
+from lantern.portal.models import Area, ContactOutcome, Household, HouseholdMatch, User, utcnow
 from lantern.portal.scope import ScopedQueries
 
 REQUIRED_COLUMNS = ("reference", "lsoa21_code", "reason")
@@ -41,7 +41,10 @@ def import_csv(
     """Import a data owner's household file; contact columns are encrypted before storage.
 
     Columns: ``reference``, ``lsoa21_code``, ``reason`` and contact columns, each of which the
-    agreement must name as a field of ``party`` (the data owner).
+    agreement must name as a field of ``party`` (the data owner). Identifier columns
+    (``nhs_number``, ``given_name``, ``family_name``, ``date_of_birth``, ``postcode``) only
+    become objection match tokens: they are neither stored nor shown. A household whose tokens
+    meet an objection already made is not imported.
     """
     agreement = agreements_mod.get(session, agreement_id)
     if party not in agreement.party_ids:
@@ -64,7 +67,12 @@ def import_csv(
                     column=col,
                 )
         seen: set[str] = set(session.scalars(select(Household.reference)))
-        rows = []
+        match_cols = [c for c in contact_cols if c in objections.MATCH_COLUMNS]
+        shown_cols = [c for c in contact_cols if c not in objections.MATCH_COLUMNS]
+        mkey = objections.match_key(key)
+        objected = objections.objected_tokens(session)
+        rows: list[tuple[Household, list[str]]] = []
+        withheld = 0
         for n, row in enumerate(reader, start=2):
             ref = (row["reference"] or "").strip()
             lsoa = (row["lsoa21_code"] or "").strip().upper()
@@ -84,26 +92,41 @@ def import_csv(
                     column="lsoa21_code",
                 )
             seen.add(ref)
-            contact = {c: (row[c] or "").strip() for c in contact_cols}
+            tokens = (
+                objections.match_tokens({c: row[c] for c in match_cols}, mkey) if match_cols else []
+            )
+            if objected.intersection(tokens):
+                withheld += 1  # the resident objected: never stored
+                continue
+            contact = {c: (row[c] or "").strip() for c in shown_cols}
             nonce, blob = seal(key, ref, agreement.id, contact)
             rows.append(
-                Household(
-                    reference=ref,
-                    agreement_id=agreement.id,
-                    owner_party=party,
-                    lsoa_code=lsoa,
-                    reason=(row["reason"] or "").strip()[:200],
-                    nonce=nonce,
-                    contact_ciphertext=blob,
+                (
+                    Household(
+                        reference=ref,
+                        agreement_id=agreement.id,
+                        owner_party=party,
+                        lsoa_code=lsoa,
+                        reason=(row["reason"] or "").strip()[:200],
+                        nonce=nonce,
+                        contact_ciphertext=blob,
+                    ),
+                    tokens,
                 )
             )
-    session.add_all(rows)
+    session.add_all(h for h, _ in rows)
+    session.flush()
+    session.add_all(
+        HouseholdMatch(household_id=h.id, token=t) for h, tokens in rows for t in tokens
+    )
     audit_db.record(
         session,
         "households.imported",
         actor=actor,
         agreement=agreement.id,
         households=len(rows),
+        withheld_by_objection=withheld,
+        match_columns=match_cols,
         source=path.name,
     )
     return len(rows)

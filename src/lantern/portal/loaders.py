@@ -129,12 +129,20 @@ def load_indicator_csv(
     period: str,
     source: str,
     titles: Mapping[str, str] | None = None,
+    england: bool = False,
 ) -> int:
-    """Load wide per-area columns (``column → indicator_id``) for areas the portal knows."""
+    """Load wide per-area columns (``column → indicator_id``) for areas the portal knows.
+
+    With ``england=True`` the file covers every LSOA in England, and the mean of each column over
+    all its rows is kept as the England value (``indicator_benchmarks``).
+    """
     from sqlalchemy import select
+
+    from lantern.portal.models import IndicatorBenchmark
 
     known = set(session.scalars(select(Area.area_code)))
     rows: list[dict] = []
+    sums = {c: [0.0, 0] for c in columns}
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         for col in (code_column, *columns):
@@ -142,6 +150,12 @@ def load_indicator_csv(
                 raise InputError("missing column", file=path, row=1, column=col)
         for n, row in enumerate(reader, start=2):
             code = row[code_column].strip()
+            if england:
+                for col in columns:
+                    v = _number(row[col], path, n, col)
+                    if v is not None:
+                        sums[col][0] += v
+                        sums[col][1] += 1
             if code not in known:
                 continue
             for col, ind in columns.items():
@@ -174,6 +188,22 @@ def load_indicator_csv(
     )
     if rows:
         session.execute(insert(IndicatorValue), rows)
+    session.execute(
+        delete(IndicatorBenchmark).where(
+            IndicatorBenchmark.indicator_id.in_(ids), IndicatorBenchmark.period == period
+        )
+    )
+    if england:
+        session.add_all(
+            IndicatorBenchmark(
+                indicator_id=ind,
+                period=period,
+                geography="england",
+                value=sums[col][0] / sums[col][1] if sums[col][1] else None,
+                areas=int(sums[col][1]),
+            )
+            for col, ind in columns.items()
+        )
     session.commit()
     return len(rows)
 

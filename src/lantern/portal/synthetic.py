@@ -120,7 +120,7 @@ def write_households(
 
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["reference", "lsoa21_code", "reason", *CONTACT_FIELDS])
+        w.writerow(["reference", "lsoa21_code", "reason", *CONTACT_FIELDS, "nhs_number"])
         n = 0
         for lsoa in lsoas:
             for _ in range(per_lsoa):
@@ -133,9 +133,21 @@ def write_households(
                         fake.name(),
                         fake.address().replace("\n", ", "),
                         fake.phone_number(),
+                        synthetic_nhs_number(rng),
                     ]
                 )
     return path
+
+
+def synthetic_nhs_number(rng: random.Random) -> str:
+    """A valid NHS number from the 999 range, which NHS England reserves for test data."""
+    from lantern.linkage.normalise import nhs_check_digit
+
+    while True:
+        first = "999" + "".join(str(rng.randrange(10)) for _ in range(6))
+        check = nhs_check_digit(first)
+        if check is not None:
+            return first + str(check)
 
 
 @dataclass

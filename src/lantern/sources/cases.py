@@ -13,6 +13,7 @@ denominator, so confidence limits and aggregates are computed from counts.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -152,3 +153,47 @@ def load_weekly_cases(source: Source, ctx: LoadContext) -> Loaded:
     ]
     files = [FileRead(source.source_id, source.path, raw.sha256, raw.size, len(frame)), pop_file]
     return Loaded(rows=rows, meta=meta, files=files)
+
+
+def england_weekly(data_dir: Path, loaded: Loaded | None = None) -> pd.DataFrame:
+    """England's weekly counts and rates over the mid-2019 population of England's MSOAs: at
+    least the published MSOA counts plus the unallocated cases, at most that plus 2 for each
+    suppressed MSOA-week (``value_max``)."""
+    from lantern.benchmarks import COLUMNS
+
+    source = next(s for s in _sources() if s.source_id == "phe_cases")
+    raw = read_raw(source.file(data_dir))
+    weeks = week_columns(raw.header)
+    frame = parse_csv(raw, usecols=[CODE, *weeks], text_columns=[CODE])
+    counts = numeric(raw, frame, weeks)
+    unallocated = (frame[CODE] == UNALLOCATED).to_numpy()
+    english = frame[CODE].str.startswith("E02").fillna(False).to_numpy(dtype=bool)
+    population, _file = read_population(LoadContext(data_dir))
+    pop = float(population[population.index.str.startswith("E02")].sum())
+    rows = []
+    for week in weeks:
+        col = counts[week].to_numpy()
+        published = float(col[english & (col >= 0)].sum() + col[unallocated & (col >= 0)].sum())
+        suppressed = int((english & (col == SUPPRESSED)).sum())
+        rows.append(
+            {
+                "indicator_id": INDICATOR,
+                "vintage": 2011,
+                "period": period_of(week),
+                "value": published / pop * 100_000,
+                "numerator": published,
+                "denominator": pop,
+                "value_max": (published + 2 * suppressed) / pop * 100_000,
+                "areas": int(english.sum()),
+                "method": "published MSOA counts + unallocated cases (a lower bound)",
+                "note": f"{suppressed} MSOA-weeks suppressed (0-2 each): between "
+                f"{published:.0f} and {published + 2 * suppressed:.0f} cases",
+            }
+        )
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _sources() -> list[Source]:
+    from lantern.sources.registry import SOURCES
+
+    return SOURCES

@@ -21,18 +21,27 @@ WORDS = {
 
 
 def compare_with_benchmark(
-    lower: ArrayLike, upper: ArrayLike, benchmark: ArrayLike
+    lower: ArrayLike,
+    upper: ArrayLike,
+    benchmark: ArrayLike,
+    benchmark_max: ArrayLike | None = None,
 ) -> NDArray[np.str_]:
-    """``"higher"``, ``"similar"``, ``"lower"`` or ``""`` (not compared) for each area."""
-    lo, hi, b = np.broadcast_arrays(
+    """``"higher"``, ``"similar"``, ``"lower"`` or ``""`` (not compared) for each area.
+
+    ``benchmark_max`` is for a benchmark known only within a range (``benchmark`` to
+    ``benchmark_max``): higher means above the whole range, lower below it.
+    """
+    top = benchmark if benchmark_max is None else benchmark_max
+    lo, hi, b, b_max = np.broadcast_arrays(
         np.asarray(lower, dtype=float),
         np.asarray(upper, dtype=float),
         np.asarray(benchmark, dtype=float),
+        np.asarray(top, dtype=float),
     )
     out = np.full(lo.shape, NOT_COMPARED, dtype="<U7")
-    known = ~(np.isnan(lo) | np.isnan(hi) | np.isnan(b))
+    known = ~(np.isnan(lo) | np.isnan(hi) | np.isnan(b) | np.isnan(b_max))
     out[known] = SIMILAR
-    out[known & (lo > b)] = HIGHER
+    out[known & (lo > b_max)] = HIGHER
     out[known & (hi < b)] = LOWER
     return out
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from lantern.warehouse.store import Warehouse
 
 # The LSOA population each vintage weights scores by: (indicator id, period).
+ENGLAND = "E92000001"  # benchmark rows (lantern.benchmarks) are stored for England
 POPULATION = {2011: ("pop2020.total", None), 2021: ("census2021.usual_residents", None)}
 RATE_SCALE = {"%": 100.0, "per 1,000": 1000.0, "per 100,000": 100000.0}
 # Indicator ids that became periods of one indicator: old id prefix → (new prefix, period).
@@ -138,8 +139,8 @@ class FramesMixin:
         codes = self.area_codes(area_type, vintage, areas)
         rows = self.query(
             "SELECT indicator_id, area_code, period, value, numerator, denominator FROM indicators "
-            "WHERE list_contains(?, indicator_id)",
-            [ids],
+            "WHERE list_contains(?, indicator_id) AND area_code <> ?",
+            [ids, ENGLAND],  # England's benchmark rows are not an area of the indicator's type
         )
         rows = rows[rows["period"].to_numpy() == rows["indicator_id"].map(chosen).to_numpy()]
         columns = {}

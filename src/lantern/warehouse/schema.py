@@ -25,6 +25,10 @@ TABLES: dict[str, str] = {
     "indicators": """
         area_code VARCHAR NOT NULL, vintage INTEGER NOT NULL, indicator_id VARCHAR NOT NULL,
         period VARCHAR NOT NULL, value DOUBLE, numerator DOUBLE, denominator DOUBLE""",
+    "benchmarks": """
+        area_code VARCHAR NOT NULL, indicator_id VARCHAR NOT NULL, vintage INTEGER NOT NULL,
+        period VARCHAR NOT NULL, value DOUBLE, numerator DOUBLE, denominator DOUBLE,
+        value_max DOUBLE, areas BIGINT, method VARCHAR, note VARCHAR""",
     "indicator_meta": """
         indicator_id VARCHAR PRIMARY KEY, title VARCHAR NOT NULL, description VARCHAR, unit VARCHAR,
         kind VARCHAR NOT NULL, polarity VARCHAR NOT NULL, area_type VARCHAR NOT NULL,

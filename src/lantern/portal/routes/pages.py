@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from lantern.errors import ConfigError, IntegrityError
-from lantern.portal import accounts, audit_db, households
 from lantern.portal import agreements as agreements_mod
+from lantern.portal import audit_db, households
 from lantern.portal.deps import (
     ADMIN_ROLES,
     AREA_ROLES,
@@ -51,19 +51,30 @@ def dashboard(
     )
 
 
+NEXT_LEVEL = {"district": "ward", "ward": "lsoa", "msoa": "lsoa"}
+
+
 @router.get("/areas/{code}")
 def area_page(request: Request, code: str, ctx: Ctx = Depends(staff)) -> Response:
+    from lantern.portal.profile import profile
+
     q = scoped(ctx)
     area = q.area(code[:12])
-    _, children = q.areas(within=area.area_code, limit=500)
+    level = NEXT_LEVEL.get(area.area_type)
+    total, children = (
+        q.areas(within=area.area_code, area_type=level, limit=500) if level else (0, [])
+    )
+    counts = {t: q.areas(within=area.area_code, area_type=t, limit=1)[0] for t in AREA_TYPES}
     return render(
         request,
         "area.html",
         ctx,
         area=area,
         parents=q.parents(area.area_code),
-        indicators=q.indicators_for(area.area_code),
+        groups=profile(ctx.db, q, area.area_code),
         children=children,
+        level=level,
+        counts={t: n for t, n in counts.items() if n},
     )
 
 
@@ -72,9 +83,9 @@ def _choice(ctx: Ctx, agreement: str, purpose: str) -> tuple[list, str, str]:
     options = agreements_mod.household_agreements(ctx.db, ctx.user.organisation, ctx.today)
     if not agreement and options:
         agreement = options[0].id
-    if not purpose and agreement:
-        chosen = next((a for a in options if a.id == agreement), None)
-        purpose = chosen.purpose_codes[0] if chosen else ""
+    chosen = next((a for a in options if a.id == agreement), None)
+    if chosen is not None and purpose not in chosen.purpose_codes:
+        purpose = chosen.purpose_codes[0] if chosen.purpose_codes else ""  # switched agreement
     return options, agreement, purpose
 
 
@@ -104,6 +115,7 @@ def household_page(
         purpose=purpose,
         rows=rows,
         outcomes=households.OUTCOMES,
+        saved=request.query_params.get("saved", "")[:40],
     )
 
 
@@ -220,39 +232,3 @@ async def agreement_upload(request: Request, ctx: Ctx = Depends(admin)) -> Respo
         source=Path(upload.filename).name,
     )
     return RedirectResponse("/admin/agreements", status_code=303)
-
-
-@router.get("/admin/users")
-def users_page(request: Request, ctx: Ctx = Depends(admin)) -> Response:
-    from sqlalchemy import select
-
-    from lantern.portal.models import User, utcnow
-
-    users = list(ctx.db.scalars(select(User).order_by(User.username)))
-    return render(request, "users.html", ctx, users=users, now=utcnow())
-
-
-@router.post("/admin/users/{username}/reset")
-def users_reset(
-    request: Request,
-    username: str,
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
-    ctx: Ctx = Depends(admin),
-) -> Response:
-    require_csrf(ctx, csrf_token)
-    assert ctx.user is not None
-    from sqlalchemy import select
-
-    from lantern.portal.models import User, utcnow
-
-    user = accounts.get_user(ctx.db, username[:80])
-    password = accounts.reset_password(ctx.db, user, actor=ctx.user.username)
-    users = list(ctx.db.scalars(select(User).order_by(User.username)))
-    return render(
-        request,
-        "users.html",
-        ctx,
-        users=users,
-        now=utcnow(),
-        new_password=(user.username, password),
-    )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from lantern.errors import ConfigError, InputError
+from lantern.errors import ConfigError
 from lantern.linkage.keystore import KeyStore
 from lantern.portal import agreements as agreements_mod
 from lantern.portal import objections, register
@@ -59,37 +59,60 @@ def register_page(request: Request, ctx: Ctx = Depends(context)) -> Response:
 
 @router.get("/object", include_in_schema=False)
 def objection_page(request: Request, ctx: Ctx = Depends(with_session)) -> Response:
-    return render(request, "object.html", ctx)
+    return render(request, "object.html", ctx, form={}, errors=[])
+
+
+FormText = Annotated[str, Form()]
 
 
 @router.post("/object", include_in_schema=False)
 def objection_submit(
     request: Request,
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
-    nhs_number: Annotated[str, Form(max_length=20)] = "",
-    given_name: Annotated[str, Form(max_length=100)] = "",
-    family_name: Annotated[str, Form(max_length=100)] = "",
-    date_of_birth: Annotated[str, Form(max_length=20)] = "",
+    csrf_token: FormText = "",
+    nhs_number: FormText = "",
+    given_name: FormText = "",
+    family_name: FormText = "",
+    date_of_birth: FormText = "",
+    postcode: FormText = "",
     ctx: Ctx = Depends(context),
 ) -> Response:
-    require_csrf(ctx, csrf_token)
-    store = KeyStore(Path(ctx.settings.keystore)) if ctx.settings.keystore else None
-    identifiers = {
+    """The resident's objection: validated field by field, answered with what was recorded."""
+    require_csrf(ctx, csrf_token[:200])
+    form = {
         "nhs_number": nhs_number,
         "given_name": given_name,
         "family_name": family_name,
         "date_of_birth": date_of_birth,
+        "postcode": postcode,
     }
+    checked, errors = objections.validate(form, ctx.today)
+    shown = {k: v[: objections.MAX_LENGTH] for k, v in form.items()}
+    if checked is None:
+        return render(request, "object.html", ctx, status=400, form=shown, errors=errors)
+    store = KeyStore(Path(ctx.settings.keystore)) if ctx.settings.keystore else None
+    data_key = ctx.settings.key_bytes() if ctx.settings.data_key else None
     try:
-        reference = objections.submit(ctx.db, identifiers, keystore=store, today=ctx.today)
-    except InputError as exc:
-        return render(request, "object.html", ctx, status=400, error=str(exc))
+        receipt = objections.submit(
+            ctx.db, checked, keystore=store, data_key=data_key, today=ctx.today
+        )
     except ConfigError:
         return render(
             request,
             "object.html",
             ctx,
             status=503,
+            form=shown,
+            errors=[],
             error="Objections cannot be recorded right now; please try again later.",
         )
-    return render(request, "object_done.html", ctx, reference=reference)
+    titles = {a.id: a.title for a in agreements_mod.all_agreements(ctx.db)}
+    return render(
+        request,
+        "object_done.html",
+        ctx,
+        reference=receipt.reference,
+        receipt=receipt,
+        projects=[titles.get(p, p) for p in receipt.projects],
+        nhs_tail=checked.identifiers.get("nhs_number", "")[-3:],
+        received=utcnow().strftime("%d %B %Y"),
+    )
