@@ -74,14 +74,17 @@ def classify(
     rounding: str = "half_up",
     least_first: bool = False,
     ntiles: str = "proportional",
+    rank_by: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Rank, decile, quintile, percentile and percentile rank of (optionally rounded) scores.
 
     Rank 1 is the highest score (most vulnerable), or the lowest with ``least_first``; classes
-    follow the rank (decile 1 holds rank 1).
+    follow the rank (decile 1 holds rank 1). ``rank_by`` ranks other values than the (rounded)
+    scores shown, e.g. the unrounded scores when only the published score is rounded.
     """
     s = round_to(scores, score_digits, rounding)
-    rank = ascending_rank(s, ties) if least_first else descending_rank(s, ties)
+    r = s if rank_by is None else np.asarray(rank_by, dtype=float)
+    rank = ascending_rank(r, ties) if least_first else descending_rank(r, ties)
     return {
         "score": s,
         "rank": rank,

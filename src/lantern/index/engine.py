@@ -246,9 +246,16 @@ def combine_inputs(spec: IndexSpec, scores: np.ndarray) -> np.ndarray:
     return out
 
 
-def _component(spec: IndexSpec, score: np.ndarray, prank_round: int | None, flag_count) -> dict:
+def _component(
+    spec: IndexSpec,
+    score: np.ndarray,
+    prank_round: int | None,
+    flag_count,
+    rank_by: np.ndarray | None = None,
+) -> dict:
     cls = classify(
         score,
+        rank_by=rank_by,
         ties=spec.score_ties,
         prank_digits=prank_round,
         rounding=spec.rounding,
@@ -305,5 +312,6 @@ def compute_index(
         round_to(index_score, spec.classify.score_round, spec.rounding),
         spec.classify.prank_round,
         total_flags if any_flags else np.full(len(areas), np.nan),
+        rank_by=None if spec.classify.rank_rounded else index_score,
     )
     return IndexResult(spec, areas, domains, combined, w, index_score, components)

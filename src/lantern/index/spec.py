@@ -14,6 +14,9 @@ from lantern.errors import ConfigError, Problem
 from lantern.index.aggregate import AGGREGATIONS
 from lantern.index.classify import BREAK_METHODS
 from lantern.index.normalise import NORMALISATIONS, TIE_METHODS
+from lantern.index.spec_checks import Checker as _Checker
+from lantern.index.spec_checks import flag as _flag
+from lantern.index.spec_checks import share as _share
 from lantern.index.transform import R_CONVENTIONS, TRANSFORMS
 from lantern.index.weights import WEIGHTINGS
 
@@ -97,6 +100,8 @@ class ClassifySpec:
     ntiles: str = "proportional"
     # higher-geography "proportion": share of small areas in the most vulnerable this share
     summary_proportion: float = 0.1
+    # rank the index score after rounding it to score_round (SVI) or before (IMD 2025)
+    rank_rounded: bool = True
 
 
 @dataclass(frozen=True)
@@ -143,67 +148,6 @@ class IndexSpec:
             if d.id == domain_id:
                 return d
         raise KeyError(domain_id)
-
-
-class _Checker:
-    """Reads keys from a TOML table while collecting every problem found."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.problems: list[Problem] = []
-
-    def problem(self, where: str, message: str) -> None:
-        self.problems.append(Problem(message, file=self.source, column=where))
-
-    def table(self, data: Any, where: str, allowed: set[str]) -> dict:
-        if not isinstance(data, dict):
-            self.problem(where, "must be a table")
-            return {}
-        for key in sorted(set(data) - allowed):
-            self.problem(f"{where}.{key}" if where else key, "unknown key")
-        return data
-
-    def string(self, data: dict, key: str, where: str, *, required=False, default: str = "") -> str:
-        value = data.get(key)
-        if value is None:
-            if required:
-                self.problem(f"{where}.{key}", "is required")
-            return default
-        if not isinstance(value, str) or (required and not value.strip()):
-            self.problem(f"{where}.{key}", "must be a non-empty string")
-            return default
-        return value
-
-    def choice(
-        self, data: dict, key: str, where: str, options: tuple[str, ...], default: str
-    ) -> str:
-        value = data.get(key, default)
-        if value not in options:
-            self.problem(f"{where}.{key}", f"is {value!r}; choose one of {', '.join(options)}")
-            return default
-        return value
-
-    def number(
-        self,
-        data: dict,
-        key: str,
-        where: str,
-        *,
-        minimum: float | None = None,
-        integer: bool = False,
-        default: Any = None,
-    ) -> Any:
-        value = data.get(key, default)
-        if value is None:
-            return None
-        kind = int if integer else (int, float)
-        if isinstance(value, bool) or not isinstance(value, kind):
-            self.problem(f"{where}.{key}", "must be " + ("an integer" if integer else "a number"))
-            return default
-        if minimum is not None and value < minimum:
-            self.problem(f"{where}.{key}", f"must be at least {minimum}")
-            return default
-        return value
 
 
 _INDEX_KEYS = {
@@ -365,22 +309,6 @@ def _domain(
     )
 
 
-def _flag(c: _Checker, data: dict, key: str, where: str, default: bool = True) -> bool:
-    value = data.get(key, default)
-    if not isinstance(value, bool):
-        c.problem(f"{where}.{key}", "must be true or false")
-        return default
-    return value
-
-
-def _share(c: _Checker, data: dict, key: str, where: str, default: float) -> float:
-    value = c.number(data, key, where, default=default)
-    if value is None or not 0 < value <= 1:
-        c.problem(f"{where}.{key}", "must be a share above 0 and at most 1, e.g. 0.2")
-        return default
-    return float(value)
-
-
 def parse_spec(data: dict, *, source: str = "spec") -> IndexSpec:
     """Build an ``IndexSpec`` from a parsed TOML document, reporting every problem at once."""
     c = _Checker(source)
@@ -416,6 +344,7 @@ def parse_spec(data: dict, *, source: str = "spec") -> IndexSpec:
             "rank_direction",
             "ntiles",
             "summary_proportion",
+            "rank_rounded",
         },
     )
     classify = ClassifySpec(
@@ -429,6 +358,7 @@ def parse_spec(data: dict, *, source: str = "spec") -> IndexSpec:
         ),
         ntiles=c.choice(classify_raw, "ntiles", "classify", NTILE_METHODS, "proportional"),
         summary_proportion=_share(c, classify_raw, "summary_proportion", "classify", 0.1),
+        rank_rounded=_flag(c, classify_raw, "rank_rounded", "classify"),
     )
     robust_raw = c.table(
         data.get("robustness", {}),

@@ -28,7 +28,7 @@ from lantern.index import (
 from lantern.index.note import method_note
 from lantern.index.robustness import RobustnessResult, monte_carlo
 from lantern.index.spec import IndexSpec
-from lantern.index.summaries import area_summaries, summaries_long
+from lantern.index.summaries import area_summaries, summaries_long, top_share_mask
 from lantern.index.tables import (
     components_table,
     contributions_table,
@@ -139,6 +139,8 @@ def summaries_table(
         else np.ones(len(result.areas))
     )
     population = np.where(np.isnan(population), 0.0, population)
+    share = result.spec.classify.summary_proportion
+    least_first = result.spec.classify.rank_direction == "least_vulnerable_first"
     for comp, cols in result.components.items():
         n_total = int(np.sum(~np.isnan(cols["rank"])))
         base = pd.DataFrame(
@@ -146,9 +148,13 @@ def summaries_table(
                 "area_code": result.areas,
                 "population": population,
                 "score": cols["score"],
-                "rank": cols["rank"],
+                # the summaries count rank 1 as most vulnerable
+                "rank": n_total + 1 - cols["rank"] if least_first else cols["rank"],
             }
         )
+        top = top_share_mask(cols["decile"], share, least_first=least_first)
+        if top is not None:
+            base["top"] = top
         base = base[base["area_code"].isin(set(focus))]
         for level in SUMMARY_LEVELS:
             links = inputs.links[inputs.links.parent_type == level]
@@ -159,7 +165,10 @@ def summaries_table(
             )
             if f.empty:
                 continue
-            long = summaries_long(area_summaries(f, n_total=n_total))
+            wide = area_summaries(
+                f, n_total=n_total, proportion=share, top=None if top is None else "top"
+            )
+            long = summaries_long(wide)
             frames.append(long.assign(area_type=level, component=comp))
     out = (
         pd.concat(frames, ignore_index=True)

@@ -104,7 +104,7 @@ def _numbers(column: pd.Series, path: Path, name: str) -> pd.Series:
 
 def parent_summaries(result, parents: pd.Series, population: pd.Series | None) -> pd.DataFrame:
     """Appendix N summaries of the index and each domain for every parent area (long form)."""
-    from lantern.index.summaries import area_summaries
+    from lantern.index.summaries import area_summaries, top_share_mask
 
     pop = (
         population.reindex(result.areas).to_numpy(dtype=float)
@@ -112,19 +112,25 @@ def parent_summaries(result, parents: pd.Series, population: pd.Series | None) -
         else np.ones(len(result.areas))
     )
     frames = []
+    share = result.spec.classify.summary_proportion
+    least_first = result.spec.classify.rank_direction == "least_vulnerable_first"
     for comp, cols in result.components.items():
+        n_total = int(np.sum(~np.isnan(cols["rank"])))
+        # the summaries count rank 1 as most vulnerable
+        rank = n_total + 1 - cols["rank"] if least_first else cols["rank"]
         f = pd.DataFrame(
             {
                 "parent_code": parents.reindex(result.areas).to_numpy(),
                 "population": pop,
                 "score": cols["score"],
-                "rank": cols["rank"],
+                "rank": rank,
             }
-        ).dropna(subset=["parent_code"])
-        n_total = int(np.sum(~np.isnan(cols["rank"])))
-        if result.spec.classify.rank_direction == "least_vulnerable_first":
-            f["rank"] = n_total + 1 - f["rank"]  # the summaries count rank 1 as most vulnerable
-        s = area_summaries(f, n_total=n_total, proportion=result.spec.classify.summary_proportion)
+        )
+        top = top_share_mask(cols["decile"], share, least_first=least_first)
+        if top is not None:
+            f["top"] = top
+        f = f.dropna(subset=["parent_code"])
+        s = area_summaries(f, n_total=n_total, proportion=share, top=None if top is None else "top")
         frames.append(s.assign(component=comp))
     out = pd.concat(frames, ignore_index=True)
     return out[["component", *[c for c in out.columns if c != "component"]]]
