@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "lantern.cli.linkage",  # agreement, pseudonymise, link, retention, objections
     "lantern.cli.portal",  # portal serve/migrate/user
     "lantern.cli.audit",  # audit verify
+    "lantern.cli.profile",  # profile: printable area profiles
     "lantern.cli.up",  # up: the one-command main job
 ]
 

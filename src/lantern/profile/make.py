@@ -1,0 +1,80 @@
+"""``profile``: the use case behind ``lantern profile AREA --out FILE.pdf``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lantern.pipeline.progress import Progress, or_quiet
+from lantern.profile.collect import profiles, resolve
+from lantern.profile.pdf import browser, print_pdf
+from lantern.profile.render import render
+from lantern.warehouse import Warehouse
+
+
+@dataclass(frozen=True)
+class ProfileResult:
+    out: Path
+    pages: int
+    area_type: str
+    codes: list[str]
+
+
+def _sources(wh: Warehouse) -> str:
+    frame = wh.sources()
+    return "; ".join(dict.fromkeys(str(p) for p in frame["publisher"] if p))
+
+
+def page_codes(wh: Warehouse, area: str, vintage: int) -> tuple[str, list[str]]:
+    """The area type and codes of the pages: the area itself, or a district's wards (its MSOAs
+    on 2011 boundaries, which have no wards)."""
+    kind = resolve(wh, area, vintage)
+    if kind != "district":
+        return kind, [area]
+    child = "ward" if vintage == 2021 else "msoa"
+    return child, wh.area_codes(child, vintage, [area])
+
+
+def profile(
+    config: Any,
+    *,
+    area: str,
+    out: Path,
+    html: Path | None = None,
+    progress: Progress | None = None,
+    chromium: Any | None = None,
+) -> ProfileResult:
+    """Write ``area``'s profile (a district: one page per ward) as a PDF, and optionally HTML."""
+    say = or_quiet(progress)
+    with Warehouse.from_config(config) as wh:
+        runs = wh.index_runs()
+        vintage = int(runs["vintage"].iloc[0]) if len(runs) else int(config.vintage)
+        kind, codes = page_codes(wh, area, vintage)
+        say(f"Reading {len(codes)} area(s)")
+        pages = profiles(wh, codes, kind, county=list(config.area_codes))
+        sources = _sources(wh)
+    say("Rendering")
+    title = pages[0].name if len(pages) == 1 else f"{area}: {len(pages)} area profiles"
+    document = render(pages, title=title, sources=sources)
+    if html is not None:
+        Path(html).parent.mkdir(parents=True, exist_ok=True)
+        Path(html).write_text(document, encoding="utf-8")
+    say("Printing the PDF")
+    print_pdf(document, Path(out), chromium=chromium)
+    return ProfileResult(Path(out), len(pages), kind, codes)
+
+
+def district_profiles(
+    config: Any, districts: list[str], folder: Path, *, progress: Progress | None = None
+) -> list[ProfileResult]:
+    """One PDF per district (one page per ward) in ``folder``, with one Chromium for them all."""
+    say = or_quiet(progress)
+    out = []
+    with browser() as chromium:
+        for n, code in enumerate(districts):
+            say(code, step=n, of=len(districts))
+            out.append(
+                profile(config, area=code, out=Path(folder) / f"{code}.pdf", chromium=chromium)
+            )
+    return out
