@@ -250,3 +250,19 @@ def test_lantern_index_fills_a_gap_from_the_parent_or_says_what_is_needed(tmp_pa
     assert main([*args, "--parent-column", "district"]) == 0
     out = pd.read_csv(tmp_path / "o.csv").set_index("area_code")
     assert out["index_rank"].notna().all()
+
+
+@pytest.mark.slow
+def test_every_domain_has_a_rank_interval(tables):
+    """The domain ``rank_p05``/``rank_p95`` columns are filled (empty before), p05 ≤ median ≤ p95,
+    and a one-indicator domain's interval is its rank (its order never changes)."""
+    s = tables["index_scores"].query("reference == 'county'")
+    for component, part in s.groupby("component"):
+        assert part[["rank_p05", "rank_median", "rank_p95"]].notna().all().all(), component
+        assert (part.rank_p05 <= part.rank_median).all() and (
+            part.rank_median <= part.rank_p95
+        ).all()
+    dep = s[s.component == "deprivation"]
+    assert (dep.rank_p05 == dep["rank"]).all() and (dep.rank_p95 == dep["rank"]).all()
+    frail = s[s.component == "frailty_care"]
+    assert (frail.rank_p95 - frail.rank_p05).median() > 0

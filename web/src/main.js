@@ -81,7 +81,8 @@ function legend(measure, spec) {
   if (state.district || state.deciles) items.push(el("li", {}, el("span", { class: "swatch", style: `background:${meta.filtered}`, "aria-hidden": "true" }), "Outside the filter"));
   $("legend-items").replaceChildren(...items);
   const darker = measure.polarity === "higher_better" ? "Darker means lower values (more vulnerable)." : measure.polarity === "neutral" ? "Darker means higher values." : "Darker means higher values (more vulnerable).";
-  $("legend-note").textContent = `Five classes with equal numbers of areas. ${darker}`;
+  const stability = measure.id === "index" && meta.stabilityNote ? ` ${meta.stabilityNote}` : "";
+  $("legend-note").textContent = `Five classes with equal numbers of areas. ${darker}${stability}`;
 }
 
 function paint() {

@@ -99,7 +99,14 @@ export function renderPanel(panel, meta, geo, detail, code) {
     if (decile) summary.append(el("dt", {}, "Decile"), el("dd", {}, `${decile} of 10`));
     if (p05 !== null && p05 !== undefined && p95 !== null && p95 !== undefined)
       summary.append(el("dt", {}, "Rank interval (90%)"), el("dd", {}, `${fmtInt(p05)} to ${fmtInt(p95)}`));
-    body.append(el("h3", {}, meta.indexTitle || "Index"), summary, el("p", { class: "hint" }, meta.rankNote));
+    if (decile && detail.stays !== null && detail.stays !== undefined) {
+      const pct = Math.round(100 * detail.stays);
+      const how = pct >= 90 ? "stable" : pct >= 60 ? "fairly stable" : "uncertain";
+      summary.append(el("dt", {}, "Decile stability"), el("dd", {}, `${how}: in decile ${decile} in ${pct}% of sensitivity draws`));
+    }
+    body.append(el("h3", {}, meta.indexTitle || "Index"));
+    if (detail.why) body.append(el("p", { class: "why" }, detail.why));
+    body.append(summary, el("p", { class: "hint" }, meta.rankNote));
   }
 
   const groups = [

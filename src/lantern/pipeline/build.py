@@ -288,26 +288,28 @@ def build(config, *, progress: Progress | None = None, draws: int | None = None)
             "index_weights": weights_table(primary),
             "index_summaries": summaries_table(primary, inputs, focus, vintage),
         }
-        say("Writing the warehouse tables")
         previous = wh.index_runs(spec.id) if wh.has("index_runs") else None
-        wh.replace_index_results(spec.id, tables)
         validation = kept_validation(wh, spec.id, previous, runs["spec_sha256"].iloc[0])
         validation_md = validation_markdown(validation, county_name=", ".join(config.area_codes))
-    comparison = (
-        reference_comparison(county_result, national_result, focus)
-        if national_result is not None
-        else ""
-    )
-    note = method_note(
-        primary,
-        reference=reference,
-        reference_note=reference_note,
-        robustness=rob,
-        area_names=inputs.names,
-        built_at=built_at.strftime("%Y-%m-%d %H:%M UTC"),
-        comparison_md=comparison,
-        validation_md=validation_md,
-    )
+        comparison = (
+            reference_comparison(county_result, national_result, focus)
+            if national_result is not None
+            else ""
+        )
+        note = method_note(
+            primary,
+            reference=reference,
+            reference_note=reference_note,
+            robustness=rob,
+            area_names=inputs.names,
+            built_at=built_at.strftime("%Y-%m-%d %H:%M UTC"),
+            comparison_md=comparison,
+            validation_md=validation_md,
+        )
+        runs["method_note"] = note  # published as it is: the site shows this very note
+        say("Writing the warehouse tables")
+        _add_note_column(wh)
+        wh.replace_index_results(spec.id, tables)
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     note_path, spec_path = note_paths(out, spec.id)
@@ -320,6 +322,14 @@ def build(config, *, progress: Progress | None = None, draws: int | None = None)
 
 def note_paths(output_dir: Path, index_id: str) -> tuple[Path, Path]:
     return Path(output_dir) / f"{index_id}-method.md", Path(output_dir) / f"{index_id}-spec.toml"
+
+
+def _add_note_column(wh) -> None:
+    """A warehouse written before the note was stored gets the ``method_note`` column."""
+    if wh.has("index_runs"):
+        columns = set(wh.query("SELECT * FROM index_runs LIMIT 0").columns)
+        if "method_note" not in columns:
+            wh.execute("index_runs", "ALTER TABLE index_runs ADD COLUMN method_note VARCHAR")
 
 
 def kept_validation(wh, index_id: str, previous, spec_sha256: str) -> pd.DataFrame:

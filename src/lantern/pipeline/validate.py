@@ -227,9 +227,21 @@ def validate(config: Config, *, progress: Progress | None = None) -> ValidationR
             rows,
             columns=["index_id", "outcome_id", "scope", "predictor", "measure", "value", "detail"],
         )
+    section = validation_markdown(frame, county_name=_county_name(config))
     with Warehouse.update(config.warehouse, command="validate") as wh:
         _replace_validation(wh, spec.id, frame)
-    _write_into_note(note_path, validation_markdown(frame, county_name=_county_name(config)))
+        runs = wh.index_runs(spec.id)
+        if (
+            "method_note" in runs.columns
+            and len(runs)
+            and isinstance(runs.method_note.iloc[0], str)
+        ):
+            wh.execute(
+                "index_runs",
+                "UPDATE index_runs SET method_note = ? WHERE index_id = ?",
+                [_with_section(runs.method_note.iloc[0], section), spec.id],
+            )
+    _write_into_note(note_path, section)
     return ValidationReport(spec.id, frame, note_path)
 
 
@@ -332,15 +344,18 @@ def _replace_validation(wh, index_id: str, frame: pd.DataFrame) -> None:
     wh.replace_validation(index_id, OUTCOME_ID, frame)
 
 
-def _write_into_note(path: Path, markdown: str) -> None:
-    text = path.read_text("utf-8")
+def _with_section(text: str, markdown: str) -> str:
+    """``text`` with its validation section replaced by ``markdown`` (rendered from the table)."""
     block = f"{VALIDATION_START}\n{markdown}\n{VALIDATION_END}"
     if VALIDATION_START in text and VALIDATION_END in text:
         head, rest = text.split(VALIDATION_START, 1)
         tail = rest.split(VALIDATION_END, 1)[1]
-        text = head + block + tail
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
+        return head + block + tail
+    return text.rstrip() + "\n\n" + block + "\n"
+
+
+def _write_into_note(path: Path, markdown: str) -> None:
+    text = _with_section(path.read_text("utf-8"), markdown)
     tmp = path.with_suffix(".md.tmp")
     tmp.write_text(text, "utf-8")
     tmp.replace(path)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from lantern import __version__
 from lantern.publish.sitedata import SiteData
@@ -47,7 +48,15 @@ def render_index(data: SiteData, assets: Path, meta: dict, downloads: list[dict]
     )
 
 
-def render_method(data: SiteData, assets: Path, components: list[dict]) -> str:
+def note_html(note: str) -> str:
+    """The method note (Markdown, tables included) as HTML; raw HTML in it is not passed through."""
+    from markdown_it import MarkdownIt
+
+    text = note.replace("<!-- validation -->", "").replace("<!-- /validation -->", "")
+    return MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+
+
+def render_method(data: SiteData, assets: Path, components: list[dict], note: str = "") -> str:
     sources = {s.source_id: s for s in data.sources}
     indicators = [
         {
@@ -77,5 +86,6 @@ def render_method(data: SiteData, assets: Path, components: list[dict]) -> str:
             components=components,
             indicators=indicators,
             sources=data.sources,
+            note_html=Markup(note_html(note)) if note else "",
         )
     )

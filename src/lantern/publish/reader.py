@@ -14,7 +14,7 @@ from lantern.publish.sitedata import Measure, SiteData, Source
 from lantern.warehouse import Warehouse
 
 ENGLAND = "E92000001"
-INDEX_FIELDS = ("score", "rank", "decile", "rank_p05", "rank_p95")
+INDEX_FIELDS = ("score", "rank", "decile", "rank_p05", "rank_p95", "decile_change_share")
 PARENT_TYPES = {"msoa": "msoa", "ward": "ward", "district": "district"}
 
 
@@ -59,9 +59,10 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
     )
     summaries: dict[str, pd.DataFrame] = {}
     domain_of: dict[str, str] = {}
-    index_title = index_reference = ""
+    index_title = index_reference = stability_note = ""
     if run is not None:
         index_title, index_reference = str(run["title"] or run["name"]), str(run["reference"])
+        stability_note = _stability_note(run)
         comp_measures, index = _index_scores(con, run, areas.index)
         measures += comp_measures
         for m in comp_measures:
@@ -86,11 +87,24 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
         index=index,
         index_title=index_title,
         index_reference=index_reference,
+        stability_note=stability_note,
         contributions=contributions,
         summaries=summaries,
         comparators=comparators,
         sources=_sources(con, tables),
         postcodes=_postcodes(con, tables, areas.index),
+    )
+
+
+def _stability_note(run) -> str:
+    """How stable the index deciles are over the Monte Carlo draws, in a sentence."""
+    share, draws = run.get("decile_change_share"), run.get("draws")
+    if share is None or pd.isna(share) or not draws:
+        return ""
+    return (
+        f"Deciles are estimates: under {int(draws):,} sensitivity draws (other defensible weights "
+        f"and methods) a typical draw puts {100 * float(share):.0f}% of areas in a different "
+        "decile. Each area's panel says how often it stays in its decile."
     )
 
 

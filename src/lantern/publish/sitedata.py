@@ -58,7 +58,8 @@ class SiteData:
     ``areas``: LSOA code → ``name``, ``msoa_code``, ``msoa_name``, ``ward_code``, ``ward_name``,
     ``district_code``, ``district_name`` (names may be empty where the warehouse has none).
     ``values``: LSOA code × measure id. ``index``: LSOA code × ``<component>.<field>`` for fields
-    ``score``, ``rank``, ``decile``, ``rank_p05``, ``rank_p95``. ``contributions``: long frame
+    ``score``, ``rank``, ``decile``, ``rank_p05``, ``rank_p95``, ``decile_change_share``
+    (share of sensitivity draws in another decile). ``contributions``: long frame
     ``area_code``, ``component``, ``term``, ``contribution``, ``share``. ``summaries``: geography →
     frame indexed by that geography's code with ``name`` and one column per index/domain measure
     id, plus ``<measure>.rank``. ``comparators``: measure id → {"county": x, "england": y}.
@@ -74,6 +75,7 @@ class SiteData:
     index: pd.DataFrame = field(default_factory=pd.DataFrame)
     index_title: str = ""
     index_reference: str = ""
+    stability_note: str = ""  # how stable the deciles are, for the legend
     contributions: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(
             columns=["area_code", "component", "term", "contribution", "share"]

@@ -171,6 +171,7 @@ def write_data_files(
         "vintage": data.vintage,
         "indexTitle": data.index_title,
         "rankNote": _rank_note(data),
+        "stabilityNote": data.stability_note,
         "countyLabel": "England" if _is_england(data) else "County",
         "defaultMeasure": data.default_measure,
         "measures": specs,
@@ -223,10 +224,13 @@ def _rank_note(data: SiteData) -> str:
 def _write_details(
     data: SiteData, site: Path, geo: str, frame: pd.DataFrame, measures: list[str], geometry
 ) -> None:
-    contrib = {}
+    contrib: dict = {}
+    terms: dict[str, list[tuple[str, float]]] = {}  # unrounded index terms, for the sentence
     if geo == "lsoa" and not data.contributions.empty:
         for (code, comp), part in data.contributions.groupby(["area_code", "component"]):
             part = part.sort_values("contribution", ascending=False)
+            if comp == "index":
+                terms[code] = list(zip(part["term"], part["contribution"], strict=True))
             contrib.setdefault(code, {})[comp] = [
                 [t, sig(c, 4), sig(s, 4)]
                 for t, c, s in zip(part["term"], part["contribution"], part["share"], strict=True)
@@ -257,6 +261,9 @@ def _write_details(
                     for comp in components
                 }
                 entry["contrib"] = contrib.get(code, {})
+                change = data.index.at[code, "index.decile_change_share"]
+                entry["stays"] = None if pd.isna(change) else sig(1 - float(change), 3)
+                entry["why"] = _why(data, code, str(row["name"]), terms.get(code, []))
             else:
                 entry["district"] = [district, ""]
                 if "index.rank" in frame.columns:
@@ -273,6 +280,28 @@ def _write_details(
                     }
             out[code] = entry
         dump(site / "data" / "detail" / geo / f"{district or '_'}.json", out)
+
+
+def _why(data: SiteData, code: str, name: str, terms: list[tuple[str, float]]) -> str:
+    """The sentence ``lantern explain`` prints first, for the area panel (same function)."""
+    from lantern.index.explain import why_sentence
+
+    if not terms:
+        return ""
+    titles = {m.id.split(".", 1)[-1]: m.title for m in data.measures if m.group != "indicator"}
+    top = [
+        (titles.get(t, t), data.index.at[code, f"{t}.rank"], float(c))
+        for t, c in terms[:2]
+        if f"{t}.rank" in data.index.columns
+    ]
+    return why_sentence(
+        f"{name} ({code})" if name and name != code else code,
+        data.index.at[code, "index.rank"],
+        int(data.index["index.rank"].notna().sum()),
+        data.index.at[code, "index.decile"],
+        top,
+        float(sum(c for _, c in terms)),
+    )
 
 
 def _write_postcodes(data: SiteData, site: Path) -> None:

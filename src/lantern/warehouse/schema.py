@@ -58,7 +58,7 @@ INDEX_TABLES: dict[str, str] = {
         index_id VARCHAR, name VARCHAR, title VARCHAR, spec_toml VARCHAR, spec_sha256 VARCHAR,
         reference VARCHAR, area_type VARCHAR, vintage INTEGER, n_areas INTEGER, draws INTEGER,
         seed BIGINT, decile_change_share DOUBLE, built_at TIMESTAMP WITH TIME ZONE,
-        lantern_version VARCHAR""",
+        lantern_version VARCHAR, method_note VARCHAR""",
     "index_components": """
         index_id VARCHAR, component VARCHAR, title VARCHAR, description VARCHAR, weight DOUBLE,
         position INTEGER""",
