@@ -101,7 +101,7 @@ function updateTable(classes) {
   for (let i = 0; i < areas.codes.length; i++) {
     if (classes[i] === FILTERED) continue;
     const d = meta.districts[areas.district[i]];
-    rows.push({ i, code: areas.codes[i], name: areas.names[i], district: d ? d.name : "", value: values.v[i], decile: indexValues && indexValues.decile ? indexValues.decile[i] : null });
+    rows.push({ i, code: areas.codes[i], name: areas.names[i], district: d ? d.name : "", value: values.v[i], decile: indexValues && indexValues.decile ? indexValues.decile[i] : null, interval: indexValues && indexValues.p05 && indexValues.p05[i] !== null ? [indexValues.p05[i], indexValues.p95[i]] : null, stays: indexValues && indexValues.stays ? indexValues.stays[i] : null });
   }
   table.setData({ rows, measure: measureById[state.measure], selected: state.area, hasDecile: g.hasDecile });
 }

@@ -28,7 +28,7 @@ export class AreaTable {
     this.onChange();
   }
 
-  // rows: [{i, code, name, district, value, decile}] for the areas passing the map filters.
+  // rows: [{i, code, name, district, value, decile, interval, stays}] for the areas passing the map filters.
   setData({ rows, measure, selected, hasDecile }) {
     this.rows = rows;
     this.measure = measure;
@@ -84,6 +84,8 @@ export class AreaTable {
     const head = this.root.querySelector("#table-head");
     const cols = [this.header("name", "Area"), this.header("code", "Code"), this.header("district", "District"), this.header("value", `${m.title}${m.unit && m.unit !== "score" ? ` (${m.unit})` : ""}`)];
     if (this.hasDecile) cols.push(this.header("decile", "Index decile"));
+    const uncertain = this.hasDecile && this.rows.some((r) => r.stays !== null && r.stays !== undefined);
+    if (uncertain) cols.push(el("th", { scope: "col" }, "Rank interval (90%)"), this.header("stays", "In this decile in"));
     head.replaceChildren(...cols);
     const rows = this.visibleRows();
     const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
@@ -102,6 +104,11 @@ export class AreaTable {
           el("td", { class: "num" }, fmt(r.value, m.unit)),
         );
         if (this.hasDecile) tr.append(el("td", { class: "num" }, r.decile ?? "–"));
+        if (uncertain)
+          tr.append(
+            el("td", { class: "num" }, r.interval ? `${r.interval[0]}–${r.interval[1]}` : "–"),
+            el("td", { class: "num" }, r.stays === null || r.stays === undefined ? "–" : `${Math.round(100 * r.stays)}% of draws`),
+          );
         return tr;
       }),
     );

@@ -79,6 +79,9 @@ def run_standalone(
         rob = monte_carlo(index_spec, frame, draws=draws, base=result, parents=parents)
         for col, values in rob.frame().items():
             wide[f"index_{col}"] = values.to_numpy()
+        for domain_id in rob.domains:
+            for col, values in rob.domain_frame(domain_id).items():
+                wide[f"{domain_id}_{col}"] = values.to_numpy()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     wide.to_csv(out)

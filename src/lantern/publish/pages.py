@@ -53,7 +53,12 @@ def note_html(note: str) -> str:
     from markdown_it import MarkdownIt
 
     text = note.replace("<!-- validation -->", "").replace("<!-- /validation -->", "")
-    return MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    html = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    for level in (4, 3, 2, 1):  # under the page's own h2 "How the index is built"
+        html = html.replace(f"<h{level}>", f"<h{level + 2}>").replace(
+            f"</h{level}>", f"</h{level + 2}>"
+        )
+    return html
 
 
 def render_method(data: SiteData, assets: Path, components: list[dict], note: str = "") -> str:

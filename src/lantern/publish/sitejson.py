@@ -144,6 +144,11 @@ def write_data_files(
                 comp = "index" if mid == "index" else mid.split(".", 1)[1]
                 payload["rank"] = _ints(data.index[f"{comp}.rank"])
                 payload["decile"] = _ints(data.index[f"{comp}.decile"])
+                if mid == "index":  # uncertainty for the table: rank interval, decile stability
+                    payload["p05"] = _ints(data.index["index.rank_p05"])
+                    payload["p95"] = _ints(data.index["index.rank_p95"])
+                    stays = 1 - data.index["index.decile_change_share"]
+                    payload["stays"] = [None if pd.isna(v) else sig(v, 3) for v in stays]
                 has_decile = has_decile or mid == "index"
             elif f"{mid}.rank" in frame.columns:
                 rank = frame[f"{mid}.rank"]
