@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "site"))
+sys.path.insert(0, str(ROOT / "tests" / "publish"))
 
 from site_helpers import CHROMIUM, CHROMIUM_ARGS, LocalServer  # noqa: E402
 

@@ -15,9 +15,30 @@ export function classesFor(values, breaks, keep) {
   return out;
 }
 
+const classAt = (classes) => ["at", ["get", "i"], ["literal", classes]];
+
 export function fillExpression(classes, colours, noData, filtered) {
-  const match = ["match", ["at", ["get", "i"], ["literal", classes]]];
+  const match = ["match", classAt(classes)];
   colours.forEach((c, i) => match.push(i, c));
   match.push(FILTERED, filtered, noData);
   return match;
+}
+
+// The hatch layer draws only areas with no data or outside the filter.
+export function hatchFilter(classes) {
+  return ["match", classAt(classes), [NO_DATA, FILTERED], true, false];
+}
+
+export function hatchPattern(classes) {
+  return ["match", classAt(classes), FILTERED, "hatch-filtered", "hatch-nodata"];
+}
+
+// A key that changes only when the set of hatched areas (or their kind) changes.
+export function hatchKey(classes) {
+  let h = 0;
+  for (let i = 0; i < classes.length; i++) {
+    const c = classes[i];
+    if (c === NO_DATA || c === FILTERED) h = (Math.imul(h, 31) + i * 3 + (c === FILTERED ? 1 : 2)) | 0;
+  }
+  return h;
 }

@@ -1,6 +1,9 @@
 // A first coloured frame for county builds, drawn on a plain canvas from a compact copy of the
 // boundaries while the interactive map (MapLibre) starts; removed once the map has drawn.
 (function () {
+  // The map fills the first screen below the header and controls (lantern.js keeps this up to date).
+  const layout = document.querySelector(".layout");
+  if (layout) document.documentElement.style.setProperty("--above-map", `${Math.round(layout.getBoundingClientRect().top + window.scrollY)}px`);
   const meta = JSON.parse(document.getElementById("lantern-meta").textContent);
   const start = () => {
     const s = document.createElement("script");
@@ -34,7 +37,7 @@
     box.parentNode.append(canvas);
     const ctx = canvas.getContext("2d");
     ctx.scale(ratio, ratio);
-    ctx.fillStyle = "#f4f6f8";
+    ctx.fillStyle = "#eef1f4";
     ctx.fillRect(0, 0, w, h);
     // Web Mercator camera fitted to the bounds with 10 px padding, as the map does.
     const mx = (lon) => (lon + 180) / 360;

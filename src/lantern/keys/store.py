@@ -156,6 +156,8 @@ class KeyStore:
     def _open(self, *, create: bool) -> None:
         """Check the store's place; create its root and marker when asked."""
         require_keystore_location(self.root)
+        if not create and self.root.is_dir() and not (self.root / KEYSTORE_MARKER).exists():
+            create = True  # a store of the first layout: mark it so data is never written beside it
         if create:
             self.root.mkdir(parents=True, exist_ok=True)
             marker = self.root / KEYSTORE_MARKER
@@ -226,6 +228,23 @@ class KeyStore:
         path = self.path(keys.project, keys.release)
         _write_private(path, body, replace=replace)
         return path
+
+    def bind(
+        self, project: str, release: str, agreement: str, retain_until: date | None = None
+    ) -> None:
+        """Record the agreement a batch serves (once) and its retention date (never later)."""
+        path = self.path(project, release)
+        body = json.loads(path.read_text("utf-8"))
+        if body.get("agreement") not in (None, agreement):
+            raise GovernanceError(
+                f"batch {release} belongs to agreement {body['agreement']}, not {agreement}"
+            )
+        body["agreement"] = agreement
+        if retain_until is not None:
+            current = body.get("retain_until")
+            chosen = min(date.fromisoformat(current), retain_until) if current else retain_until
+            body["retain_until"] = chosen.isoformat()
+        _write_private(path, body, replace=True)
 
     def info(self, project: str, release: str) -> dict[str, Any]:
         """What a batch's key file says about it (no key material)."""

@@ -11,8 +11,8 @@ from pathlib import Path
 from lantern.config import Config
 from lantern.errors import ConfigError
 from lantern.pipeline.progress import Progress, or_quiet
+from lantern.publish import details, pages, sitejson, tiles
 from lantern.publish import downloads as dl
-from lantern.publish import pages, sitejson, tiles
 from lantern.publish.reader import read_site_data
 from lantern.publish.sitedata import SiteData
 from lantern.release import gate, write_manifest
@@ -101,24 +101,25 @@ def write_site(
     frames = sitejson.geography_frames(data)
     geoms: dict = {"lsoa": data.geometry}
     zooms = tiles.zoom_range(len(data.areas))
-    for level in frames:
+    jobs = []
+    # District shapes are always built: their outlines are drawn over every map.
+    for level in dict.fromkeys([*frames, "district"]):
         if level != "lsoa":
-            geoms[level] = (
-                tiles.dissolve(data.geometry, data.areas[f"{level}_code"])
-                if level != "district"
-                else tiles.dissolve(data.geometry, data.areas["district_code"])
-            )
+            geoms[level] = tiles.dissolve(data.geometry, data.areas[f"{level}_code"])
         geoms[f"{level}_zooms"] = zooms if level == "lsoa" else (max(0, zooms[0] - 1), zooms[1] - 2)
-        tiles.write_pmtiles(
-            geoms[level],
-            list(frames[level].index),
-            site / "tiles" / f"{level}.pmtiles",
-            zooms=geoms[f"{level}_zooms"],
+        codes = list(frames[level].index) if level in frames else list(geoms[level].index)
+        jobs.append(
+            tiles.Tileset(
+                geoms[level], codes, site / "tiles" / f"{level}.pmtiles", geoms[f"{level}_zooms"]
+            )
         )
-    if "district" not in geoms:
-        geoms["district"] = tiles.dissolve(data.geometry, data.areas["district_code"])
+    tiles.write_tilesets(jobs)
     step("Writing the map data")
     meta = sitejson.write_data_files(data, site, frames, geoms)
+    for geo in meta["geographies"]:
+        details.write_details(
+            data, site, geo["id"], frames[geo["id"]], geo["measures"], geoms[geo["id"]]
+        )
     meta["tileUrl"] = tile_url
     meta["preview"] = sitejson.write_preview(data, site)
     step("Writing the downloads")

@@ -68,13 +68,31 @@ def profile(
 def district_profiles(
     config: Any, districts: list[str], folder: Path, *, progress: Progress | None = None
 ) -> list[ProfileResult]:
-    """One PDF per district (one page per ward) in ``folder``, with one Chromium for them all."""
+    """One PDF per district (one page per ward) in ``folder``: every ward of every district is
+    read from the warehouse in one pass, then each district is printed with one shared Chromium."""
     say = or_quiet(progress)
+    with Warehouse.from_config(config) as wh:
+        runs = wh.index_runs()
+        vintage = int(runs["vintage"].iloc[0]) if len(runs) else int(config.vintage)
+        plan = {code: page_codes(wh, code, vintage) for code in districts}
+        kinds = {kind for kind, _ in plan.values()}
+        say(f"Reading {sum(len(c) for _, c in plan.values())} areas")
+        pages = {
+            p.code: p
+            for kind in kinds
+            for p in profiles(
+                wh,
+                [c for k, codes in plan.values() if k == kind for c in codes],
+                kind,
+                county=list(config.area_codes),
+            )
+        }
+        sources = _sources(wh)
     out = []
     with browser() as chromium:
-        for n, code in enumerate(districts):
-            say(code, step=n, of=len(districts))
-            out.append(
-                profile(config, area=code, out=Path(folder) / f"{code}.pdf", chromium=chromium)
-            )
+        for n, (code, (kind, codes)) in enumerate(plan.items()):
+            say(code, step=n, of=len(plan))
+            document = render([pages[c] for c in codes], title=code, sources=sources)
+            path = print_pdf(document, Path(folder) / f"{code}.pdf", chromium=chromium)
+            out.append(ProfileResult(path, len(codes), kind, codes))
     return out

@@ -1,10 +1,12 @@
-"""Open-data downloads: the index and every indicator per area as CSV, GeoJSON and Parquet,
-described by a Frictionless Data Package (``datapackage.json``)."""
+"""Open-data downloads: the index and every indicator per area as CSV, Parquet and zipped
+GeoJSON, described by a Frictionless Data Package (``datapackage.json``)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -49,7 +51,11 @@ BASENAME = "lantern-lsoa"
 
 
 def area_table(data: SiteData) -> pd.DataFrame:
-    """One row per LSOA: codes and names, index results and every indicator value."""
+    """One row per LSOA: codes and names, index results and every indicator value.
+
+    A column with no value for any area (e.g. rank intervals the build did not compute) is left
+    out, so every documented column holds data.
+    """
     out = data.areas.rename(columns={"name": "area_name"}).reset_index(names="area_code")
     out = out[[f for f, _, _ in AREA_FIELDS]]
     for m in data.measures:
@@ -65,7 +71,8 @@ def area_table(data: SiteData) -> pd.DataFrame:
     for m in data.measures:
         if m.group == "indicator":
             out[m.id] = data.values[m.id].to_numpy()
-    return out
+    empty = [c for c in out.columns if out[c].isna().all() or (out[c].astype(str) == "").all()]
+    return out.drop(columns=empty)
 
 
 def _fields(data: SiteData, table: pd.DataFrame) -> list[dict]:
@@ -82,7 +89,6 @@ def _fields(data: SiteData, table: pd.DataFrame) -> list[dict]:
                 {
                     "name": f"{comp}_{fld}",
                     "title": f"{m.title}: {text}",
-                    "type": "integer" if str(table[f"{comp}_{fld}"].dtype) == "Int64" else "number",
                     "unit": unit,
                     "description": m.description or f"{m.title} {text}",
                 }
@@ -106,8 +112,14 @@ def _fields(data: SiteData, table: pd.DataFrame) -> list[dict]:
                     ),
                 }
             )
-    assert [f["name"] for f in fields] == list(table.columns)
-    return fields
+    by_name = {f["name"]: f for f in fields}
+    out = []
+    for col in table.columns:
+        field = dict(by_name[col])
+        if field.get("type") != "string":
+            field["type"] = "integer" if str(table[col].dtype) == "Int64" else "number"
+        out.append(field)
+    return out
 
 
 def _sha256(path: Path) -> str:
@@ -118,65 +130,103 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_downloads(data: SiteData, folder: Path, *, name: str = "lantern") -> list[dict]:
-    """Write CSV, GeoJSON, Parquet and ``datapackage.json`` into ``folder``; return the file list."""
-    folder.mkdir(parents=True, exist_ok=True)
-    table = area_table(data)
-    fields = _fields(data, table)
-    csv, gj, pq = (folder / f"{BASENAME}.{ext}" for ext in ("csv", "geojson", "parquet"))
-    table.to_csv(csv, index=False, float_format="%.10g")
-    table.to_parquet(pq, index=False)
+def _write_geojson_zip(data: SiteData, table: pd.DataFrame, path: Path) -> None:
+    """The table with each LSOA's boundary as GeoJSON (WGS84, 6 decimals), zipped."""
     geo = gpd.GeoDataFrame(
         table,
         geometry=data.geometry.geometry.reindex(table["area_code"]).to_numpy(),
         crs="EPSG:4326",
     )
-    geo.to_file(gj, driver="GeoJSON", COORDINATE_PRECISION=6, WRITE_BBOX="NO")
+    with tempfile.TemporaryDirectory() as tmp:
+        inner = Path(tmp) / path.name.removesuffix(".zip")
+        geo.to_file(inner, driver="GeoJSON", COORDINATE_PRECISION=6, WRITE_BBOX="NO")
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+            archive.write(inner, inner.name)
+
+
+def _resource(path: Path, **extra) -> dict:
+    return {
+        "path": path.name,
+        **extra,
+        "bytes": path.stat().st_size,
+        "hash": f"sha256:{_sha256(path)}",
+        "licenses": [OGL],
+    }
+
+
+def write_downloads(data: SiteData, folder: Path, *, name: str = "lantern") -> list[dict]:
+    """Write CSV, Parquet, zipped GeoJSON and ``datapackage.json`` into ``folder``; return the
+    file list for the page.
+
+    ``datapackage.json`` is a Frictionless Data Package: the CSV is a tabular data resource with
+    the table schema (every field's type, title, unit and description); the Parquet file holds
+    the same table, and the zipped GeoJSON the same table with each area's boundary (described
+    by its ``geometry`` property: geometry types, coordinate system, key field).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    table = area_table(data)
+    fields = _fields(data, table)
+    csv, pq, gz = (folder / f"{BASENAME}.{ext}" for ext in ("csv", "parquet", "geojson.zip"))
+    table.to_csv(csv, index=False, float_format="%.10g")
+    table.to_parquet(pq, index=False)
+    _write_geojson_zip(data, table, gz)
     schema = {"fields": fields, "primaryKey": ["area_code"], "missingValues": [""]}
-    described = [
-        (csv, "csv", "text/csv", f"{data.title}: index and indicators by LSOA (CSV)"),
-        (
-            gj,
-            "geojson",
-            "application/geo+json",
-            f"{data.title}: index and indicators by LSOA with boundaries (GeoJSON, WGS84)",
+    what = f"{data.title}: index and indicators by LSOA"
+    types = sorted({g.geom_type for g in data.geometry.geometry if g is not None})
+    resources = [
+        _resource(
+            csv,
+            name=BASENAME,
+            profile="tabular-data-resource",
+            title=f"{what} (CSV)",
+            format="csv",
+            mediatype="text/csv",
+            encoding="utf-8",
+            dialect={"delimiter": ",", "header": True},
+            schema=schema,
         ),
-        (
+        _resource(
             pq,
-            "parquet",
-            "application/vnd.apache.parquet",
-            f"{data.title}: index and indicators by LSOA (Parquet)",
+            name=f"{BASENAME}-parquet",
+            type="file",
+            profile="data-resource",
+            title=f"{what} (Apache Parquet)",
+            description=f"The same table as `{BASENAME}` (same fields and types) as Apache Parquet.",
+            format="parquet",
+            mediatype="application/vnd.apache.parquet",
+        ),
+        _resource(
+            gz,
+            name=f"{BASENAME}-boundaries",
+            type="file",
+            profile="data-resource",
+            title=f"{what}, with boundaries (GeoJSON, zipped)",
+            description=(
+                f"A zip holding `{gz.name.removesuffix('.zip')}`: a GeoJSON FeatureCollection "
+                f"with one feature per LSOA, the fields of `{BASENAME}` as properties and the "
+                f"LSOA boundary as geometry ({data.boundary_note})."
+            ),
+            format="geojson",
+            compression="zip",
+            mediatype="application/zip",
+            geometry={
+                "types": types,
+                "crs": "EPSG:4326",
+                "coordinatePrecision": 6,
+                "key": "area_code",
+                "boundaries": data.boundary_note,
+                "properties": BASENAME,
+            },
         ),
     ]
-    resources = []
-    for path, fmt, media, title in described:
-        res = {
-            "name": f"{BASENAME}-{fmt}",
-            "path": path.name,
-            "title": title,
-            "format": fmt,
-            "mediatype": media,
-            "bytes": path.stat().st_size,
-            "hash": f"sha256:{_sha256(path)}",
-            "licenses": [OGL],
-        }
-        if fmt == "csv":
-            res |= {
-                "profile": "tabular-data-resource",
-                "encoding": "utf-8",
-                "schema": schema,
-                "dialect": {"delimiter": ",", "header": True},
-            }
-        else:
-            res |= {"schema": schema}
-        resources.append(res)
     package = {
-        "profile": "tabular-data-package",
+        "profile": "data-package",
         "name": name,
         "title": data.title,
         "description": (
-            f"{data.index_title or 'Indicators'} for {len(table)} neighbourhoods (LSOA {data.vintage}). "
-            f"Boundaries: {data.boundary_note}. Rank 1 and decile 1 are the most vulnerable areas."
+            f"{data.index_title or 'Indicators'} for {len(table)} neighbourhoods (LSOA {data.vintage}) "
+            f"of {data.place or 'the map'}. Boundaries: {data.boundary_note}. Rank 1 and decile 1 "
+            "are the most vulnerable areas."
         ),
         "version": "1.0.0",
         "licenses": [OGL],
@@ -197,21 +247,19 @@ def write_downloads(data: SiteData, folder: Path, *, name: str = "lantern") -> l
     (folder / "datapackage.json").write_text(
         json.dumps(package, indent=2, ensure_ascii=False), encoding="utf-8"
     )
+    listed = [
+        (csv, "CSV", f"{what} (CSV, opens in a spreadsheet)"),
+        (pq, "Parquet", f"{what} (Apache Parquet)"),
+        (gz, "GeoJSON, zipped", f"{what}, with boundaries (for GIS)"),
+        (
+            folder / "datapackage.json",
+            "JSON",
+            "Data package description (fields, units, sources, licence)",
+        ),
+    ]
     return [
-        {
-            "path": f"downloads/{p.name}",
-            "title": t,
-            "format": f.upper(),
-            "size": _size(p.stat().st_size),
-        }
-        for p, f, _, t in described
-    ] + [
-        {
-            "path": "downloads/datapackage.json",
-            "title": "Data package description (fields, units, sources, licence)",
-            "format": "JSON",
-            "size": _size((folder / "datapackage.json").stat().st_size),
-        }
+        {"path": f"downloads/{p.name}", "title": t, "format": f, "size": _size(p.stat().st_size)}
+        for p, f, t in listed
     ]
 
 
@@ -228,7 +276,7 @@ def release_tables(data: SiteData) -> list[dict]:
     policy = "official" if official else "nhs_small_area"
     return [
         {
-            "name": f"{BASENAME}{'' if ext == 'csv' else '-' + ext}",
+            "name": f"{BASENAME}{'' if ext == 'csv' else '-' + ext.split('.')[0]}",
             "path": f"{BASENAME}.{ext}",
             "policy": policy,
             "count_columns": [m.id for m in counts],
@@ -237,7 +285,7 @@ def release_tables(data: SiteData) -> list[dict]:
             "vintage": int(data.vintage),
             "description": f"Index and indicators by LSOA ({ext})",
         }
-        for ext in ("csv", "parquet", "geojson")
+        for ext in ("csv", "parquet", "geojson.zip")
     ]
 
 

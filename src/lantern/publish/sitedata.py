@@ -86,6 +86,14 @@ class SiteData:
     sources: list[Source] = field(default_factory=list)
     # postcode → lsoa_code (+ approximate), when the warehouse holds a postcode lookup
     postcodes: pd.DataFrame | None = None
+    # What the build covers: "England", "Colchester", "Essex, Southend-on-Sea and Thurrock"; the
+    # names it is made of; names of other places a title may start with; how many areas the
+    # index ranks among and whether that is all of England.
+    place: str = ""
+    place_names: tuple[str, ...] = ()
+    other_places: tuple[str, ...] = ()
+    rank_total: int = 0
+    national_reference: bool = False
 
     def measure(self, measure_id: str) -> Measure:
         for m in self.measures:

@@ -13,7 +13,7 @@ from lantern.disclosure.policy import Policy, policy_from
 from lantern.errors import ConfigError, Problem
 
 MANIFEST_NAME = "disclosure-policy.json"
-DATA_SUFFIXES = (".csv", ".tsv", ".parquet", ".geojson")
+DATA_SUFFIXES = (".csv", ".tsv", ".parquet", ".geojson", ".zip")
 TABLE_KEYS = {
     "name",
     "path",

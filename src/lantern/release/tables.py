@@ -1,8 +1,11 @@
-"""Reading published tables (CSV, TSV, Parquet, GeoJSON properties) with withheld-cell markers."""
+"""Reading published tables (CSV, TSV, Parquet, GeoJSON properties, each possibly zipped) with
+withheld-cell markers."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,20 +28,7 @@ def read_table(
     """
     if not path.exists():
         raise InputError("declared table file not found", file=path)
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".tsv"):
-        df = pd.read_csv(
-            path, sep="\t" if suffix == ".tsv" else ",", dtype=str, keep_default_na=False
-        )
-    elif suffix == ".parquet":
-        df = pd.read_parquet(path)
-    elif suffix == ".geojson":
-        data = json.loads(path.read_text("utf-8"))
-        df = pd.DataFrame([f.get("properties", {}) for f in data.get("features", [])])
-    else:
-        raise InputError(
-            f"unsupported table format {suffix!r} (use CSV, TSV, Parquet or GeoJSON)", file=path
-        )
+    df = _read_frame(path)
     for col in (*key_columns, *count_columns):
         if col not in df.columns:
             raise InputError(
@@ -63,3 +53,32 @@ def read_table(
             raise InputError("count is negative", file=path, row=row, column=col)
         out[col] = values.astype(float)
     return out
+
+
+def _read_frame(path: Path) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            members = [n for n in archive.namelist() if not n.endswith("/")]
+            if len(members) != 1:
+                raise InputError(
+                    f"a zipped table must hold exactly one file, not {len(members)}", file=path
+                )
+            return _parse(archive.read(members[0]), Path(members[0]).suffix.lower(), path)
+    return _parse(path.read_bytes(), suffix, path)
+
+
+def _parse(raw: bytes, suffix: str, path: Path) -> pd.DataFrame:
+    if suffix in (".csv", ".tsv"):
+        return pd.read_csv(
+            io.BytesIO(raw), sep="\t" if suffix == ".tsv" else ",", dtype=str, keep_default_na=False
+        )
+    if suffix == ".parquet":
+        return pd.read_parquet(io.BytesIO(raw))
+    if suffix == ".geojson":
+        data = json.loads(raw.decode("utf-8"))
+        return pd.DataFrame([f.get("properties", {}) for f in data.get("features", [])])
+    raise InputError(
+        f"unsupported table format {suffix!r} (use CSV, TSV, Parquet or GeoJSON, optionally zipped)",
+        file=path,
+    )

@@ -1,0 +1,177 @@
+"""Blocking: which record pairs are compared at all, chosen from the data within a budget.
+
+A pair that no blocking rule finds is never scored, so a link lost here cannot be recovered
+later (and the quality report cannot see it). The default rules therefore cast a wide net:
+
+1. every strong key on its own: NHS number, ``name_dob`` and every field the agreement gives
+   kind ``identifier`` (an NHS number is one such field; a social-security or hospital number
+   is another);
+2. date of birth, both names, names swapped, and two phonetic rules (family-name Metaphone with
+   birth year and month; postcode with given-name Soundex);
+3. every other compared field on its own, and every pair of compared fields.
+
+Rules of group 3 whose pair count would exceed the budget are left out, so a field like
+``state`` or ``sex`` never floods the comparison with pairs; groups 1 and 2 are kept unless a
+rule would produce more than ten times the budget (a default value filled into every record).
+Pair counts are exact: for an equality rule they follow from the number of records sharing
+each key, computed on the integer-encoded frames. The kept rules, their pair counts and the
+left-out ones are reported in ``quality.json``.
+
+A rule is a tuple of ``(left column, right column)`` equalities, so swapped names are
+``(("given_name", "family_name"), ("family_name", "given_name"))``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+import pandas as pd
+
+Rule = tuple[tuple[str, str], ...]
+
+# Fields too coarse to block on alone or as half of a pair.
+WEAK = frozenset({"sex"})
+# Each kept rule may produce this many pairs per record (with a floor for small files).
+PAIRS_PER_RECORD = 10
+MIN_BUDGET = 100_000
+CORE_FACTOR = 10
+
+
+def same(*cols: str) -> Rule:
+    """The rule "equal on every one of ``cols``"."""
+    return tuple((c, c) for c in cols)
+
+
+SWAPPED_NAMES: Rule = (("given_name", "family_name"), ("family_name", "given_name"))
+
+
+def rule_sql(rule: Rule) -> str:
+    return " AND ".join(f"l.{a} = r.{b}" for a, b in rule)
+
+
+def rule_label(rule: Rule) -> str:
+    return " & ".join(a if a == b else f"{a}~{b}" for a, b in rule)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    rule: Rule
+    core: bool  # a strong or standard rule (groups 1 and 2), kept unless it explodes
+
+
+def candidates(
+    columns: Iterable[str],
+    compared: Sequence[str],
+    *,
+    identifiers: Iterable[str] = (),
+    extra: Sequence[Sequence[str]] = (),
+) -> list[Candidate]:
+    """Candidate rules over the token columns present, in the order Splink will apply them."""
+    cols = set(columns)
+    out: list[Candidate] = []
+
+    def add(rule: Rule, core: bool) -> None:
+        if all(a in cols and b in cols for a, b in rule) and rule not in {c.rule for c in out}:
+            out.append(Candidate(rule, core))
+
+    for c in ("nhs_number", "name_dob", *sorted(identifiers), "dob"):
+        add(same(c), True)
+    add(same("given_name", "family_name"), True)
+    add(SWAPPED_NAMES, True)
+    add(same("family_name_mp", "dob_ym"), True)
+    add(same("postcode", "given_name_sx"), True)
+    for ex in extra:
+        add(same(*ex), True)
+    fields = [c for c in compared if c not in WEAK and c in cols]
+    for c in fields:
+        add(same(c), False)
+    for a, b in combinations(fields, 2):
+        add(same(a, b), False)
+    return out
+
+
+def _key_counts(frame: pd.DataFrame, cols: Sequence[str]) -> pd.Series:
+    """Records per key, indexed by positional level names so left and right keys align."""
+    sub = frame[list(cols)].dropna()
+    counts = sub.groupby(list(cols), sort=False).size().astype("int64")
+    counts.index = counts.index.set_names([f"k{i}" for i in range(len(cols))])
+    return counts
+
+
+def _cross(x: pd.Series, y: pd.Series) -> int:
+    if x.empty or y.empty:
+        return 0
+    joined = x.to_frame("x").join(y.to_frame("y"), how="inner")
+    return int((joined["x"] * joined["y"]).sum())
+
+
+def count_pairs(frames: Sequence[pd.DataFrame], rule: Rule, link_type: str) -> int:
+    """How many record pairs ``rule`` generates (before removing earlier rules' pairs).
+
+    Every rule is symmetric in its two records (swapped names are: ``l.a = r.b AND l.b = r.a``
+    reads the same with l and r exchanged), so a pair across two files is counted once from
+    the left keys of one file against the right keys of the other.
+    """
+    left = [a for a, _ in rule]
+    right = [b for _, b in rule]
+    lcounts = [_key_counts(f, left) for f in frames]
+    rcounts = lcounts if left == right else [_key_counts(f, right) for f in frames]
+    total = 0
+    for i in range(len(frames)):
+        if link_type != "link_only":
+            if left == right:
+                total += int((lcounts[i] * (lcounts[i] - 1) // 2).sum())
+            else:  # ordered pairs, each unordered pair twice, less a record with itself
+                selves = pd.Series(True, index=frames[i].index)
+                for a, b in rule:
+                    selves &= (frames[i][a] == frames[i][b]).fillna(False).astype(bool)
+                total += (_cross(lcounts[i], rcounts[i]) - int(selves.sum())) // 2
+        if link_type != "dedupe_only":
+            total += sum(_cross(lcounts[i], rcounts[j]) for j in range(i + 1, len(frames)))
+    return total
+
+
+@dataclass(frozen=True)
+class BlockingChoice:
+    rule: Rule
+    pairs: int | None  # None when the rule is implied by a kept one (not counted)
+    status: str  # "kept", "over budget" or "implied by a kept rule"
+
+    @property
+    def kept(self) -> bool:
+        return self.status == "kept"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"rule": rule_label(self.rule), "pairs": self.pairs, "status": self.status}
+
+
+def budget_for(records: int) -> int:
+    """Pairs one rule may generate: ``PAIRS_PER_RECORD`` per record, at least ``MIN_BUDGET``."""
+    return max(MIN_BUDGET, PAIRS_PER_RECORD * records)
+
+
+def choose(
+    frames: Sequence[pd.DataFrame], cands: Sequence[Candidate], link_type: str
+) -> list[BlockingChoice]:
+    """Count each candidate's pairs and keep those within the budget, in candidate order.
+
+    A rule whose equalities include all of a kept rule's finds no pair that rule has not
+    found already, so it is skipped without counting.
+    """
+    budget = budget_for(sum(len(f) for f in frames))
+    kept: list[frozenset[tuple[str, str]]] = []
+    out = []
+    for cand in cands:
+        terms = frozenset(cand.rule)
+        if any(k <= terms for k in kept):
+            out.append(BlockingChoice(cand.rule, None, "implied by a kept rule"))
+            continue
+        pairs = count_pairs(frames, cand.rule, link_type)
+        if pairs <= (budget * CORE_FACTOR if cand.core else budget):
+            kept.append(terms)
+            out.append(BlockingChoice(cand.rule, pairs, "kept"))
+        else:
+            out.append(BlockingChoice(cand.rule, pairs, "over budget"))
+    return out

@@ -1,0 +1,149 @@
+"""Per-area detail for the panel: ``data/detail/<geo>/<district>.json``, one file per district.
+
+Each file is column-wise (one list per field, in the order of ``codes``) so a district of a few
+hundred areas stays small and England's 33,755 write in seconds:
+
+    {"codes": [...], "names": [...], "bbox": [[w, s, e, n], ...],
+     "parents": {"msoa": [[code, name], ...], "ward": [...], "district": [...]},
+     "values": {"<indicator id>": [...]},
+     "index": {"<component>": {"rank": [...], "decile": [...], "p05": [...], "p95": [...]}},
+     "contrib": {"<code>": {"<component>": [[term, share], ...]}}}
+
+Index and domain scores are not written: the page shows ranks and deciles, never raw scores.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from lantern.publish.sitedata import SiteData
+from lantern.publish.sitejson import (
+    component,
+    deciles_from_ranks,
+    dump,
+    int_list,
+    ranks_of,
+    sig_list,
+)
+
+
+def _bboxes(geometry, codes: pd.Index) -> list[list[float] | None]:
+    geoms = geometry.geometry.reindex(codes).to_numpy()
+    bounds = shapely.bounds(geoms)
+    out: list[list[float] | None] = []
+    for row in np.round(bounds, 5).tolist():
+        out.append(None if any(v != v for v in row) else row)
+    return out
+
+
+def _contributions(data: SiteData) -> dict[str, dict[str, list]]:
+    contrib: dict[str, dict[str, list]] = {}
+    frame = data.contributions
+    if frame.empty:
+        return contrib
+    frame = frame.sort_values(["area_code", "component", "share"], ascending=[True, True, False])
+    shares = sig_list(frame["share"], 3)
+    for code, comp, term, share in zip(
+        frame["area_code"], frame["component"], frame["term"], shares, strict=True
+    ):
+        contrib.setdefault(code, {}).setdefault(comp, []).append([term, share])
+    return contrib
+
+
+def _index_terms(data: SiteData) -> dict[str, list[tuple[str, float]]]:
+    """Each area's index terms (domain, contribution), largest first, unrounded."""
+    frame = data.contributions
+    if frame.empty:
+        return {}
+    frame = frame[frame["component"] == "index"].sort_values(
+        ["area_code", "contribution"], ascending=[True, False]
+    )
+    out: dict[str, list[tuple[str, float]]] = {}
+    for code, term, c in zip(frame["area_code"], frame["term"], frame["contribution"], strict=True):
+        out.setdefault(code, []).append((term, float(c)))
+    return out
+
+
+def why(data: SiteData, code: str, name: str, terms: list[tuple[str, float]]) -> str:
+    """The sentence ``lantern explain`` prints first, for the area panel (the same function)."""
+    from lantern.index.explain import why_sentence
+
+    if not terms or "index.rank" not in data.index.columns:
+        return ""
+    titles = {m.id.split(".", 1)[-1]: m.title for m in data.measures if m.group != "indicator"}
+    top = [
+        (titles.get(t, t), data.index.at[code, f"{t}.rank"], c)
+        for t, c in terms[:2]
+        if f"{t}.rank" in data.index.columns
+    ]
+    return why_sentence(
+        f"{name} ({code})" if name and name != code else code,
+        data.index.at[code, "index.rank"],
+        int(data.index["index.rank"].notna().sum()),
+        data.index.at[code, "index.decile"],
+        top,
+        sum(c for _, c in terms),
+    )
+
+
+def write_details(
+    data: SiteData, site: Path, geo: str, frame: pd.DataFrame, measures: list[str], geometry
+) -> None:
+    """Write the detail files of one geography."""
+    indicators = [m for m in measures if data.measure(m).group == "indicator"]
+    vulnerability = [m for m in measures if data.measure(m).group != "indicator"]
+    ranks = {m: ranks_of(data, geo, frame, m) for m in vulnerability}
+    boxes = dict(zip(frame.index, _bboxes(geometry, frame.index), strict=True))
+    contrib = _contributions(data) if geo == "lsoa" else {}
+    terms = _index_terms(data) if geo == "lsoa" else {}
+    columns = {m: frame[m] for m in indicators}
+    index_cols: dict[str, dict[str, pd.Series]] = {}
+    for m in vulnerability:
+        rank = ranks[m]
+        if rank is None:
+            continue
+        rank = rank.reindex(frame.index)
+        cols = {"rank": rank}
+        if geo == "lsoa":
+            comp = component(m)
+            for field, name in (("decile", "decile"), ("rank_p05", "p05"), ("rank_p95", "p95")):
+                col = f"{comp}.{field}"
+                if col in data.index.columns and data.index[col].notna().any():
+                    cols[name] = data.index[col].reindex(frame.index)
+        else:
+            cols["decile"] = pd.Series(deciles_from_ranks(rank), index=frame.index, dtype=float)
+        index_cols[component(m)] = cols
+    for district, part in frame.groupby("district_code", sort=False):
+        codes = part.index
+        out: dict[str, Any] = {
+            "codes": list(codes),
+            "names": [str(n) for n in part["name"]],
+            "bbox": [boxes[c] for c in codes],
+            "values": {m: sig_list(columns[m].loc[codes]) for m in indicators},
+            "index": {
+                comp: {k: int_list(v.loc[codes]) for k, v in cols.items()}
+                for comp, cols in index_cols.items()
+            },
+        }
+        if geo == "lsoa":
+            a = data.areas.loc[codes]
+            out["parents"] = {
+                level: [[c, n] for c, n in zip(a[f"{level}_code"], a[f"{level}_name"], strict=True)]
+                for level in ("msoa", "ward", "district")
+            }
+            out["contrib"] = {c: contrib[c] for c in codes if c in contrib}
+            if "index.decile_change_share" in data.index.columns:
+                change = data.index["index.decile_change_share"].reindex(codes)
+                out["stays"] = sig_list(1 - change, 3)
+            out["why"] = [
+                why(data, c, str(n), terms.get(c, []))
+                for c, n in zip(codes, part["name"], strict=True)
+            ]
+        else:
+            out["parents"] = {"district": [[district, ""] for _ in codes]}
+        dump(site / "data" / "detail" / geo / f"{district or '_'}.json", out)

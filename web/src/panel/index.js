@@ -1,0 +1,48 @@
+// The area panel: a list of sections, each a function of the area that returns a node (or
+// null when it has nothing to show). Add a section by writing a module and listing it here.
+import { codes } from "./codes.js";
+import { domains } from "./domains.js";
+import { drivers } from "./drivers.js";
+import { indicators } from "./indicators.js";
+import { sources } from "./sources.js";
+import { summary } from "./summary.js";
+
+// `summary` is shown first (on a phone it is what the bottom sheet shows before it is opened).
+export const SUMMARY = summary;
+export const SECTIONS = [domains, indicators, drivers, codes, sources];
+
+// One area's row of a column-wise detail file (see lantern.publish.details).
+export function recordOf(file, code) {
+  const i = file.codes.indexOf(code);
+  if (i < 0) return null;
+  const pick = (obj) => Object.fromEntries(Object.entries(obj || {}).map(([k, v]) => [k, v[i]]));
+  return {
+    name: file.names[i],
+    bbox: file.bbox[i],
+    values: pick(file.values),
+    index: Object.fromEntries(Object.entries(file.index || {}).map(([comp, cols]) => [comp, pick(cols)])),
+    parents: pick(file.parents),
+    contrib: file.contrib ? file.contrib[code] || {} : {},
+    stays: file.stays ? file.stays[i] : null,
+    why: file.why ? file.why[i] : "",
+  };
+}
+
+export function renderPanel(panel, ctx) {
+  panel.querySelector("#panel-title").textContent = ctx.record.name;
+  panel.querySelector("#panel-summary").replaceChildren(SUMMARY(ctx));
+  const body = panel.querySelector("#panel-body");
+  body.replaceChildren(...SECTIONS.map((section) => section(ctx)).filter(Boolean));
+  panel.dataset.area = ctx.code;
+}
+
+export function clearPanel(panel, text) {
+  panel.querySelector("#panel-title").textContent = "Choose an area";
+  panel.querySelector("#panel-summary").replaceChildren();
+  const body = panel.querySelector("#panel-body");
+  body.replaceChildren();
+  const p = document.createElement("p");
+  p.textContent = text;
+  body.append(p);
+  delete panel.dataset.area;
+}
