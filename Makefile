@@ -47,7 +47,7 @@ format:
 	$(BIN)/ruff check --fix src tests bench
 
 ## bench: every benchmark, one after another (BENCH=ingest to run one); each prints its ratio to a baseline
-BENCH ?= geography ingest index disclosure map linkage portal profile
+BENCH ?= geography ingest index disclosure map linkage portal profile cases
 bench: venv web
 	@for b in $(BENCH); do echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || exit 1; done
 

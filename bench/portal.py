@@ -7,9 +7,11 @@ world (real Essex areas and IoD2025 scores, synthetic households) in a fresh dat
 the portal with uvicorn in a subprocess, signs in a hub worker and a district officer, then runs
 50 concurrent locust users (hub workers 3 : officers 2 : public 1, each waiting 0.5–1.5 s between
 tasks) for 60 s over the real mix: API reads, pages (dashboard, district and LSOA pages), audited
-household views (API and page), audited household CSV exports, and the public register.
-Prints requests/s, p50/p99 latency and errors per kind, and each kind's p99 against the baseline
-(``/api/health``: no database work) in the same run.
+household views (API and page), audited household CSV exports, contact outcomes recorded,
+aggregates read and downloaded through the disclosure gate (API, CSV, page), objections sent
+through the public form, and the public register.
+Prints requests/s, p50/p99 latency and errors per kind, each kind's p99 against the baseline
+(``/api/health``: no database work) in the same run, and the machine's load average.
 Target: 0 errors and p99 < 200 ms for every kind.
 """
 
@@ -55,7 +57,8 @@ def build_world(url: str, folder: Path, key: str):  # noqa: ANN201
     return world
 
 
-def sign_in(base: str, username: str) -> str:
+def sign_in(base: str, username: str) -> tuple[str, str]:
+    """The session cookie and CSRF token of a signed-in user."""
     import re
 
     with httpx.Client(base_url=base, follow_redirects=False) as client:
@@ -64,7 +67,8 @@ def sign_in(base: str, username: str) -> str:
             "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
         )
         assert r.status_code == 303, r.text
-        return client.cookies["lantern_session"]
+        cookie = client.cookies["lantern_session"]
+        return cookie, client.get("/api/me").json()["csrf_token"]
 
 
 def warm_up(base: str, config: dict) -> None:
@@ -80,6 +84,7 @@ def warm_up(base: str, config: dict) -> None:
             f"/api/households?agreement={config['agreement']}&purpose={config['purpose']}",
             f"/households?agreement={config['agreement']}&purpose={config['purpose']}&show=1",
             f"/api/households/export?agreement={config['agreement']}&purpose={config['purpose']}",
+            f"/api/aggregates?agreement={config['agreement']}&table=outcomes&area_type=ward",
         ],
         "officer": [
             "/dashboard",
@@ -88,6 +93,9 @@ def warm_up(base: str, config: dict) -> None:
             f"/api/areas?area_type=lsoa&within={config['district']}&limit=100",
             f"/api/areas/{config['district']}/aggregate?indicator_id={ind}",
             "/api/areas?q=colchester",
+            f"/api/aggregates?agreement={config['agreement']}&table=outcomes&area_type=ward",
+            f"/aggregates/export?agreement={config['agreement']}&table=households&area_type=lsoa",
+            f"/aggregates?agreement={config['agreement']}&table=outcomes&area_type=lsoa",
         ],
     }
     for who, urls in paths.items():
@@ -97,6 +105,16 @@ def warm_up(base: str, config: dict) -> None:
             for _ in range(5):
                 for url in [*urls, "/api/register", "/register", "/api/health"]:
                     client.get(url).raise_for_status()
+
+
+def hub_references(base: str, cookie: str, agreement: str) -> list[str]:
+    """References of the households on the hub worker's list (for recording outcomes)."""
+    with httpx.Client(base_url=base, cookies={"lantern_session": cookie}) as client:
+        listed = client.get(
+            "/api/households", params={"agreement": agreement, "purpose": "hub-outreach"}
+        )
+        listed.raise_for_status()
+        return [h["reference"] for h in listed.json()["households"]]
 
 
 def wait_until_up(base: str, proc: subprocess.Popen) -> None:
@@ -122,6 +140,8 @@ KINDS = {
     "pages": "page:",
     "household views": "households:",
     "exports": "export:",
+    "aggregates": "aggregates:",
+    "writes": "write:",
     "public register": "public:",
     "baseline (/api/health)": "baseline:",
 }
@@ -191,12 +211,18 @@ def run(args: argparse.Namespace, workers: int, key: str) -> int:
         print(f"demo world built in {time.perf_counter() - t0:.1f} s ({url.split(':')[0]})")
         port = free_port()
         base = f"http://127.0.0.1:{port}"
+        from lantern.keys.store import KeyStore
+
+        keys = KeyStore(folder / "keys")
+        keys.create(world.agreement, "bench-batch")
         env = {
             **os.environ,
             "LANTERN_PORTAL_DB": url,
             "LANTERN_PORTAL_DATA_KEY": key,
+            "LANTERN_PORTAL_KEYSTORE": str(keys.root),
             "LANTERN_PORTAL_WRITE_RATE_PER_MINUTE": "100000",
             "LANTERN_PORTAL_LOGIN_RATE_PER_MINUTE": "100000",
+            "LANTERN_PORTAL_OBJECTION_RATE_PER_HOUR": "100000",
         }
         server = subprocess.Popen(
             [
@@ -219,8 +245,11 @@ def run(args: argparse.Namespace, workers: int, key: str) -> int:
         )
         try:
             wait_until_up(base, server)
+            hub, officer = sign_in(base, "hub"), sign_in(base, "officer")
             config = {
-                "cookies": {"hub": sign_in(base, "hub"), "officer": sign_in(base, "officer")},
+                "cookies": {"hub": hub[0], "officer": officer[0]},
+                "csrf": {"hub": hub[1], "officer": officer[1]},
+                "hub_refs": hub_references(base, hub[0], world.agreement),
                 "hub_ward": world.hub_ward,
                 "hub_lsoas": world.in_lsoas,
                 "district": world.district,
@@ -230,6 +259,7 @@ def run(args: argparse.Namespace, workers: int, key: str) -> int:
             }
             warm_up(base, config)
             prefix = folder / "locust"
+            load_before = os.getloadavg()
             started = time.perf_counter()
             subprocess.run(
                 [
@@ -260,6 +290,7 @@ def run(args: argparse.Namespace, workers: int, key: str) -> int:
                 else None,
             )
             elapsed = time.perf_counter() - started
+            load_after = os.getloadavg()
             rows = read_stats(prefix)
             stats = summarise(rows, args.seconds)
         finally:
@@ -267,7 +298,8 @@ def run(args: argparse.Namespace, workers: int, key: str) -> int:
             server.wait(timeout=30)
     print(
         f"\n{args.users} concurrent users for {args.seconds} s (wall {elapsed:.1f} s), "
-        f"{workers} server process(es), {url.split(':')[0]}"
+        f"{workers} server process(es), {url.split(':')[0]}, {os.cpu_count()} CPUs; load average "
+        f"{load_before[0]:.1f} before, {load_after[0]:.1f} after (1 min)"
     )
     print(
         f"{'kind':<26}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'p99/base':>10}"

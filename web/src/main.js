@@ -11,7 +11,8 @@ import { PlaceLabels } from "./map/labels.js";
 import { ensureGeography, showGeography, style } from "./map/layers.js";
 import { addPatterns } from "./map/patterns.js";
 import { Tooltip } from "./map/tooltip.js";
-import { clearPanel, recordOf, renderPanel } from "./panel/index.js";
+import { Cases } from "./cases.js";
+import { clearPanel, recordOf, renderPanel, setCases } from "./panel/index.js";
 import { Search } from "./search.js";
 import { Sheet } from "./sheet.js";
 import { readState, reconcile, rememberState, writeState } from "./state.js";
@@ -114,6 +115,7 @@ function paint() {
   renderLegend($("legend"), meta, m, g, { filtered: Boolean(state.district || state.deciles), hasMissing: values.v.some((v) => v === null) });
   updateTable();
   syncControls();
+  if (cases.active()) cases.paint(); // the weekly cases view paints over the measure's colours
 }
 
 function updateTable() {
@@ -245,6 +247,7 @@ async function setMeasure(id) {
 }
 
 async function setGeography(id) {
+  if (cases.active() && id !== cases.meta.geography) cases.setMode("");
   state.geography = id;
   if (!geo().measures.includes(state.measure)) state.measure = geo().measures[0];
   if (!geo().hasDecile) state.deciles = "";
@@ -298,6 +301,18 @@ const table = new AreaTable($("table-view"), {
 table.filter = state.filter;
 table.page = state.page;
 const sheet = new Sheet($("panel"), $("sheet-toggle"));
+const cases = new Cases({
+  meta,
+  root: $("cases-control"),
+  legend: $("legend"),
+  announce: (text) => live(text),
+  onShow: async (geoId) => {
+    if (state.geography !== geoId) await setGeography(geoId);
+    return map;
+  },
+  onHide: () => paint(),
+});
+setCases(cases);
 let tooltip;
 
 function describe(i) {
@@ -369,7 +384,7 @@ async function start() {
     announce: live,
   });
   tooltip.fillLayer = `fill-${geo().id}`;
-  window.lantern = { map, meta, state: () => ({ ...state }), setMeasure, select, labels: () => labels.names(), colouredAt: null, recolouredAt: null };
+  window.lantern = { map, meta, state: () => ({ ...state }), setMeasure, select, labels: () => labels.names(), colouredAt: null, recolouredAt: null, cases };
   map.on("click", (e) => {
     const hits = map.queryRenderedFeatures(e.point, { layers: [`fill-${geo().id}`] });
     if (hits.length) select(hits[0].properties.code, "map");
@@ -394,6 +409,7 @@ async function start() {
     window.lantern.colouredAt = performance.now();
     document.body.dataset.ready = "true";
   });
+  await cases.load().catch(() => null); // the panel's weekly trend
   if (state.area) await select(state.area, "url", { fit: !view });
   table.render();
   rememberState(record_());

@@ -28,7 +28,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,8 @@ class AuditKey:
     """The HMAC-SHA256 key of one project's audit logs; ``key_id`` names it without revealing it."""
 
     key: bytes
+    #: the key store folder it came from: the latest head of every log it writes is kept there
+    home: Path | None = field(default=None, compare=False)
 
     def __repr__(self) -> str:  # never show key material
         return f"AuditKey(id={self.key_id})"
@@ -381,7 +383,7 @@ class KeyStore:
 
     def audit_key(self, project: str, *, create: bool = True) -> AuditKey:
         """The project's audit key here (made on first use)."""
-        return AuditKey(self.secret(project, "audit", create=create))
+        return AuditKey(self.secret(project, "audit", create=create), self._project_dir(project))
 
     def audit_keys(self) -> Iterator[AuditKey]:
         for project in self.projects():

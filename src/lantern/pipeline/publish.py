@@ -122,6 +122,14 @@ def write_site(
         )
     meta["tileUrl"] = tile_url
     meta["preview"] = sitejson.write_preview(data, site)
+    if data.cases is not None and "msoa" in frames:
+        sitejson.dump(site / "data" / "cases" / "msoa.json", data.cases)
+        meta["cases"] = {
+            "file": "data/cases/msoa.json",
+            "geography": "msoa",
+            "weeks": data.cases["weeks"],
+            "bivariate": "bivariate" in data.cases,
+        }
     step("Writing the downloads")
     files = dl.write_downloads(data, site / "downloads")
     write_manifest(site / "downloads", dl.release_tables(data))

@@ -2,7 +2,8 @@
 rate-limit records. Runs from ``lantern portal purge``, at start-up and on a timer in the app.
 
 Household rows (with their contact outcomes and match tokens) of every agreement whose
-``retention_end`` has passed are deleted, and each purge is audited with counts per agreement.
+``retention_end`` has passed are deleted, the objection register is applied again to every
+loaded list, and each purge is audited with counts per agreement.
 Anonymous sessions (a CSRF token for a public form) go after ``anonymous_session_minutes``;
 signed-in sessions after their idle or maximum age.
 """
@@ -34,10 +35,17 @@ class PurgeReport:
     households: dict[str, int] = field(default_factory=dict)
     sessions: int = 0
     rate_records: int = 0
+    #: households removed because their resident had objected (the register re-applied)
+    objected: dict[str, int] = field(default_factory=dict)
 
     @property
     def anything(self) -> bool:
-        return bool(self.households) or self.sessions > 0 or self.rate_records > 0
+        return (
+            bool(self.households)
+            or bool(self.objected)
+            or self.sessions > 0
+            or self.rate_records > 0
+        )
 
 
 def expired_agreements(session: Session, today: date) -> list[str]:
@@ -53,6 +61,10 @@ def expired_agreements(session: Session, today: date) -> list[str]:
 def purge(session: Session, settings: PortalSettings, *, today: date, actor: str) -> PurgeReport:
     """Delete what is past its time, in one transaction, and audit what went."""
     report = PurgeReport()
+    from lantern.portal import objectors
+
+    objectors.serialise(session)  # re-apply the objection register to every loaded list
+    report.objected = objectors.sweep(session, settings.key_bytes() if settings.data_key else None)
     for agreement_id in expired_agreements(session, today):
         ids = select(Household.id).where(Household.agreement_id == agreement_id)
         n = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
@@ -82,6 +94,7 @@ def purge(session: Session, settings: PortalSettings, *, today: date, actor: str
             actor=actor,
             today=today.isoformat(),
             households=report.households,
+            removed_by_objection=report.objected,
             sessions=report.sessions,
             rate_records=report.rate_records,
         )

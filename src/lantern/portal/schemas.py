@@ -180,3 +180,17 @@ class Register(BaseModel):
     objection_url: str
     how_to_object: str
     uses: list[RegisterEntry]
+
+
+class AggregateTableOut(BaseModel):
+    """A protected aggregate table: withheld cells are ``null``."""
+
+    table: str
+    title: str
+    agreement: str
+    area_type: AreaType
+    columns: list[str]
+    #: the disclosure policy the table was protected under
+    policy: str
+    withheld: int
+    rows: list[dict[str, str | int | None]]

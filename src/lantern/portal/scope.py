@@ -109,6 +109,16 @@ class ScopedQueries:
             raise NotVisible(code)
         return found
 
+    def child_counts(self, code: str) -> dict[str, int]:
+        """How many visible areas of each type lie inside a visible area (one query)."""
+        area = self.area(code)
+        rows = self.session.execute(
+            select(AreaLink.child_type, func.count())
+            .where(AreaLink.parent_code == area.area_code, self.visible(AreaLink.child_code))
+            .group_by(AreaLink.child_type)
+        ).all()
+        return {str(t): int(n) for t, n in rows}
+
     def parents(self, code: str) -> list[Area]:
         """Ancestors of a visible area that are themselves visible (a hub worker sees no district)."""
         self.area(code)

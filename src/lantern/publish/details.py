@@ -91,6 +91,23 @@ def why(data: SiteData, code: str, name: str, terms: list[tuple[str, float]]) ->
     )
 
 
+def _intervals(data: SiteData, indicators: list[str], codes: pd.Index) -> dict[str, list]:
+    """Per indicator with counts: [lower95, upper95, vs county, vs England] for each area."""
+    out = {}
+    for m in indicators:
+        lo = f"{m}_lower95"
+        if lo not in data.intervals.columns:
+            continue
+        part = data.intervals.loc[codes]
+        out[m] = [
+            sig_list(part[lo]),
+            sig_list(part[f"{m}_upper95"]),
+            [str(v) for v in part[f"{m}_vs_county"]],
+            [str(v) for v in part[f"{m}_vs_england"]],
+        ]
+    return out
+
+
 def write_details(
     data: SiteData, site: Path, geo: str, frame: pd.DataFrame, measures: list[str], geometry
 ) -> None:
@@ -130,6 +147,8 @@ def write_details(
                 for comp, cols in index_cols.items()
             },
         }
+        if geo == "lsoa" and not data.intervals.empty:
+            out["ci"] = _intervals(data, indicators, codes)
         if geo == "lsoa":
             a = data.areas.loc[codes]
             out["parents"] = {

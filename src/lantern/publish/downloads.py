@@ -50,6 +50,24 @@ INDEX_FIELD_TEXT = {
 BASENAME = "lantern-lsoa"
 
 
+INTERVAL_FIELDS = (
+    ("lower95", "lower 95% confidence limit"),
+    ("upper95", "upper 95% confidence limit"),
+    ("vs_county", "compared with the county"),
+    ("vs_england", "compared with England"),
+)
+INTERVAL_TEXT = {
+    "lower95": "Lower 95% confidence limit: Wilson score for percentages, Byar's method (exact "
+    "Poisson below 10 events) for rates, from the area's own numerator and denominator.",
+    "upper95": "Upper 95% confidence limit (method as for the lower limit).",
+    "vs_county": "higher / similar / lower: whether the 95% interval lies wholly above, "
+    "contains, or lies wholly below the county value (Sum numerator / Sum denominator over the "
+    "build's area); empty where not compared.",
+    "vs_england": "higher / similar / lower than England's value (OHID Fingertips rule: "
+    "England's value outside the 95% interval); empty where not compared.",
+}
+
+
 def area_table(data: SiteData) -> pd.DataFrame:
     """One row per LSOA: codes and names, index results and every indicator value.
 
@@ -68,9 +86,15 @@ def area_table(data: SiteData) -> pd.DataFrame:
             out[f"{comp}_{fld}"] = pd.array(col, dtype="Float64").astype(
                 "Int64" if whole else "Float64"
             )
+    extra: dict[str, np.ndarray] = {}
     for m in data.measures:
         if m.group == "indicator":
-            out[m.id] = data.values[m.id].to_numpy()
+            extra[m.id] = data.values[m.id].to_numpy()
+            for suffix, _text in INTERVAL_FIELDS:
+                col = f"{m.id}_{suffix}"
+                if col in data.intervals.columns:
+                    extra[col] = data.intervals[col].reindex(data.areas.index).to_numpy()
+    out = pd.concat([out, pd.DataFrame(extra, index=out.index)], axis=1)
     empty = [c for c in out.columns if out[c].isna().all() or (out[c].astype(str) == "").all()]
     return out.drop(columns=empty)
 
@@ -112,6 +136,18 @@ def _fields(data: SiteData, table: pd.DataFrame) -> list[dict]:
                     ),
                 }
             )
+    for m in data.measures:
+        if m.group == "indicator":
+            for suffix, text in INTERVAL_FIELDS:
+                fields.append(
+                    {
+                        "name": f"{m.id}_{suffix}",
+                        "title": f"{m.title}: {text}",
+                        "type": "string" if suffix.startswith("vs_") else "number",
+                        "unit": "" if suffix.startswith("vs_") else m.unit or "",
+                        "description": INTERVAL_TEXT[suffix],
+                    }
+                )
     by_name = {f["name"]: f for f in fields}
     out = []
     for col in table.columns:

@@ -10,6 +10,7 @@ import pandas as pd
 import shapely
 
 from lantern.errors import ConfigError, Problem
+from lantern.publish import comparisons
 from lantern.publish.place import join_names
 from lantern.publish.sitedata import Measure, SiteData, Source
 from lantern.warehouse import Warehouse
@@ -78,6 +79,8 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
     if not measures:
         raise ConfigError("Cannot publish", ["the warehouse holds no indicators for these areas"])
     comparators = _comparators(con, measures, values, areas, vintage, area_codes)
+    intervals = comparisons.interval_columns(con, ind_measures, areas.index, vintage, area_codes)
+    cases = comparisons.weekly_cases(con, summaries, areas, vintage)
     place, place_names, other_places = _place(con, area_codes, areas, vintage)
     national = run is not None and str(run["reference"]) == "national"
     return SiteData(
@@ -102,6 +105,8 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
         other_places=other_places,
         rank_total=_rank_total(con, areas, vintage, national),
         national_reference=national,
+        intervals=intervals,
+        cases=cases,
     )
 
 

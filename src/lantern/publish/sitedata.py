@@ -94,6 +94,10 @@ class SiteData:
     other_places: tuple[str, ...] = ()
     rank_total: int = 0
     national_reference: bool = False
+    # LSOA × <indicator>_lower95/_upper95/_vs_county/_vs_england (lantern.publish.comparisons)
+    intervals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # the week slider's data for the MSOA geography (lantern.publish.weekly), if cases are loaded
+    cases: dict | None = None
 
     def measure(self, measure_id: str) -> Measure:
         for m in self.measures:

@@ -28,7 +28,7 @@ from lantern.warehouse import Warehouse
 BREAKS = [10.0, 50.0, 100.0, 200.0, 400.0, 1e12]  # upper bounds per 100,000 a week (PHE bands)
 LABELS = ["under 10", "10 to 49", "50 to 99", "100 to 199", "200 to 399", "400 or more"]
 COLOURS = ["#fff7bc", "#fee391", "#fec44f", "#ec7014", "#cc4c02", "#8c2d04"]
-LOW = "#eef6ee"  # every MSOA's count suppressed: fewer than 3 cases that week
+LOW = "#c7dfe9"  # every MSOA's count suppressed: fewer than 3 cases that week (blue-grey)
 
 
 def weekly_matrix(

@@ -50,3 +50,35 @@ export function decileStrip(decile, colours) {
   }
   return node;
 }
+
+// Fingertips spine: England is the centre line; the grey bar is the range of the map's areas
+// and the dark block the middle half; the whisker is this area's 95% interval and the dot is
+// filled by its comparison with England. The worse side is on the left.
+export function englandSpine(measure, value, ci, verdict) {
+  const node = frame("left-worse");
+  const d = measure.dist;
+  const e = measure.england;
+  if (value === null || value === undefined || e === null || e === undefined) return node;
+  node.dataset.centre = "england";
+  const pts = [value, ci[0], ci[1], measure.county, ...(d ? [d.min, d.max] : [])].filter((v) => v !== null && v !== undefined);
+  const half = Math.max(...pts.map((v) => Math.abs(v - e))) || Math.abs(e) * 0.1 || 1;
+  const flip = measure.polarity !== "higher_better";
+  const pos = (v) => {
+    const t = (v - e) / (2 * half);
+    return 50 + (flip ? -t : t) * 94;
+  };
+  if (d && d.max !== d.min) {
+    const [a, b] = [pos(d.min), pos(d.max)].sort((p, q) => p - q);
+    node.append(svg("rect", { x: a, y: 5, width: b - a, height: 4, class: "chart-range" }));
+    const [c, f] = [pos(d.q1), pos(d.q3)].sort((p, q) => p - q);
+    node.append(svg("rect", { x: c, y: 4, width: Math.max(0.5, f - c), height: 6, class: "chart-iqr" }));
+  }
+  node.append(svg("rect", { x: 49.4, y: 0, width: 1.2, height: 14, class: "chart-england" }));
+  if (measure.county !== null && measure.county !== undefined) node.append(svg("rect", { x: pos(measure.county) - 0.5, y: 2, width: 1, height: 10, class: "chart-county" }));
+  if (ci[0] !== null && ci[1] !== null) {
+    const [a, b] = [pos(ci[0]), pos(ci[1])].sort((p, q) => p - q);
+    node.append(svg("line", { x1: a, x2: b, y1: 7, y2: 7, class: "chart-ci" }));
+  }
+  node.append(svg("circle", { cx: Math.min(97, Math.max(3, pos(value))), cy: 7, r: 3, class: `chart-area ${verdict ? verdict.cls : ""}` }));
+  return node;
+}

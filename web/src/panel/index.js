@@ -6,10 +6,16 @@ import { drivers } from "./drivers.js";
 import { indicators } from "./indicators.js";
 import { sources } from "./sources.js";
 import { summary } from "./summary.js";
+import { trend } from "./trend.js";
+
+let cases = null; // the weekly cases overlay (cases.js), when the build has cases
+export function setCases(c) {
+  cases = c;
+}
 
 // `summary` is shown first (on a phone it is what the bottom sheet shows before it is opened).
 export const SUMMARY = summary;
-export const SECTIONS = [domains, indicators, drivers, codes, sources];
+export const SECTIONS = [domains, indicators, trend, drivers, codes, sources];
 
 // One area's row of a column-wise detail file (see lantern.publish.details).
 export function recordOf(file, code) {
@@ -25,6 +31,7 @@ export function recordOf(file, code) {
     contrib: file.contrib ? file.contrib[code] || {} : {},
     stays: file.stays ? file.stays[i] : null,
     why: file.why ? file.why[i] : "",
+    ci: Object.fromEntries(Object.entries(file.ci || {}).map(([k, cols]) => [k, cols.map((c) => c[i])])),
   };
 }
 
@@ -32,7 +39,7 @@ export function renderPanel(panel, ctx) {
   panel.querySelector("#panel-title").textContent = ctx.record.name;
   panel.querySelector("#panel-summary").replaceChildren(SUMMARY(ctx));
   const body = panel.querySelector("#panel-body");
-  body.replaceChildren(...SECTIONS.map((section) => section(ctx)).filter(Boolean));
+  body.replaceChildren(...SECTIONS.map((section) => section({ ...ctx, cases })).filter(Boolean));
   panel.dataset.area = ctx.code;
 }
 
