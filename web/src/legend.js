@@ -31,8 +31,10 @@ export function renderLegend(root, meta, measure, geo, { filtered, hasMissing })
   if (filtered) items.push(el("li", { class: "special" }, el("span", { class: "swatch", style: `background:${hatchCss(meta.patterns.filtered, 1)}`, "aria-hidden": "true" }), el("span", { class: "words" }, "Outside the filter")));
   root.querySelector("#legend-items").replaceChildren(...items);
   const darker = measure.group === "indicator" && measure.polarity === "neutral" ? "Darker = higher." : "Darker = more vulnerable.";
-  const stability = measure.id === "index" && meta.stabilityNote ? ` ${meta.stabilityNote}` : "";
-  root.querySelector("#legend-note").textContent = darker + stability;
+  const note = root.querySelector("#legend-note");
+  note.textContent = darker;
+  // how stable the index classes are (on a phone the area panel says it per area instead)
+  if (measure.id === "index" && meta.stabilityNote) note.append(" ", el("span", { class: "legend-stability" }, meta.stabilityNote));
 }
 
 // Put the legend in the corner of the map where it hides least of the areas: sample points in

@@ -115,11 +115,8 @@ def _stability_note(run) -> str:
     share, draws = run.get("decile_change_share"), run.get("draws")
     if share is None or pd.isna(share) or not draws:
         return ""
-    return (
-        f"Deciles are estimates: under {int(draws):,} sensitivity draws (other defensible weights "
-        f"and methods) a typical draw puts {100 * float(share):.0f}% of areas in a different "
-        "decile. Each area's panel says how often it stays in its decile."
-    )
+    # short: it sits in the legend, on a phone too; the panel and the method page say more
+    return f"Deciles are estimates: {100 * float(share):.0f}% of areas change decile in a typical sensitivity draw."
 
 
 def _place(
