@@ -358,6 +358,7 @@ def _comparators(
     if ids:
         stored = con.indicator_values(ids, area_types=("country", "region", "county", "district"))
     ratio = _ratio_means(con, ids, areas.index, vintage)
+    national = len(areas) > 30000 and bool(areas["district_code"].str.startswith("E").all())
     out: dict[str, dict[str, float | None]] = {}
     for m in measures:
         col = values[m.id]
@@ -367,7 +368,7 @@ def _comparators(
         england = stored[(stored["indicator_id"] == m.id) & (stored["area_code"] == ENGLAND)]
         c = float(county["value"].iloc[0]) if len(county) == 1 else ratio.get(m.id, _mean(col))
         e = float(england["value"].iloc[0]) if len(england) == 1 else None
-        if e is None and areas["district_code"].str.startswith("E").all() and len(areas) > 30000:
+        if e is None and national:
             e = c  # an England-wide build: its own average is England's
         out[m.id] = {"county": c, "england": e}
     return out

@@ -21,8 +21,8 @@ from lantern.publish.classify import (
     palette_for,
     quantile_breaks,
 )
-from lantern.publish.display import decimals_for, map_classes, title_with_unit
-from lantern.publish.labels import place_labels, population_weights
+from lantern.publish.display import decimals_for, map_classes, rounded, title_with_unit
+from lantern.publish.labels import legend_corners, place_labels, population_weights
 from lantern.publish.place import comparator_label, rank_note, strip_place
 from lantern.publish.sitedata import GEOGRAPHY_LABELS, SiteData
 
@@ -172,12 +172,24 @@ def bbox(geom) -> list[float]:
 
 
 def write_values(data: SiteData, site: Path, geo: str, frame: pd.DataFrame) -> list[str]:
-    """``data/values/<geo>/<measure>.json``: values, and ranks and deciles for the index and
-    domains; returns the measures written."""
+    """``data/values/<geo>/<measure>.json``: each area's colour class ``c`` (from the raw value,
+    so the map and the legend agree exactly); for indicators the value ``v`` rounded as the page
+    shows it; for the index and domains ``rank`` and ``decile`` (never the raw score). Returns
+    the measures written."""
     measures = [m.id for m in data.measures if m.id in frame.columns]
     for mid in measures:
-        payload: dict[str, Any] = {"v": sig_list(frame[mid])}
-        if data.measure(mid).group != "indicator":
+        m = data.measure(mid)
+        col = frame[mid].astype(float)
+        breaks = [sig(b) for b in quantile_breaks(col.tolist())]
+        upper = np.asarray(breaks, dtype=float)
+        vals = col.to_numpy()
+        cls = np.minimum(np.searchsorted(upper, vals, side="left"), max(len(upper) - 1, 0))
+        payload: dict[str, Any] = {
+            "c": [int(k) if np.isfinite(v) else -1 for k, v in zip(cls, vals, strict=True)]
+        }
+        if m.group == "indicator":
+            payload["v"] = rounded(vals, decimals_for(data.values[mid].tolist(), m.unit, m.kind))
+        else:
             rank = ranks_of(data, geo, frame, mid)
             if rank is not None:
                 rank = rank.reindex(frame.index)
@@ -284,6 +296,7 @@ def write_data_files(
         ],
         "bounds": [round(float(v), 5) for v in total],
         "outlines": "tiles/district.pmtiles" if "district" in geoms else None,
+        "legendCorners": legend_corners(geoms.get("district", data.geometry)),
         "labels": write_labels(data, site),
         "noData": NO_DATA,
         "filtered": FILTERED,
