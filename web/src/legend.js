@@ -31,8 +31,12 @@ export function renderLegend(root, meta, measure, geo, { filtered, hasMissing })
   if (filtered) items.push(el("li", { class: "special" }, el("span", { class: "swatch", style: `background:${hatchCss(meta.patterns.filtered, 1)}`, "aria-hidden": "true" }), el("span", { class: "words" }, "Outside the filter")));
   root.querySelector("#legend-items").replaceChildren(...items);
   const darker = measure.group === "indicator" && measure.polarity === "neutral" ? "Darker = higher." : "Darker = more vulnerable.";
+  const imputed =
+    measure.id === "index" && meta.mostlyImputed
+      ? ` ${meta.mostlyImputed.toLocaleString("en-GB")} area(s) rest mostly on imputed values: see the area panel.`
+      : "";
   const note = root.querySelector("#legend-note");
-  note.textContent = darker;
+  note.textContent = darker + imputed;
   // how stable the index classes are (on a phone the area panel says it per area instead)
   if (measure.id === "index" && meta.stabilityNote) note.append(" ", el("span", { class: "legend-stability" }, meta.stabilityNote));
 }

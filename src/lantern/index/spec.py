@@ -45,6 +45,7 @@ class IndicatorSpec:
     # how a ``higher_better`` indicator is turned round: ``negate`` its values before normalising,
     # or ``complement`` the normalised value, ``1 − prank(x)`` (CDC SVI's per-capita income)
     invert: str = "negate"
+    period: str | None = None  # which period of the indicator (e.g. "2019/20"); None: the latest
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ _INDICATOR_KEYS = {
     "source",
     "reason",
     "invert",
+    "period",
 }
 
 
@@ -237,6 +239,7 @@ def _indicator(c: _Checker, data: Any, where: str, weighting: str) -> IndicatorS
         source=c.string(data, "source", where),
         reason=c.string(data, "reason", where),
         invert=c.choice(data, "invert", where, INVERSIONS, "negate"),
+        period=c.string(data, "period", where) or None,
     )
 
 

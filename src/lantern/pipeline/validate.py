@@ -37,10 +37,12 @@ from lantern.pipeline.progress import Progress, or_quiet
 
 OUTCOME_ID = "ons.covid_deaths_mar_dec2020"
 DEATHS = "ons_covid_deaths.deaths_mar_dec2020"
-POPULATION_2011 = "pop2020.total"
+POPULATION_2011 = "pop.total"
+POPULATION_PERIOD = "2020-06-30"  # mid-2020 estimates
 POPULATION_2021 = "census2021.usual_residents"
 BRC = "brcvi2020.vulnerability_score"
-BASELINES = {"imd": "iod2019.imd_score", "aged_70_plus": "pop2020.aged_70_plus_pct"}
+BASELINES = {"imd": "iod2019.imd_score", "aged_70_plus": "pop.aged_70_plus_pct"}
+BASELINE_PERIODS = {"pop.aged_70_plus_pct": POPULATION_PERIOD}
 LABELS = {
     "brc_vi": "British Red Cross COVID-19 Vulnerability Index (published, July 2020)",
     "imd": "IMD 2019 score (population-weighted)",
@@ -89,7 +91,9 @@ def _geography(wh, area_codes: list[str]) -> _Geography:
     region = links[links.parent_type == "region"].drop_duplicates("child_code")
     region_of_lsoa = pd.Series(region["parent_code"].to_numpy(), index=region["child_code"])
     region_of = region_of_lsoa.groupby(msoa_of.reindex(region_of_lsoa.index)).first()
-    pop11 = wh.indicator_frame([POPULATION_2011], vintage=2011, area_type="lsoa")[POPULATION_2011]
+    pop11 = wh.indicator_frame(
+        [POPULATION_2011], vintage=2011, area_type="lsoa", period=POPULATION_PERIOD
+    )[POPULATION_2011]
     pop21 = wh.indicator_frame([POPULATION_2021], vintage=2021, area_type="lsoa")[POPULATION_2021]
     county_lsoas = wh.area_codes("lsoa", 2011, area_codes)
     county = pd.Index(sorted(set(msoa_of.reindex(county_lsoas).dropna())))
@@ -200,7 +204,11 @@ def validate(config: Config, *, progress: Progress | None = None) -> ValidationR
             for scope in scopes:
                 predictors[scope]["brc_vi"] = brc
         lsoa11 = [i for i in BASELINES.values() if i in held]
-        base = wh.indicator_frame(lsoa11, vintage=2011, area_type="lsoa") if lsoa11 else None
+        base = (
+            wh.indicator_frame(lsoa11, vintage=2011, area_type="lsoa", period=BASELINE_PERIODS)
+            if lsoa11
+            else None
+        )
         for key, indicator_id in BASELINES.items():
             if base is not None and indicator_id in base.columns:
                 values = _lsoa11_to_msoa(base[indicator_id], geo)

@@ -162,6 +162,9 @@ def write_details(
             level: [[c, n] for c, n in zip(a[f"{level}_code"], a[f"{level}_name"], strict=True)]
             for level in ("msoa", "ward", "district")
         }
+    imputed = None
+    if geo == "lsoa" and "index.imputed_share" in data.index.columns:
+        imputed = sig_list(data.index["index.imputed_share"].reindex(frame.index), 2)
     for district, rows in frame.groupby("district_code", sort=False).indices.items():
         take = rows.tolist()
         out: dict[str, Any] = {
@@ -184,6 +187,9 @@ def write_details(
             if stays:
                 out["stays"] = [stays[i] for i in take]
             out["why"] = [sentences[i] for i in take]
+            if imputed is not None:
+                # share of each area's index weight resting on imputed values (over 0.5: flagged)
+                out["imputed"] = [imputed[i] for i in take]
         else:
             out["parents"] = {"district": [[district, ""] for _ in take]}
         dump(site / "data" / "detail" / geo / f"{district or '_'}.json", out)

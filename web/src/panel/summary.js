@@ -31,6 +31,15 @@ export function summary({ meta, geo, record, measure, rankTotal }) {
     }
     if (sure.length) out.append(el("p", { class: "summary-stability" }, sure.join("; ")));
     if (record.why) out.append(el("p", { class: "summary-why" }, record.why));
+    if (record.imputed > 0.5)
+      out.append(
+        el(
+          "p",
+          { class: "summary-imputed" },
+          `Caution: ${Math.round(record.imputed * 100)}% of this area's index rests on imputed values ` +
+            "(data missing here were filled in from the surrounding district), so its position is less certain.",
+        ),
+      );
   }
   if (measure && measure.id !== "index") {
     let shown;
