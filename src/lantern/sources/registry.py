@@ -345,7 +345,16 @@ SOURCES: list[Source] = [
         "2020-07-01",
         "https://github.com/britishredcrosssociety/covid-19-vulnerability",
         brc.load_brc_published,
-        rules=(("*rank", MSOA11_RANK), ("*decile", DECILE)),
+        rules=(
+            ("Digital Vulnerability rank", NON_NEGATIVE),  # ranked among UK MSOAs, not England's
+            ("Clinical*rank", MSOA11_RANK),
+            ("Health*rank", MSOA11_RANK),
+            ("Economic*rank", MSOA11_RANK),
+            ("Social*rank", MSOA11_RANK),
+            ("Socioeconomic*rank", MSOA11_RANK),
+            ("Vulnerability rank", MSOA11_RANK),
+            ("*decile", DECILE),
+        ),
         gaps=(ENGLAND_ONLY,),
         coverage="England",
     ),
