@@ -55,6 +55,7 @@ class ScopedQueries:
     def __init__(self, session: Session, scope: Scope) -> None:
         self.session = session
         self.scope = scope
+        self._areas: dict[str, Area] = {}  # visible areas already looked up in this request
 
     # -- the filter ---------------------------------------------------------------------------
     def visible(self, column: Any) -> ColumnElement[bool]:
@@ -102,11 +103,15 @@ class ScopedQueries:
         return total, list(rows)
 
     def area(self, code: str) -> Area:
+        key = code.upper()
+        if key in self._areas:
+            return self._areas[key]
         found = self.session.scalar(
-            select(Area).where(Area.area_code == code.upper(), self.visible(Area.area_code))
+            select(Area).where(Area.area_code == key, self.visible(Area.area_code))
         )
         if found is None:
             raise NotVisible(code)
+        self._areas[key] = found
         return found
 
     def child_counts(self, code: str) -> dict[str, int]:
