@@ -8,6 +8,7 @@ another measure at the same geography (``setMeasure``). Prints the median, the w
 ratio. Run with ``python bench/cases.py`` (needs the England-wide files).
 
     python bench/cases.py [--site DIR]   # reuse a published England site
+    python bench/cases.py --keep DIR     # build it into DIR and keep it
 """
 
 from __future__ import annotations
@@ -61,9 +62,14 @@ def main() -> int:
             return 1
         from map import build_site
 
-        with tempfile.TemporaryDirectory() as tmp:
-            _wh, site = build_site("england", ["E92000001"], data, Path(tmp))
+        if "--keep" in sys.argv:
+            keep = Path(sys.argv[sys.argv.index("--keep") + 1])
+            _wh, site = build_site("england", ["E92000001"], data, keep)
             result = measure(site)
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                _wh, site = build_site("england", ["E92000001"], data, Path(tmp))
+                result = measure(site)
     else:
         result = measure(site)
     weeks, base = result["weeks_ms"], result["measure_ms"]

@@ -122,3 +122,44 @@ def test_cli_writes_summaries_and_outline(essex_project, essex_wh, tmp_path):
         pd.read_csv(csv)
     )
     assert shapely.geometry.shape(feature["geometry"]).area > 0
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs chromium")
+def test_a_custom_set_gets_its_own_profile(essex_project, essex_wh, tmp_path):
+    from pypdf import PdfReader
+
+    codes = essex_wh.area_codes("lsoa", 2021, ["E07000076"])[:12]
+    csv = tmp_path / "hub.csv"
+    pd.DataFrame({"lsoa21_code": codes}).to_csv(csv, index=False)
+    out, html = tmp_path / "hub.pdf", tmp_path / "hub.html"
+    here = Path.cwd()
+    os.chdir(essex_project)
+    try:
+        assert (
+            main(
+                [
+                    "profile",
+                    "--csv",
+                    str(csv),
+                    "--name",
+                    "My hub",
+                    "--out",
+                    str(out),
+                    "--html",
+                    str(html),
+                ]
+            )
+            == 0
+        )
+        assert (
+            main(["profile", "E01021988", "--csv", str(csv), "--out", str(tmp_path / "x.pdf")]) == 2
+        )
+    finally:
+        os.chdir(here)
+    pages = PdfReader(str(out)).pages
+    assert len(pages) == 1
+    text = " ".join(pages[0].extract_text().split())
+    assert "My hub" in text and "Area set of 12 LSOAs" in text and "95% CI" in text
+    # the set's count is the sum of its neighbourhoods' counts (independent oracle)
+    rows = essex_wh.indicator_values(["census2021.overcrowded_pct"], codes=codes)
+    assert f"{rows['numerator'].sum():,.0f}" in html.read_text(encoding="utf-8")

@@ -97,7 +97,7 @@ def test_method_note_and_resolved_spec(project, tables):
         "## Robustness",
         "## Validation against COVID-19 deaths",
         "Spearman",
-        "qof1920.copd_prevalence",
+        "qof.copd_prevalence",
         "= the index score",
     ):
         assert text in note

@@ -14,6 +14,7 @@ from lantern.linkage.blocking import (
     budget_for,
     choose,
     count_pairs,
+    rule_pairs,
     same,
 )
 
@@ -76,3 +77,35 @@ def test_choose_drops_a_coarse_rule_and_skips_implied_ones():
     assert out[same("state")].pairs > budget_for(n)
     assert out[same("id", "street")].status == "implied by a kept rule"
     assert out[same("street")].status == "kept" and out[same("street")].pairs == 5000 * 6
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    frames,
+    st.lists(
+        st.sampled_from([same("dob"), same("given_name", "family_name"), SWAPPED_NAMES]),
+        min_size=1,
+        max_size=3,
+        unique=True,
+    ),
+    st.sampled_from(["link_only", "link_and_dedupe", "dedupe_only"]),
+)
+def test_rule_pairs_are_exactly_the_pairs_meeting_a_rule(rows, rules, link_type):
+    dfs = [_frame(r) for r in rows]
+    if link_type == "dedupe_only":
+        dfs = dfs[:1]
+    offset = 0
+    for df in dfs:
+        df.insert(0, "id", range(offset, offset + len(df)))
+        offset += len(df)
+    got = {tuple(p) for p in rule_pairs(dfs, rules, link_type, "id").itertuples(index=False)}
+    records = [(i, r) for i, df in enumerate(dfs) for r in df.to_dict("records")]
+    want = set()
+    for (fa, a), (fb, b) in itertools.combinations(records, 2):
+        if (link_type == "link_only" and fa == fb) or (link_type == "dedupe_only" and fa != fb):
+            continue
+        if any(
+            all(pd.notna(a[x]) and pd.notna(b[y]) and a[x] == b[y] for x, y in r) for r in rules
+        ):
+            want.add((min(a["id"], b["id"]), max(a["id"], b["id"])))
+    assert got == want

@@ -86,6 +86,10 @@ def test_where_cases_meet_vulnerability(essex_server, essex_site, page, essex_da
     page.wait_for_function(
         "document.querySelector('#legend-title').textContent.indexOf('cases') < 0"
     )
+    wait_idle(page)
+    # the measure's own colours and hatching are back (not every area hatched as "no data")
+    assert page.evaluate("window.lantern.map.getFilter('hatch-msoa')") is not None
+    assert page.evaluate("window.lantern.map.getPaintProperty('hatch-msoa', 'fill-opacity')") == 1
 
 
 def test_panel_shows_intervals_england_and_the_weekly_trend(

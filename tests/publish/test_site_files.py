@@ -69,7 +69,7 @@ def test_csv_holds_the_warehouse_values_for_every_area(essex_site, essex_warehou
     assert csv["district_code"].str.match(r"^E0[67]\d{6}$").all()
 
 
-def test_parquet_and_geojson_match_the_csv(essex_site):
+def test_parquet_and_geojson_match_the_csv(essex_site, essex_data):
     csv = pd.read_csv(essex_site / "downloads/lantern-lsoa.csv")
     pq = pd.read_parquet(essex_site / "downloads/lantern-lsoa.parquet")
     assert list(pq.columns) == list(csv.columns)
@@ -81,7 +81,13 @@ def test_parquet_and_geojson_match_the_csv(essex_site):
         assert z.namelist() == ["lantern-lsoa.geojson"]
     gj = gpd.read_file(f"/vsizip/{archive}/lantern-lsoa.geojson")
     assert sorted(gj["area_code"]) == sorted(csv["area_code"])
-    assert list(gj.columns.drop("geometry")) == list(csv.columns)
+    # codes, names and index results only: no indicator (so no count: the release gate need
+    # not read it, and the manifest exempts it saying so)
+    indicators = {m.id for m in essex_data.measures if m.group == "indicator"}
+    assert set(gj.columns.drop("geometry")) < set(csv.columns)
+    assert not indicators & set(gj.columns), "an indicator column in the boundaries file"
+    manifest = json.loads((essex_site / "downloads/disclosure-policy.json").read_text())
+    assert [e["path"] for e in manifest["exempt"]] == ["lantern-lsoa.geojson.zip"]
     assert gj.geometry.is_valid.mean() > 0.99 and gj.crs.to_epsg() == 4326
 
 

@@ -65,6 +65,7 @@ export class Cases {
     this.weekBox.hidden = mode !== "weekly";
     if (!mode) {
       this.stop();
+      this.release();
       this.onHide();
       return;
     }
@@ -114,21 +115,44 @@ export class Cases {
     return { classes: this.data.bands[this.week], palette: [...lg.colours, lg.low] };
   }
 
+  // Colours come from feature state ("band"), so a new week only updates 7,000 small states
+  // instead of re-laying out every tile as a data-driven style would.
   paint() {
     if (!this.active()) return;
     const { classes, palette } = this.colours();
-    const match = ["match", ["at", ["get", "i"], ["literal", classes]]];
-    palette.forEach((c, i) => match.push(i, c));
-    match.push(NO_DATA);
-    const layer = `fill-${this.meta.geography}`;
-    this.map.setPaintProperty(layer, "fill-color", match);
-    const hatch = `hatch-${this.meta.geography}`;
-    if (this.map.getLayer(hatch)) {
-      this.map.setFilter(hatch, ["==", ["at", ["get", "i"], ["literal", classes]], -1]);
-      this.map.setPaintProperty(hatch, "fill-pattern", "hatch-nodata");
+    const geoId = this.meta.geography;
+    const layer = `fill-${geoId}`;
+    const hatch = `hatch-${geoId}`;
+    const styleKey = `${this.mode}:${palette.join()}`;
+    if (this.styled !== styleKey || this.map.getPaintProperty(layer, "fill-color")[0] !== "match" || !this.ownStyle) {
+      const match = ["match", ["coalesce", ["feature-state", "band"], -1]];
+      palette.forEach((c, i) => match.push(i, c));
+      match.push(NO_DATA);
+      this.map.setPaintProperty(layer, "fill-color", match);
+      if (this.map.getLayer(hatch)) {
+        this.map.setFilter(hatch, null);
+        this.map.setPaintProperty(hatch, "fill-pattern", "hatch-nodata");
+        this.map.setPaintProperty(hatch, "fill-opacity", ["case", ["==", ["coalesce", ["feature-state", "band"], -1], -1], 1, 0]);
+      }
+      this.styled = styleKey;
+      this.ownStyle = true;
+    }
+    const codes = this.data.codes;
+    for (let i = 0; i < codes.length; i++) {
+      this.map.setFeatureState({ source: geoId, sourceLayer: "areas", id: codes[i] }, { band: classes[i] });
     }
     this.map.getCanvas().dataset.casesWeek = this.mode === "weekly" ? this.meta.weeks[this.week] : "bivariate";
     this.renderLegend();
+  }
+
+  // Hand the layers back to the measure's colours.
+  release() {
+    if (!this.map || !this.ownStyle) return;
+    const geoId = this.meta.geography;
+    this.map.removeFeatureState({ source: geoId, sourceLayer: "areas" });
+    if (this.map.getLayer(`hatch-${geoId}`)) this.map.setPaintProperty(`hatch-${geoId}`, "fill-opacity", 1);
+    this.ownStyle = false;
+    this.styled = null;
   }
 
   renderLegend() {

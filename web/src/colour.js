@@ -8,10 +8,11 @@ export function classOf(value, breaks) {
   return breaks.length - 1;
 }
 
-// keep(i) says whether area i passes the district and decile filters.
-export function classesFor(values, breaks, keep) {
-  const out = new Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = keep(i) ? classOf(values[i], breaks) : FILTERED;
+// Each area's class from the published classes `c` (-1: no data); keep(i) says whether area i
+// passes the district and decile filters.
+export function classesFor(published, keep) {
+  const out = new Array(published.length);
+  for (let i = 0; i < published.length; i++) out[i] = keep(i) ? published[i] : FILTERED;
   return out;
 }
 
@@ -33,12 +34,17 @@ export function hatchPattern(classes) {
   return ["match", classAt(classes), FILTERED, "hatch-filtered", "hatch-nodata"];
 }
 
-// A key that changes only when the set of hatched areas (or their kind) changes.
+// A key that changes only when the set of hatched areas (or their kind) changes; null when
+// no area is hatched.
 export function hatchKey(classes) {
   let h = 0;
+  let any = false;
   for (let i = 0; i < classes.length; i++) {
     const c = classes[i];
-    if (c === NO_DATA || c === FILTERED) h = (Math.imul(h, 31) + i * 3 + (c === FILTERED ? 1 : 2)) | 0;
+    if (c === NO_DATA || c === FILTERED) {
+      any = true;
+      h = (Math.imul(h, 31) + i * 3 + (c === FILTERED ? 1 : 2)) | 0;
+    }
   }
-  return h;
+  return any ? h : null;
 }

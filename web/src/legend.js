@@ -30,42 +30,12 @@ export function renderLegend(root, meta, measure, geo, { filtered, hasMissing })
   if (hasMissing) items.push(el("li", { class: "special" }, el("span", { class: "swatch", style: `background:${hatchCss(meta.patterns.noData, 3)}`, "aria-hidden": "true" }), el("span", { class: "words" }, "No data")));
   if (filtered) items.push(el("li", { class: "special" }, el("span", { class: "swatch", style: `background:${hatchCss(meta.patterns.filtered, 1)}`, "aria-hidden": "true" }), el("span", { class: "words" }, "Outside the filter")));
   root.querySelector("#legend-items").replaceChildren(...items);
-  root.querySelector("#legend-note").textContent = measure.group === "indicator" && measure.polarity === "neutral" ? "Darker = higher." : "Darker = more vulnerable.";
-}
-
-// Put the legend in the corner of the map where it hides least of the areas: sample points in
-// each candidate corner and count those that fall on an area.
-export function placeLegend(root, map, layer, corners) {
-  const canvas = map.getCanvas();
-  const W = canvas.clientWidth;
-  const H = canvas.clientHeight;
-  const w = root.offsetWidth;
-  const h = root.offsetHeight;
-  const margin = 8;
-  const boxes = {
-    bl: [margin, H - h - 28],
-    br: [W - w - margin, H - h - 28],
-    tl: [margin, margin],
-  };
-  let best = corners[0];
-  let fewest = Infinity;
-  for (const corner of corners) {
-    const [x0, y0] = boxes[corner];
-    let hits = 0;
-    for (let i = 0; i < 6; i++) {
-      for (let j = 0; j < 5; j++) {
-        const x = x0 + ((i + 0.5) * w) / 6;
-        const y = y0 + ((j + 0.5) * h) / 5;
-        if (map.queryRenderedFeatures([x, y], { layers: [layer] }).length) hits++;
-      }
-    }
-    if (hits < fewest) {
-      fewest = hits;
-      best = corner;
-    }
-  }
-  root.dataset.corner = best;
-  return best;
+  const darker = measure.group === "indicator" && measure.polarity === "neutral" ? "Darker = higher." : "Darker = more vulnerable.";
+  const imputed =
+    measure.id === "index" && meta.mostlyImputed
+      ? ` ${meta.mostlyImputed.toLocaleString("en-GB")} area(s) rest mostly on imputed values: see the area panel.`
+      : "";
+  root.querySelector("#legend-note").textContent = darker + imputed;
 }
 
 // The legend can be folded away on a phone (its state is kept while the page is open).

@@ -3,10 +3,10 @@
 // sheet on a phone) and the whole view in the URL.
 import maplibregl from "maplibre-gl";
 import { Protocol } from "pmtiles";
-import { classesFor, classOf, FILTERED, fillExpression, hatchFilter, hatchKey, hatchPattern } from "./colour.js";
+import { classesFor, FILTERED, fillExpression, hatchFilter, hatchKey, hatchPattern } from "./colour.js";
 import { areasFile, detailFile, getJSON, valuesFile } from "./data.js";
 import { decileWords, el, fmtInt, fmtWithUnit } from "./format.js";
-import { foldLegend, legendToggle, placeLegend, renderLegend } from "./legend.js";
+import { foldLegend, legendToggle, renderLegend } from "./legend.js";
 import { PlaceLabels } from "./map/labels.js";
 import { ensureGeography, showGeography, style } from "./map/layers.js";
 import { addPatterns } from "./map/patterns.js";
@@ -32,6 +32,8 @@ let classes = null;
 let lastHatch = null;
 let record = null; // the selected area's detail
 let labels;
+let started = false; // the first view is drawn and the state recorded
+let areasLoaded = Promise.resolve(); // the first area list, fetched while the map starts
 
 function live(text) {
   $("live").textContent = "";
@@ -58,7 +60,7 @@ const record_ = () => ({ ...state, page: table.page, filter: table.filter, view:
 const save = (opts) => writeState(record_(), opts);
 
 function currentView() {
-  if (!map || !map.loaded()) return state.view;
+  if (!map || !started) return state.view;
   const c = map.getCenter();
   return { zoom: map.getZoom(), center: [c.lng, c.lat] };
 }
@@ -94,7 +96,7 @@ function syncControls() {
 }
 
 function keepFn() {
-  const di = state.district ? meta.districts.findIndex((d) => d.code === state.district) : -1;
+  const di = state.district && areas ? meta.districts.findIndex((d) => d.code === state.district) : -1;
   const maxDecile = state.deciles ? parseInt(state.deciles, 10) : 0;
   const deciles = indexValues && indexValues.decile;
   return (i) => (di < 0 || areas.district[i] === di) && (!maxDecile || !deciles || (deciles[i] !== null && deciles[i] <= maxDecile));
@@ -104,26 +106,32 @@ function paint() {
   const g = geo();
   const m = measure();
   const spec = m.geos[g.id];
-  classes = classesFor(values.v, spec.breaks, keepFn());
+  classes = classesFor(values.c, keepFn());
   map.setPaintProperty(`fill-${g.id}`, "fill-color", fillExpression(classes, spec.colours, meta.noData, meta.filtered));
-  const key = `${g.id}:${hatchKey(classes)}`;
+  const hatched = hatchKey(classes);
+  const key = `${g.id}:${hatched}`;
   if (key !== lastHatch) {
     lastHatch = key;
-    map.setFilter(`hatch-${g.id}`, hatchFilter(classes));
-    map.setPaintProperty(`hatch-${g.id}`, "fill-pattern", hatchPattern(classes));
+    // Nothing hatched (the usual case): a filter that matches nothing, not a list of every area.
+    map.setFilter(`hatch-${g.id}`, hatched === null ? ["==", ["get", "i"], -1] : hatchFilter(classes));
+    if (hatched !== null) map.setPaintProperty(`hatch-${g.id}`, "fill-pattern", hatchPattern(classes));
   }
-  renderLegend($("legend"), meta, m, g, { filtered: Boolean(state.district || state.deciles), hasMissing: values.v.some((v) => v === null) });
+  renderLegend($("legend"), meta, m, g, { filtered: Boolean(state.district || state.deciles), hasMissing: values.c.some((c) => c < 0) });
   updateTable();
   syncControls();
-  if (cases.active()) cases.paint(); // the weekly cases view paints over the measure's colours
+  if (cases.active()) {
+    cases.ownStyle = false; // the measure's colours were just set: the overlay restyles the layer
+    cases.paint(); // the weekly cases view paints over the measure's colours
+  }
 }
 
 function updateTable() {
+  if (!areas || !classes) return; // drawn once the area list has arrived
   const rows = [];
   for (let i = 0; i < areas.codes.length; i++) {
     if (classes[i] === FILTERED) continue;
     const d = meta.districts[areas.district[i]];
-    rows.push({ i, code: areas.codes[i], name: areas.names[i], district: d ? d.name : "", value: values.v[i], rank: values.rank ? values.rank[i] : null, decile: indexValues && indexValues.decile ? indexValues.decile[i] : null });
+    rows.push({ i, code: areas.codes[i], name: areas.names[i], district: d ? d.name : "", value: values.v ? values.v[i] : null, rank: values.rank ? values.rank[i] : null, decile: indexValues && indexValues.decile ? indexValues.decile[i] : null });
   }
   table.setData({ rows, measure: measure(), selected: state.area, hasDecile: geo().hasDecile });
 }
@@ -176,6 +184,7 @@ function rankTotal() {
 
 // from: "map", "search", "table", "keyboard", "url" (a link), "history" (Back/Forward).
 async function select(code, from, { fit = !["map", "history"].includes(from) } = {}) {
+  if (!areas) await areasLoaded;
   const g = geo();
   const info = areaInfo(code);
   if (!info) {
@@ -191,19 +200,24 @@ async function select(code, from, { fit = !["map", "history"].includes(from) } =
   const fixed = reconcile({ ...state, area: code }, meta, areaInfo);
   const filtersChanged = fixed.state.district !== state.district || fixed.state.deciles !== state.deciles;
   state = fixed.state;
-  notify(fixed.notes);
+  // A link's own corrections (made when it was read) stay on show until the next choice.
+  if (fixed.notes.length || !["url", "history"].includes(from)) notify(fixed.notes);
   if (filtersChanged) paint();
   const district = info.district;
   const file = await getJSON(detailFile(g.id, district ? district.code : ""));
   if (state.area !== code) return; // another selection came first
+  await cases.load().catch(() => null); // the panel's weekly trend (fetched once, when first needed)
+  if (state.area !== code) return;
   record = recordOf(file, code);
   for (const id of [`sel-${g.id}`, `selcase-${g.id}`]) map.setFilter(id, ["==", ["get", "code"], code]);
   renderPanel($("panel"), { meta, geo: g, code, record, measure: measure(), rankTotal: rankTotal() });
   if (sheet.state() === "closed") sheet.set("peek");
   if (sheet.phone() && !$("legend").dataset.touched) foldLegend($("legend"), true);
+  // A new history entry first, so the camera move below updates that entry's view.
+  if (from !== "history" && from !== "url") save();
   if (fit) fitArea(record.bbox);
   const idx = record.index && record.index.index;
-  const position = idx && idx.decile ? `decile ${idx.decile} of 10 (${decileWords(idx.decile)}), rank ${fmtInt(idx.rank)} of ${fmtInt(rankTotal())}` : idx ? `rank ${fmtInt(idx.rank)} of ${fmtInt(rankTotal())} (1 is the most vulnerable)` : `${measure().label} ${fmtWithUnit(measure(), values.v[areas.codes.indexOf(code)])}`;
+  const position = idx && idx.decile ? `decile ${idx.decile} of 10 (${decileWords(idx.decile)}), rank ${fmtInt(idx.rank)} of ${fmtInt(rankTotal())}` : idx ? `rank ${fmtInt(idx.rank)} of ${fmtInt(rankTotal())} (1 is the most vulnerable)` : `${measure().label} ${values.v ? fmtWithUnit(measure(), values.v[areas.codes.indexOf(code)]) : ""}`;
   live(`Selected ${record.name}, ${code}: ${position}.`);
   if (from !== "table") {
     const page = table.pageOf(code);
@@ -211,7 +225,7 @@ async function select(code, from, { fit = !["map", "history"].includes(from) } =
   }
   table.selected = code;
   table.render();
-  if (from !== "history" && from !== "url") save();
+  if (from !== "history" && from !== "url") save({ push: false });
   if (from === "search" || from === "table") $("panel").focus();
 }
 
@@ -229,10 +243,10 @@ async function setDistrict(code) {
   state.district = code;
   const d = meta.districts.find((x) => x.code === code);
   if (state.area && d && areaInfo(state.area)?.district?.code !== code) deselect();
-  fitBox(d ? d.bbox : meta.bounds);
   table.page = 0;
   paint();
   save();
+  fitBox(d ? d.bbox : meta.bounds);
   live(d ? `Showing ${d.name} only.` : "Showing all districts.");
 }
 
@@ -310,7 +324,10 @@ const cases = new Cases({
     if (state.geography !== geoId) await setGeography(geoId);
     return map;
   },
-  onHide: () => paint(),
+  onHide: () => {
+    lastHatch = null; // the overlay changed the hatching: let paint() set it again
+    paint();
+  },
 });
 setCases(cases);
 let tooltip;
@@ -325,7 +342,7 @@ function describe(i) {
     lines.push(`${m.title}: rank ${fmtInt(values.rank[i])} of ${fmtInt(rankTotal())}`);
   }
   const spec = m.geos[geo().id];
-  const k = classOf(values.v[i], spec.breaks);
+  const k = values.c[i];
   const cls = k >= 0 ? spec.classes.find((c) => c[0] === spec.colours[k]) : null;
   if (cls) lines.push(cls[1]);
   const decile = indexValues && indexValues.decile ? indexValues.decile[i] : null;
@@ -347,24 +364,45 @@ function blocked() {
   return out;
 }
 
+// The first camera: the URL's view, else the district or the whole map fitted into the part the
+// overlays leave free (on a phone the legend across the top and the sheet's bar at the bottom).
+function firstCamera(district) {
+  if (state.view) return { center: state.view.center, zoom: state.view.zoom };
+  const box = $("map").getBoundingClientRect();
+  const pad = { top: 10, bottom: 10, left: 10, right: 10 };
+  if (sheet.phone()) {
+    pad.top = Math.min($("legend").getBoundingClientRect().bottom - box.top + 8, box.height * 0.4);
+    pad.bottom = Math.min($("panel").getBoundingClientRect().height + 8, box.height * 0.3);
+  }
+  return { bounds: district ? district.bbox : meta.bounds, fitBoundsOptions: { padding: pad } };
+}
+
 async function start() {
   performance.mark("lantern:start");
   fitLayout();
   const protocol = new Protocol();
   maplibregl.addProtocol("pmtiles", protocol.tile);
-  const dataReady = (async () => {
-    await loadGeographyData();
+  // The colours need only the value file; the area list (names for the table and search) is
+  // waited for first only when a filter or an area in the link needs it.
+  const areasReady = (areasLoaded = loadGeographyData()).then(() => {
     const fixed = reconcile(state, meta, areaInfo);
     state = fixed.state;
     notify(fixed.notes);
+  });
+  const dataReady = (async () => {
+    if (state.district || state.deciles || state.area || !geoById[state.geography] || !geo().measures.includes(state.measure)) await areasReady;
     await loadValues();
   })();
+  // The legend is drawn before the map, in the corner where it hides least (chosen at publish).
+  const shown = geo().measures.includes(state.measure) ? measure() : measureById[geo().measures[0]];
+  renderLegend($("legend"), meta, shown, geo(), { filtered: Boolean(state.district || state.deciles), hasMissing: false });
+  if (!sheet.phone()) $("legend").dataset.corner = (meta.legendCorners || ["bl"])[0];
   const view = state.view;
   const district = meta.districts.find((x) => x.code === state.district);
   map = new maplibregl.Map({
     container: "map",
     style: style(meta, geo()),
-    ...(view ? { center: view.center, zoom: view.zoom } : { bounds: district ? district.bbox : meta.bounds, fitBoundsOptions: { padding: 10 } }),
+    ...firstCamera(district),
     minZoom: Math.max(0, geoById.lsoa.minzoom - 1),
     attributionControl: { compact: true, customAttribution: "Contains OS data © Crown copyright and database right" },
     fadeDuration: 0,
@@ -390,7 +428,7 @@ async function start() {
     if (hits.length) select(hits[0].properties.code, "map");
   });
   map.on("moveend", () => {
-    if (map.loaded()) save({ push: false });
+    if (started) save({ push: false });
   });
   await dataReady;
   syncControls();
@@ -398,20 +436,19 @@ async function start() {
   if (!map.hasImage("hatch-nodata")) addPatterns(map, meta.patterns);
   paint();
   performance.mark("lantern:coloured-style");
-  if (!view && !state.area) fitBox(district ? district.bbox : meta.bounds);
   const labelled = labels.update();
   map.once("idle", async () => {
-    if (!sheet.phone()) placeLegend($("legend"), map, `fill-${geo().id}`, ["bl", "br", "tl"]);
     await labelled;
-    labels.layout();
     const preview = document.getElementById("map-preview");
     if (preview) preview.remove();
     window.lantern.colouredAt = performance.now();
     document.body.dataset.ready = "true";
   });
-  await cases.load().catch(() => null); // the panel's weekly trend
+  await areasReady;
+  updateTable();
   if (state.area) await select(state.area, "url", { fit: !view });
   table.render();
+  started = true;
   rememberState(record_());
   save({ push: false });
 }

@@ -17,7 +17,7 @@
   const file = measure.id.replace(/[^A-Za-z0-9_.-]/g, "_");
   Promise.all([fetch(meta.preview).then((r) => r.json()), fetch(`data/values/lsoa/${file}.json`).then((r) => r.json())])
     .then(([shapes, values]) => {
-      draw(shapes, values.v, measure.geos.lsoa);
+      draw(shapes, values.c, measure.geos.lsoa);
       window.lanternPreviewAt = performance.now();
     })
     .catch(() => {})
@@ -50,12 +50,7 @@
     const k = Math.min((w - 20) / (x1 - x0), (h - 20) / (y1 - y0));
     const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
     const q = shapes.scale;
-    const colour = (i) => {
-      const x = v[i];
-      if (x === null || x === undefined) return meta.noData;
-      for (let c = 0; c < spec.breaks.length; c++) if (x <= spec.breaks[c]) return spec.colours[c];
-      return spec.colours[spec.colours.length - 1];
-    };
+    const colour = (i) => (v[i] >= 0 ? spec.colours[v[i]] : meta.noData);
     for (let r = 0; r < shapes.rings.length; r++) {
       const ring = shapes.rings[r];
       let lon = 0, lat = 0;

@@ -40,7 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("lantern.cli.data", "Write a lantern.toml for an area (default: Essex on the bundled sample)."),
     "fetch": ("lantern.cli.data", "Download official files into the cache, verifying SHA-256 checksums."),
     "ingest": ("lantern.cli.data", "Validate every source and build the warehouse (atomically; a failure keeps the old one)."),
-    "sources": ("lantern.cli.data", "List the registry of sources with publisher and licence (or every indicator)."),
+    "sources": ("lantern.cli.data", "List the registry of sources: coverage, known gaps, periods, publisher and licence."),
     "geography": ("lantern.cli.geography", "GSS codes, the 2011 ↔ 2021 crosswalk and postcodes."),
     "bundle": ("lantern.cli.geography", "Write the area subset of every open-data file, with ATTRIBUTION.md and manifest.json."),
     "build": ("lantern.cli.index", "Compute the configured index into the warehouse and write the method note."),

@@ -28,6 +28,12 @@ def build_command(
         f"{result.reference}; {100 * (result.share_changing_decile or 0):.1f}% of areas change decile "
         f"under the Monte Carlo draws (average)"
     )
+    if result.mostly_imputed:
+        console.print(
+            f"[yellow]warning[/]: {len(result.mostly_imputed):,} of {result.n_areas:,} areas "
+            f"(e.g. {result.mostly_imputed[0]}) have an index resting on more than half imputed "
+            "weight; they are flagged `mostly_imputed` in index_scores and on the map"
+        )
     console.print(f"method note: {result.note_path}\nresolved spec: {result.spec_path}")
 
 

@@ -36,6 +36,7 @@ class IndicatorSpec:
     title: str = ""
     source: str = ""
     reason: str = ""
+    period: str | None = None  # which period of the indicator (e.g. "2019/20"); None: the latest
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,7 @@ _INDICATOR_KEYS = {
     "title",
     "source",
     "reason",
+    "period",
 }
 
 
@@ -268,6 +270,7 @@ def _indicator(c: _Checker, data: Any, where: str, weighting: str) -> IndicatorS
         title=c.string(data, "title", where),
         source=c.string(data, "source", where),
         reason=c.string(data, "reason", where),
+        period=c.string(data, "period", where) or None,
     )
 
 

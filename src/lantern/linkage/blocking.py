@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
+import numpy as np
 import pandas as pd
 
 Rule = tuple[tuple[str, str], ...]
@@ -92,19 +93,19 @@ def candidates(
     return out
 
 
-def _key_counts(frame: pd.DataFrame, cols: Sequence[str]) -> pd.Series:
-    """Records per key, indexed by positional level names so left and right keys align."""
-    sub = frame[list(cols)].dropna()
-    counts = sub.groupby(list(cols), sort=False).size().astype("int64")
-    counts.index = counts.index.set_names([f"k{i}" for i in range(len(cols))])
-    return counts
+def _row_keys(columns: Sequence[np.ndarray]) -> np.ndarray:
+    """One integer per row for the tuple of its codes (-1 where any is missing)."""
+    missing = np.zeros(len(columns[0]), dtype=bool)
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for values in columns:
+        missing |= values < 0
+        key = pd.factorize(key * (int(values.max(initial=0)) + 2) + values + 1)[0].astype(np.int64)
+    key[missing] = -1
+    return key
 
 
-def _cross(x: pd.Series, y: pd.Series) -> int:
-    if x.empty or y.empty:
-        return 0
-    joined = x.to_frame("x").join(y.to_frame("y"), how="inner")
-    return int((joined["x"] * joined["y"]).sum())
+def _codes(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return frame[column].to_numpy(dtype=np.int64, na_value=-1)
 
 
 def count_pairs(frames: Sequence[pd.DataFrame], rule: Rule, link_type: str) -> int:
@@ -112,24 +113,39 @@ def count_pairs(frames: Sequence[pd.DataFrame], rule: Rule, link_type: str) -> i
 
     Every rule is symmetric in its two records (swapped names are: ``l.a = r.b AND l.b = r.a``
     reads the same with l and r exchanged), so a pair across two files is counted once from
-    the left keys of one file against the right keys of the other.
+    the left keys of one file against the right keys of the other. Works on the integer codes:
+    each side's tuple of codes becomes one key, and pairs are products of key counts.
     """
     left = [a for a, _ in rule]
     right = [b for _, b in rule]
-    lcounts = [_key_counts(f, left) for f in frames]
-    rcounts = lcounts if left == right else [_key_counts(f, right) for f in frames]
+    sizes = [len(f) for f in frames]
+    stacked = [
+        np.concatenate([_codes(f, a) for f in frames] + [_codes(f, b) for f in frames])
+        for a, b in rule
+    ]
+    keys = _row_keys(stacked)
+    n = sum(sizes)
+    lkeys, rkeys = keys[:n], keys[n:]
+    width = int(keys.max(initial=-1)) + 1
+    bounds = np.cumsum([0, *sizes])
+
+    def counts(k: np.ndarray, i: int) -> np.ndarray:
+        part = k[bounds[i] : bounds[i + 1]]
+        return np.bincount(part[part >= 0], minlength=width)
+
+    lcounts = [counts(lkeys, i) for i in range(len(frames))]
+    rcounts = lcounts if left == right else [counts(rkeys, i) for i in range(len(frames))]
     total = 0
     for i in range(len(frames)):
         if link_type != "link_only":
             if left == right:
                 total += int((lcounts[i] * (lcounts[i] - 1) // 2).sum())
             else:  # ordered pairs, each unordered pair twice, less a record with itself
-                selves = pd.Series(True, index=frames[i].index)
-                for a, b in rule:
-                    selves &= (frames[i][a] == frames[i][b]).fillna(False).astype(bool)
-                total += (_cross(lcounts[i], rcounts[i]) - int(selves.sum())) // 2
+                part = slice(bounds[i], bounds[i + 1])
+                selves = int(((lkeys[part] == rkeys[part]) & (lkeys[part] >= 0)).sum())
+                total += (int(lcounts[i] @ rcounts[i]) - selves) // 2
         if link_type != "dedupe_only":
-            total += sum(_cross(lcounts[i], rcounts[j]) for j in range(i + 1, len(frames)))
+            total += sum(int(lcounts[i] @ rcounts[j]) for j in range(i + 1, len(frames)))
     return total
 
 
@@ -175,3 +191,43 @@ def choose(
         else:
             out.append(BlockingChoice(cand.rule, pairs, "over budget"))
     return out
+
+
+def rule_pairs(
+    frames: Sequence[pd.DataFrame], rules: Sequence[Rule], link_type: str, id_column: str
+) -> pd.DataFrame:
+    """Every pair meeting any of ``rules`` (equalities; missing never equal), by joins.
+
+    Pairs are ``(id_l, id_r)`` with the smaller id on the left, each once. Used for the
+    deterministic links, which are the same on every backend.
+    """
+    left_id, right_id = f"{id_column}_l", f"{id_column}_r"
+    whole = pd.concat([f.assign(__frame=i) for i, f in enumerate(frames)], ignore_index=True)
+    found = []
+    for rule in rules:
+        lcols = [a for a, _ in rule]
+        rcols = [b for _, b in rule]
+        left = whole[[id_column, "__frame", *lcols]].dropna()
+        right = whole[[id_column, "__frame", *rcols]].dropna()
+        right.columns = [id_column, "__frame", *lcols]
+        pairs = left.merge(right, on=lcols, suffixes=("_l", "_r"))
+        pairs = pairs[pairs[left_id] != pairs[right_id]]
+        same_frame = pairs["__frame_l"] == pairs["__frame_r"]
+        if link_type == "link_only":
+            pairs = pairs[~same_frame]
+        elif link_type == "dedupe_only":
+            pairs = pairs[same_frame]
+        found.append(pairs[[left_id, right_id]])
+    if not found:
+        return pd.DataFrame({left_id: [], right_id: []}, dtype="int64")
+    out = pd.concat(found, ignore_index=True)
+    return (
+        pd.DataFrame(
+            {
+                left_id: out[[left_id, right_id]].min(axis=1),
+                right_id: out[[left_id, right_id]].max(axis=1),
+            }
+        )
+        .drop_duplicates()
+        .sort_values([left_id, right_id], ignore_index=True)
+    )

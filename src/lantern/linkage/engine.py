@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from lantern.linkage.blocking import Candidate, choose, rule_sql
+from lantern.linkage.blocking import Candidate, choose, rule_pairs, rule_sql
 from lantern.linkage.encode import encode_tokens
 from lantern.linkage.recall import (
     BlockingRecall,
@@ -148,13 +148,13 @@ def _blocking_miss_rate(
     seed: int,
 ) -> BlockingRecall | None:
     """Estimate the share of true links no blocking rule generated (None for custom SQL rules)."""
-    rules = [
+    parsed = [
         parse_rule(r["blocking_rule"] if isinstance(r, dict) else r)
         for r in settings["blocking_rules_to_generate_predictions"]
     ]
-    if any(r is None for r in rules) or scored.empty:
+    if any(r is None for r in parsed) or scored.empty:
         return None
-    rules = [expand(r) for r in rules if r is not None]
+    rules = [expand(r) for r in parsed if r is not None]
     if any(c not in codes for r in rules for term in r for c in term):
         return None
     left = scored[f"{UNIQUE_ID}_l"].to_numpy(dtype=np.int64)
@@ -230,7 +230,9 @@ def run_splink(
     )
     if not trained:
         if deterministic:
-            linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.8)
+            linker.training.estimate_probability_two_random_records_match(
+                list[Any](deterministic), recall=0.8
+            )
         linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
         for rule in _em_rules(columns):
             linker.training.estimate_parameters_using_expectation_maximisation(
@@ -244,7 +246,7 @@ def run_splink(
             )
             if recall is not None:
                 linker.training.estimate_probability_two_random_records_match(
-                    deterministic, recall=recall
+                    list[Any](deterministic), recall=recall
                 )
     model = linker.misc.save_model_to_json()
     model.pop("linker_uid", None)  # a random per-run name, not part of the model
@@ -257,7 +259,16 @@ def run_splink(
     scored = _pairs(scored).sort_values([f"{UNIQUE_ID}_l", f"{UNIQUE_ID}_r"], ignore_index=True)
 
     det = scored.iloc[:0][[f"{UNIQUE_ID}_l", f"{UNIQUE_ID}_r"]]
-    if deterministic:
+    det_rules = [parse_rule(r) for r in deterministic]
+    if deterministic and all(r is not None for r in det_rules):
+        # plain equalities: joins on the integer codes, no second Splink linker
+        det = rule_pairs(
+            list(ordered.values()),
+            [r for r in det_rules if r is not None],
+            settings["link_type"],
+            UNIQUE_ID,
+        )
+    elif deterministic:
         det_settings = copy.deepcopy(settings)
         det_settings["blocking_rules_to_generate_predictions"] = [
             {"blocking_rule": r} for r in deterministic

@@ -120,7 +120,8 @@ def comparison_levels(
     out = {}
     for comparison in comparisons:
         level_of = np.full(len(left), -1, dtype=np.int8)
-        for i, level in enumerate(comparison["comparison_levels"]):  # type: ignore[arg-type]
+        levels: Sequence[Mapping[str, object]] = comparison["comparison_levels"]  # type: ignore[assignment]
+        for i, level in enumerate(levels):
             mask = _level_mask(level, codes, left, right)
             if mask is None:
                 break
@@ -164,7 +165,7 @@ def blocking_miss_rate(
     rules: Sequence[Rule],
     *,
     size: int = 100_000,
-    resamples: int = 200,
+    resamples: int = 100,
     seed: int = 0,
 ) -> BlockingRecall:
     """Estimated chance that a true link satisfies no rule, with resampled draws.

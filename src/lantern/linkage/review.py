@@ -205,10 +205,10 @@ def estimate(
         "strata_without_labels": unlabelled,
         "accepted_pairs": int(n_accepted),
         "scored_pairs": int(len(pairs)),
-        "precision": interval(point[0], p_lo, p_hi),
-        "recall_among_compared_pairs": interval(point[1], rs_lo, rs_hi),
+        "precision": interval(float(point[0]), p_lo, p_hi),
+        "recall_among_compared_pairs": interval(float(point[1]), rs_lo, rs_hi),
         "estimated_true_links_never_compared": round(lost, 3),
-        "recall": interval(point[2], ra_lo, ra_hi),
+        "recall": interval(float(point[2]), ra_lo, ra_hi),
         "method": "stratified by match-weight band; each band's share of true links from its "
         "labels (Clopper-Pearson sides, simulated); unlabelled bands anywhere from 0 to 1",
     }

@@ -90,7 +90,7 @@ def _plain(col: str, *, tf: bool) -> dict[str, Any]:
 def comparison_columns(token_columns: Iterable[str]) -> list[str]:
     """The compared fields: known kinds by their base name, other fields as themselves."""
     cols = set(token_columns)
-    out = [
+    out: list[str] = [
         c
         for c in ("nhs_number", "given_name", "family_name", "dob", "sex", "postcode")
         if c in cols

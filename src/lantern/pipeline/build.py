@@ -8,7 +8,7 @@ transaction. Writes the method note (Markdown) and the resolved spec (TOML) to `
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from lantern.index import (
     parse_spec_text,
     spec_to_toml,
 )
+from lantern.index.imputed import mostly_imputed_areas, with_imputed
 from lantern.index.note import method_note
 from lantern.index.robustness import RobustnessResult, monte_carlo
 from lantern.index.spec import IndexSpec
@@ -49,6 +50,7 @@ class BuildResult:
     share_changing_decile: float | None
     note_path: Path
     spec_path: Path
+    mostly_imputed: list[str] = field(default_factory=list)  # index > half imputed weight
 
 
 def resolve_spec(config) -> tuple[IndexSpec, str]:
@@ -85,9 +87,26 @@ class BuildInputs:
     names: pd.Series
 
 
+def spec_periods(spec: IndexSpec) -> dict[str, str]:
+    """The period each indicator of the spec asks for (indicators without one use the latest)."""
+    periods: dict[str, str] = {}
+    for ind in spec.indicators:
+        if ind.period is None:
+            continue
+        if periods.setdefault(ind.column, ind.period) != ind.period:
+            raise ConfigError(
+                "Index spec",
+                [Problem(f"{ind.column} is asked for two periods in one index", column=ind.id)],
+            )
+    return periods
+
+
 def read_inputs(wh, spec: IndexSpec, *, vintage: int, area_codes) -> BuildInputs:
     ids = [i.column for i in spec.indicators]
-    county = wh.indicator_frame(ids, vintage=vintage, area_type=spec.area_type, areas=area_codes)
+    periods = spec_periods(spec)
+    county = wh.indicator_frame(
+        ids, vintage=vintage, area_type=spec.area_type, areas=area_codes, period=periods
+    )
     if county.empty:
         raise ConfigError(
             "Index build",
@@ -105,7 +124,7 @@ def read_inputs(wh, spec: IndexSpec, *, vintage: int, area_codes) -> BuildInputs
                 for c in empty
             ],
         )
-    everywhere = wh.indicator_frame(ids, vintage=vintage, area_type=spec.area_type)
+    everywhere = wh.indicator_frame(ids, vintage=vintage, area_type=spec.area_type, period=periods)
     links = wh.area_links(child_type=spec.area_type, vintage=vintage)[
         ["child_code", "parent_code", "parent_type"]
     ]
@@ -237,16 +256,24 @@ def build(config, *, progress: Progress | None = None, draws: int | None = None)
             parents=inputs.parents,
         )
         say("Summarising to higher geographies")
-        scores = [scores_table(primary, reference=reference, areas=focus, robustness=rob)]
+        scores = [
+            with_imputed(
+                scores_table(primary, reference=reference, areas=focus, robustness=rob), primary
+            )
+        ]
         other = county_result if reference == "national" else national_result
         if other is not None:
             scores.append(
-                scores_table(
+                with_imputed(
+                    scores_table(
+                        other,
+                        reference="county" if reference == "national" else "national",
+                        areas=focus,
+                    ),
                     other,
-                    reference="county" if reference == "national" else "national",
-                    areas=focus,
                 )
             )
+        mostly = mostly_imputed_areas(primary).intersection(focus)
         spec_toml = spec_to_toml(spec)
         built_at = datetime.now(UTC)
         runs = pd.DataFrame(
@@ -302,7 +329,13 @@ def build(config, *, progress: Progress | None = None, draws: int | None = None)
     _atomic_write(note_path, note)
     _atomic_write(spec_path, spec_toml)
     return BuildResult(
-        spec.id, len(focus), reference, rob.share_changing_decile, note_path, spec_path
+        spec.id,
+        len(focus),
+        reference,
+        rob.share_changing_decile,
+        note_path,
+        spec_path,
+        mostly_imputed=sorted(mostly),
     )
 
 

@@ -130,7 +130,7 @@ def write_site(
         }
     step("Writing the downloads")
     files = dl.write_downloads(data, site / "downloads")
-    write_manifest(site / "downloads", dl.release_tables(data))
+    write_manifest(site / "downloads", dl.release_tables(data), exempt=dl.release_exempt())
     step("Writing the pages")
     (site / "assets").mkdir(parents=True, exist_ok=True)
     for name in BUNDLE:
@@ -155,7 +155,7 @@ def precompress(site: Path) -> None:
         if path.is_file() and path.suffix in COMPRESS and path.stat().st_size > 1024:
             with (
                 path.open("rb") as src,
-                gzip.open(path.with_name(path.name + ".gz"), "wb", compresslevel=9) as out,
+                gzip.open(path.with_name(path.name + ".gz"), "wb", compresslevel=6) as out,
             ):
                 shutil.copyfileobj(src, out)
 

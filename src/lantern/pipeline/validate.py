@@ -28,7 +28,8 @@ from lantern.pipeline.progress import Progress, or_quiet
 OUTCOME_ID = "ons.covid_deaths_mar_dec2020"
 DEATHS_FILE = Path("covid_deaths") / "ons_covid_deaths_msoa11_mar-dec2020_england.csv"
 POPULATION_FILE = Path("population") / "mid2019_msoa11_5yr_bands_ew.csv"
-BASELINES = {"imd": "iod2019.imd_score", "aged_70_plus": "pop2020.aged_70_plus_pct"}
+BASELINES = {"imd": "iod2019.imd_score", "aged_70_plus": "pop.aged_70_plus_pct"}
+BASELINE_PERIODS = {"pop.aged_70_plus_pct": "2020-06-30"}
 
 
 @dataclass
@@ -97,7 +98,9 @@ def _outcome(config, msoas: pd.Index, wh) -> tuple[pd.DataFrame, str]:
         pop = pd.read_csv(pop_path).set_index("msoa11_code")["total_population"]
         source = "ONS mid-2019 MSOA population estimates (SAPE22)"
     else:
-        pop = wh.indicator_frame(["pop2020.total"], vintage=2011, area_type="msoa")["pop2020.total"]
+        pop = wh.indicator_frame(
+            ["pop.total"], vintage=2011, area_type="msoa", period="2020-06-30"
+        )["pop.total"]
         source = (
             "ONS mid-2020 LSOA population estimates summed to MSOA (mid-2019 MSOA file not found)"
         )
@@ -130,7 +133,11 @@ def validate(config, *, progress: Progress | None = None) -> ValidationReport:
         predictors = {"index": _msoa_average(index_lsoa, inputs.links, population)}
         msoas = predictors["index"].index
         base = wh.indicator_frame(
-            list(BASELINES.values()), vintage=2011, area_type="msoa", areas=config.area_codes
+            list(BASELINES.values()),
+            vintage=2011,
+            area_type="msoa",
+            areas=config.area_codes,
+            period=BASELINE_PERIODS,
         )
         for name, ind in BASELINES.items():
             predictors[name] = base[ind].reindex(msoas)

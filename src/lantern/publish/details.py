@@ -7,9 +7,10 @@ hundred areas stays small and England's 33,755 write in seconds:
      "parents": {"msoa": [[code, name], ...], "ward": [...], "district": [...]},
      "values": {"<indicator id>": [...]},
      "index": {"<component>": {"rank": [...], "decile": [...], "p05": [...], "p95": [...]}},
-     "contrib": {"<code>": {"<component>": [[term, share], ...]}}}
+     "contrib": {"<code>": {"index": [[domain, share], ...]}}}
 
 Index and domain scores are not written: the page shows ranks and deciles, never raw scores.
+Indicator values are rounded to the decimals the page shows them with.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from lantern.publish.display import decimals_for, rounded
 from lantern.publish.sitedata import SiteData
 from lantern.publish.sitejson import (
     component,
@@ -42,10 +44,12 @@ def _bboxes(geometry, codes: pd.Index) -> list[list[float] | None]:
 
 
 def _contributions(data: SiteData) -> dict[str, dict[str, list]]:
+    """Each area's domain shares of its index score (the panel's "what drives the index")."""
     contrib: dict[str, dict[str, list]] = {}
     frame = data.contributions
     if frame.empty:
         return contrib
+    frame = frame[frame["component"] == "index"]
     frame = frame.sort_values(["area_code", "component", "share"], ascending=[True, True, False])
     shares = sig_list(frame["share"], 3)
     for code, comp, term, share in zip(
@@ -56,13 +60,16 @@ def _contributions(data: SiteData) -> dict[str, dict[str, list]]:
 
 
 def _intervals(data: SiteData, indicators: list[str], codes: pd.Index) -> dict[str, list]:
-    """Per indicator with counts: [lower95, upper95, vs county, vs England] for each area."""
+    """Per indicator with counts, for every area of ``codes`` in order: lower and upper 95%
+    limits and the comparisons with the county and England (sliced per district by the caller)."""
     out = {}
+    if data.intervals.empty:
+        return out
+    part = data.intervals.reindex(codes)
     for m in indicators:
         lo = f"{m}_lower95"
-        if lo not in data.intervals.columns:
+        if lo not in part.columns:
             continue
-        part = data.intervals.loc[codes]
         out[m] = [
             sig_list(part[lo]),
             sig_list(part[f"{m}_upper95"]),
@@ -77,48 +84,66 @@ def write_details(
 ) -> None:
     """Write the detail files of one geography."""
     indicators = [m for m in measures if data.measure(m).group == "indicator"]
-    vulnerability = [m for m in measures if data.measure(m).group != "indicator"]
-    ranks = {m: ranks_of(data, geo, frame, m) for m in vulnerability}
-    boxes = dict(zip(frame.index, _bboxes(geometry, frame.index), strict=True))
-    contrib = _contributions(data) if geo == "lsoa" else {}
-    columns = {m: frame[m] for m in indicators}
-    index_cols: dict[str, dict[str, pd.Series]] = {}
-    for m in vulnerability:
-        rank = ranks[m]
+    columns: dict[str, list] = {}
+    for m in indicators:
+        measure = data.measure(m)
+        decimals = decimals_for(data.values[m].tolist(), measure.unit, measure.kind)
+        columns[m] = rounded(frame[m], decimals)
+    index_cols: dict[str, dict[str, list]] = {}
+    for m in measures:
+        if data.measure(m).group == "indicator":
+            continue
+        rank = ranks_of(data, geo, frame, m)
         if rank is None:
             continue
         rank = rank.reindex(frame.index)
-        cols = {"rank": rank}
+        cols: dict[str, list] = {"rank": int_list(rank)}
         if geo == "lsoa":
             comp = component(m)
             for field, name in (("decile", "decile"), ("rank_p05", "p05"), ("rank_p95", "p95")):
                 col = f"{comp}.{field}"
                 if col in data.index.columns and data.index[col].notna().any():
-                    cols[name] = data.index[col].reindex(frame.index)
+                    cols[name] = int_list(data.index[col].reindex(frame.index))
         else:
-            cols["decile"] = pd.Series(deciles_from_ranks(rank), index=frame.index, dtype=float)
+            cols["decile"] = deciles_from_ranks(rank)
         index_cols[component(m)] = cols
-    for district, part in frame.groupby("district_code", sort=False):
-        codes = part.index
+    codes = list(frame.index)
+    names = [str(n) for n in frame["name"]]
+    boxes = _bboxes(geometry, frame.index)
+    contrib = _contributions(data) if geo == "lsoa" else {}
+    intervals = _intervals(data, indicators, frame.index) if geo == "lsoa" else {}
+    parents = {}
+    if geo == "lsoa":
+        a = data.areas.reindex(frame.index)
+        parents = {
+            level: [[c, n] for c, n in zip(a[f"{level}_code"], a[f"{level}_name"], strict=True)]
+            for level in ("msoa", "ward", "district")
+        }
+    imputed = None
+    if geo == "lsoa" and "index.imputed_share" in data.index.columns:
+        imputed = sig_list(data.index["index.imputed_share"].reindex(frame.index), 2)
+    for district, rows in frame.groupby("district_code", sort=False).indices.items():
+        take = rows.tolist()
         out: dict[str, Any] = {
-            "codes": list(codes),
-            "names": [str(n) for n in part["name"]],
-            "bbox": [boxes[c] for c in codes],
-            "values": {m: sig_list(columns[m].loc[codes]) for m in indicators},
+            "codes": [codes[i] for i in take],
+            "names": [names[i] for i in take],
+            "bbox": [boxes[i] for i in take],
+            "values": {m: [col[i] for i in take] for m, col in columns.items()},
             "index": {
-                comp: {k: int_list(v.loc[codes]) for k, v in cols.items()}
+                comp: {k: [v[i] for i in take] for k, v in cols.items()}
                 for comp, cols in index_cols.items()
             },
         }
-        if geo == "lsoa" and not data.intervals.empty:
-            out["ci"] = _intervals(data, indicators, codes)
-        if geo == "lsoa":
-            a = data.areas.loc[codes]
-            out["parents"] = {
-                level: [[c, n] for c, n in zip(a[f"{level}_code"], a[f"{level}_name"], strict=True)]
-                for level in ("msoa", "ward", "district")
+        if intervals:
+            out["ci"] = {
+                m: [[col[i] for i in take] for col in cols] for m, cols in intervals.items()
             }
-            out["contrib"] = {c: contrib[c] for c in codes if c in contrib}
+        if geo == "lsoa":
+            out["parents"] = {level: [pairs[i] for i in take] for level, pairs in parents.items()}
+            out["contrib"] = {codes[i]: contrib[codes[i]] for i in take if codes[i] in contrib}
+            if imputed is not None:
+                # share of each area's index weight resting on imputed values (over 0.5: flagged)
+                out["imputed"] = [imputed[i] for i in take]
         else:
-            out["parents"] = {"district": [[district, ""] for _ in codes]}
+            out["parents"] = {"district": [[district, ""] for _ in take]}
         dump(site / "data" / "detail" / geo / f"{district or '_'}.json", out)

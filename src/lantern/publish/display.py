@@ -49,6 +49,15 @@ def decimals_for(values: Sequence[float], unit: str = "", kind: str = "") -> int
     return int(min(6, max(0, 2 - math.floor(math.log10(typical)))))
 
 
+def rounded(values, decimals: int) -> list[float | int | None]:
+    """Values rounded to the decimals the page shows them with (so the page never rounds
+    twice); whole numbers when ``decimals`` is 0."""
+    arr = np.asarray(values, dtype=float).tolist()
+    if decimals == 0:
+        return [int(round(v)) if math.isfinite(v) else None for v in arr]
+    return [round(v, decimals) if math.isfinite(v) else None for v in arr]
+
+
 def format_number(value: float | None, decimals: int) -> str:
     """``value`` with ``decimals`` places and thousands separators; "no data" when missing."""
     if value is None or not math.isfinite(value):

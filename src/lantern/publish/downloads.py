@@ -9,6 +9,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import duckdb
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -161,8 +162,17 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def boundary_columns(data: SiteData, table: pd.DataFrame) -> list[str]:
+    """Columns of the boundaries file: codes, names and index results (no indicator, so no
+    count: join the CSV on ``area_code`` for those)."""
+    indicators = {m.id for m in data.measures if m.group == "indicator"}
+    return [c for c in table.columns if c not in indicators]
+
+
 def _write_geojson_zip(data: SiteData, table: pd.DataFrame, path: Path) -> None:
-    """The table with each LSOA's boundary as GeoJSON (WGS84, 6 decimals), zipped."""
+    """Each LSOA's boundary with its codes, names and index results as GeoJSON (WGS84, 5
+    decimals: about a metre, finer than the generalised boundaries), zipped."""
+    table = table[boundary_columns(data, table)]
     geo = gpd.GeoDataFrame(
         table,
         geometry=data.geometry.geometry.reindex(table["area_code"]).to_numpy(),
@@ -170,9 +180,33 @@ def _write_geojson_zip(data: SiteData, table: pd.DataFrame, path: Path) -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         inner = Path(tmp) / path.name.removesuffix(".zip")
-        geo.to_file(inner, driver="GeoJSON", COORDINATE_PRECISION=6, WRITE_BBOX="NO")
+        geo.to_file(inner, driver="GeoJSON", COORDINATE_PRECISION=5, WRITE_BBOX="NO")
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
             archive.write(inner, inner.name)
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> None:
+    """The table as CSV, numbers to 10 significant figures (DuckDB writes it: seconds for
+    England where pandas takes minutes on a busy machine)."""
+    cols = []
+    for name in table.columns:
+        q = '"' + name.replace('"', '""') + '"'
+        if str(table[name].dtype) in ("float64", "Float64"):
+            cols.append(
+                f"CASE WHEN {q} IS NULL OR {q} = 0 OR isinf({q}) THEN {q}"
+                f" ELSE round({q}, 9 - CAST(floor(log10(abs({q}))) AS INTEGER)) END AS {q}"
+            )
+        else:
+            cols.append(q)
+    con = duckdb.connect()
+    try:
+        con.register("_table", table)
+        target = str(path).replace("'", "''")
+        con.execute(
+            f"COPY (SELECT {', '.join(cols)} FROM _table) TO '{target}' (HEADER, DELIMITER ',')"
+        )
+    finally:
+        con.close()
 
 
 def _resource(path: Path, **extra) -> dict:
@@ -198,8 +232,8 @@ def write_downloads(data: SiteData, folder: Path, *, name: str = "lantern") -> l
     table = area_table(data)
     fields = _fields(data, table)
     csv, pq, gz = (folder / f"{BASENAME}.{ext}" for ext in ("csv", "parquet", "geojson.zip"))
-    table.to_csv(csv, index=False, float_format="%.10g")
-    table.to_parquet(pq, index=False)
+    write_csv(table, csv)
+    table.to_parquet(pq, index=False, compression="zstd")
     _write_geojson_zip(data, table, gz)
     schema = {"fields": fields, "primaryKey": ["area_code"], "missingValues": [""]}
     what = f"{data.title}: index and indicators by LSOA"
@@ -231,11 +265,12 @@ def write_downloads(data: SiteData, folder: Path, *, name: str = "lantern") -> l
             name=f"{BASENAME}-boundaries",
             type="file",
             profile="data-resource",
-            title=f"{what}, with boundaries (GeoJSON, zipped)",
+            title=f"{data.title}: LSOA boundaries with the index (GeoJSON, zipped)",
             description=(
                 f"A zip holding `{gz.name.removesuffix('.zip')}`: a GeoJSON FeatureCollection "
-                f"with one feature per LSOA, the fields of `{BASENAME}` as properties and the "
-                f"LSOA boundary as geometry ({data.boundary_note})."
+                f"with one feature per LSOA, its boundary as geometry ({data.boundary_note}) and "
+                f"as properties the fields of `{BASENAME}` listed in `geometry.properties`; join "
+                f"`{BASENAME}` on `area_code` for the indicators."
             ),
             format="geojson",
             compression="zip",
@@ -243,10 +278,10 @@ def write_downloads(data: SiteData, folder: Path, *, name: str = "lantern") -> l
             geometry={
                 "types": types,
                 "crs": "EPSG:4326",
-                "coordinatePrecision": 6,
+                "coordinatePrecision": 5,
                 "key": "area_code",
                 "boundaries": data.boundary_note,
-                "properties": BASENAME,
+                "properties": boundary_columns(data, table),
             },
         ),
     ]
@@ -281,7 +316,11 @@ def write_downloads(data: SiteData, folder: Path, *, name: str = "lantern") -> l
     listed = [
         (csv, "CSV", f"{what} (CSV, opens in a spreadsheet)"),
         (pq, "Parquet", f"{what} (Apache Parquet)"),
-        (gz, "GeoJSON, zipped", f"{what}, with boundaries (for GIS)"),
+        (
+            gz,
+            "GeoJSON, zipped",
+            "Boundaries with the index results, for GIS (join the CSV for indicators)",
+        ),
         (
             folder / "datapackage.json",
             "JSON",
@@ -316,7 +355,17 @@ def release_tables(data: SiteData) -> list[dict]:
             "vintage": int(data.vintage),
             "description": f"Index and indicators by LSOA ({ext})",
         }
-        for ext in ("csv", "parquet", "geojson.zip")
+        for ext in ("csv", "parquet")
+    ]
+
+
+def release_exempt() -> list[dict]:
+    """Downloads the release checker need not read, with the reason (``disclosure-policy.json``)."""
+    return [
+        {
+            "path": f"{BASENAME}.geojson.zip",
+            "reason": "boundaries with area codes, names and index ranks and scores; no counts",
+        }
     ]
 
 

@@ -49,7 +49,7 @@ NOT_A_TOWN_END = {
 }
 # Population measures, most preferred first; without one every LSOA weighs the same (LSOAs are
 # drawn to hold similar numbers of people, 1,000 to 3,000).
-POPULATION_MEASURES = ("census2021.usual_residents", "pop2020.total", "iod2019.pop_total_mid2015")
+POPULATION_MEASURES = ("census2021.usual_residents", "pop.total", "iod2019.pop_total_mid2015")
 # British National Grid for distances and centroids in Great Britain.
 PROJECTED = "EPSG:27700"
 
@@ -178,3 +178,25 @@ def place_labels(
         for (kind, name, pop), p in zip(out, lonlat, strict=True)
     ]
     return sorted(labels, key=lambda lb: (KINDS.index(lb.kind), -lb.population, lb.name))
+
+
+def legend_corners(
+    geometry: gpd.GeoDataFrame, *, width: float = 0.4, height: float = 0.4
+) -> list[str]:
+    """Corners of the map's first view ordered by how little of the build's area a legend there
+    would hide: ``bl``, ``br`` and ``tl`` (top right holds the zoom buttons).
+
+    Each corner is a box ``width`` × ``height`` of the bounds in Web Mercator (what the map shows);
+    the share of it covered by the areas decides, ties kept in that order.
+    """
+    merc = geometry.to_crs("EPSG:3857")
+    minx, miny, maxx, maxy = merc.total_bounds
+    w, h = (maxx - minx) * width, (maxy - miny) * height
+    boxes = {
+        "bl": shapely.box(minx, miny, minx + w, miny + h),
+        "br": shapely.box(maxx - w, miny, maxx, miny + h),
+        "tl": shapely.box(minx, maxy - h, minx + w, maxy),
+    }
+    land = shapely.union_all(shapely.simplify(merc.geometry.to_numpy(), 500))
+    share = {k: land.intersection(b).area / b.area for k, b in boxes.items()}
+    return sorted(boxes, key=lambda k: (round(share[k], 3), list(boxes).index(k)))

@@ -16,7 +16,7 @@ from lantern.publish.sitedata import Measure, SiteData, Source
 from lantern.warehouse import Warehouse
 
 ENGLAND = "E92000001"
-INDEX_FIELDS = ("score", "rank", "decile", "rank_p05", "rank_p95")
+INDEX_FIELDS = ("score", "rank", "decile", "rank_p05", "rank_p95", "imputed_share")
 PARENT_TYPES = {"msoa": "msoa", "ward": "ward", "district": "district"}
 
 
@@ -98,6 +98,7 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
         comparators=comparators,
         sources=_sources(con, tables),
         postcodes=_postcodes(con, tables, areas.index),
+        trends=_trends(con, areas.index, vintage),
         place=place,
         place_names=place_names,
         other_places=other_places,
@@ -253,6 +254,8 @@ def _index_scores(con: Warehouse, run, codes: pd.Index) -> tuple[list[Measure], 
             )
         )
     scores = scores.drop_duplicates(["area_code", "component"])
+    if "imputed_share" not in scores or scores["imputed_share"].isna().all():
+        scores["imputed_share"] = 0.0  # built before imputed shares were recorded
     wide = scores.pivot(index="area_code", columns="component", values=list(INDEX_FIELDS))
     wide.columns = [f"{comp}.{fld}" for fld, comp in wide.columns]
     cols = [f"{_component(m.id)}.{fld}" for m in measures for fld in INDEX_FIELDS]
@@ -347,6 +350,7 @@ def _comparators(
     if ids:
         stored = con.indicator_values(ids, area_types=("country", "region", "county", "district"))
     ratio = _ratio_means(con, ids, areas.index, vintage)
+    national = len(areas) > 30000 and bool(areas["district_code"].str.startswith("E").all())
     out: dict[str, dict[str, float | None]] = {}
     for m in measures:
         col = values[m.id]
@@ -356,7 +360,7 @@ def _comparators(
         england = stored[(stored["indicator_id"] == m.id) & (stored["area_code"] == ENGLAND)]
         c = float(county["value"].iloc[0]) if len(county) == 1 else ratio.get(m.id, _mean(col))
         e = float(england["value"].iloc[0]) if len(england) == 1 else None
-        if e is None and areas["district_code"].str.startswith("E").all() and len(areas) > 30000:
+        if e is None and national:
             e = c  # an England-wide build: its own average is England's
         out[m.id] = {"county": c, "england": e}
     return out
@@ -432,3 +436,20 @@ def _postcodes(con: Warehouse, tables, codes: pd.Index) -> pd.DataFrame | None:
     out = df.rename(columns={column: "lsoa_code"})[["postcode", "lsoa_code", "approximate"]]
     out = out[out["lsoa_code"].isin(codes)]
     return out if len(out) else None
+
+
+def _trends(con: Warehouse, codes: pd.Index, vintage: str) -> dict[str, pd.DataFrame]:
+    """LSOA-level indicators held for several periods, on the site's LSOAs, one column a period."""
+    periods = con.periods()
+    several = periods.groupby("indicator_id")["period"].nunique()
+    ids = list(several[several > 1].index)
+    meta = con.meta(ids)
+    ids = list(
+        meta.loc[
+            (meta["area_type"] == "lsoa") & ~meta["kind"].isin(["rank", "decile"]), "indicator_id"
+        ]
+    )
+    if not ids:
+        return {}
+    frames = con.period_frames(ids, vintage=int(vintage), area_type="lsoa", areas=list(codes))
+    return {i: f.reindex(codes) for i, f in frames.items()}

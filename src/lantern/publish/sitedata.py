@@ -58,7 +58,9 @@ class SiteData:
     ``areas``: LSOA code → ``name``, ``msoa_code``, ``msoa_name``, ``ward_code``, ``ward_name``,
     ``district_code``, ``district_name`` (names may be empty where the warehouse has none).
     ``values``: LSOA code × measure id. ``index``: LSOA code × ``<component>.<field>`` for fields
-    ``score``, ``rank``, ``decile``, ``rank_p05``, ``rank_p95``. ``contributions``: long frame
+    ``score``, ``rank``, ``decile``, ``rank_p05``, ``rank_p95``, ``imputed_share`` (the share of
+    the component's weight resting on imputed values; over one half is flagged on the map).
+    ``trends``: indicator id → LSOA code × period. ``contributions``: long frame
     ``area_code``, ``component``, ``term``, ``contribution``, ``share``. ``summaries``: geography →
     frame indexed by that geography's code with ``name`` and one column per index/domain measure
     id, plus ``<measure>.rank``. ``comparators``: measure id → {"county": x, "england": y}.
@@ -84,6 +86,8 @@ class SiteData:
     sources: list[Source] = field(default_factory=list)
     # postcode → lsoa_code (+ approximate), when the warehouse holds a postcode lookup
     postcodes: pd.DataFrame | None = None
+    # indicator id → LSOA code × period (oldest first), for indicators held for several periods
+    trends: dict[str, pd.DataFrame] = field(default_factory=dict)
     # What the build covers: "England", "Colchester", "Essex, Southend-on-Sea and Thurrock"; the
     # names it is made of; names of other places a title may start with; how many areas the
     # index ranks among and whether that is all of England.

@@ -21,8 +21,8 @@ from lantern.publish.classify import (
     palette_for,
     quantile_breaks,
 )
-from lantern.publish.display import decimals_for, map_classes, title_with_unit
-from lantern.publish.labels import place_labels, population_weights
+from lantern.publish.display import decimals_for, map_classes, rounded, title_with_unit
+from lantern.publish.labels import legend_corners, place_labels, population_weights
 from lantern.publish.place import comparator_label, rank_note, strip_place
 from lantern.publish.sitedata import GEOGRAPHY_LABELS, SiteData
 
@@ -172,12 +172,24 @@ def bbox(geom) -> list[float]:
 
 
 def write_values(data: SiteData, site: Path, geo: str, frame: pd.DataFrame) -> list[str]:
-    """``data/values/<geo>/<measure>.json``: values, and ranks and deciles for the index and
-    domains; returns the measures written."""
+    """``data/values/<geo>/<measure>.json``: each area's colour class ``c`` (from the raw value,
+    so the map and the legend agree exactly); for indicators the value ``v`` rounded as the page
+    shows it; for the index and domains ``rank`` and ``decile`` (never the raw score). Returns
+    the measures written."""
     measures = [m.id for m in data.measures if m.id in frame.columns]
     for mid in measures:
-        payload: dict[str, Any] = {"v": sig_list(frame[mid])}
-        if data.measure(mid).group != "indicator":
+        m = data.measure(mid)
+        col = frame[mid].astype(float)
+        breaks = [sig(b) for b in quantile_breaks(col.tolist())]
+        upper = np.asarray(breaks, dtype=float)
+        vals = col.to_numpy()
+        cls = np.minimum(np.searchsorted(upper, vals, side="left"), max(len(upper) - 1, 0))
+        payload: dict[str, Any] = {
+            "c": [int(k) if np.isfinite(v) else -1 for k, v in zip(cls, vals, strict=True)]
+        }
+        if m.group == "indicator":
+            payload["v"] = rounded(vals, decimals_for(data.values[mid].tolist(), m.unit, m.kind))
+        else:
             rank = ranks_of(data, geo, frame, mid)
             if rank is not None:
                 rank = rank.reindex(frame.index)
@@ -186,8 +198,29 @@ def write_values(data: SiteData, site: Path, geo: str, frame: pd.DataFrame) -> l
                     payload["decile"] = int_list(data.index[f"{component(mid)}.decile"])
                 else:
                     payload["decile"] = deciles_from_ranks(rank)
+                if geo == "lsoa" and f"{component(mid)}.imputed_share" in data.index.columns:
+                    share = data.index[f"{component(mid)}.imputed_share"].reindex(frame.index)
+                    payload["imputed"] = sig_list(share, 2)
         dump(site / "data" / "values" / geo / f"{file_id(mid)}.json", payload)
     return measures
+
+
+def write_trends(data: SiteData, site: Path, codes: list[str]) -> None:
+    """``data/trends/lsoa/<indicator>.json``: ``{"periods": [...], "v": [[one value per area, in
+    areas/lsoa.json order] per period]}`` for each indicator held for several periods."""
+    for indicator_id, frame in data.trends.items():
+        frame = frame.reindex(codes)
+        dump(
+            site / "data" / "trends" / "lsoa" / f"{file_id(indicator_id)}.json",
+            {"periods": [str(p) for p in frame.columns], "v": [sig_list(frame[p]) for p in frame]},
+        )
+
+
+def mostly_imputed(data: SiteData) -> int:
+    """How many areas have an index resting on more than half imputed weight."""
+    if "index.imputed_share" not in data.index.columns:
+        return 0
+    return int((data.index["index.imputed_share"] > 0.5).sum())
 
 
 def write_areas(data: SiteData, site: Path, geo: str, frame: pd.DataFrame, districts) -> None:
@@ -237,6 +270,8 @@ def write_data_files(
     for geo, frame in frames.items():
         write_areas(data, site, geo, frame, districts)
         measures = write_values(data, site, geo, frame)
+        if geo == "lsoa":
+            write_trends(data, site, list(frame.index))
         zooms = geoms[f"{geo}_zooms"]
         geographies.append(
             {
@@ -278,10 +313,13 @@ def write_data_files(
         ],
         "bounds": [round(float(v), 5) for v in total],
         "outlines": "tiles/district.pmtiles" if "district" in geoms else None,
+        "legendCorners": legend_corners(geoms.get("district", data.geometry)),
         "labels": write_labels(data, site),
         "noData": NO_DATA,
         "filtered": FILTERED,
         "patterns": {"noData": list(NO_DATA_PATTERN), "filtered": list(FILTERED_PATTERN)},
+        "trends": {i: list(f.columns) for i, f in data.trends.items()},
+        "mostlyImputed": mostly_imputed(data),
         "hasPostcodes": data.postcodes is not None and len(data.postcodes) > 0,
         "postcodesApproximate": bool(
             data.postcodes is not None and data.postcodes["approximate"].any()

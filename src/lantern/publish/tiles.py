@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from lantern.errors import ConfigError
 
@@ -36,17 +38,34 @@ def tippecanoe_binary() -> str:
 
 
 def zoom_range(n_areas: int) -> tuple[int, int]:
-    """Minimum and maximum tile zoom: a national build starts at country scale, a county closer."""
-    return (4, 10) if n_areas > 5000 else (6, 10)
+    """Minimum and maximum tile zoom: a national build starts at country scale, a county closer.
+    The boundaries are generalised to about 200 m, which zoom 9 tiles hold to about 20 m, so a
+    national build stops there (the map zooms past the last level without losing detail)."""
+    return (4, 9) if n_areas > 5000 else (6, 10)
 
 
 def dissolve(geometry: gpd.GeoDataFrame, parent: pd.Series) -> gpd.GeoDataFrame:
-    """Union LSOA polygons into their parent areas (MSOA, ward or district); index = parent code."""
-    frame = geometry.assign(parent=parent.reindex(geometry.index).to_numpy())
-    frame = frame[frame["parent"].notna() & (frame["parent"] != "")]
-    out = frame[["parent", "geometry"]].dissolve(by="parent")
-    out.index.name = "code"
-    return out
+    """Union LSOA polygons into their parent areas (MSOA, ward or district); index = parent code.
+
+    LSOAs tile their parents, so a coverage union is exact and fast; where generalised
+    boundaries do not meet exactly (GEOS refuses the coverage, or its result is not valid) the
+    full union is used.
+    """
+    codes = parent.reindex(geometry.index)
+    keep = (codes.notna() & (codes != "")).to_numpy()
+    geoms = geometry.geometry.to_numpy()[keep]
+    groups = pd.Series(np.arange(len(geoms))).groupby(codes.to_numpy()[keep]).indices
+    out = {}
+    for code, idx in groups.items():
+        parts = geoms[idx]
+        try:
+            union = shapely.coverage_union_all(parts)
+        except shapely.errors.GEOSException:
+            union = None
+        out[code] = union if union is not None and union.is_valid else shapely.union_all(parts)
+    frame = gpd.GeoDataFrame(geometry=list(out.values()), index=list(out), crs=geometry.crs)
+    frame.index.name = "code"
+    return frame.sort_index()
 
 
 @dataclass
@@ -61,16 +80,16 @@ class Tileset:
 
 def _write_source(geometry: gpd.GeoDataFrame, codes: list[str], src: Path) -> None:
     position = {code: i for i, code in enumerate(codes)}
+    keep = [
+        code in position and geom is not None and not geom.is_empty
+        for code, geom in zip(geometry.index, geometry.geometry, strict=True)
+    ]
+    frame = geometry[keep]
+    shapes = shapely.to_geojson(frame.geometry.to_numpy())
     with src.open("w", encoding="utf-8") as fh:
-        for code, geom in zip(geometry.index, geometry.geometry, strict=True):
-            if code not in position or geom is None or geom.is_empty:
-                continue
-            feature = {
-                "type": "Feature",
-                "properties": {"i": position[code], "code": code},
-                "geometry": geom.__geo_interface__,
-            }
-            fh.write(json.dumps(feature, separators=(",", ":")) + "\n")
+        for code, shape in zip(frame.index, shapes, strict=True):
+            props = json.dumps({"i": position[code], "code": code}, separators=(",", ":"))
+            fh.write(f'{{"type":"Feature","properties":{props},"geometry":{shape}}}\n')
 
 
 def _command(src: Path, out: Path, zooms: tuple[int, int]) -> list[str]:

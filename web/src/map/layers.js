@@ -3,7 +3,9 @@
 const INK = "#1b1b1b";
 
 export function geoSource(g) {
-  return { type: "vector", url: `pmtiles://${new URL(g.tiles, location.href).href}` };
+  // promoteId: features are addressable by GSS code, so an overlay (the weekly cases) can
+  // recolour through feature state without re-laying out the tiles.
+  return { type: "vector", url: `pmtiles://${new URL(g.tiles, location.href).href}`, promoteId: "code" };
 }
 
 export function geoLayers(g, { visible, fillColor, filtered }) {

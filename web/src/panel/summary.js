@@ -20,6 +20,15 @@ export function summary({ meta, geo, record, measure, rankTotal }) {
       decileStrip(idx.decile, colours),
       el("p", { class: "summary-rank" }, `Rank ${fmtInt(idx.rank)} of ${fmtInt(rankTotal)} (1 = most vulnerable)`),
     );
+    if (record.imputed > 0.5)
+      out.append(
+        el(
+          "p",
+          { class: "summary-imputed" },
+          `Caution: ${Math.round(record.imputed * 100)}% of this area's index rests on imputed values ` +
+            "(data missing here were filled in from the surrounding district), so its position is less certain.",
+        ),
+      );
   }
   if (measure && measure.id !== "index") {
     let shown;
