@@ -13,7 +13,7 @@ import pandas as pd
 
 from lantern.benchmarks import ENGLAND
 from lantern.sources import LoadContext, get_source
-from lantern.sources.qof import GROUPS, read_practice_registers, read_registrations
+from lantern.sources.qof import GROUPS, read_practices, read_registrations
 from lantern.stats.apportionment import apportionment_quality
 from lantern.warehouse import Warehouse
 
@@ -33,8 +33,8 @@ def qof_flags(wh: Warehouse, data_dir: Path, vintage: int) -> pd.DataFrame:
     source = get_source(SOURCE)
     lsoa11 = pd.Index(wh.area_codes("lsoa", 2011))
     ctx = LoadContext(Path(data_dir), wanted={("lsoa", 2011): lsoa11})
-    practices, _ = read_practice_registers(source, ctx)
-    patients, _ = read_registrations(source, ctx)
+    practices, _ = read_practices(source, ctx)
+    patients, _, _ = read_registrations(source, ctx)
     residents = wh.population(2011)
     if residents is None:
         return pd.DataFrame(columns=columns)
