@@ -35,7 +35,10 @@ export function renderLegend(root, meta, measure, geo, { filtered, hasMissing })
     measure.id === "index" && meta.mostlyImputed
       ? ` ${meta.mostlyImputed.toLocaleString("en-GB")} area(s) rest mostly on imputed values: see the area panel.`
       : "";
-  root.querySelector("#legend-note").textContent = darker + imputed;
+  const note = root.querySelector("#legend-note");
+  note.textContent = darker + imputed;
+  // how stable the index classes are (on a phone the area panel says it per area instead)
+  if (measure.id === "index" && meta.stabilityNote) note.append(" ", el("span", { class: "legend-stability" }, meta.stabilityNote));
 }
 
 // The legend can be folded away on a phone (its state is kept while the page is open).

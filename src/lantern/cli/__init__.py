@@ -45,7 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bundle": ("lantern.cli.geography", "Write the area subset of every open-data file, with ATTRIBUTION.md and manifest.json."),
     "build": ("lantern.cli.index", "Compute the configured index into the warehouse and write the method note."),
     "explain": ("lantern.cli.index", "Show each domain's and indicator's contribution to an area's score, and what would change its decile."),
-    "index": ("lantern.cli.index", "Run a spec on your own table, without a warehouse: every score, rank, class and flag as columns."),
+    "index": ("lantern.cli.index", "Run a spec on your own table, without a warehouse: every score, rank, class and flag as columns; with --parent-column, the parent areas' summaries in <out>-summaries.csv."),
     "validate": ("lantern.cli.index", "Set the index against COVID-19 deaths by MSOA (2020) and against simpler baselines."),
     "publish": ("lantern.cli.site", "Write the open site (map, table, downloads, method page) as a self-contained folder."),
     "serve": ("lantern.cli.site", "Serve a published site locally (HTTP Range supported, so the map tiles load)."),
@@ -69,7 +69,7 @@ def _module_group(module: str) -> TyperGroup:
     """The commands one module registers, as a click group (imports the module)."""
     holder = typer.Typer()
     importlib.import_module(module).register(holder)
-    return typer.main.get_group(holder)  # type: ignore[return-value]
+    return typer.main.get_group(holder)
 
 
 class LazyGroup(TyperGroup):

@@ -29,7 +29,7 @@ from lantern.index.imputed import mostly_imputed_areas, with_imputed
 from lantern.index.note import method_note
 from lantern.index.robustness import RobustnessResult, monte_carlo
 from lantern.index.spec import IndexSpec
-from lantern.index.summaries import area_summaries, summaries_long
+from lantern.index.summaries import area_summaries, summaries_long, top_share_mask
 from lantern.index.tables import (
     components_table,
     contributions_table,
@@ -37,6 +37,7 @@ from lantern.index.tables import (
     scores_table,
     weights_table,
 )
+from lantern.index.validation_note import validation_markdown
 from lantern.pipeline.progress import Progress, or_quiet
 
 SUMMARY_LEVELS = ("msoa", "ward", "district", "county")
@@ -157,6 +158,8 @@ def summaries_table(
         else np.ones(len(result.areas))
     )
     population = np.where(np.isnan(population), 0.0, population)
+    share = result.spec.classify.summary_proportion
+    least_first = result.spec.classify.rank_direction == "least_vulnerable_first"
     for comp, cols in result.components.items():
         n_total = int(np.sum(~np.isnan(cols["rank"])))
         base = pd.DataFrame(
@@ -164,9 +167,13 @@ def summaries_table(
                 "area_code": result.areas,
                 "population": population,
                 "score": cols["score"],
-                "rank": cols["rank"],
+                # the summaries count rank 1 as most vulnerable
+                "rank": n_total + 1 - cols["rank"] if least_first else cols["rank"],
             }
         )
+        top = top_share_mask(cols["decile"], share, least_first=least_first)
+        if top is not None:
+            base["top"] = top
         base = base[base["area_code"].isin(set(focus))]
         for level in SUMMARY_LEVELS:
             links = inputs.links[inputs.links.parent_type == level]
@@ -177,7 +184,10 @@ def summaries_table(
             )
             if f.empty:
                 continue
-            long = summaries_long(area_summaries(f, n_total=n_total))
+            wide = area_summaries(
+                f, n_total=n_total, proportion=share, top=None if top is None else "top"
+            )
+            long = summaries_long(wide)
             frames.append(long.assign(area_type=level, component=comp))
     out = (
         pd.concat(frames, ignore_index=True)
@@ -244,8 +254,11 @@ def build(config, *, progress: Progress | None = None, draws: int | None = None)
                 "possible; ranks are within the county."
             )
             reference = "county"
-        primary = national_result if reference == "national" else county_result
-        primary_data = national_frame if reference == "national" else inputs.county
+        # "national" survives only when the national result was computed
+        if reference == "national" and national_result is not None:
+            primary, primary_data = national_result, national_frame
+        else:
+            primary, primary_data = county_result, inputs.county
         say(f"Monte Carlo robustness ({draws} draws)")
         rob: RobustnessResult = monte_carlo(
             spec,
@@ -305,24 +318,28 @@ def build(config, *, progress: Progress | None = None, draws: int | None = None)
             "index_weights": weights_table(primary),
             "index_summaries": summaries_table(primary, inputs, focus, vintage),
         }
+        previous = wh.index_runs(spec.id) if wh.has("index_runs") else None
+        validation = kept_validation(wh, spec.id, previous, runs["spec_sha256"].iloc[0])
+        validation_md = validation_markdown(validation, county_name=", ".join(config.area_codes))
+        comparison = (
+            reference_comparison(county_result, national_result, focus)
+            if national_result is not None
+            else ""
+        )
+        note = method_note(
+            primary,
+            reference=reference,
+            reference_note=reference_note,
+            robustness=rob,
+            area_names=inputs.names,
+            built_at=built_at.strftime("%Y-%m-%d %H:%M UTC"),
+            comparison_md=comparison,
+            validation_md=validation_md,
+        )
+        runs["method_note"] = note  # published as it is: the site shows this very note
         say("Writing the warehouse tables")
+        _add_note_column(wh)
         wh.replace_index_results(spec.id, tables)
-        validation_md = existing_validation(config.output_dir, spec.id)
-    comparison = (
-        reference_comparison(county_result, national_result, focus)
-        if national_result is not None
-        else ""
-    )
-    note = method_note(
-        primary,
-        reference=reference,
-        reference_note=reference_note,
-        robustness=rob,
-        area_names=inputs.names,
-        built_at=built_at.strftime("%Y-%m-%d %H:%M UTC"),
-        comparison_md=comparison,
-        validation_md=validation_md,
-    )
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     note_path, spec_path = note_paths(out, spec.id)
@@ -343,18 +360,29 @@ def note_paths(output_dir: Path, index_id: str) -> tuple[Path, Path]:
     return Path(output_dir) / f"{index_id}-method.md", Path(output_dir) / f"{index_id}-spec.toml"
 
 
-def existing_validation(output_dir: Path, index_id: str) -> str:
-    """The validation section of an earlier note, kept when the index is rebuilt."""
-    from lantern.index.note import VALIDATION_END, VALIDATION_START
+def _add_note_column(wh) -> None:
+    """A warehouse written before the note was stored gets the ``method_note`` column."""
+    if wh.has("index_runs"):
+        columns = set(wh.query("SELECT * FROM index_runs LIMIT 0").columns)
+        if "method_note" not in columns:
+            wh.execute("index_runs", "ALTER TABLE index_runs ADD COLUMN method_note VARCHAR")
 
-    path = note_paths(Path(output_dir), index_id)[0]
-    if not path.exists():
-        return ""
-    text = path.read_text("utf-8")
-    if VALIDATION_START not in text:
-        return ""
-    inner = text.split(VALIDATION_START, 1)[1].split(VALIDATION_END, 1)[0].strip()
-    return "" if inner.startswith("## Validation\n\nNot run yet") else inner
+
+def kept_validation(wh, index_id: str, previous, spec_sha256: str) -> pd.DataFrame:
+    """This index's ``index_validation`` rows when they were computed for the same spec; rows for
+    another spec are stale and deleted (run ``lantern validate`` again)."""
+    if not wh.has("index_validation"):
+        return pd.DataFrame()
+    rows = wh.index_validation(index_id)
+    if "scope" not in rows.columns:
+        return pd.DataFrame()
+    same = previous is not None and len(previous) and previous["spec_sha256"].iloc[0] == spec_sha256
+    if not same and len(rows):
+        wh.execute(
+            "index_validation", "DELETE FROM index_validation WHERE index_id = ?", [index_id]
+        )
+        return pd.DataFrame()
+    return rows
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -59,10 +59,46 @@ def _contributions(data: SiteData) -> dict[str, dict[str, list]]:
     return contrib
 
 
+def _index_terms(data: SiteData) -> dict[str, list[tuple[str, float]]]:
+    """Each area's index terms (domain, contribution), largest first, unrounded."""
+    frame = data.contributions
+    if frame.empty:
+        return {}
+    frame = frame[frame["component"] == "index"].sort_values(
+        ["area_code", "contribution"], ascending=[True, False]
+    )
+    out: dict[str, list[tuple[str, float]]] = {}
+    for code, term, c in zip(frame["area_code"], frame["term"], frame["contribution"], strict=True):
+        out.setdefault(code, []).append((term, float(c)))
+    return out
+
+
+def why(data: SiteData, code: str, name: str, terms: list[tuple[str, float]]) -> str:
+    """The sentence ``lantern explain`` prints first, for the area panel (the same function)."""
+    from lantern.index.explain import why_sentence
+
+    if not terms or "index.rank" not in data.index.columns:
+        return ""
+    titles = {m.id.split(".", 1)[-1]: m.title for m in data.measures if m.group != "indicator"}
+    top = [
+        (titles.get(t, t), data.index.at[code, f"{t}.rank"], c)
+        for t, c in terms[:2]
+        if f"{t}.rank" in data.index.columns
+    ]
+    return why_sentence(
+        f"{name} ({code})" if name and name != code else code,
+        data.index.at[code, "index.rank"],
+        int(data.index["index.rank"].notna().sum()),
+        data.index.at[code, "index.decile"],
+        top,
+        sum(c for _, c in terms),
+    )
+
+
 def _intervals(data: SiteData, indicators: list[str], codes: pd.Index) -> dict[str, list]:
     """Per indicator with counts, for every area of ``codes`` in order: lower and upper 95%
     limits and the comparisons with the county and England (sliced per district by the caller)."""
-    out = {}
+    out: dict[str, list] = {}
     if data.intervals.empty:
         return out
     part = data.intervals.reindex(codes)
@@ -112,6 +148,13 @@ def write_details(
     boxes = _bboxes(geometry, frame.index)
     contrib = _contributions(data) if geo == "lsoa" else {}
     intervals = _intervals(data, indicators, frame.index) if geo == "lsoa" else {}
+    stays: list = []
+    sentences: list[str] = []
+    if geo == "lsoa":  # how often each area stays in its decile, and why it ranks where it does
+        if "index.decile_change_share" in data.index.columns:
+            stays = sig_list(1 - data.index["index.decile_change_share"].reindex(frame.index), 3)
+        terms = _index_terms(data)
+        sentences = [why(data, c, n, terms.get(c, [])) for c, n in zip(codes, names, strict=True)]
     parents = {}
     if geo == "lsoa":
         a = data.areas.reindex(frame.index)
@@ -141,6 +184,9 @@ def write_details(
         if geo == "lsoa":
             out["parents"] = {level: [pairs[i] for i in take] for level, pairs in parents.items()}
             out["contrib"] = {codes[i]: contrib[codes[i]] for i in take if codes[i] in contrib}
+            if stays:
+                out["stays"] = [stays[i] for i in take]
+            out["why"] = [sentences[i] for i in take]
             if imputed is not None:
                 # share of each area's index weight resting on imputed values (over 0.5: flagged)
                 out["imputed"] = [imputed[i] for i in take]

@@ -16,7 +16,15 @@ from lantern.publish.sitedata import Measure, SiteData, Source
 from lantern.warehouse import Warehouse
 
 ENGLAND = "E92000001"
-INDEX_FIELDS = ("score", "rank", "decile", "rank_p05", "rank_p95", "imputed_share")
+INDEX_FIELDS = (
+    "score",
+    "rank",
+    "decile",
+    "rank_p05",
+    "rank_p95",
+    "imputed_share",
+    "decile_change_share",
+)
 PARENT_TYPES = {"msoa": "msoa", "ward": "ward", "district": "district"}
 
 
@@ -62,9 +70,10 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
     )
     summaries: dict[str, pd.DataFrame] = {}
     domain_of: dict[str, str] = {}
-    index_title = index_reference = ""
+    index_title = index_reference = stability_note = ""
     if run is not None:
         index_title, index_reference = str(run["title"] or run["name"]), str(run["reference"])
+        stability_note = _stability_note(run)
         comp_measures, index = _index_scores(con, run, areas.index)
         measures += comp_measures
         for m in comp_measures:
@@ -93,6 +102,7 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
         index=index,
         index_title=index_title,
         index_reference=index_reference,
+        stability_note=stability_note,
         contributions=contributions,
         summaries=summaries,
         comparators=comparators,
@@ -107,6 +117,15 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
         intervals=intervals,
         cases=cases,
     )
+
+
+def _stability_note(run) -> str:
+    """How stable the index deciles are over the Monte Carlo draws, in a sentence."""
+    share, draws = run.get("decile_change_share"), run.get("draws")
+    if share is None or pd.isna(share) or not draws:
+        return ""
+    # short: it sits in the legend, on a phone too; the panel and the method page say more
+    return f"Deciles are estimates: {100 * float(share):.0f}% of areas change decile in a typical sensitivity draw."
 
 
 def _place(

@@ -59,7 +59,8 @@ class SiteData:
     ``district_code``, ``district_name`` (names may be empty where the warehouse has none).
     ``values``: LSOA code × measure id. ``index``: LSOA code × ``<component>.<field>`` for fields
     ``score``, ``rank``, ``decile``, ``rank_p05``, ``rank_p95``, ``imputed_share`` (the share of
-    the component's weight resting on imputed values; over one half is flagged on the map).
+    the component's weight resting on imputed values; over one half is flagged on the map),
+    ``decile_change_share`` (share of sensitivity draws in another decile).
     ``trends``: indicator id → LSOA code × period. ``contributions``: long frame
     ``area_code``, ``component``, ``term``, ``contribution``, ``share``. ``summaries``: geography →
     frame indexed by that geography's code with ``name`` and one column per index/domain measure
@@ -76,6 +77,7 @@ class SiteData:
     index: pd.DataFrame = field(default_factory=pd.DataFrame)
     index_title: str = ""
     index_reference: str = ""
+    stability_note: str = ""  # how stable the deciles are, for the legend
     contributions: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(
             columns=["area_code", "component", "term", "contribution", "share"]

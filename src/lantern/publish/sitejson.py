@@ -118,7 +118,8 @@ def measure_specs(data: SiteData, frames: dict[str, pd.DataFrame]) -> list[dict]
             if m.id not in frame.columns:
                 continue
             col = frame[m.id].astype(float)
-            breaks = [sig(b) for b in quantile_breaks(col.tolist())]
+            # quantile breaks are finite, so none rounds to None
+            breaks = [b for b in map(sig, quantile_breaks(col.tolist())) if b is not None]
             colours = colours_for(palette_for(m.group), len(breaks), m.polarity)
             ranks = ranks_of(data, geo, frame, m.id) if vulnerability else None
             classes = map_classes(
@@ -196,6 +197,11 @@ def write_values(data: SiteData, site: Path, geo: str, frame: pd.DataFrame) -> l
                 payload["rank"] = int_list(rank)
                 if geo == "lsoa" and f"{component(mid)}.decile" in data.index.columns:
                     payload["decile"] = int_list(data.index[f"{component(mid)}.decile"])
+                    if mid == "index" and "index.decile_change_share" in data.index.columns:
+                        # for the table: rank interval and decile stability
+                        payload["p05"] = int_list(data.index["index.rank_p05"])
+                        payload["p95"] = int_list(data.index["index.rank_p95"])
+                        payload["stays"] = sig_list(1 - data.index["index.decile_change_share"], 3)
                 else:
                     payload["decile"] = deciles_from_ranks(rank)
                 if geo == "lsoa" and f"{component(mid)}.imputed_share" in data.index.columns:
@@ -288,11 +294,12 @@ def write_data_files(
     total = data.geometry.total_bounds
     england = data.place == "England"
     index = next((m for m in data.measures if m.id == "index"), None)
-    meta = {
+    meta: dict[str, Any] = {
         "title": data.title,
         "place": data.place,
         "vintage": data.vintage,
         "indexTitle": measure_title(data, index) if index else "",
+        "stabilityNote": data.stability_note,
         "rankNote": rank_note(
             data.place, data.rank_total or len(data.areas), data.national_reference
         ),
@@ -338,13 +345,13 @@ def write_data_files(
     for d in meta["districts"]:
         if d["bbox"] is None:
             d["bbox"] = meta["bounds"]
-    if meta["hasPostcodes"]:
-        _write_postcodes(data, site)
+    if data.postcodes is not None and meta["hasPostcodes"]:
+        _write_postcodes(data.postcodes, site)
     return meta
 
 
-def _write_postcodes(data: SiteData, site: Path) -> None:
-    pcs = data.postcodes.copy()
+def _write_postcodes(postcodes: pd.DataFrame, site: Path) -> None:
+    pcs = postcodes.copy()
     pcs["key"] = pcs["postcode"].str.replace(" ", "", regex=False).str.upper()
     pcs["outward"] = pcs["key"].str[:-3]
     for outward, part in pcs.groupby("outward"):

@@ -79,9 +79,9 @@ SHORT_SLUGS = {
 }
 
 
-def brc_measure(column: str) -> Measure:
+def brc_measure(column: str, prefix: str = "brc2020") -> Measure:
     """Kind, unit and polarity for one BRC column, from its name."""
-    key = f"brc2020.{SHORT_SLUGS.get(column) or slug(column)}"
+    key = f"{prefix}.{SHORT_SLUGS.get(column) or slug(column)}"
     lower = column.lower()
     if lower.endswith("vulnerability score"):
         return Measure(
@@ -147,3 +147,46 @@ def load_brc(source: Source, ctx: LoadContext) -> Loaded:
 
 
 load_brc.tables = lambda source: [_spec(source)]  # type: ignore[attr-defined]
+
+
+# The columns of the published scores (last changed 2020-07-01), in file order.
+PUBLISHED_COLUMNS = (
+    "Clinical Vulnerability score",
+    "Clinical Vulnerability rank",
+    "Clinical Vulnerability decile",
+    "Health/Wellbeing Vulnerability score",
+    "Health/Wellbeing Vulnerability rank",
+    "Health/Wellbeing Vulnerability decile",
+    "Financial Vulnerability score",
+    "Economic Vulnerability score",
+    "Economic Vulnerability rank",
+    "Economic Vulnerability decile",
+    "Digital Vulnerability rank",
+    "Social Vulnerability score",
+    "Social Vulnerability rank",
+    "Social Vulnerability decile",
+    "Socioeconomic Vulnerability score",
+    "Socioeconomic Vulnerability rank",
+    "Socioeconomic Vulnerability decile",
+    "Vulnerability score",
+    "Vulnerability rank",
+    "Vulnerability decile",
+)
+
+
+def _published_measures() -> list[Measure]:
+    return [brc_measure(c, "brcvi2020") for c in PUBLISHED_COLUMNS]
+
+
+def _published_spec(source: Source) -> TableSpec:
+    return wide_spec(source, CODE, _published_measures())
+
+
+def load_brc_published(source: Source, ctx: LoadContext) -> Loaded:
+    """The index as the British Red Cross published it (July 2020: factor-analysis and PCA
+    weights; domain and overall scores, ranks and deciles) as ``brcvi2020.*``: the version users
+    have, and the comparator ``lantern validate`` reports."""
+    return load_wide(source, ctx, CODE, _published_measures(), spec=_published_spec(source))
+
+
+load_brc_published.tables = lambda source: [_published_spec(source)]  # type: ignore[attr-defined]
