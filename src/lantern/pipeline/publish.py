@@ -104,7 +104,7 @@ def write_site(
     for level in dict.fromkeys([*frames, "district"]):
         if level != "lsoa":
             geoms[level] = tiles.dissolve(data.geometry, data.areas[f"{level}_code"])
-        geoms[f"{level}_zooms"] = zooms if level == "lsoa" else (max(0, zooms[0] - 1), zooms[1] - 2)
+        geoms[f"{level}_zooms"] = zooms if level == "lsoa" else (max(0, zooms[0] - 1), zooms[1] - 1)
         codes = list(frames[level].index) if level in frames else list(geoms[level].index)
         jobs.append(
             tiles.Tileset(

@@ -7,7 +7,7 @@ hundred areas stays small and England's 33,755 write in seconds:
      "parents": {"msoa": [[code, name], ...], "ward": [...], "district": [...]},
      "values": {"<indicator id>": [...]},
      "index": {"<component>": {"rank": [...], "decile": [...], "p05": [...], "p95": [...]}},
-     "contrib": {"<code>": {"index": [[domain, share], ...]}}}
+     "contrib": {"index": {"<domain>": [share, ...]}}}
 
 Index and domain scores are not written: the page shows ranks and deciles, never raw scores.
 Indicator values are rounded to the decimals the page shows them with.
@@ -38,45 +38,49 @@ def _bboxes(geometry, codes: pd.Index) -> list[list[float] | None]:
     geoms = geometry.geometry.reindex(codes).to_numpy()
     bounds = shapely.bounds(geoms)
     out: list[list[float] | None] = []
-    for row in np.round(bounds, 5).tolist():
+    for row in np.round(bounds, 4).tolist():  # about 10 m: enough to fit the area in view
         out.append(None if any(v != v for v in row) else row)
     return out
 
 
-def _contributions(data: SiteData) -> dict[str, dict[str, list]]:
-    """Each area's domain shares of its index score (the panel's "what drives the index")."""
-    contrib: dict[str, dict[str, list]] = {}
+def _contributions(data: SiteData, codes: pd.Index) -> dict[str, list]:
+    """Each domain's share of each area's index score, one list per domain in the order of
+    ``codes`` (the panel's "what drives the index")."""
     frame = data.contributions
     if frame.empty:
-        return contrib
+        return {}
     frame = frame[frame["component"] == "index"]
-    frame = frame.sort_values(["area_code", "component", "share"], ascending=[True, True, False])
-    shares = sig_list(frame["share"], 3)
-    for code, comp, term, share in zip(
-        frame["area_code"], frame["component"], frame["term"], shares, strict=True
-    ):
-        contrib.setdefault(code, {}).setdefault(comp, []).append([term, share])
-    return contrib
+    wide = frame.pivot_table(index="area_code", columns="term", values="share", aggfunc="first")
+    wide = wide.reindex(codes)
+    return {term: sig_list(wide[term], 3) for term in wide.columns}
 
 
 def _intervals(data: SiteData, indicators: list[str], codes: pd.Index) -> dict[str, list]:
     """Per indicator with counts, for every area of ``codes`` in order: lower and upper 95%
-    limits and the comparisons with the county and England (sliced per district by the caller)."""
-    out = {}
+    limits (rounded as the page shows them) and the comparisons with the map's own value and
+    England (the first left empty on an England map, where the two are the same)."""
+    out: dict[str, list] = {}
     if data.intervals.empty:
         return out
     part = data.intervals.reindex(codes)
+    england = data.place == "England"
     for m in indicators:
         lo = f"{m}_lower95"
         if lo not in part.columns:
             continue
+        measure = data.measure(m)
+        places = decimals_for(data.values[m].tolist(), measure.unit, measure.kind)
         out[m] = [
-            sig_list(part[lo]),
-            sig_list(part[f"{m}_upper95"]),
-            [str(v) for v in part[f"{m}_vs_county"]],
-            [str(v) for v in part[f"{m}_vs_england"]],
+            rounded(part[lo], places),
+            rounded(part[f"{m}_upper95"], places),
+            None if england else _words(part[f"{m}_vs_county"]),
+            _words(part[f"{m}_vs_england"]),
         ]
     return out
+
+
+def _words(col: pd.Series) -> list[str]:
+    return ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in col]
 
 
 def write_details(
@@ -110,15 +114,16 @@ def write_details(
     codes = list(frame.index)
     names = [str(n) for n in frame["name"]]
     boxes = _bboxes(geometry, frame.index)
-    contrib = _contributions(data) if geo == "lsoa" else {}
+    contrib = _contributions(data, frame.index) if geo == "lsoa" else {}
     intervals = _intervals(data, indicators, frame.index) if geo == "lsoa" else {}
     parents = {}
     if geo == "lsoa":
         a = data.areas.reindex(frame.index)
         parents = {
             level: [[c, n] for c, n in zip(a[f"{level}_code"], a[f"{level}_name"], strict=True)]
-            for level in ("msoa", "ward", "district")
+            for level in ("msoa", "ward")
         }
+        parents["district"] = [[c, ""] for c in a["district_code"]]  # its name is in the page
     for district, rows in frame.groupby("district_code", sort=False).indices.items():
         take = rows.tolist()
         out: dict[str, Any] = {
@@ -133,11 +138,12 @@ def write_details(
         }
         if intervals:
             out["ci"] = {
-                m: [[col[i] for i in take] for col in cols] for m, cols in intervals.items()
+                m: [None if col is None else [col[i] for i in take] for col in cols]
+                for m, cols in intervals.items()
             }
         if geo == "lsoa":
             out["parents"] = {level: [pairs[i] for i in take] for level, pairs in parents.items()}
-            out["contrib"] = {codes[i]: contrib[codes[i]] for i in take if codes[i] in contrib}
+            out["contrib"] = {"index": {t: [col[i] for i in take] for t, col in contrib.items()}}
         else:
             out["parents"] = {"district": [[district, ""] for _ in take]}
         dump(site / "data" / "detail" / geo / f"{district or '_'}.json", out)

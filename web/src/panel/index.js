@@ -28,9 +28,18 @@ export function recordOf(file, code) {
     values: pick(file.values),
     index: Object.fromEntries(Object.entries(file.index || {}).map(([comp, cols]) => [comp, pick(cols)])),
     parents: pick(file.parents),
-    contrib: file.contrib ? file.contrib[code] || {} : {},
+    contrib: contribOf(file.contrib, i),
     ci: Object.fromEntries(Object.entries(file.ci || {}).map(([k, cols]) => [k, cols.map((c) => c[i])])),
   };
+}
+
+// Each domain's share of the index score for area i, largest first: {index: [[domain, share]]}.
+function contribOf(contrib, i) {
+  const shares = contrib && contrib.index;
+  if (!shares) return {};
+  const rows = Object.entries(shares).map(([term, col]) => [term, col[i]]).filter(([, v]) => v !== null && v !== undefined);
+  rows.sort((a, b) => b[1] - a[1]);
+  return { index: rows };
 }
 
 export function renderPanel(panel, ctx) {
