@@ -114,8 +114,14 @@ function paint() {
     lastHatch = key;
     // Nothing hatched (the usual case): the layer is hidden, so tiles are not laid out for it.
     const hatch = `hatch-${g.id}`;
-    if (hatched === null) map.setLayoutProperty(hatch, "visibility", "none");
-    else {
+    if (hatched === null) {
+      if (map.getFilter(hatch) === null || map.getPaintProperty(hatch, "fill-opacity") !== undefined) {
+        // after the cases overlay: back to matching nothing
+        map.setFilter(hatch, ["==", ["get", "i"], -1]);
+        map.setPaintProperty(hatch, "fill-opacity", 1);
+      }
+      map.setLayoutProperty(hatch, "visibility", "none");
+    } else {
       map.setFilter(hatch, hatchFilter(classes));
       map.setPaintProperty(hatch, "fill-pattern", hatchPattern(classes));
       map.setPaintProperty(hatch, "fill-opacity", 1);
