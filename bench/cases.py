@@ -75,6 +75,9 @@ def main() -> int:
     weeks, base = result["weeks_ms"], result["measure_ms"]
     med, worst, med_base = statistics.median(weeks), max(weeks), statistics.median(base)
     print(f"England, 7,264 MSOAs: week slider recolour median {med:.0f} ms, worst {worst:.0f} ms")
+    print(
+        "each week (ms):", ", ".join(f"{w}: {ms:.0f}" for w, ms in zip(WEEKS, weeks, strict=True))
+    )
     print(f"baseline (recolour by another measure, MSOA geography): median {med_base:.0f} ms")
     print(
         f"ratio week / measure recolour: {med / med_base:.2f}x; target <= {TARGET_S:.0f} s: "

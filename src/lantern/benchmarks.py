@@ -97,6 +97,12 @@ def england_totals(rows: pd.DataFrame, meta: Sequence[IndicatorMeta]) -> pd.Data
     return pd.DataFrame(out, columns=COLUMNS)
 
 
+def covers_england(source: Source) -> bool:
+    """False for a source published for part of England only (e.g. the Essex-only mid-2019
+    LSOA populations): its total would be a county's, not England's."""
+    return not any(g.outside and ENGLAND not in g.outside for g in source.gaps)
+
+
 def is_england_wide(data_dir: Path) -> bool:
     """True when ``data_dir``'s LSOA 2011 lookup covers England (not a county sample)."""
     from lantern.geography.hierarchy import LOOKUP_2011
@@ -128,6 +134,8 @@ def compute(
     ctx = england_context(data_dir)
     frames = []
     for source in SOURCES if sources is None else sources:
+        if not covers_england(source):
+            continue
         if progress:
             progress(f"England totals: {source.source_id}")
         loaded = load_source(source, ctx)
@@ -207,6 +215,12 @@ def for_ingest(
         return pd.DataFrame(columns=COLUMNS), "none: the data folder holds only part of England"
     if ENGLAND in area_codes:
         rows = loaded_rows()
+        partial = {(s.source_id, s.period) for s in sources if not covers_england(s)}
+        skip = {
+            (m.indicator_id, period) for m in meta for sid, period in partial if m.source_id == sid
+        }
+        keys = pd.MultiIndex.from_frame(rows[["indicator_id", "period"]])
+        rows = rows[~keys.isin(list(skip))] if skip else rows
         frame = england_totals(rows[rows["area_code"].str.startswith("E")], meta)
         if any(s.source_id == "phe_cases" for s in sources):
             from lantern.sources.cases import england_weekly

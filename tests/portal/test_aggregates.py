@@ -87,7 +87,8 @@ def attack(
             objective[index[cell]] = sense
             res = linprog(objective, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
             assert res.status in (0, 3), res.message  # 3: unbounded above
-            bounds.append(sense * res.fun if res.status == 0 else float("inf") * sense)
+            # status 3: unbounded, which only a maximisation can be (every count is >= 0)
+            bounds.append(sense * res.fun if res.status == 0 else float("inf"))
         out[cell] = (bounds[0], bounds[1])
     return out
 

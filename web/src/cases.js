@@ -138,10 +138,15 @@ export class Cases {
       this.styled = styleKey;
       this.ownStyle = true;
     }
+    // only the areas whose colour changes since the last week drawn get a new state
     const codes = this.data.codes;
+    const before = this.drawn && this.drawnStyle === styleKey ? this.drawn : null;
     for (let i = 0; i < codes.length; i++) {
+      if (before && before[i] === classes[i]) continue;
       this.map.setFeatureState({ source: geoId, sourceLayer: "areas", id: codes[i] }, { band: classes[i] });
     }
+    this.drawn = classes;
+    this.drawnStyle = styleKey;
     this.map.getCanvas().dataset.casesWeek = this.mode === "weekly" ? this.meta.weeks[this.week] : "bivariate";
     this.renderLegend();
   }
@@ -151,6 +156,7 @@ export class Cases {
     if (!this.map || !this.ownStyle) return;
     const geoId = this.meta.geography;
     this.map.removeFeatureState({ source: geoId, sourceLayer: "areas" });
+    this.drawn = null;
     if (this.map.getLayer(`hatch-${geoId}`)) this.map.setPaintProperty(`hatch-${geoId}`, "fill-opacity", 1);
     this.ownStyle = false;
     this.styled = null;

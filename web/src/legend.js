@@ -30,7 +30,15 @@ export function renderLegend(root, meta, measure, geo, { filtered, hasMissing })
   if (hasMissing) items.push(el("li", { class: "special" }, el("span", { class: "swatch", style: `background:${hatchCss(meta.patterns.noData, 3)}`, "aria-hidden": "true" }), el("span", { class: "words" }, "No data")));
   if (filtered) items.push(el("li", { class: "special" }, el("span", { class: "swatch", style: `background:${hatchCss(meta.patterns.filtered, 1)}`, "aria-hidden": "true" }), el("span", { class: "words" }, "Outside the filter")));
   root.querySelector("#legend-items").replaceChildren(...items);
-  root.querySelector("#legend-note").textContent = measure.group === "indicator" && measure.polarity === "neutral" ? "Darker = higher." : "Darker = more vulnerable.";
+  const darker = measure.group === "indicator" && measure.polarity === "neutral" ? "Darker = higher." : "Darker = more vulnerable.";
+  const imputed =
+    measure.id === "index" && meta.mostlyImputed
+      ? ` ${meta.mostlyImputed.toLocaleString("en-GB")} area(s) rest mostly on imputed values: see the area panel.`
+      : "";
+  const note = root.querySelector("#legend-note");
+  note.textContent = darker + imputed;
+  // how stable the index classes are (on a phone the area panel says it per area instead)
+  if (measure.id === "index" && meta.stabilityNote) note.append(" ", el("span", { class: "legend-stability" }, meta.stabilityNote));
 }
 
 // The legend can be folded away on a phone (its state is kept while the page is open).

@@ -143,7 +143,7 @@ function updateTable() {
   for (let i = 0; i < areas.codes.length; i++) {
     if (classes[i] === FILTERED) continue;
     const d = meta.districts[areas.district[i]];
-    rows.push({ i, code: areas.codes[i], name: areas.names[i], district: d ? d.name : "", value: values.v ? values.v[i] : null, rank: values.rank ? values.rank[i] : null, decile: indexValues && indexValues.decile ? indexValues.decile[i] : null });
+    rows.push({ i, code: areas.codes[i], name: areas.names[i], district: d ? d.name : "", value: values.v ? values.v[i] : null, rank: values.rank ? values.rank[i] : null, decile: indexValues && indexValues.decile ? indexValues.decile[i] : null, interval: indexValues && indexValues.p05 && indexValues.p05[i] !== null ? [indexValues.p05[i], indexValues.p95[i]] : null, stays: indexValues && indexValues.stays ? indexValues.stays[i] : null });
   }
   table.setData({ rows, measure: measure(), selected: state.area, hasDecile: geo().hasDecile });
 }

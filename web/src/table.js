@@ -28,8 +28,8 @@ export class AreaTable {
     this.onChange();
   }
 
-  // rows: [{i, code, name, district, value, rank, decile}] for the areas passing the map filters.
-  // Index and domains are listed by rank (1 = most vulnerable), never by raw score.
+  // rows: [{i, code, name, district, value, rank, decile, interval, stays}] for the areas passing
+  // the map filters. Index and domains are listed by rank (1 = most vulnerable), never by raw score.
   setData({ rows, measure, selected, hasDecile }) {
     const byRank = measure.group !== "indicator";
     if (byRank !== this.byRank) this.sort = byRank ? { key: "value", dir: "asc" } : { key: "value", dir: "desc" };
@@ -89,6 +89,8 @@ export class AreaTable {
     const head = this.root.querySelector("#table-head");
     const cols = [this.header("name", "Area"), this.header("code", "Code"), this.header("district", "District"), this.header("value", this.byRank ? "Rank" : m.label)];
     if (this.hasDecile) cols.push(this.header("decile", "Index decile"));
+    const uncertain = this.hasDecile && this.rows.some((r) => r.stays !== null && r.stays !== undefined);
+    if (uncertain) cols.push(el("th", { scope: "col" }, "Rank interval (90%)"), this.header("stays", "In this decile in"));
     cols[1].classList.add("wide-col");
     cols[2].classList.add("wide-col");
     head.replaceChildren(...cols);
@@ -109,6 +111,11 @@ export class AreaTable {
           el("td", { class: "num" }, this.byRank ? fmtInt(r.value) : fmtValue(m, r.value)),
         );
         if (this.hasDecile) tr.append(el("td", { class: "num" }, r.decile ?? "–"));
+        if (uncertain)
+          tr.append(
+            el("td", { class: "num" }, r.interval ? `${r.interval[0]}–${r.interval[1]}` : "–"),
+            el("td", { class: "num" }, r.stays === null || r.stays === undefined ? "–" : `${Math.round(100 * r.stays)}% of draws`),
+          );
         return tr;
       }),
     );

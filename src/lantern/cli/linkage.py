@@ -9,9 +9,9 @@ from typing import Any, cast
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 
+from lantern.cli.progress import progress_bar
 from lantern.errors import ConfigError, InputError
 
 console = Console()
@@ -61,14 +61,7 @@ def _batch(batch: str | None, old_release: str | None) -> str:
 
 @contextmanager
 def _working(label: str) -> Iterator[None]:
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        progress.add_task(label, total=None)
+    with progress_bar(console, label):
         yield
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from lantern.cli.progress import progress_bar
 from lantern.errors import DisclosureError
 from lantern.release import (
     check_folder,
@@ -46,18 +46,14 @@ def check(
 ) -> None:
     """Check every declared table against its policy; exit 4 if any cell fails a rule."""
     n = len(load_manifest(folder).tables)
-    with Progress(
-        TextColumn("[bold]checking[/] {task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("tables", total=n)
+    names: list[str] = []
+    with progress_bar(Console(stderr=True), "checking tables") as report:
 
-        result = check_folder(folder, progress=lambda name: bar.update(task, description=name))
-        bar.update(task, completed=n)
+        def on_table(name: str) -> None:
+            names.append(name)
+            report(f"checking {name}", step=len(names), of=n)
+
+        result = check_folder(folder, progress=on_table)
     if record:
         write_disclosure_record(folder, result, keep_history=False)
     if as_json:

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
-AGGREGATIONS = ("arithmetic", "geometric", "sum")
+AGGREGATIONS = ("arithmetic", "geometric", "sum", "mean")
 
 
 def aggregate(matrix: np.ndarray, weights: np.ndarray, method: str = "arithmetic") -> np.ndarray:
     """Weighted arithmetic mean ``Σ w x`` (weights sum to one), geometric mean ``Π x^w`` or plain
-    sum ``Σ x`` (weights ignored, as the CDC SVI adds its percentile ranks). A missing input makes
-    the area's score missing."""
+    sum ``Σ x`` (weights ignored, as the CDC SVI adds its percentile ranks), or plain mean
+    ``Σ x / k`` (weights ignored; summed first, as R's ``rowMeans``, so published means match to
+    the last bit). A missing input makes the area's score missing."""
     x = np.asarray(matrix, dtype=float)
     w = np.asarray(weights, dtype=float)
     if method == "arithmetic":
         return x @ w
     if method == "sum":
         return x.sum(axis=1)
+    if method == "mean":
+        return x.sum(axis=1) / x.shape[1]
     if method == "geometric":
         if np.nanmin(x) <= 0:
             raise ValueError(
@@ -38,6 +41,8 @@ def contributions(
         return x * w
     if method == "sum":
         return x.copy()
+    if method == "mean":
+        return x / x.shape[1]
     if method == "geometric":
         return np.log(x) * w
     raise ValueError(f"unknown aggregation {method!r}")

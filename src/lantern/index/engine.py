@@ -156,6 +156,21 @@ def _long_terms(areas: pd.Index, component: str, ids: list[str], terms: np.ndarr
     )
 
 
+def _exact_floats(column: pd.Series, source: str, name: str) -> np.ndarray:
+    """A column as floats; text is parsed exactly (``pd.to_numeric`` can be one ulp off, which
+    would make a CSV export of the warehouse compute differently from the warehouse itself)."""
+    if column.dtype != object:
+        return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    text = column.where(column.notna(), None).map(lambda v: v.strip() if isinstance(v, str) else v)
+    text = text.where(text != "", None)
+    checked = pd.to_numeric(text, errors="coerce")
+    bad = checked.isna() & text.notna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        raise InputError("value is not a number", file=source, row=row, column=name)
+    return text.astype(float).to_numpy(dtype=float)
+
+
 def indicator_matrix(
     spec: IndexSpec, domain: DomainSpec, data: pd.DataFrame, source: str
 ) -> np.ndarray:
@@ -168,15 +183,11 @@ def indicator_matrix(
                 file=source,
                 column=ind.column,
             )
-        col = pd.to_numeric(data[ind.column], errors="coerce")
-        bad = col.isna() & data[ind.column].notna()
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-            raise InputError("value is not a number", file=source, row=row, column=ind.column)
-        x = col.to_numpy(dtype=float)
+        x = _exact_floats(data[ind.column], source, ind.column)
         for sentinel in spec.missing_values:
             x = np.where(x == sentinel, np.nan, x)
-        cols.append(-x if ind.polarity == "higher_better" else x)
+        negate = ind.polarity == "higher_better" and ind.invert == "negate"
+        cols.append(-x if negate else x)
     return np.column_stack(cols)
 
 
@@ -188,6 +199,13 @@ def compute_domain(
     imputed = np.zeros(raw.shape, dtype=bool)
     normalised = np.empty_like(raw)
     for j, ind in enumerate(domain.indicators):
+        if parents is None and domain.missing == "impute_parent_mean" and np.isnan(raw[:, j]).any():
+            raise InputError(
+                f"indicator {ind.id!r} has {int(np.isnan(raw[:, j]).sum())} missing value(s) and "
+                f"domain {domain.id!r} fills gaps with the parent area's mean, but no parent area "
+                "was given (lantern index: --parent-column)",
+                column=ind.column,
+            )
         filled[:, j], imputed[:, j] = apply_missing_policy(raw[:, j], domain.missing, parents)
         z = normalise(
             filled[:, j],
@@ -195,6 +213,8 @@ def compute_domain(
             ties=spec.ties,
             reference=ind.reference_value,
         )
+        if ind.polarity == "higher_better" and ind.invert == "complement":
+            z = 1.0 - z  # e.g. 1 − prank(x): the values were left as they are
         normalised[:, j] = round_to(z, domain.indicator_round, spec.rounding)
     transformed = np.column_stack(
         [
@@ -205,7 +225,7 @@ def compute_domain(
         ]
     )
     explicit = [ind.weight for ind in domain.indicators] if domain.weighting == "explicit" else None
-    w = derive_weights(domain.weighting, transformed, explicit)
+    w = derive_weights(domain.weighting, transformed, explicit, rescale=domain.rescale_weights)
     score = round_to(
         aggregate(transformed, w, domain.aggregation), domain.score_round, spec.rounding
     )
@@ -221,13 +241,27 @@ def combine_inputs(spec: IndexSpec, scores: np.ndarray) -> np.ndarray:
     c = spec.combine
     out = np.empty_like(scores)
     for k in range(scores.shape[1]):
-        z = normalise(scores[:, k], c.normalisation, ties=spec.ties)
-        out[:, k] = transform(z, c.transform, convention=c.r_convention, ties=spec.ties)
+        z = normalise(scores[:, k], c.normalisation, ties=spec.score_ties)
+        out[:, k] = transform(z, c.transform, convention=c.r_convention, ties=spec.score_ties)
     return out
 
 
-def _component(spec: IndexSpec, score: np.ndarray, prank_round: int | None, flag_count) -> dict:
-    cls = classify(score, ties=spec.ties, prank_digits=prank_round, rounding=spec.rounding)
+def _component(
+    spec: IndexSpec,
+    score: np.ndarray,
+    prank_round: int | None,
+    flag_count,
+    rank_by: np.ndarray | None = None,
+) -> dict:
+    cls = classify(
+        score,
+        rank_by=rank_by,
+        ties=spec.score_ties,
+        prank_digits=prank_round,
+        rounding=spec.rounding,
+        least_first=spec.classify.rank_direction == "least_vulnerable_first",
+        ntiles=spec.classify.ntiles,
+    )
     cls["flag"] = flags(cls["prank"], spec.classify.flag_threshold)
     cls["flag_count"] = flag_count
     cls["break_class"] = (
@@ -258,7 +292,9 @@ def compute_index(
     scores = np.column_stack([d.score for d in domains.values()])
     combined = combine_inputs(spec, scores)
     explicit = [d.weight for d in spec.domains] if spec.combine.weighting == "explicit" else None
-    w = derive_weights(spec.combine.weighting, combined, explicit)
+    w = derive_weights(
+        spec.combine.weighting, combined, explicit, rescale=spec.combine.rescale_weights
+    )
     index_score = aggregate(combined, w, spec.combine.aggregation)
     components = {}
     total_flags = np.zeros(len(areas))
@@ -276,5 +312,6 @@ def compute_index(
         round_to(index_score, spec.classify.score_round, spec.rounding),
         spec.classify.prank_round,
         total_flags if any_flags else np.full(len(areas), np.nan),
+        rank_by=None if spec.classify.rank_rounded else index_score,
     )
     return IndexResult(spec, areas, domains, combined, w, index_score, components)

@@ -9,7 +9,7 @@ domains, method choices and chunks of draws.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,14 @@ class RobustnessResult:
     rank_p95: np.ndarray
     decile_change_share: np.ndarray  # per area: share of draws in a different decile
     share_changing_decile: float  # mean over draws of the share of areas in a different decile
+    # per domain: (median, p05, p95) of its rank over the draws (1 = most vulnerable)
+    domains: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def domain_frame(self, domain_id: str) -> pd.DataFrame:
+        median, p05, p95 = self.domains[domain_id]
+        return pd.DataFrame(
+            {"rank_median": median, "rank_p05": p05, "rank_p95": p95}, index=self.areas
+        )
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -138,6 +146,9 @@ def monte_carlo(
             ]
 
     ranks = np.empty((draws, n), dtype=np.int32)
+    small = np.uint16 if n < 2**16 else np.int32
+    varying = [k for k in range(len(spec.domains)) if k not in fixed]
+    domain_ranks = {k: np.empty((draws, n), dtype=small) for k in varying}
     changed = np.zeros(n)
     for start in range(0, draws, chunk):
         size = min(chunk, draws - start)
@@ -163,6 +174,7 @@ def monte_carlo(
                     scores[rows] = np.exp(w[rows] @ np.log(matrix).T)
                 else:
                     scores[rows] = w[rows] @ matrix.T
+            domain_ranks[k][start : start + size] = n + 1 - _ascending_ranks(scores)
             z = rowwise_normalise(scores, spec.combine.normalisation)
             for t, method in enumerate(transforms):
                 rows = trans_choice == t
@@ -184,6 +196,14 @@ def monte_carlo(
         out[keep] = values
         return out
 
+    domains = {}
+    for k, domain in enumerate(spec.domains):
+        if k in domain_ranks:
+            d05, dmed, d95 = np.percentile(domain_ranks[k], [5, 50, 95], axis=0)
+            domains[domain.id] = (spread(dmed), spread(d05), spread(d95))
+        else:  # one indicator: its rank is the same in every draw
+            rank = base.components[domain.id]["rank"]
+            domains[domain.id] = (rank.copy(), rank.copy(), rank.copy())
     return RobustnessResult(
         base.areas,
         draws,
@@ -192,4 +212,5 @@ def monte_carlo(
         spread(p95),
         spread(share),
         float(share.mean()),
+        domains,
     )

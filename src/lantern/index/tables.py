@@ -44,6 +44,11 @@ def scores_table(
         joined = rob.reindex(s.loc[mask, "area_code"])
         for col in rob.columns:
             s.loc[mask, col] = joined[col].to_numpy()
+        for domain_id in robustness.domains:
+            mask = s["component"] == domain_id
+            joined = robustness.domain_frame(domain_id).reindex(s.loc[mask, "area_code"])
+            for col in joined.columns:
+                s.loc[mask, col] = joined[col].to_numpy()
     return s[SCORE_COLUMNS].reset_index(drop=True)
 
 

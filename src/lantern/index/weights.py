@@ -1,6 +1,7 @@
 """Weights for combining indicators or domains: explicit, equal, PCA or one-factor ML.
 
-Every function returns non-negative weights that sum to one. Derived weights are fitted on the
+Every function returns non-negative weights that sum to one (explicit weights may be kept as
+given instead). Derived weights are fitted on the
 complete rows of a matrix of normalised values (areas × indicators).
 """
 
@@ -16,12 +17,13 @@ def equal_weights(k: int) -> np.ndarray:
     return np.full(k, 1.0 / k)
 
 
-def explicit_weights(weights: list[float] | np.ndarray) -> np.ndarray:
-    """The given weights scaled to sum to one (IoD's 22.5/22.5/13.5/… percentages become shares)."""
+def explicit_weights(weights: list[float] | np.ndarray, *, rescale: bool = True) -> np.ndarray:
+    """The given weights, scaled to sum to one unless ``rescale`` is false (the IMD's published
+    0.225/0.225/0.135/0.135/0.093/0.093/0.093 sum to 0.999 and are used as they are)."""
     w = np.asarray(weights, dtype=float)
     if np.any(w < 0) or w.sum() <= 0:
         raise ValueError("explicit weights must be non-negative and not all zero")
-    return w / w.sum()
+    return w / w.sum() if rescale else w
 
 
 def _complete_standardised(matrix: np.ndarray) -> np.ndarray:
@@ -81,7 +83,11 @@ def factor_weights(matrix: np.ndarray) -> np.ndarray:
 
 
 def derive_weights(
-    method: str, matrix: np.ndarray, explicit: list[float] | None = None
+    method: str,
+    matrix: np.ndarray,
+    explicit: list[float] | None = None,
+    *,
+    rescale: bool = True,
 ) -> np.ndarray:
     """Weights for the columns of ``matrix`` by the named method."""
     k = np.asarray(matrix).shape[1]
@@ -90,7 +96,7 @@ def derive_weights(
     if method == "explicit":
         if explicit is None or len(explicit) != k:
             raise ValueError("explicit weighting needs one weight per item")
-        return explicit_weights(explicit)
+        return explicit_weights(explicit, rescale=rescale)
     if method == "pca":
         return pca_weights(matrix)
     if method == "factor":

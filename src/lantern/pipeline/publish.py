@@ -68,6 +68,7 @@ def publish(
             assets=assets,
             tile_url=tile_url,
             components=_components(warehouse, index_id),
+            note=_method_note(warehouse, index_id),
             step=step,
         )
         step("Checking the downloads against the disclosure rules")
@@ -91,6 +92,7 @@ def write_site(
     assets: Path,
     tile_url: str | None = None,
     components: list[dict] | None = None,
+    note: str = "",
     step: Progress | None = None,
 ) -> dict:
     """Write every file of the site into ``site`` (an empty folder); return the page metadata."""
@@ -140,8 +142,10 @@ def write_site(
         pages.render_index(data, assets, meta, files), encoding="utf-8"
     )
     (site / "method.html").write_text(
-        pages.render_method(data, assets, components or []), encoding="utf-8"
+        pages.render_method(data, assets, components or [], note=note), encoding="utf-8"
     )
+    if note:  # the very note the build wrote, so every published score can be recomputed
+        (site / "method-note.md").write_text(note, encoding="utf-8")
     step("Compressing")
     precompress(site)
     return meta
@@ -158,6 +162,20 @@ def precompress(site: Path) -> None:
                 gzip.open(path.with_name(path.name + ".gz"), "wb", compresslevel=6) as out,
             ):
                 shutil.copyfileobj(src, out)
+
+
+def _method_note(warehouse: Path, index_id: str | None) -> str:
+    """The method note ``lantern build`` wrote (validation section included), or ``""``."""
+    from lantern.warehouse import Warehouse
+
+    with Warehouse(warehouse) as wh:
+        if not wh.has("index_runs"):
+            return ""
+        runs = wh.index_runs(index_id)
+    if runs.empty or "method_note" not in runs.columns:
+        return ""
+    note = runs["method_note"].iloc[0]
+    return note if isinstance(note, str) else ""
 
 
 def _components(warehouse: Path, index_id: str | None) -> list[dict]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, union
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from lantern.portal.models import (
@@ -55,18 +55,29 @@ class ScopedQueries:
     def __init__(self, session: Session, scope: Scope) -> None:
         self.session = session
         self.scope = scope
+        self._areas: dict[str, Area] = {}  # visible areas already looked up in this request
+        self._visible: list[str] | None = None
 
     # -- the filter ---------------------------------------------------------------------------
+    def visible_codes(self) -> list[str] | None:
+        """Every area code the scope reaches (its areas and everything inside them), looked up
+        once per request; ``None`` for every area."""
+        if self.scope.codes is None:
+            return None
+        if self._visible is None:
+            codes = sorted(self.scope.codes)
+            inside = self.session.scalars(
+                select(AreaLink.child_code).where(AreaLink.parent_code.in_(codes))
+            )
+            self._visible = sorted(set(codes) | set(inside))
+        return self._visible
+
     def visible(self, column: Any) -> ColumnElement[bool]:
         """``column`` (an area code) is one of the scope's areas or lies inside one."""
-        if self.scope.codes is None:
+        codes = self.visible_codes()
+        if codes is None:
             return column.is_not(None)
-        codes = sorted(self.scope.codes)
-        inside = select(AreaLink.child_code).where(AreaLink.parent_code.in_(codes))
-        return or_(
-            column.in_(codes),
-            column.in_(union(inside, select(Area.area_code).where(Area.area_code.in_(codes)))),
-        )
+        return column.in_(codes)
 
     # -- areas --------------------------------------------------------------------------------
     def areas(
@@ -95,18 +106,26 @@ class ScopedQueries:
                     select(AreaLink.child_code).where(AreaLink.parent_code == within)
                 )
             )
-        total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        rows = self.session.scalars(
-            stmt.order_by(Area.area_type, Area.area_code).limit(limit).offset(offset)
+        rows = list(
+            self.session.scalars(
+                stmt.order_by(Area.area_type, Area.area_code).limit(limit).offset(offset)
+            )
         )
-        return total, list(rows)
+        if (offset == 0 or rows) and len(rows) < limit:
+            return offset + len(rows), rows  # the whole remainder fits: no count needed
+        total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        return total, rows
 
     def area(self, code: str) -> Area:
+        key = code.upper()
+        if key in self._areas:
+            return self._areas[key]
         found = self.session.scalar(
-            select(Area).where(Area.area_code == code.upper(), self.visible(Area.area_code))
+            select(Area).where(Area.area_code == key, self.visible(Area.area_code))
         )
         if found is None:
             raise NotVisible(code)
+        self._areas[key] = found
         return found
 
     def child_counts(self, code: str) -> dict[str, int]:

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from lantern.portal.models import (
@@ -28,6 +28,7 @@ from lantern.portal.models import (
 )
 
 COUNTY = "county"
+AREA_SUMMARIES: Table = AreaSummary.__table__  # type: ignore[assignment]
 
 
 def decile(value: float | None, others: list[float]) -> int | None:
@@ -69,8 +70,8 @@ def compute(
     )
     # LSOA values of each indicator's latest LSOA period
     lsoa = values[values["area_type"] == "lsoa"]
-    latest = lsoa.groupby("indicator_id")["period"].transform("max")
-    lsoa = lsoa[lsoa["period"] == latest]
+    period_of = lsoa.groupby("indicator_id")["period"].agg(lambda p: max(p))  # one per indicator
+    lsoa = lsoa[lsoa["period"] == lsoa["indicator_id"].map(period_of)]
     up = links[links["child_type"] == "lsoa"][["child_code", "parent_code"]].merge(
         lsoa[["area_code", "indicator_id", "period", "value"]],
         left_on="child_code",
@@ -78,10 +79,11 @@ def compute(
     )
     means = (
         up.groupby(["parent_code", "indicator_id"])
-        .agg(value=("value", "mean"), lsoas=("value", "count"), period=("period", "max"))
+        .agg(value=("value", "mean"), lsoas=("value", "count"))
         .reset_index()
         .rename(columns={"parent_code": "area_code"})
     )
+    means["period"] = means["indicator_id"].map(period_of)
     means = means[means["lsoas"] > 0]
     means = means.merge(areas[["area_code", "area_type"]], on="area_code")
     held = own.set_index(["area_code", "indicator_id"]).index
@@ -94,9 +96,10 @@ def compute(
     out["decile"] = deciles(out["value"], out["area_type"] + "\x1f" + out["indicator_id"])
     county = (
         lsoa.groupby("indicator_id")
-        .agg(value=("value", "mean"), areas=("value", "count"), period=("period", "max"))
+        .agg(value=("value", "mean"), areas=("value", "count"))
         .reset_index()
     )
+    county["period"] = county["indicator_id"].map(period_of)
     return out[cols], county
 
 
@@ -139,8 +142,9 @@ def rebuild(session: Session) -> int:
             }
             for a, i, p, v, n, d in summaries.itertuples(index=False)
         ]
+        connection = session.connection()  # Core executemany: no ORM bookkeeping per row
         for start in range(0, len(records), 20_000):
-            session.execute(insert(AreaSummary), records[start : start + 20_000])
+            connection.execute(insert(AREA_SUMMARIES), records[start : start + 20_000])
     if len(county):
         session.execute(
             insert(IndicatorBenchmark),

@@ -55,6 +55,42 @@ def _contributions(data: SiteData, codes: pd.Index) -> dict[str, list]:
     return {term: sig_list(wide[term], 3) for term in wide.columns}
 
 
+def _index_terms(data: SiteData) -> dict[str, list[tuple[str, float]]]:
+    """Each area's index terms (domain, contribution), largest first, unrounded."""
+    frame = data.contributions
+    if frame.empty:
+        return {}
+    frame = frame[frame["component"] == "index"].sort_values(
+        ["area_code", "contribution"], ascending=[True, False]
+    )
+    out: dict[str, list[tuple[str, float]]] = {}
+    for code, term, c in zip(frame["area_code"], frame["term"], frame["contribution"], strict=True):
+        out.setdefault(code, []).append((term, float(c)))
+    return out
+
+
+def why(data: SiteData, code: str, name: str, terms: list[tuple[str, float]]) -> str:
+    """The sentence ``lantern explain`` prints first, for the area panel (the same function)."""
+    from lantern.index.explain import why_sentence
+
+    if not terms or "index.rank" not in data.index.columns:
+        return ""
+    titles = {m.id.split(".", 1)[-1]: m.title for m in data.measures if m.group != "indicator"}
+    top = [
+        (titles.get(t, t), data.index.at[code, f"{t}.rank"], c)
+        for t, c in terms[:2]
+        if f"{t}.rank" in data.index.columns
+    ]
+    return why_sentence(
+        f"{name} ({code})" if name and name != code else code,
+        data.index.at[code, "index.rank"],
+        int(data.index["index.rank"].notna().sum()),
+        data.index.at[code, "index.decile"],
+        top,
+        sum(c for _, c in terms),
+    )
+
+
 def _intervals(data: SiteData, indicators: list[str], codes: pd.Index) -> dict[str, list]:
     """Per indicator with counts, for every area of ``codes`` in order: lower and upper 95%
     limits (rounded as the page shows them) and the comparisons with the map's own value and
@@ -116,6 +152,13 @@ def write_details(
     boxes = _bboxes(geometry, frame.index)
     contrib = _contributions(data, frame.index) if geo == "lsoa" else {}
     intervals = _intervals(data, indicators, frame.index) if geo == "lsoa" else {}
+    stays: list = []
+    sentences: list[str] = []
+    if geo == "lsoa":  # how often each area stays in its decile, and why it ranks where it does
+        if "index.decile_change_share" in data.index.columns:
+            stays = sig_list(1 - data.index["index.decile_change_share"].reindex(frame.index), 3)
+        terms = _index_terms(data)
+        sentences = [why(data, c, n, terms.get(c, [])) for c, n in zip(codes, names, strict=True)]
     parents = {}
     if geo == "lsoa":
         a = data.areas.reindex(frame.index)
@@ -124,6 +167,9 @@ def write_details(
             for level in ("msoa", "ward")
         }
         parents["district"] = [[c, ""] for c in a["district_code"]]  # its name is in the page
+    imputed = None
+    if geo == "lsoa" and "index.imputed_share" in data.index.columns:
+        imputed = sig_list(data.index["index.imputed_share"].reindex(frame.index), 2)
     for district, rows in frame.groupby("district_code", sort=False).indices.items():
         take = rows.tolist()
         out: dict[str, Any] = {
@@ -144,6 +190,12 @@ def write_details(
         if geo == "lsoa":
             out["parents"] = {level: [pairs[i] for i in take] for level, pairs in parents.items()}
             out["contrib"] = {"index": {t: [col[i] for i in take] for t, col in contrib.items()}}
+            if stays:
+                out["stays"] = [stays[i] for i in take]
+            out["why"] = [sentences[i] for i in take]
+            if imputed is not None:
+                # share of each area's index weight resting on imputed values (over 0.5: flagged)
+                out["imputed"] = [imputed[i] for i in take]
         else:
             out["parents"] = {"district": [[district, ""] for _ in take]}
         dump(site / "data" / "detail" / geo / f"{district or '_'}.json", out)

@@ -43,6 +43,11 @@ INDEX_FIELD_TEXT = {
     "decile": ("decile (1 = most vulnerable 10%)", "integer", "decile"),
     "rank_p05": ("rank, 5th percentile over sensitivity draws", "integer", "rank"),
     "rank_p95": ("rank, 95th percentile over sensitivity draws", "integer", "rank"),
+    "decile_change_share": (
+        "share of sensitivity draws that put the area in another decile",
+        "number",
+        "share",
+    ),
 }
 BASENAME = "lantern-lsoa"
 

@@ -49,7 +49,7 @@ NOT_A_TOWN_END = {
 }
 # Population measures, most preferred first; without one every LSOA weighs the same (LSOAs are
 # drawn to hold similar numbers of people, 1,000 to 3,000).
-POPULATION_MEASURES = ("census2021.usual_residents", "pop2020.total", "iod2019.pop_total_mid2015")
+POPULATION_MEASURES = ("census2021.usual_residents", "pop.total", "iod2019.pop_total_mid2015")
 # British National Grid for distances and centroids in Great Britain.
 PROJECTED = "EPSG:27700"
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from lantern import __version__
 from lantern.publish.place import join_names, strip_place
@@ -47,7 +48,20 @@ def render_index(data: SiteData, assets: Path, meta: dict, downloads: list[dict]
     )
 
 
-def render_method(data: SiteData, assets: Path, components: list[dict]) -> str:
+def note_html(note: str) -> str:
+    """The method note (Markdown, tables included) as HTML; raw HTML in it is not passed through."""
+    from markdown_it import MarkdownIt
+
+    text = note.replace("<!-- validation -->", "").replace("<!-- /validation -->", "")
+    html = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    for level in (4, 3, 2, 1):  # under the page's own h2 "How the index is built"
+        html = html.replace(f"<h{level}>", f"<h{level + 2}>").replace(
+            f"</h{level}>", f"</h{level + 2}>"
+        )
+    return html
+
+
+def render_method(data: SiteData, assets: Path, components: list[dict], note: str = "") -> str:
     sources = {s.source_id: s for s in data.sources}
     indicators = [
         {
@@ -82,5 +96,6 @@ def render_method(data: SiteData, assets: Path, components: list[dict]) -> str:
             components=components,
             indicators=indicators,
             sources=data.sources,
+            note_html=Markup(note_html(note)) if note else "",
         )
     )

@@ -16,7 +16,15 @@ from lantern.publish.sitedata import Measure, SiteData, Source
 from lantern.warehouse import Warehouse
 
 ENGLAND = "E92000001"
-INDEX_FIELDS = ("score", "rank", "decile", "rank_p05", "rank_p95")
+INDEX_FIELDS = (
+    "score",
+    "rank",
+    "decile",
+    "rank_p05",
+    "rank_p95",
+    "imputed_share",
+    "decile_change_share",
+)
 PARENT_TYPES = {"msoa": "msoa", "ward": "ward", "district": "district"}
 
 
@@ -62,9 +70,10 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
     )
     summaries: dict[str, pd.DataFrame] = {}
     domain_of: dict[str, str] = {}
-    index_title = index_reference = ""
+    index_title = index_reference = stability_note = ""
     if run is not None:
         index_title, index_reference = str(run["title"] or run["name"]), str(run["reference"])
+        stability_note = _stability_note(run)
         comp_measures, index = _index_scores(con, run, areas.index)
         measures += comp_measures
         for m in comp_measures:
@@ -93,11 +102,13 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
         index=index,
         index_title=index_title,
         index_reference=index_reference,
+        stability_note=stability_note,
         contributions=contributions,
         summaries=summaries,
         comparators=comparators,
         sources=_sources(con, tables),
         postcodes=_postcodes(con, tables, areas.index),
+        trends=_trends(con, areas.index, vintage),
         place=place,
         place_names=place_names,
         other_places=other_places,
@@ -106,6 +117,15 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
         intervals=intervals,
         cases=cases,
     )
+
+
+def _stability_note(run) -> str:
+    """How stable the index deciles are over the Monte Carlo draws, in a sentence."""
+    share, draws = run.get("decile_change_share"), run.get("draws")
+    if share is None or pd.isna(share) or not draws:
+        return ""
+    # short: it sits in the legend, on a phone too; the panel and the method page say more
+    return f"Deciles are estimates: {100 * float(share):.0f}% of areas change decile in a typical sensitivity draw."
 
 
 def _place(
@@ -253,6 +273,8 @@ def _index_scores(con: Warehouse, run, codes: pd.Index) -> tuple[list[Measure], 
             )
         )
     scores = scores.drop_duplicates(["area_code", "component"])
+    if "imputed_share" not in scores or scores["imputed_share"].isna().all():
+        scores["imputed_share"] = 0.0  # built before imputed shares were recorded
     wide = scores.pivot(index="area_code", columns="component", values=list(INDEX_FIELDS))
     wide.columns = [f"{comp}.{fld}" for fld, comp in wide.columns]
     cols = [f"{_component(m.id)}.{fld}" for m in measures for fld in INDEX_FIELDS]
@@ -433,3 +455,20 @@ def _postcodes(con: Warehouse, tables, codes: pd.Index) -> pd.DataFrame | None:
     out = df.rename(columns={column: "lsoa_code"})[["postcode", "lsoa_code", "approximate"]]
     out = out[out["lsoa_code"].isin(codes)]
     return out if len(out) else None
+
+
+def _trends(con: Warehouse, codes: pd.Index, vintage: str) -> dict[str, pd.DataFrame]:
+    """LSOA-level indicators held for several periods, on the site's LSOAs, one column a period."""
+    periods = con.periods()
+    several = periods.groupby("indicator_id")["period"].nunique()
+    ids = list(several[several > 1].index)
+    meta = con.meta(ids)
+    ids = list(
+        meta.loc[
+            (meta["area_type"] == "lsoa") & ~meta["kind"].isin(["rank", "decile"]), "indicator_id"
+        ]
+    )
+    if not ids:
+        return {}
+    frames = con.period_frames(ids, vintage=int(vintage), area_type="lsoa", areas=list(codes))
+    return {i: f.reindex(codes) for i, f in frames.items()}

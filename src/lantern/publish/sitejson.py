@@ -196,10 +196,36 @@ def write_values(data: SiteData, site: Path, geo: str, frame: pd.DataFrame) -> l
                 payload["rank"] = int_list(rank)
                 if geo == "lsoa" and f"{component(mid)}.decile" in data.index.columns:
                     payload["decile"] = int_list(data.index[f"{component(mid)}.decile"])
+                    if mid == "index" and "index.decile_change_share" in data.index.columns:
+                        # for the table: rank interval and decile stability
+                        payload["p05"] = int_list(data.index["index.rank_p05"])
+                        payload["p95"] = int_list(data.index["index.rank_p95"])
+                        payload["stays"] = sig_list(1 - data.index["index.decile_change_share"], 3)
                 else:
                     payload["decile"] = deciles_from_ranks(rank)
+                if geo == "lsoa" and f"{component(mid)}.imputed_share" in data.index.columns:
+                    share = data.index[f"{component(mid)}.imputed_share"].reindex(frame.index)
+                    payload["imputed"] = sig_list(share, 2)
         dump(site / "data" / "values" / geo / f"{file_id(mid)}.json", payload)
     return measures
+
+
+def write_trends(data: SiteData, site: Path, codes: list[str]) -> None:
+    """``data/trends/lsoa/<indicator>.json``: ``{"periods": [...], "v": [[one value per area, in
+    areas/lsoa.json order] per period]}`` for each indicator held for several periods."""
+    for indicator_id, frame in data.trends.items():
+        frame = frame.reindex(codes)
+        dump(
+            site / "data" / "trends" / "lsoa" / f"{file_id(indicator_id)}.json",
+            {"periods": [str(p) for p in frame.columns], "v": [sig_list(frame[p]) for p in frame]},
+        )
+
+
+def mostly_imputed(data: SiteData) -> int:
+    """How many areas have an index resting on more than half imputed weight."""
+    if "index.imputed_share" not in data.index.columns:
+        return 0
+    return int((data.index["index.imputed_share"] > 0.5).sum())
 
 
 def write_areas(data: SiteData, site: Path, geo: str, frame: pd.DataFrame, districts) -> None:
@@ -249,6 +275,8 @@ def write_data_files(
     for geo, frame in frames.items():
         write_areas(data, site, geo, frame, districts)
         measures = write_values(data, site, geo, frame)
+        if geo == "lsoa":
+            write_trends(data, site, list(frame.index))
         zooms = geoms[f"{geo}_zooms"]
         geographies.append(
             {
@@ -270,6 +298,7 @@ def write_data_files(
         "place": data.place,
         "vintage": data.vintage,
         "indexTitle": measure_title(data, index) if index else "",
+        "stabilityNote": data.stability_note,
         "rankNote": rank_note(
             data.place, data.rank_total or len(data.areas), data.national_reference
         ),
@@ -295,6 +324,8 @@ def write_data_files(
         "noData": NO_DATA,
         "filtered": FILTERED,
         "patterns": {"noData": list(NO_DATA_PATTERN), "filtered": list(FILTERED_PATTERN)},
+        "trends": {i: list(f.columns) for i, f in data.trends.items()},
+        "mostlyImputed": mostly_imputed(data),
         "hasPostcodes": data.postcodes is not None and len(data.postcodes) > 0,
         "postcodesApproximate": bool(
             data.postcodes is not None and data.postcodes["approximate"].any()

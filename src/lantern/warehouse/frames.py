@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 # The LSOA population each vintage weights scores by: (indicator id, period).
 ENGLAND = "E92000001"  # benchmark rows (lantern.benchmarks) are stored for England
-POPULATION = {2011: ("pop2020.total", None), 2021: ("census2021.usual_residents", None)}
+POPULATION = {2011: ("pop.total", "2020-06-30"), 2021: ("census2021.usual_residents", None)}
 RATE_SCALE = {"%": 100.0, "per 1,000": 1000.0, "per 100,000": 100000.0}
 # Indicator ids that became periods of one indicator: old id prefix → (new prefix, period).
 RENAMED = {
@@ -169,21 +169,28 @@ class FramesMixin:
         area_type: str = "lsoa",
         areas: Iterable[str] | None = None,
     ) -> dict[str, pd.DataFrame]:
-        """Every period of each indicator: ``{indicator_id: frame}``, one column per period."""
-        held = self.periods(indicator_ids)
+        """Every period of each indicator: ``{indicator_id: frame}``, one column per period
+        (oldest first), one row per area — moved and aggregated as ``indicator_frame`` does."""
+        ids = list(dict.fromkeys(indicator_ids))
+        meta = self.meta(ids).set_index("indicator_id")
+        held = self.periods(ids)
+        codes = self.area_codes(area_type, vintage, areas)
+        rows = self.query(
+            "SELECT indicator_id, area_code, period, value, numerator, denominator FROM indicators "
+            "WHERE list_contains(?, indicator_id) AND area_code <> ?",
+            [ids, ENGLAND],  # England's benchmark rows are not an area of the indicator's type
+        )
         out = {}
         for indicator_id, group in held.groupby("indicator_id", sort=False):
-            columns = {
-                p: self.indicator_frame(
-                    [str(indicator_id)],
-                    vintage=vintage,
-                    area_type=area_type,
-                    areas=areas,
-                    period=p,
-                )[indicator_id]
-                for p in group["period"]
-            }
-            out[str(indicator_id)] = pd.DataFrame(columns)
+            mine = rows[rows["indicator_id"] == indicator_id]
+            columns = {}
+            for period in group["period"]:
+                part = mine[mine["period"] == period].drop(columns=["indicator_id", "period"])
+                series = self._to_target(
+                    part, meta.loc[indicator_id], str(indicator_id), vintage, area_type
+                )
+                columns[str(period)] = series.reindex(codes).to_numpy(dtype=float)
+            out[str(indicator_id)] = pd.DataFrame(columns, index=pd.Index(codes, name="area_code"))
         return out
 
     def _to_target(

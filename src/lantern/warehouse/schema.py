@@ -58,7 +58,7 @@ INDEX_TABLES: dict[str, str] = {
         index_id VARCHAR, name VARCHAR, title VARCHAR, spec_toml VARCHAR, spec_sha256 VARCHAR,
         reference VARCHAR, area_type VARCHAR, vintage INTEGER, n_areas INTEGER, draws INTEGER,
         seed BIGINT, decile_change_share DOUBLE, built_at TIMESTAMP WITH TIME ZONE,
-        lantern_version VARCHAR""",
+        lantern_version VARCHAR, method_note VARCHAR""",
     "index_components": """
         index_id VARCHAR, component VARCHAR, title VARCHAR, description VARCHAR, weight DOUBLE,
         position INTEGER""",
@@ -79,7 +79,8 @@ INDEX_TABLES: dict[str, str] = {
         index_id VARCHAR, area_type VARCHAR, area_code VARCHAR, vintage INTEGER, component VARCHAR,
         measure VARCHAR, value DOUBLE, rank DOUBLE""",
     "index_validation": """
-        index_id VARCHAR, outcome_id VARCHAR, predictor VARCHAR, measure VARCHAR, value DOUBLE""",
+        index_id VARCHAR, outcome_id VARCHAR, scope VARCHAR, predictor VARCHAR, measure VARCHAR,
+        value DOUBLE, detail VARCHAR""",
 }
 
 ALL_TABLES: dict[str, str] = {**TABLES, **INDEX_TABLES}

@@ -405,6 +405,19 @@ def _sigterm_unwinds() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextmanager
+def _sigterm_deferred() -> Iterator[None]:
+    """Hold SIGTERM until the block ends (then it is delivered and unwinds as usual)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _remove(path: Path) -> None:
     for candidate in (path, path.with_name(path.name + ".wal")):
         with suppress(FileNotFoundError):
@@ -424,20 +437,29 @@ def _session(
             run.details["cleaned_up"] = {"files": removed, "unfinished_runs": recovered}
         tmp = temp_path(path, run.run_id, "updating" if copy else "building")
         runlog.start(log, run)
+        committed = False
         try:
             if copy:
                 shutil.copyfile(path, tmp)
             wh = cls._writable(tmp, run)
             try:
                 yield wh
-                runlog.finish(log, run, "ok", run.details)
-                wh._write_runs(log)
-                with wh.guard("runs"):
-                    wh.con.execute("CHECKPOINT")
-            finally:
+            except BaseException:
                 wh.close()
-            os.replace(tmp, path)
+                raise
+            with _sigterm_deferred():  # the swap and its log entry happen whole or not at all
+                try:
+                    runlog.finish(log, run, "ok", run.details)
+                    wh._write_runs(log)
+                    with wh.guard("runs"):
+                        wh.con.execute("CHECKPOINT")
+                finally:
+                    wh.close()
+                os.replace(tmp, path)
+                committed = True
         except BaseException as exc:
+            if committed:  # a SIGTERM held during the swap: the run finished; now exit
+                raise
             _remove(tmp)
             if isinstance(exc, _Terminated):
                 status, message = "interrupted", "stopped by SIGTERM"

@@ -29,7 +29,10 @@ export function recordOf(file, code) {
     index: Object.fromEntries(Object.entries(file.index || {}).map(([comp, cols]) => [comp, pick(cols)])),
     parents: pick(file.parents),
     contrib: contribOf(file.contrib, i),
-    ci: Object.fromEntries(Object.entries(file.ci || {}).map(([k, cols]) => [k, cols.map((c) => c[i])])),
+    stays: file.stays ? file.stays[i] : null,
+    why: file.why ? file.why[i] : "",
+    imputed: file.imputed ? file.imputed[i] : null,
+    ci: Object.fromEntries(Object.entries(file.ci || {}).map(([k, cols]) => [k, cols.map((c) => (c ? c[i] : null))])),
   };
 }
 

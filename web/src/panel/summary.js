@@ -20,6 +20,26 @@ export function summary({ meta, geo, record, measure, rankTotal }) {
       decileStrip(idx.decile, colours),
       el("p", { class: "summary-rank" }, `Rank ${fmtInt(idx.rank)} of ${fmtInt(rankTotal)} (1 = most vulnerable)`),
     );
+    // how certain that is: the 90% rank interval and how often the area stays in its decile
+    const sure = [];
+    if (idx.p05 !== null && idx.p05 !== undefined && idx.p95 !== null && idx.p95 !== undefined)
+      sure.push(`rank interval (90%) ${fmtInt(idx.p05)} to ${fmtInt(idx.p95)}`);
+    if (idx.decile && record.stays !== null && record.stays !== undefined) {
+      const pct = Math.round(100 * record.stays);
+      const how = pct >= 90 ? "stable" : pct >= 60 ? "fairly stable" : "uncertain";
+      sure.push(`decile ${how}: in decile ${idx.decile} in ${pct}% of sensitivity draws`);
+    }
+    if (sure.length) out.append(el("p", { class: "summary-stability" }, sure.join("; ")));
+    if (record.why) out.append(el("p", { class: "summary-why" }, record.why));
+    if (record.imputed > 0.5)
+      out.append(
+        el(
+          "p",
+          { class: "summary-imputed" },
+          `Caution: ${Math.round(record.imputed * 100)}% of this area's index rests on imputed values ` +
+            "(data missing here were filled in from the surrounding district), so its position is less certain.",
+        ),
+      );
   }
   if (measure && measure.id !== "index") {
     let shown;
