@@ -7,10 +7,13 @@ hundred areas stays small and England's 33,755 write in seconds:
      "parents": {"msoa": [[code, name], ...], "ward": [...], "district": [...]},
      "values": {"<indicator id>": [...]},
      "index": {"<component>": {"rank": [...], "decile": [...], "p05": [...], "p95": [...]}},
-     "contrib": {"index": {"<domain>": [share, ...]}}}
+     "contrib": {"index": {"<domain>": [share, ...]}},
+     "ci": {"<indicator id>": [[lower95, ...], [upper95, ...], [vs map, ...] | null, [vs England, ...]]},
+     "stays": [...], "why": [...], "imputed": [...]}
 
 Index and domain scores are not written: the page shows ranks and deciles, never raw scores.
-Indicator values are rounded to the decimals the page shows them with.
+Indicator values and confidence limits are rounded to the decimals the page shows them with;
+comparisons are one letter (``h`` higher, ``s`` similar, ``l`` lower, ``""`` not compared).
 """
 
 from __future__ import annotations
@@ -115,8 +118,14 @@ def _intervals(data: SiteData, indicators: list[str], codes: pd.Index) -> dict[s
     return out
 
 
-def _words(col: pd.Series) -> list[str]:
-    return ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in col]
+VERDICT_CODES = {"higher": "h", "similar": "s", "lower": "l"}
+
+
+def _words(col: pd.Series) -> list[str] | None:
+    """Comparisons as one letter each (``h``, ``s``, ``l``; ``""`` where not compared); None
+    when no area is compared."""
+    out = [VERDICT_CODES.get(v, "") if isinstance(v, str) else "" for v in col]
+    return out if any(out) else None
 
 
 def write_details(

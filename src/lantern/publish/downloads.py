@@ -190,8 +190,8 @@ def boundary_columns(data: SiteData, table: pd.DataFrame) -> list[str]:
 
 
 def _write_geojson_zip(data: SiteData, table: pd.DataFrame, path: Path) -> None:
-    """Each LSOA's boundary with its codes, names and index results as GeoJSON (WGS84, 5
-    decimals: about a metre, finer than the generalised boundaries), zipped."""
+    """Each LSOA's boundary with its codes, names and index results as GeoJSON (WGS84, 4
+    decimals: about 10 m, far finer than the boundaries' 200 m generalisation), zipped."""
     table = table[boundary_columns(data, table)]
     geo = gpd.GeoDataFrame(
         table,
@@ -200,7 +200,7 @@ def _write_geojson_zip(data: SiteData, table: pd.DataFrame, path: Path) -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         inner = Path(tmp) / path.name.removesuffix(".zip")
-        geo.to_file(inner, driver="GeoJSON", COORDINATE_PRECISION=5, WRITE_BBOX="NO")
+        geo.to_file(inner, driver="GeoJSON", COORDINATE_PRECISION=4, WRITE_BBOX="NO")
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
             archive.write(inner, inner.name)
 
@@ -298,7 +298,7 @@ def write_downloads(data: SiteData, folder: Path, *, name: str = "lantern") -> l
             geometry={
                 "types": types,
                 "crs": "EPSG:4326",
-                "coordinatePrecision": 5,
+                "coordinatePrecision": 4,
                 "key": "area_code",
                 "boundaries": data.boundary_note,
                 "properties": boundary_columns(data, table),

@@ -17,6 +17,9 @@ export function setCases(c) {
 export const SUMMARY = summary;
 export const SECTIONS = [domains, indicators, trend, drivers, codes, sources];
 
+// Comparisons are stored as one letter each (lantern.publish.details).
+const VERDICTS = { h: "higher", s: "similar", l: "lower" };
+
 // One area's row of a column-wise detail file (see lantern.publish.details).
 export function recordOf(file, code) {
   const i = file.codes.indexOf(code);
@@ -32,7 +35,7 @@ export function recordOf(file, code) {
     stays: file.stays ? file.stays[i] : null,
     why: file.why ? file.why[i] : "",
     imputed: file.imputed ? file.imputed[i] : null,
-    ci: Object.fromEntries(Object.entries(file.ci || {}).map(([k, cols]) => [k, cols.map((c) => (c ? c[i] : null))])),
+    ci: Object.fromEntries(Object.entries(file.ci || {}).map(([k, cols]) => [k, cols.map((c, j) => (c ? (j >= 2 ? VERDICTS[c[i]] || "" : c[i]) : null))])),
   };
 }
 
