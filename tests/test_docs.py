@@ -341,3 +341,46 @@ def test_portal_defaults_in_the_table_are_the_real_ones(monkeypatch: pytest.Monk
         field = name.removeprefix("LANTERN_PORTAL_").lower()
         assert field in fields, f"{name} names no field of PortalSettings"
         assert getattr(defaults, field) == number, f"{name}: documented {number}"
+
+
+# ---- what the README says CI and `make lint` do -----------------------------------------------
+
+
+def test_ci_runs_lint_and_the_tests():
+    script = _read(ROOT / ".ci" / "run")
+    commands = re.findall(r"^make (\w+)", script, re.M)
+    assert commands == ["lint", "test"], commands
+    makefile = _read(ROOT / "Makefile")
+    lint = _section_of_make_target(makefile, "lint")
+    assert "ruff check src tests bench" in lint and "ruff format --check src tests bench" in lint
+    assert "typecheck" in lint and "mypy" in _section_of_make_target(makefile, "typecheck")
+
+
+def _section_of_make_target(makefile: str, target: str) -> str:
+    match = re.search(rf"^{target}:.*\n((?:\t.*\n)+)", makefile, re.M)
+    assert match, f"no `{target}` target in the Makefile"
+    return match.group(1)
+
+
+def test_mypy_is_strict_on_the_pure_core():
+    import tomllib
+
+    mypy = tomllib.loads(_read(ROOT / "pyproject.toml"))["tool"]["mypy"]
+    assert mypy["check_untyped_defs"] is True
+    strict = [o for o in mypy["overrides"] if o.get("disallow_untyped_defs")]
+    modules = {m for o in strict for m in o["module"]}
+    assert {"lantern.index.*", "lantern.disclosure.*"} <= modules
+    for flag in ("disallow_any_generics", "warn_return_any", "disallow_untyped_calls"):
+        assert all(o.get(flag) for o in strict), flag
+
+
+def test_every_test_file_the_docs_name_exists():
+    """Docs prove promises by naming tests (``governance/test_retention.py``); they must exist."""
+    tests = Path(__file__).resolve().parent
+    named = {
+        (path, doc)
+        for doc, text in {**_guides(), "docs/cli.md": _read(DOCS / "cli.md")}.items()
+        for path in re.findall(r"(?<![\w/])(?:tests/)?((?:\w+/)*test_\w+\.py)", text)
+    }
+    missing = sorted(f"{path} ({doc})" for path, doc in named if not (tests / path).exists())
+    assert named and not missing, f"the docs name test files that do not exist: {missing}"

@@ -107,10 +107,10 @@ def verify(
         if anchors is not None:
             log_.anchors_path = anchors
         result = log_.verify(_keys(keys), witness=_witness(witness))
-    anchors = f"; {result.anchors} anchor(s) countersigned" if result.anchors else ""
+    countersigned = f"; {result.anchors} anchor(s) countersigned" if result.anchors else ""
     console.print(
         f"[green]ok[/]: {log} holds {result.entries} entries under audit key {result.key_id}; "
-        f"head {result.head[:16]}…{anchors}"
+        f"head {result.head[:16]}…{countersigned}"
     )
 
 

@@ -71,9 +71,9 @@ def fetch_command(
     settings = FetchSettings(tuple(source_ids or ()), cache or default_cache(), mirror)
     with progress_bar(console, "Fetching") as progress:
         report = fetch(settings, progress=progress)
-    cache = settings.cache
     console.print(
-        f"[green]ok[/]: {len(report.fetched)} fetched, {len(report.cached)} already cached in {cache}"
+        f"[green]ok[/]: {len(report.fetched)} fetched, {len(report.cached)} already cached in "
+        f"{settings.cache}"
     )
     if report.unavailable:
         console.print(

@@ -27,7 +27,7 @@ def _keys_for(header: dict, stores: list[Path]) -> list[bytes]:
     for root in stores:
         store = KeyStore(root)
         try:
-            if header.get("kind") == "objection-register":
+            if header.get("kind") == "objection-register" and project:
                 from lantern.governance.objections import SECRET
 
                 out.append(store.secret(project, SECRET, create=False))

@@ -49,7 +49,7 @@ def _components(system: CellSystem) -> np.ndarray:
     cols = np.concatenate([n + system.eq, system.cell])
     graph = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n + m, n + m))
     _, labels = connected_components(graph, directed=False)
-    return labels[:n]
+    return np.asarray(labels[:n])
 
 
 def _tree_cells(system: CellSystem, labels: np.ndarray) -> np.ndarray:
@@ -61,10 +61,12 @@ def _tree_cells(system: CellSystem, labels: np.ndarray) -> np.ndarray:
     bad_cell = (part_count > 1) | (total_count > 1)
     bad_label = np.zeros(labels.max() + 1 if n else 0, dtype=bool)
     bad_label[labels[bad_cell]] = True
-    return ~bad_label[labels]
+    return np.asarray(~bad_label[labels], dtype=bool)
 
 
-def _tree_ranges(system, lo, hi, in_tree) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _tree_ranges(
+    system: CellSystem, lo: np.ndarray, hi: np.ndarray, in_tree: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact integer ranges for cells in tree components by propagation up then down."""
     n = system.size
     part = system.coef > 0
@@ -118,7 +120,14 @@ def _tree_ranges(system, lo, hi, in_tree) -> tuple[np.ndarray, np.ndarray, np.nd
     return g_lo, g_hi, inconsistent
 
 
-def _milp_ranges(system, lo, hi, cells, targets, point=None) -> tuple[np.ndarray, np.ndarray, bool]:
+def _milp_ranges(
+    system: CellSystem,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    cells: np.ndarray,
+    targets: np.ndarray,
+    point: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, bool]:
     """Integer ranges of ``targets`` (cell indices within ``cells``) over one component."""
     a = system.matrix()[:, cells]
     rows = np.flatnonzero(np.asarray(abs(a).sum(axis=1)).ravel() > 0)
@@ -140,7 +149,7 @@ def _milp_ranges(system, lo, hi, cells, targets, point=None) -> tuple[np.ndarray
             if milp(zero, constraints=constraints, bounds=bounds, integrality=integrality).success:
                 return None  # unbounded in this direction
             raise _Infeasible
-        x = np.round(res.x)
+        x = np.round(np.asarray(res.x, dtype=float))
         np.minimum(seen_lo, x, out=seen_lo)
         np.maximum(seen_hi, x, out=seen_hi)
         return x

@@ -292,7 +292,11 @@ def boundary_rows(
                 )
             )  # fmt: skip
         keep = codes.isin(set(wanted)).to_numpy()
-        geometry = chosen.geometry[~chosen.marker] if chosen.marker.any() else chosen.geometry
+        geometry = chosen.geometry
+        if geometry is None:  # boundary specs are GeoJSON, whose reader always sets geometry
+            raise InputError("expected boundary geometries", file=chosen.path)
+        if chosen.marker.any():
+            geometry = geometry[~chosen.marker]
         out = pd.DataFrame(
             {
                 "area_code": codes.to_numpy(dtype=object)[keep],

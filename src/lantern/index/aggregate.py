@@ -15,18 +15,18 @@ def aggregate(matrix: np.ndarray, weights: np.ndarray, method: str = "arithmetic
     x = np.asarray(matrix, dtype=float)
     w = np.asarray(weights, dtype=float)
     if method == "arithmetic":
-        return x @ w
+        return np.asarray(x @ w, dtype=float)
     if method == "sum":
-        return x.sum(axis=1)
+        return np.asarray(x.sum(axis=1), dtype=float)
     if method == "mean":
-        return x.sum(axis=1) / x.shape[1]
+        return np.asarray(x.sum(axis=1) / x.shape[1], dtype=float)
     if method == "geometric":
         if np.nanmin(x) <= 0:
             raise ValueError(
                 "the geometric mean needs positive values: use a normalisation such as rank "
                 "or the exponential transform, not z-scores or min-max"
             )
-        return np.exp(np.log(x) @ w)
+        return np.asarray(np.exp(np.log(x) @ w), dtype=float)
     raise ValueError(f"unknown aggregation {method!r}; choose one of {', '.join(AGGREGATIONS)}")
 
 
@@ -38,11 +38,11 @@ def contributions(
     x = np.asarray(matrix, dtype=float)
     w = np.asarray(weights, dtype=float)
     if method == "arithmetic":
-        return x * w
+        return np.asarray(x * w, dtype=float)
     if method == "sum":
         return x.copy()
     if method == "mean":
-        return x / x.shape[1]
+        return np.asarray(x / x.shape[1], dtype=float)
     if method == "geometric":
-        return np.log(x) * w
+        return np.asarray(np.log(x) * w, dtype=float)
     raise ValueError(f"unknown aggregation {method!r}")

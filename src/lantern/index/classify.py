@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+from typing import Any
+
 import numpy as np
 
 from lantern.index.normalise import ascending_rank, descending_rank, percentile_rank
@@ -49,7 +52,7 @@ def breaks(scores: np.ndarray, method: str, k: int) -> np.ndarray:
     return out
 
 
-def _classifier(mapclassify, method: str, x: np.ndarray, k: int):
+def _classifier(mapclassify: ModuleType, method: str, x: np.ndarray, k: int) -> Any:
     if method == "quantile":
         return mapclassify.Quantiles(x, k=k)
     if method == "jenks":

@@ -7,6 +7,7 @@ used is kept in the ``IndexResult`` so that scores can be explained and re-run u
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -89,8 +90,8 @@ class IndexResult:
         for dom_id, d in self.domains.items():
             for ind, w in zip(d.spec.indicators, d.weights, strict=True):
                 rows.append((dom_id, ind.id, float(w), d.spec.weighting))
-        for d, w in zip(self.spec.domains, self.domain_weights, strict=True):
-            rows.append((INDEX, d.id, float(w), self.spec.combine.weighting))
+        for domain, w in zip(self.spec.domains, self.domain_weights, strict=True):
+            rows.append((INDEX, domain.id, float(w), self.spec.combine.weighting))
         return pd.DataFrame(rows, columns=["component", "indicator_id", "weight", "method"])
 
     def contributions(self) -> pd.DataFrame:
@@ -135,7 +136,7 @@ class IndexResult:
                     out[f"{ind.id}_flag"] = d.flags[:, j]
         return out.rename_axis("area_code")
 
-    def subset(self, area_codes) -> pd.Index:
+    def subset(self, area_codes: Iterable[str]) -> pd.Index:
         """Row positions of ``area_codes`` (for reporting a national run within a county)."""
         return self.areas.get_indexer(pd.Index(area_codes))
 
@@ -160,7 +161,7 @@ def _exact_floats(column: pd.Series, source: str, name: str) -> np.ndarray:
     """A column as floats; text is parsed exactly (``pd.to_numeric`` can be one ulp off, which
     would make a CSV export of the warehouse compute differently from the warehouse itself)."""
     if column.dtype != object:
-        return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+        return np.asarray(pd.to_numeric(column, errors="coerce"), dtype=float)
     text = column.where(column.notna(), None).map(lambda v: v.strip() if isinstance(v, str) else v)
     text = text.where(text != "", None)
     checked = pd.to_numeric(text, errors="coerce")
@@ -168,7 +169,7 @@ def _exact_floats(column: pd.Series, source: str, name: str) -> np.ndarray:
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
         raise InputError("value is not a number", file=source, row=row, column=name)
-    return text.astype(float).to_numpy(dtype=float)
+    return np.asarray(text.astype(float), dtype=float)
 
 
 def indicator_matrix(
@@ -224,7 +225,12 @@ def compute_domain(
             for j in range(raw.shape[1])
         ]
     )
-    explicit = [ind.weight for ind in domain.indicators] if domain.weighting == "explicit" else None
+    # the spec gives every indicator a weight under explicit weighting; derive_weights checks
+    explicit = (
+        [ind.weight for ind in domain.indicators if ind.weight is not None]
+        if domain.weighting == "explicit"
+        else None
+    )
     w = derive_weights(domain.weighting, transformed, explicit, rescale=domain.rescale_weights)
     score = round_to(
         aggregate(transformed, w, domain.aggregation), domain.score_round, spec.rounding
@@ -250,9 +256,9 @@ def _component(
     spec: IndexSpec,
     score: np.ndarray,
     prank_round: int | None,
-    flag_count,
+    flag_count: np.ndarray,
     rank_by: np.ndarray | None = None,
-) -> dict:
+) -> dict[str, np.ndarray]:
     cls = classify(
         score,
         rank_by=rank_by,
@@ -291,7 +297,11 @@ def compute_index(
         domains[domain.id] = compute_domain(spec, domain, raw, parent_values)
     scores = np.column_stack([d.score for d in domains.values()])
     combined = combine_inputs(spec, scores)
-    explicit = [d.weight for d in spec.domains] if spec.combine.weighting == "explicit" else None
+    explicit = (
+        [d.weight for d in spec.domains if d.weight is not None]
+        if spec.combine.weighting == "explicit"
+        else None
+    )
     w = derive_weights(
         spec.combine.weighting, combined, explicit, rescale=spec.combine.rescale_weights
     )

@@ -19,10 +19,10 @@ MOSTLY_IMPUTED = 0.5
 
 def _share(weights: np.ndarray, imputed: np.ndarray) -> np.ndarray:
     w = np.abs(np.asarray(weights, dtype=float))
-    total = w.sum()
+    total = float(w.sum())
     if total <= 0:
         return np.zeros(imputed.shape[0])
-    return (imputed.astype(float) @ w) / total
+    return np.asarray(imputed.astype(float) @ w, dtype=float) / total
 
 
 def imputed_shares(result: IndexResult) -> dict[str, np.ndarray]:

@@ -85,7 +85,7 @@ def inverse_normal(values: np.ndarray, ties: str = "average") -> np.ndarray:
     """Normal scores ``Φ⁻¹((r − 0.5)/n)`` of the ascending rank (IoD indicators within domains)."""
     r = ascending_rank(values, ties)
     n = int(np.sum(~np.isnan(r)))
-    return norm.ppf((r - 0.5) / n)
+    return np.asarray(norm.ppf((r - 0.5) / n), dtype=float)
 
 
 def zscore(values: np.ndarray) -> np.ndarray:

@@ -66,16 +66,19 @@ def rowwise_normalise(x: np.ndarray, method: str) -> np.ndarray:
         return x
     if method == "rank":
         return _ascending_ranks(x).astype(float)
+    out: np.ndarray
     if method == "percentile_rank":
-        return (_ascending_ranks(x) - 1.0) / (n - 1.0)
-    if method == "inverse_normal":
-        return norm.ppf((_ascending_ranks(x) - 0.5) / n)
-    if method == "zscore":
-        return (x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True)
-    if method == "minmax":
+        out = (_ascending_ranks(x) - 1.0) / (n - 1.0)
+    elif method == "inverse_normal":
+        out = norm.ppf((_ascending_ranks(x) - 0.5) / n)
+    elif method == "zscore":
+        out = (x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True)
+    elif method == "minmax":
         lo, hi = x.min(axis=1, keepdims=True), x.max(axis=1, keepdims=True)
-        return (x - lo) / (hi - lo)
-    raise ValueError(f"normalisation {method!r} is not available in the Monte Carlo analysis")
+        out = (x - lo) / (hi - lo)
+    else:
+        raise ValueError(f"normalisation {method!r} is not available in the Monte Carlo analysis")
+    return out
 
 
 def rowwise_transform(x: np.ndarray, method: str, convention: str) -> np.ndarray:
@@ -117,7 +120,8 @@ def monte_carlo(
     base_decile = np.ceil(10 * base_rank[keep] / n)
     parent_values = None if parents is None else parents.reindex(data.index)
 
-    normalisations = list(dict.fromkeys(rob.normalisations)) or [None]
+    # None: each domain's own normalisation
+    normalisations: list[str | None] = [*dict.fromkeys(rob.normalisations)] or [None]
     transforms = list(dict.fromkeys(rob.transforms or (spec.combine.transform,)))
     # Each domain's transformed indicator matrix under each normalisation choice (areas kept only).
     matrices: list[list[np.ndarray]] = []
@@ -191,7 +195,7 @@ def monte_carlo(
     share = changed / draws
     full = np.full(len(base.areas), np.nan)
 
-    def spread(values):
+    def spread(values: np.ndarray) -> np.ndarray:
         out = full.copy()
         out[keep] = values
         return out

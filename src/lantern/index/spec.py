@@ -194,7 +194,9 @@ _INDICATOR_KEYS = {
 }
 
 
-def _steps(c: _Checker, data: dict, where: str, defaults: dict[str, str]) -> dict[str, str]:
+def _steps(
+    c: _Checker, data: dict[str, Any], where: str, defaults: dict[str, str]
+) -> dict[str, str]:
     return {
         "normalisation": c.choice(
             data, "normalisation", where, NORMALISATIONS, defaults["normalisation"]
@@ -244,7 +246,7 @@ def _indicator(c: _Checker, data: Any, where: str, weighting: str) -> IndicatorS
 
 
 def _domain(
-    c: _Checker, data: Any, where: str, index: dict, combine_weighting: str
+    c: _Checker, data: Any, where: str, index: dict[str, Any], combine_weighting: str
 ) -> DomainSpec | None:
     data = c.table(data, where, _DOMAIN_KEYS)
     dom_id = c.string(data, "id", where, required=True)
@@ -312,7 +314,7 @@ def _domain(
     )
 
 
-def parse_spec(data: dict, *, source: str = "spec") -> IndexSpec:
+def parse_spec(data: dict[str, Any], *, source: str = "spec") -> IndexSpec:
     """Build an ``IndexSpec`` from a parsed TOML document, reporting every problem at once."""
     c = _Checker(source)
     c.table(data, "", {"index", "combine", "classify", "robustness", "domains"})
@@ -391,10 +393,10 @@ def parse_spec(data: dict, *, source: str = "spec") -> IndexSpec:
     if not isinstance(raw_domains, list) or not raw_domains:
         c.problem("domains", "needs at least one [[domains]] entry")
         raw_domains = []
-    domains = [
+    parsed = [
         _domain(c, d, f"domains[{k}]", index, combine.weighting) for k, d in enumerate(raw_domains)
     ]
-    domains = [d for d in domains if d is not None]
+    domains = [d for d in parsed if d is not None]
     seen: dict[str, str] = {}
     for k, d in enumerate(domains):
         for j, ind in enumerate(d.indicators):
@@ -458,11 +460,11 @@ def parse_spec_text(text: str, *, source: str = "spec") -> IndexSpec:
     return parse_spec(data, source=source)
 
 
-def _drop_none(d: dict) -> dict:
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None and v != ""}
 
 
-def spec_to_dict(spec: IndexSpec) -> dict:
+def spec_to_dict(spec: IndexSpec) -> dict[str, Any]:
     """The resolved spec (every default filled in) as a TOML-ready dict; parses back to ``spec``."""
     from dataclasses import asdict
 

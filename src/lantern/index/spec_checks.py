@@ -17,7 +17,7 @@ class Checker:
     def problem(self, where: str, message: str) -> None:
         self.problems.append(Problem(message, file=self.source, column=where))
 
-    def table(self, data: Any, where: str, allowed: set[str]) -> dict:
+    def table(self, data: Any, where: str, allowed: set[str]) -> dict[str, Any]:
         if not isinstance(data, dict):
             self.problem(where, "must be a table")
             return {}
@@ -25,7 +25,15 @@ class Checker:
             self.problem(f"{where}.{key}" if where else key, "unknown key")
         return data
 
-    def string(self, data: dict, key: str, where: str, *, required=False, default: str = "") -> str:
+    def string(
+        self,
+        data: dict[str, Any],
+        key: str,
+        where: str,
+        *,
+        required: bool = False,
+        default: str = "",
+    ) -> str:
         value = data.get(key)
         if value is None:
             if required:
@@ -37,17 +45,18 @@ class Checker:
         return value
 
     def choice(
-        self, data: dict, key: str, where: str, options: tuple[str, ...], default: str
+        self, data: dict[str, Any], key: str, where: str, options: tuple[str, ...], default: str
     ) -> str:
         value = data.get(key, default)
-        if value not in options:
-            self.problem(f"{where}.{key}", f"is {value!r}; choose one of {', '.join(options)}")
-            return default
-        return value
+        for option in options:
+            if value == option:
+                return option
+        self.problem(f"{where}.{key}", f"is {value!r}; choose one of {', '.join(options)}")
+        return default
 
     def number(
         self,
-        data: dict,
+        data: dict[str, Any],
         key: str,
         where: str,
         *,
@@ -68,7 +77,7 @@ class Checker:
         return value
 
 
-def flag(c: Checker, data: dict, key: str, where: str, default: bool = True) -> bool:
+def flag(c: Checker, data: dict[str, Any], key: str, where: str, default: bool = True) -> bool:
     value = data.get(key, default)
     if not isinstance(value, bool):
         c.problem(f"{where}.{key}", "must be true or false")
@@ -76,7 +85,7 @@ def flag(c: Checker, data: dict, key: str, where: str, default: bool = True) -> 
     return value
 
 
-def share(c: Checker, data: dict, key: str, where: str, default: float) -> float:
+def share(c: Checker, data: dict[str, Any], key: str, where: str, default: float) -> float:
     value = c.number(data, key, where, default=default)
     if value is None or not 0 < value <= 1:
         c.problem(f"{where}.{key}", "must be a share above 0 and at most 1, e.g. 0.2")

@@ -21,7 +21,9 @@ def extent_weight(percentile: np.ndarray) -> np.ndarray:
     return np.where(p <= 10, 1.0, np.where(p <= 30, sliding, 0.0))
 
 
-def top_share_mask(decile: np.ndarray, share: float, *, least_first: bool = False):
+def top_share_mask(
+    decile: np.ndarray, share: float, *, least_first: bool = False
+) -> np.ndarray | None:
     """Areas in the most vulnerable ``share``, counted in whole deciles of the index's own deciles
     (0.2 = the two most vulnerable deciles, as the British Red Cross counts); ``None`` when
     ``share`` is not a whole number of tenths (then ``area_summaries`` uses ``rank ≤ share·N``)."""

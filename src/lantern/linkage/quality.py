@@ -139,7 +139,11 @@ def estimate_accuracy(
     miss = blocking_miss.miss_rate if blocking_miss is not None else 0.0
     rates_all = np.asarray(blocking_miss.draws if blocking_miss is not None else (0.0,))
 
-    def recall_of(found, joined_true, missed, blocked_true, rate):  # type: ignore[no-untyped-def]
+    Counts = float | np.ndarray  # one value, or one per simulation draw
+
+    def recall_of(
+        found: Counts, joined_true: Counts, missed: Counts, blocked_true: Counts, rate: Counts
+    ) -> np.ndarray:
         unblocked = blocked_true * rate / np.clip(1.0 - rate, 1e-9, None)
         missed = missed + np.maximum(unblocked - joined_true, 0.0)
         total = found + missed

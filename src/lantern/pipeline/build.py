@@ -254,8 +254,11 @@ def build(config, *, progress: Progress | None = None, draws: int | None = None)
                 "possible; ranks are within the county."
             )
             reference = "county"
-        primary = national_result if reference == "national" else county_result
-        primary_data = national_frame if reference == "national" else inputs.county
+        # "national" survives only when the national result was computed
+        if reference == "national" and national_result is not None:
+            primary, primary_data = national_result, national_frame
+        else:
+            primary, primary_data = county_result, inputs.county
         say(f"Monte Carlo robustness ({draws} draws)")
         rob: RobustnessResult = monte_carlo(
             spec,

@@ -8,7 +8,7 @@ file paths, it checks the lookups (always needed) and then only what reads those
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,7 +45,7 @@ class CheckReport:
     sources: list[str] = field(default_factory=list)
 
 
-def _wanted(paths: Sequence[str] | None, relative: str) -> bool:
+def _wanted(paths: Collection[str] | None, relative: str) -> bool:
     return paths is None or relative in paths
 
 

@@ -192,7 +192,12 @@ def validate(config: Config, *, progress: Progress | None = None) -> ValidationR
             scopes = {"england": rate.index, **scopes}
         predictors: dict[str, dict[str, pd.Series]] = {s: {} for s in scopes}
         for scope in scopes:
-            result = national_result if scope == "england" else county_scores
+            # the "england" scope exists only when the national result was computed
+            result = (
+                national_result
+                if scope == "england" and national_result is not None
+                else county_scores
+            )
             predictors[scope]["index"] = _to_msoa(
                 pd.Series(result.components[INDEX]["score"], index=result.areas), geo
             )

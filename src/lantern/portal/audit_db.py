@@ -85,7 +85,7 @@ def verify(session: Session, key: AuditKey | None = None) -> Verification:
 
 def search_query(
     *, event: str | None = None, text_contains: str | None = None, since: str | None = None
-) -> Select[tuple[AuditEntry]]:
+) -> Select[AuditEntry]:
     stmt = select(AuditEntry)
     if event:
         stmt = stmt.where(AuditEntry.event == event)

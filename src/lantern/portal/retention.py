@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import CursorResult, Delete, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from lantern.portal import audit_db
@@ -81,12 +81,12 @@ def purge(session: Session, settings: PortalSettings, *, today: date, actor: str
         (WebSession.user_id.is_(None))
         & (WebSession.created_at < now - timedelta(minutes=settings.anonymous_session_minutes)),
     )
-    report.sessions = session.execute(delete(WebSession).where(stale)).rowcount or 0
+    report.sessions = _deleted(session, delete(WebSession).where(stale))
     hour_ago = now - timedelta(hours=1)
     day_ago = now - timedelta(days=1)
-    report.rate_records = (
-        session.execute(delete(LoginAttempt).where(LoginAttempt.at < hour_ago)).rowcount or 0
-    ) + (session.execute(delete(RateEvent).where(RateEvent.at < day_ago)).rowcount or 0)
+    report.rate_records = _deleted(
+        session, delete(LoginAttempt).where(LoginAttempt.at < hour_ago)
+    ) + _deleted(session, delete(RateEvent).where(RateEvent.at < day_ago))
     if report.anything:
         audit_db.record(
             session,
@@ -101,3 +101,11 @@ def purge(session: Session, settings: PortalSettings, *, today: date, actor: str
     else:
         session.commit()
     return report
+
+
+def _deleted(session: Session, statement: Delete) -> int:
+    """Run a DELETE and return how many rows it removed."""
+    result = session.execute(statement)
+    if not isinstance(result, CursorResult):  # a DML statement always gives a cursor result
+        raise TypeError(f"unexpected result {type(result).__name__} for a DELETE")
+    return result.rowcount or 0

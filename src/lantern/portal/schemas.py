@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -10,7 +10,16 @@ from lantern.portal.households import OUTCOMES
 
 AreaType = Literal["district", "ward", "msoa", "lsoa"]
 RoleName = Literal["administrator", "analyst", "district_officer", "hub_worker"]
+# mypy cannot read a Literal built from a runtime tuple; pydantic and the OpenAPI schema can
 Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
+
+
+def role_name(value: str) -> RoleName:
+    """A stored role as the API names it (a role the API does not know is a fault)."""
+    for name in get_args(RoleName):
+        if name == value:
+            return name
+    raise ValueError(f"unknown role {value!r}")
 
 
 class Problem(BaseModel):

@@ -237,7 +237,7 @@ class ScopedQueries:
         )
 
     # -- households ---------------------------------------------------------------------------
-    def households(self, agreement_id: str) -> Select[tuple[Household]]:
+    def households(self, agreement_id: str) -> Select[Household]:
         return (
             select(Household)
             .where(Household.agreement_id == agreement_id, self.visible(Household.lsoa_code))

@@ -13,15 +13,16 @@ import pandas as pd
 
 from lantern.benchmarks import ENGLAND
 from lantern.sources import LoadContext, get_source
-from lantern.sources.qof import GROUPS, read_practice_registers, read_registrations
+from lantern.sources.qof import GROUPS, YEARS, read_practices, read_registrations
 from lantern.stats.apportionment import apportionment_quality
 from lantern.warehouse import Warehouse
 
 SOURCE = "qof1920"
+PERIOD = YEARS[SOURCE].period  # QOF indicators are ``qof.*``, one period per year
 
 
 def indicator_of(group: str) -> str:
-    return f"{SOURCE}.{GROUPS[group][0]}_prevalence"
+    return f"qof.{GROUPS[group][0]}_prevalence"
 
 
 def qof_flags(wh: Warehouse, data_dir: Path, vintage: int) -> pd.DataFrame:
@@ -33,12 +34,13 @@ def qof_flags(wh: Warehouse, data_dir: Path, vintage: int) -> pd.DataFrame:
     source = get_source(SOURCE)
     lsoa11 = pd.Index(wh.area_codes("lsoa", 2011))
     ctx = LoadContext(Path(data_dir), wanted={("lsoa", 2011): lsoa11})
-    practices, _ = read_practice_registers(source, ctx)
-    patients, _ = read_registrations(source, ctx)
+    practices, _ = read_practices(source, ctx)
+    patients, _, _ = read_registrations(source, ctx)
     residents = wh.population(2011)
     if residents is None:
         return pd.DataFrame(columns=columns)
     bench = wh.indicator_values([indicator_of(g) for g in GROUPS], codes=[ENGLAND])
+    bench = bench[bench["period"] == PERIOD]
     by_id = dict(zip(bench["indicator_id"], bench["value"], strict=False))
     england = {g: by_id.get(indicator_of(g), float("nan")) for g in GROUPS}
     quality = apportionment_quality(practices, patients, residents, england)

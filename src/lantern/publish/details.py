@@ -97,7 +97,7 @@ def why(data: SiteData, code: str, name: str, terms: list[tuple[str, float]]) ->
 def _intervals(data: SiteData, indicators: list[str], codes: pd.Index) -> dict[str, list]:
     """Per indicator with counts, for every area of ``codes`` in order: lower and upper 95%
     limits (rounded as the page shows them) and the comparisons with the map's own value and
-    England (the first left empty on an England map, where the two are the same)."""
+    England (the first left out on an England map, where the two are the same)."""
     out: dict[str, list] = {}
     if data.intervals.empty:
         return out

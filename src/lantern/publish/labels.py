@@ -163,10 +163,10 @@ def place_labels(
                     names[tkey] = towns[ward]
     out = []
     xy: list[tuple[float, float]] = []
-    for (kind, key), rows in groups.items():
+    for group, rows in groups.items():
         idx = np.asarray(rows)
         xy.append(weighted_centroid(points[idx], weights[idx], polygons[idx]))
-        out.append((kind, names[(kind, key)], float(weights[idx].sum())))
+        out.append((group[0], names[group], float(weights[idx].sum())))
     if not out:
         return []
     arr = np.asarray(xy, dtype=float)

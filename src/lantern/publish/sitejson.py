@@ -118,7 +118,8 @@ def measure_specs(data: SiteData, frames: dict[str, pd.DataFrame]) -> list[dict]
             if m.id not in frame.columns:
                 continue
             col = frame[m.id].astype(float)
-            breaks = [sig(b) for b in quantile_breaks(col.tolist())]
+            # quantile breaks are finite, so none rounds to None
+            breaks = [b for b in map(sig, quantile_breaks(col.tolist())) if b is not None]
             colours = colours_for(palette_for(m.group), len(breaks), m.polarity)
             ranks = ranks_of(data, geo, frame, m.id) if vulnerability else None
             classes = map_classes(
@@ -293,7 +294,7 @@ def write_data_files(
     total = data.geometry.total_bounds
     england = data.place == "England"
     index = next((m for m in data.measures if m.id == "index"), None)
-    meta = {
+    meta: dict[str, Any] = {
         "title": data.title,
         "place": data.place,
         "vintage": data.vintage,
@@ -344,13 +345,13 @@ def write_data_files(
     for d in meta["districts"]:
         if d["bbox"] is None:
             d["bbox"] = meta["bounds"]
-    if meta["hasPostcodes"]:
-        _write_postcodes(data, site)
+    if data.postcodes is not None and meta["hasPostcodes"]:
+        _write_postcodes(data.postcodes, site)
     return meta
 
 
-def _write_postcodes(data: SiteData, site: Path) -> None:
-    pcs = data.postcodes.copy()
+def _write_postcodes(postcodes: pd.DataFrame, site: Path) -> None:
+    pcs = postcodes.copy()
     pcs["key"] = pcs["postcode"].str.replace(" ", "", regex=False).str.upper()
     pcs["outward"] = pcs["key"].str[:-3]
     for outward, part in pcs.groupby("outward"):

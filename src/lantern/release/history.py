@@ -39,8 +39,8 @@ def snapshot(folder: Path, spec: TableSpec, *, release_id: str) -> Path | None:
     """Keep a copy of a table as published now; ``None`` if identical to the latest snapshot."""
     digest = _digest(folder, spec)
     base = history_dir(folder, spec)
-    for entry in sorted(base.glob("*/entry.json")):
-        if json.loads(entry.read_text("utf-8")).get("sha256") == digest:
+    for kept in sorted(base.glob("*/entry.json")):
+        if json.loads(kept.read_text("utf-8")).get("sha256") == digest:
             return None
     n = len(list(base.glob("*/entry.json")))
     target = base / f"{n:04d}"

@@ -75,7 +75,7 @@ def _sum_count(indicator_id: str, columns: tuple[str, ...], title: str) -> Measu
 @wide("lsoa11_code", hint={"lsoa11_code": "lsoa21_code"})
 def load_mid2020_lsoa() -> list[Measure]:
     """Mid-2020, England and Wales, in 5-year bands with 65+, 70+ and 80+ columns."""
-    columns = {b: (f"age_{b}",) for b in BANDS}
+    columns: dict[str, tuple[str, ...]] = {b: (f"age_{b}",) for b in BANDS}
     columns |= {f"{a}plus": (f"age_{a}plus",) for a in ("65", "70", "80")}
     return _lsoa_measures(columns)
 

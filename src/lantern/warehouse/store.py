@@ -255,7 +255,8 @@ class Warehouse(FramesMixin, ResultsMixin):
 
         Filters: these indicators, these area codes, one vintage, or areas of these types.
         """
-        where, params = ["TRUE"], []
+        where: list[str] = ["TRUE"]
+        params: list[Any] = []
         if indicator_ids is not None:
             where.append("list_contains(?, i.indicator_id)")
             params.append(list(indicator_ids))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import Response
@@ -36,9 +36,10 @@ from lantern.portal.schemas import (
     Ok,
     OutcomeIn,
     Problem,
+    role_name,
 )
 
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem},
     401: {"model": Problem, "description": "not signed in"},
     403: {"model": Problem, "description": "role, CSRF token or agreement does not allow this"},
@@ -68,7 +69,7 @@ def me(ctx: Ctx = Depends(staff)) -> Me:
         username=u.username,
         display_name=u.display_name,
         organisation=u.organisation,
-        role=u.role,
+        role=role_name(u.role),
         scope=sorted(s.area_code for s in u.scopes),
         csrf_token=ctx.csrf_token,
     )
