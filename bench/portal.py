@@ -321,21 +321,18 @@ def run(args: argparse.Namespace, workers: int, key: str) -> int:
             "LANTERN_PORTAL_OBJECTION_RATE_PER_HOUR": "100000",
         }
         server = subprocess.Popen(
-            [
+            [  # the command people run: ``lantern portal serve``
                 sys.executable,
-                "-m",
-                "uvicorn",
-                "lantern.portal.app:create_app",
-                "--factory",
+                "-c",
+                "from lantern.cli import main; raise SystemExit(main())",
+                "portal",
+                "serve",
                 "--host",
                 "127.0.0.1",
                 "--port",
                 str(port),
                 "--workers",
                 str(workers),
-                "--log-level",
-                "warning",
-                "--no-access-log",
             ],
             env=env,
             preexec_fn=(lambda: os.nice(args.nice)) if args.nice is not None else None,
@@ -357,6 +354,11 @@ def run(args: argparse.Namespace, workers: int, key: str) -> int:
             warm_up(base, config)
             prefix = folder / "locust"
             load_before = os.getloadavg()
+            import resource
+
+            generator0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            server0 = tree_cpu(server.pid)
+            database0 = tree_cpu(args.db_pid) if args.db_pid else 0.0
             started = time.perf_counter()
             subprocess.run(
                 [
@@ -389,6 +391,13 @@ def run(args: argparse.Namespace, workers: int, key: str) -> int:
             )
             elapsed = time.perf_counter() - started
             load_after = os.getloadavg()
+            generator1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            shares = {
+                "server": tree_cpu(server.pid) - server0,
+                "database": (tree_cpu(args.db_pid) - database0) if args.db_pid else 0.0,
+                "load generator": (generator1.ru_utime + generator1.ru_stime)
+                - (generator0.ru_utime + generator0.ru_stime),
+            }
             rows = read_stats(prefix)
             stats = summarise(rows, args.seconds)
             costs = cpu_per_request(base, config, server.pid, args.db_pid)
@@ -414,6 +423,8 @@ def run(args: argparse.Namespace, workers: int, key: str) -> int:
             f"{kind:<26}{s['requests']:>10}{s['rps']:>9.1f}{s['p50']:>9.0f}{s['p99']:>9.0f}"
             f"{s['errors']:>8}{s['p99'] / base:>9.2f}x"
         )
+    used = ", ".join(f"{k} {v / elapsed:.2f}" for k, v in shares.items())
+    print(f"\nCores used during the run (of {os.cpu_count()}): {used}")
     print("\nCPU per request, one at a time (server + database), whatever the machine's load:")
     for name, app_ms, db_ms in costs:
         print(f"  {name:<34}{app_ms:>7.1f} ms + {db_ms:>5.1f} ms")

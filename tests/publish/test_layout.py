@@ -116,6 +116,16 @@ def test_an_area_after_a_search(sized, essex_server, essex_data, artifacts_dir):
     assert inside(f["title"], f), f"the area's name is off screen: {f['title']}"
     summary = page.text_content("#panel-summary")
     assert re.search(r"Decile \d+ of 10", summary) and re.search(r"Rank [\d,]+ of 1,111", summary)
+    # one direction for "worse" on every chart: the worse (more vulnerable) end on the left
+    directions = page.eval_on_selector_all(
+        "#panel svg.chart", "n => n.map(x => x.dataset.direction)"
+    )
+    assert directions and set(directions) <= {"left-worse", "left-most-vulnerable"}
+    rank = int(essex_data.index.at[code, "index.rank"])
+    cx = page.eval_on_selector(
+        "#panel table.domains tbody tr:first-child circle", "c => +c.getAttribute('cx')"
+    )
+    assert abs(cx - min(97, max(3, 100 * (rank - 1) / 1110))) < 0.5
     # the selected area is in the part of the map left free, with room around it
     box = page.evaluate(
         """(bbox) => { const m = window.lantern.map; const a = m.project([bbox[0], bbox[3]]);

@@ -133,6 +133,7 @@ export class Cases {
         this.map.setFilter(hatch, null);
         this.map.setPaintProperty(hatch, "fill-pattern", "hatch-nodata");
         this.map.setPaintProperty(hatch, "fill-opacity", ["case", ["==", ["coalesce", ["feature-state", "band"], -1], -1], 1, 0]);
+        this.map.setLayoutProperty(hatch, "visibility", "visible");
       }
       this.styled = styleKey;
       this.ownStyle = true;

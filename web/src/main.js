@@ -112,9 +112,21 @@ function paint() {
   const key = `${g.id}:${hatched}`;
   if (key !== lastHatch) {
     lastHatch = key;
-    // Nothing hatched (the usual case): a filter that matches nothing, not a list of every area.
-    map.setFilter(`hatch-${g.id}`, hatched === null ? ["==", ["get", "i"], -1] : hatchFilter(classes));
-    if (hatched !== null) map.setPaintProperty(`hatch-${g.id}`, "fill-pattern", hatchPattern(classes));
+    // Nothing hatched (the usual case): the layer is hidden, so tiles are not laid out for it.
+    const hatch = `hatch-${g.id}`;
+    if (hatched === null) {
+      if (map.getFilter(hatch) === null || map.getPaintProperty(hatch, "fill-opacity") !== undefined) {
+        // after the cases overlay: back to matching nothing
+        map.setFilter(hatch, ["==", ["get", "i"], -1]);
+        map.setPaintProperty(hatch, "fill-opacity", 1);
+      }
+      map.setLayoutProperty(hatch, "visibility", "none");
+    } else {
+      map.setFilter(hatch, hatchFilter(classes));
+      map.setPaintProperty(hatch, "fill-pattern", hatchPattern(classes));
+      map.setPaintProperty(hatch, "fill-opacity", 1);
+      map.setLayoutProperty(hatch, "visibility", "visible");
+    }
   }
   renderLegend($("legend"), meta, m, g, { filtered: Boolean(state.district || state.deciles), hasMissing: values.c.some((c) => c < 0) });
   updateTable();

@@ -83,8 +83,6 @@ def serve(
     ),
 ) -> None:
     """Serve the portal (HTTPS belongs in front of it: cookies are Secure when served over TLS)."""
-    import uvicorn
-
     if db:
         os.environ["LANTERN_PORTAL_DB"] = db
     settings = _settings(db)
@@ -94,16 +92,15 @@ def serve(
             "audit log must be appended by one writer at a time; use --workers 1 or "
             "LANTERN_PORTAL_DB=postgresql://…"
         )
+    from lantern.portal.serving import serve as run_server
+
     console.print(f"Lantern partner portal on http://{host}:{port}/")
-    uvicorn.run(
-        "lantern.portal.app:create_app",
-        factory=True,
+    run_server(
         host=host,
         port=port,
         workers=workers,
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
-        log_level="warning",
     )
 
 

@@ -106,7 +106,7 @@ def write_site(
     for level in dict.fromkeys([*frames, "district"]):
         if level != "lsoa":
             geoms[level] = tiles.dissolve(data.geometry, data.areas[f"{level}_code"])
-        geoms[f"{level}_zooms"] = zooms if level == "lsoa" else (max(0, zooms[0] - 1), zooms[1] - 2)
+        geoms[f"{level}_zooms"] = zooms if level == "lsoa" else (max(0, zooms[0] - 1), zooms[1] - 1)
         codes = list(frames[level].index) if level in frames else list(geoms[level].index)
         jobs.append(
             tiles.Tileset(
@@ -152,10 +152,16 @@ def write_site(
 
 
 def precompress(site: Path) -> None:
-    """Write ``name.gz`` beside each text file so servers can send it compressed."""
+    """Write ``name.gz`` beside each text file so servers can send it compressed.
+
+    Not for the downloads (served byte for byte as checked and listed) nor for the per-district
+    detail files: one is fetched per chosen area, servers compress it on the fly (``lantern
+    serve`` does), and England's copies would cost 8 MB of the site.
+    """
     for path in site.rglob("*"):
-        if path.relative_to(site).parts[0] == "downloads":
-            continue  # downloads are served byte for byte as checked and listed
+        parts = path.relative_to(site).parts
+        if parts[0] == "downloads" or parts[:2] == ("data", "detail"):
+            continue
         if path.is_file() and path.suffix in COMPRESS and path.stat().st_size > 1024:
             with (
                 path.open("rb") as src,

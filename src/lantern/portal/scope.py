@@ -56,28 +56,19 @@ class ScopedQueries:
         self.session = session
         self.scope = scope
         self._areas: dict[str, Area] = {}  # visible areas already looked up in this request
-        self._visible: list[str] | None = None
 
     # -- the filter ---------------------------------------------------------------------------
-    def visible_codes(self) -> list[str] | None:
-        """Every area code the scope reaches (its areas and everything inside them), looked up
-        once per request; ``None`` for every area."""
-        if self.scope.codes is None:
-            return None
-        if self._visible is None:
-            codes = sorted(self.scope.codes)
-            inside = self.session.scalars(
-                select(AreaLink.child_code).where(AreaLink.parent_code.in_(codes))
-            )
-            self._visible = sorted(set(codes) | set(inside))
-        return self._visible
-
     def visible(self, column: Any) -> ColumnElement[bool]:
-        """``column`` (an area code) is one of the scope's areas or lies inside one."""
-        codes = self.visible_codes()
-        if codes is None:
+        """``column`` (an area code) is one of the scope's areas or lies inside one.
+
+        The scope's own codes are few, so the statement's shape (and its compiled form, which
+        SQLAlchemy caches) is the same for every user; the database finds the areas inside them
+        through the ``area_links`` parent index."""
+        if self.scope.codes is None:
             return column.is_not(None)
-        return column.in_(codes)
+        codes = sorted(self.scope.codes)
+        inside = select(AreaLink.child_code).where(AreaLink.parent_code.in_(codes))
+        return or_(column.in_(codes), column.in_(inside))
 
     # -- areas --------------------------------------------------------------------------------
     def areas(

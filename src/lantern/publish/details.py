@@ -7,10 +7,13 @@ hundred areas stays small and England's 33,755 write in seconds:
      "parents": {"msoa": [[code, name], ...], "ward": [...], "district": [...]},
      "values": {"<indicator id>": [...]},
      "index": {"<component>": {"rank": [...], "decile": [...], "p05": [...], "p95": [...]}},
-     "contrib": {"<code>": {"index": [[domain, share], ...]}}}
+     "contrib": {"index": {"<domain>": [share, ...]}},
+     "ci": {"<indicator id>": [[lower95, ...], [upper95, ...], [vs map, ...] | null, [vs England, ...]]},
+     "stays": [...], "why": [...], "imputed": [...]}
 
 Index and domain scores are not written: the page shows ranks and deciles, never raw scores.
-Indicator values are rounded to the decimals the page shows them with.
+Indicator values and confidence limits are rounded to the decimals the page shows them with;
+comparisons are one letter (``h`` higher, ``s`` similar, ``l`` lower, ``""`` not compared).
 """
 
 from __future__ import annotations
@@ -38,25 +41,21 @@ def _bboxes(geometry, codes: pd.Index) -> list[list[float] | None]:
     geoms = geometry.geometry.reindex(codes).to_numpy()
     bounds = shapely.bounds(geoms)
     out: list[list[float] | None] = []
-    for row in np.round(bounds, 5).tolist():
+    for row in np.round(bounds, 4).tolist():  # about 10 m: enough to fit the area in view
         out.append(None if any(v != v for v in row) else row)
     return out
 
 
-def _contributions(data: SiteData) -> dict[str, dict[str, list]]:
-    """Each area's domain shares of its index score (the panel's "what drives the index")."""
-    contrib: dict[str, dict[str, list]] = {}
+def _contributions(data: SiteData, codes: pd.Index) -> dict[str, list]:
+    """Each domain's share of each area's index score, one list per domain in the order of
+    ``codes`` (the panel's "what drives the index")."""
     frame = data.contributions
     if frame.empty:
-        return contrib
+        return {}
     frame = frame[frame["component"] == "index"]
-    frame = frame.sort_values(["area_code", "component", "share"], ascending=[True, True, False])
-    shares = sig_list(frame["share"], 3)
-    for code, comp, term, share in zip(
-        frame["area_code"], frame["component"], frame["term"], shares, strict=True
-    ):
-        contrib.setdefault(code, {}).setdefault(comp, []).append([term, share])
-    return contrib
+    wide = frame.pivot_table(index="area_code", columns="term", values="share", aggfunc="first")
+    wide = wide.reindex(codes)
+    return {term: sig_list(wide[term], 3) for term in wide.columns}
 
 
 def _index_terms(data: SiteData) -> dict[str, list[tuple[str, float]]]:
@@ -97,22 +96,36 @@ def why(data: SiteData, code: str, name: str, terms: list[tuple[str, float]]) ->
 
 def _intervals(data: SiteData, indicators: list[str], codes: pd.Index) -> dict[str, list]:
     """Per indicator with counts, for every area of ``codes`` in order: lower and upper 95%
-    limits and the comparisons with the county and England (sliced per district by the caller)."""
+    limits (rounded as the page shows them) and the comparisons with the map's own value and
+    England (the first left out on an England map, where the two are the same)."""
     out: dict[str, list] = {}
     if data.intervals.empty:
         return out
     part = data.intervals.reindex(codes)
+    england = data.place == "England"
     for m in indicators:
         lo = f"{m}_lower95"
         if lo not in part.columns:
             continue
+        measure = data.measure(m)
+        places = decimals_for(data.values[m].tolist(), measure.unit, measure.kind)
         out[m] = [
-            sig_list(part[lo]),
-            sig_list(part[f"{m}_upper95"]),
-            [str(v) for v in part[f"{m}_vs_county"]],
-            [str(v) for v in part[f"{m}_vs_england"]],
+            rounded(part[lo], places),
+            rounded(part[f"{m}_upper95"], places),
+            None if england else _words(part[f"{m}_vs_county"]),
+            _words(part[f"{m}_vs_england"]),
         ]
     return out
+
+
+VERDICT_CODES = {"higher": "h", "similar": "s", "lower": "l"}
+
+
+def _words(col: pd.Series) -> list[str] | None:
+    """Comparisons as one letter each (``h``, ``s``, ``l``; ``""`` where not compared); None
+    when no area is compared."""
+    out = [VERDICT_CODES.get(v, "") if isinstance(v, str) else "" for v in col]
+    return out if any(out) else None
 
 
 def write_details(
@@ -146,7 +159,7 @@ def write_details(
     codes = list(frame.index)
     names = [str(n) for n in frame["name"]]
     boxes = _bboxes(geometry, frame.index)
-    contrib = _contributions(data) if geo == "lsoa" else {}
+    contrib = _contributions(data, frame.index) if geo == "lsoa" else {}
     intervals = _intervals(data, indicators, frame.index) if geo == "lsoa" else {}
     stays: list = []
     sentences: list[str] = []
@@ -160,8 +173,9 @@ def write_details(
         a = data.areas.reindex(frame.index)
         parents = {
             level: [[c, n] for c, n in zip(a[f"{level}_code"], a[f"{level}_name"], strict=True)]
-            for level in ("msoa", "ward", "district")
+            for level in ("msoa", "ward")
         }
+        parents["district"] = [[c, ""] for c in a["district_code"]]  # its name is in the page
     imputed = None
     if geo == "lsoa" and "index.imputed_share" in data.index.columns:
         imputed = sig_list(data.index["index.imputed_share"].reindex(frame.index), 2)
@@ -179,11 +193,12 @@ def write_details(
         }
         if intervals:
             out["ci"] = {
-                m: [[col[i] for i in take] for col in cols] for m, cols in intervals.items()
+                m: [None if col is None else [col[i] for i in take] for col in cols]
+                for m, cols in intervals.items()
             }
         if geo == "lsoa":
             out["parents"] = {level: [pairs[i] for i in take] for level, pairs in parents.items()}
-            out["contrib"] = {codes[i]: contrib[codes[i]] for i in take if codes[i] in contrib}
+            out["contrib"] = {"index": {t: [col[i] for i in take] for t, col in contrib.items()}}
             if stays:
                 out["stays"] = [stays[i] for i in take]
             out["why"] = [sentences[i] for i in take]

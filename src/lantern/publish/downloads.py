@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from lantern.publish.display import decimals_for
 from lantern.publish.sitedata import SiteData
 
 OGL = {
@@ -57,6 +58,7 @@ INTERVAL_FIELDS = (
     ("vs_county", "compared with the county"),
     ("vs_england", "compared with England"),
 )
+LIMITS = ("lower95", "upper95")
 INTERVAL_TEXT = {
     "lower95": "Lower 95% confidence limit: Wilson score for percentages, Byar's method (exact "
     "Poisson below 10 events) for rates, from the area's own numerator and denominator.",
@@ -90,11 +92,20 @@ def area_table(data: SiteData) -> pd.DataFrame:
     extra: dict[str, np.ndarray] = {}
     for m in data.measures:
         if m.group == "indicator":
-            extra[m.id] = data.values[m.id].to_numpy()
+            vals = data.values[m.id].to_numpy(dtype=float)
+            whole = np.isnan(vals) | (vals == np.round(vals))
+            # whole-number indicators (counts) are written as integers: "125", not "125.0"
+            extra[m.id] = pd.array(vals, dtype="Float64").astype("Int64") if whole.all() else vals
+            # confidence limits to the decimals the value is shown with: further figures are
+            # noise, and cost England's files megabytes
+            places = decimals_for(data.values[m.id].tolist(), m.unit, m.kind)
             for suffix, _text in INTERVAL_FIELDS:
                 col = f"{m.id}_{suffix}"
+                if suffix == "vs_county" and data.place == "England":
+                    continue  # on an England map the map's own value is England's
                 if col in data.intervals.columns:
-                    extra[col] = data.intervals[col].reindex(data.areas.index).to_numpy()
+                    vals = data.intervals[col].reindex(data.areas.index).to_numpy()
+                    extra[col] = np.round(vals.astype(float), places) if suffix in LIMITS else vals
     out = pd.concat([out, pd.DataFrame(extra, index=out.index)], axis=1)
     empty = [c for c in out.columns if out[c].isna().all() or (out[c].astype(str) == "").all()]
     return out.drop(columns=empty)
@@ -168,15 +179,19 @@ def _sha256(path: Path) -> str:
 
 
 def boundary_columns(data: SiteData, table: pd.DataFrame) -> list[str]:
-    """Columns of the boundaries file: codes, names and index results (no indicator, so no
-    count: join the CSV on ``area_code`` for those)."""
-    indicators = {m.id for m in data.measures if m.group == "indicator"}
-    return [c for c in table.columns if c not in indicators]
+    """Columns of the boundaries file: codes, names and index results (no indicator or its
+    intervals, so no count: join the CSV on ``area_code`` for those)."""
+    keep = {f for f, _, _ in AREA_FIELDS}
+    for m in data.measures:
+        if m.group != "indicator":
+            comp = "index" if m.id == "index" else m.id.split(".", 1)[1]
+            keep |= {f"{comp}_{fld}" for fld in INDEX_FIELD_TEXT}
+    return [c for c in table.columns if c in keep]
 
 
 def _write_geojson_zip(data: SiteData, table: pd.DataFrame, path: Path) -> None:
-    """Each LSOA's boundary with its codes, names and index results as GeoJSON (WGS84, 5
-    decimals: about a metre, finer than the generalised boundaries), zipped."""
+    """Each LSOA's boundary with its codes, names and index results as GeoJSON (WGS84, 4
+    decimals: about 10 m, far finer than the boundaries' 200 m generalisation), zipped."""
     table = table[boundary_columns(data, table)]
     geo = gpd.GeoDataFrame(
         table,
@@ -185,7 +200,7 @@ def _write_geojson_zip(data: SiteData, table: pd.DataFrame, path: Path) -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         inner = Path(tmp) / path.name.removesuffix(".zip")
-        geo.to_file(inner, driver="GeoJSON", COORDINATE_PRECISION=5, WRITE_BBOX="NO")
+        geo.to_file(inner, driver="GeoJSON", COORDINATE_PRECISION=4, WRITE_BBOX="NO")
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
             archive.write(inner, inner.name)
 
@@ -283,7 +298,7 @@ def write_downloads(data: SiteData, folder: Path, *, name: str = "lantern") -> l
             geometry={
                 "types": types,
                 "crs": "EPSG:4326",
-                "coordinatePrecision": 5,
+                "coordinatePrecision": 4,
                 "key": "area_code",
                 "boundaries": data.boundary_note,
                 "properties": boundary_columns(data, table),

@@ -39,9 +39,9 @@ def tippecanoe_binary() -> str:
 
 def zoom_range(n_areas: int) -> tuple[int, int]:
     """Minimum and maximum tile zoom: a national build starts at country scale, a county closer.
-    The boundaries are generalised to about 200 m, which zoom 9 tiles hold to about 20 m, so a
+    The boundaries are generalised to about 200 m, which zoom 8 tiles hold to about 25 m, so a
     national build stops there (the map zooms past the last level without losing detail)."""
-    return (4, 9) if n_areas > 5000 else (6, 10)
+    return (4, 8) if n_areas > 5000 else (6, 10)
 
 
 def dissolve(geometry: gpd.GeoDataFrame, parent: pd.Series) -> gpd.GeoDataFrame:

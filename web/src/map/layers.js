@@ -12,7 +12,8 @@ export function geoLayers(g, { visible, fillColor, filtered }) {
   const visibility = visible ? "visible" : "none";
   return [
     { id: `fill-${g.id}`, type: "fill", source: g.id, "source-layer": "areas", layout: { visibility }, paint: { "fill-color": fillColor || filtered, "fill-antialias": false } },
-    { id: `hatch-${g.id}`, type: "fill", source: g.id, "source-layer": "areas", layout: { visibility }, filter: ["==", ["get", "i"], -1], paint: { "fill-pattern": "hatch-nodata", "fill-antialias": false } },
+    // Hidden (so not laid out at all) until some area has no data or is outside the filter.
+    { id: `hatch-${g.id}`, type: "fill", source: g.id, "source-layer": "areas", layout: { visibility: "none" }, filter: ["==", ["get", "i"], -1], paint: { "fill-pattern": "hatch-nodata", "fill-antialias": false } },
     { id: `line-${g.id}`, type: "line", source: g.id, "source-layer": "areas", minzoom: g.id === "lsoa" ? 8 : 0, layout: { visibility }, paint: { "line-color": "#ffffff", "line-width": ["interpolate", ["linear"], ["zoom"], 8, 0.3, 12, 1], "line-opacity": 0.8 } },
   ];
 }
@@ -72,7 +73,8 @@ export function showGeography(map, meta) {
   return (current) => {
     for (const g of meta.geographies) {
       const visibility = g.id === current.id ? "visible" : "none";
-      for (const id of [`fill-${g.id}`, `hatch-${g.id}`, `line-${g.id}`, `selcase-${g.id}`, `sel-${g.id}`]) if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", visibility);
+      for (const id of [`fill-${g.id}`, `line-${g.id}`, `selcase-${g.id}`, `sel-${g.id}`]) if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", visibility);
+      if (g.id !== current.id && map.getLayer(`hatch-${g.id}`)) map.setLayoutProperty(`hatch-${g.id}`, "visibility", "none");
     }
   };
 }

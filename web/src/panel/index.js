@@ -17,6 +17,9 @@ export function setCases(c) {
 export const SUMMARY = summary;
 export const SECTIONS = [domains, indicators, trend, drivers, codes, sources];
 
+// Comparisons are stored as one letter each (lantern.publish.details).
+const VERDICTS = { h: "higher", s: "similar", l: "lower" };
+
 // One area's row of a column-wise detail file (see lantern.publish.details).
 export function recordOf(file, code) {
   const i = file.codes.indexOf(code);
@@ -28,12 +31,21 @@ export function recordOf(file, code) {
     values: pick(file.values),
     index: Object.fromEntries(Object.entries(file.index || {}).map(([comp, cols]) => [comp, pick(cols)])),
     parents: pick(file.parents),
-    contrib: file.contrib ? file.contrib[code] || {} : {},
+    contrib: contribOf(file.contrib, i),
     stays: file.stays ? file.stays[i] : null,
     why: file.why ? file.why[i] : "",
     imputed: file.imputed ? file.imputed[i] : null,
-    ci: Object.fromEntries(Object.entries(file.ci || {}).map(([k, cols]) => [k, cols.map((c) => c[i])])),
+    ci: Object.fromEntries(Object.entries(file.ci || {}).map(([k, cols]) => [k, cols.map((c, j) => (c ? (j >= 2 ? VERDICTS[c[i]] || "" : c[i]) : null))])),
   };
+}
+
+// Each domain's share of the index score for area i, largest first: {index: [[domain, share]]}.
+function contribOf(contrib, i) {
+  const shares = contrib && contrib.index;
+  if (!shares) return {};
+  const rows = Object.entries(shares).map(([term, col]) => [term, col[i]]).filter(([, v]) => v !== null && v !== undefined);
+  rows.sort((a, b) => b[1] - a[1]);
+  return { index: rows };
 }
 
 export function renderPanel(panel, ctx) {
