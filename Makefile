@@ -6,7 +6,7 @@ PORT   ?= 8000
 SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 APT_PACKAGES := chromium postgresql default-jre-headless
 
-.PHONY: up test venv web system-deps lint format bench clean
+.PHONY: up test venv web system-deps lint typecheck docs format bench clean
 
 $(BIN)/lantern: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,16 +38,26 @@ system-deps:
 test: system-deps venv web
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint:
+## lint: ruff (lint and format) over src, tests and bench, then mypy; CI runs it before the tests
+lint: venv
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(MAKE) --no-print-directory typecheck
+
+## typecheck: mypy with the settings in pyproject.toml (strict on lantern.index and lantern.disclosure)
+typecheck: venv
+	$(BIN)/mypy
+
+## docs: regenerate docs/cli.md from the command tree (tests/test_docs.py fails when it is stale)
+docs: venv
+	$(BIN)/python -m lantern.cli.reference docs/cli.md
 
 format:
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
 ## bench: every benchmark, one after another (BENCH=ingest to run one); each prints its ratio to a baseline
-BENCH ?= geography ingest index disclosure map linkage portal
+BENCH ?= geography ingest index disclosure map linkage portal profile cases
 bench: venv web
 	@for b in $(BENCH); do echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || exit 1; done
 

@@ -2,10 +2,12 @@
 
 Hub workers read their areas through the API, open their household list (API and page) and
 export it; district officers use the dashboard and area pages and the area API; members of the
-public read the transparency register (JSON and page). Settings come from the environment that
-``bench/portal.py`` sets (session cookies, area codes, agreement). Request names start with the
-kind they are reported under: ``api:``, ``page:``, ``households:``, ``export:``, ``public:``,
-``baseline:``.
+public read the transparency register (JSON and page). Hub workers also record contact
+outcomes, officers read and download aggregates through the disclosure gate, and members of the
+public send objections. Settings come from the environment that ``bench/portal.py`` sets
+(session cookies, area codes, agreement). Request names start with the kind they are reported
+under: ``api:``, ``page:``, ``households:``, ``export:``, ``aggregates:``, ``write:``,
+``public:``, ``baseline:``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 
 from locust import FastHttpUser, between, task
 
@@ -27,6 +30,21 @@ class HubWorker(FastHttpUser):
     def on_start(self) -> None:
         self.headers = {"Cookie": f"lantern_session={CONFIG['cookies']['hub']}"}
         self.list = f"agreement={CONFIG['agreement']}&purpose={CONFIG['purpose']}"
+        self.csrf = CONFIG["csrf"]["hub"]
+
+    @task(1)
+    def outcome(self) -> None:
+        ref = random.choice(CONFIG["hub_refs"])
+        self.client.post(
+            f"/api/households/{ref}/outcome",
+            json={
+                "agreement": CONFIG["agreement"],
+                "purpose": CONFIG["purpose"],
+                "outcome": random.choice(["no_answer", "contacted_support_arranged", "declined"]),
+            },
+            headers={**self.headers, "X-CSRF-Token": self.csrf},
+            name="write: contact outcome",
+        )
 
     @task(3)
     def lsoa(self) -> None:
@@ -113,6 +131,25 @@ class DistrictOfficer(FastHttpUser):
         self.client.get(f"/areas/{code}", headers=self.headers, name="page: LSOA")
 
     @task(1)
+    def aggregates(self) -> None:
+        agreement = CONFIG["agreement"]
+        self.client.get(
+            f"/api/aggregates?agreement={agreement}&table=outcomes&area_type=ward",
+            headers=self.headers,
+            name="aggregates: outcomes by ward (API)",
+        )
+        self.client.get(
+            f"/aggregates/export?agreement={agreement}&table=households&area_type=lsoa",
+            headers=self.headers,
+            name="aggregates: households by LSOA (CSV)",
+        )
+        self.client.get(
+            f"/aggregates?agreement={agreement}&table=outcomes&area_type=lsoa",
+            headers=self.headers,
+            name="aggregates: page",
+        )
+
+    @task(1)
     def search(self) -> None:
         self.client.get(
             "/api/areas?q=colchester&limit=50", headers=self.headers, name="api: officer search"
@@ -128,6 +165,25 @@ class Public(FastHttpUser):
     def register(self) -> None:
         self.client.get("/api/register", headers=self.headers, name="public: register (JSON)")
         self.client.get("/register", headers=self.headers, name="public: register (page)")
+
+    @task(1)
+    def objection(self) -> None:
+        """A resident objects (a synthetic NHS number no list holds)."""
+        page = self.client.get("/object", name="public: objection form")
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text or "")
+        if not found:
+            return
+        first = "999" + "".join(str(random.randrange(10)) for _ in range(6))
+        total = sum(int(d) * (10 - i) for i, d in enumerate(first))
+        check = 11 - total % 11
+        if check == 10:
+            return
+        nhs = first + str(0 if check == 11 else check)
+        self.client.post(
+            "/object",
+            data={"nhs_number": nhs, "csrf_token": found.group(1)},
+            name="write: objection",
+        )
 
     @task(1)
     def health(self) -> None:

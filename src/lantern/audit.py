@@ -100,6 +100,40 @@ def check_head(result: Verification, head: Mapping[str, Any], key: AuditKey, whe
         )
 
 
+HEADS_FILE = "audit-heads.json"
+
+
+def _remember_head(key: AuditKey, log_id: str, entries: int, head: str) -> None:
+    """Keep the log's latest head in the key store too, out of reach of whoever holds the log."""
+    if key.home is None or not key.home.is_dir():
+        return
+    path = key.home / HEADS_FILE
+    with (key.home / (HEADS_FILE + ".lock")).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        heads = json.loads(path.read_text("utf-8")) if path.exists() else {}
+        heads[log_id] = {"entries": entries, "head": head, "mac": head_mac(key, entries, head)}
+        tmp = path.with_name(f"{HEADS_FILE}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(heads), "utf-8")
+        os.replace(tmp, path)
+
+
+def check_remembered_head(key: AuditKey, entries: list[dict[str, Any]], where: str) -> None:
+    """The log must reach the head its key store last recorded (an old head file put back, or
+    entries cut off together with their head, show here)."""
+    if key.home is None or not (key.home / HEADS_FILE).exists() or not entries:
+        return
+    record = json.loads((key.home / HEADS_FILE).read_text("utf-8")).get(entries[0]["hash"])
+    if record is None or head_mac(key, record["entries"], record["head"]) != record.get("mac"):
+        return
+    n = int(record["entries"])
+    if n > len(entries) or entries[n - 1]["hash"] != record["head"]:
+        raise IntegrityError(
+            f"{where}: the key store recorded {n} entries ending at {record['head'][:16]}…, but the "
+            f"log holds {len(entries)} that do not reach it (entries removed, an older head file "
+            "put back, or an earlier copy of a log that was continued elsewhere)"
+        )
+
+
 def candidate_keys(extra: Iterable[AuditKey] = ()) -> list[AuditKey]:
     """Keys given explicitly, then the audit keys of every key store this machine knows."""
     from lantern.keys.local import known_stores
@@ -195,18 +229,25 @@ class AuditLog:
                     "prev": prev,
                     "key": key.key_id,
                 }
-                entry = {**body, "hash": entry_mac(key, prev, body)}
+                mac = entry_mac(key, prev, body)
+                entry = {**body, "hash": mac}
                 fh.write(canonical(entry) + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
-                new_head = {"entries": count + 1, "head": entry["hash"], "key": key.key_id}
-                new_head["mac"] = head_mac(key, count + 1, entry["hash"])
+                new_head = {"entries": count + 1, "head": mac, "key": key.key_id}
+                new_head["mac"] = head_mac(key, count + 1, mac)
                 tmp = self.head_path.with_name(self.head_path.name + ".tmp")
                 tmp.write_text(json.dumps(new_head), "utf-8")
                 os.replace(tmp, self.head_path)
+                log_id = mac if count == 0 else self._first_hash()
+                _remember_head(key, log_id, count + 1, mac)
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
         return entry
+
+    def _first_hash(self) -> str:
+        with self.path.open(encoding="utf-8") as fh:
+            return str(json.loads(fh.readline())["hash"])
 
     def entries(self) -> Iterator[dict[str, Any]]:
         if not self.path.exists():
@@ -234,6 +275,7 @@ class AuditLog:
                 f"{self.head_path}: head file missing (it records where the log ends)"
             )
         check_head(result, head, key, str(self.path))
+        check_remembered_head(key, entries, str(self.path))
         from lantern.keys.witness import check_anchors
 
         anchors = self.anchors()
@@ -241,18 +283,28 @@ class AuditLog:
         return Verification(result.entries, result.head, key.key_id, len(anchors))
 
     def anchor(self, witness_store: Any, keys: Iterable[AuditKey] = ()) -> dict[str, Any]:
-        """Have the witness countersign the current head; append the anchor and return it."""
+        """Have the witness countersign the current head; append the anchor and return it.
+
+        The witness need not hold the audit key: it countersigns the head the log and its head
+        file agree on. Where the key is at hand, the whole log is verified first.
+        """
         from lantern.keys.witness import sign_anchor
 
-        result = self.verify(keys)
         entries = list(self.entries())
+        head = self._read_head()
+        if not entries or head is None:
+            raise IntegrityError(f"{self.path}: no log, or no head file, to anchor")
+        if (int(head.get("entries", -1)), head.get("head")) != (len(entries), entries[-1]["hash"]):
+            raise IntegrityError(f"{self.path}: the log and its head file disagree; not anchored")
+        try:
+            self.verify(keys)
+        except IntegrityError as exc:
+            if "no known key store holds" not in str(exc):
+                raise
         anchor = sign_anchor(
-            witness_store, log=entries[0]["hash"], entries=result.entries, head=result.head
+            witness_store, log=entries[0]["hash"], entries=len(entries), head=entries[-1]["hash"]
         )
-        with self.anchors_path.open("a", encoding="utf-8") as fh:
-            fh.write(canonical(anchor) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        append_anchor(self.anchors_path, anchor)
         return anchor
 
     def export_text(self, keys: Iterable[AuditKey] = ()) -> str:
@@ -261,6 +313,14 @@ class AuditLog:
         entries = list(self.entries())
         key = self._key or pick_key(entries[0].get("key"), candidate_keys(keys), str(self.path))
         return export_text(entries, key, anchors=self.anchors())
+
+
+def append_anchor(path: Path, anchor: Mapping[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(canonical(anchor) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def parse_lines(lines: list[str], where: str, *, first_line: int = 1) -> Iterator[dict[str, Any]]:

@@ -60,6 +60,50 @@ def scale_of(unit: str, rows: pd.DataFrame) -> float | None:
     return scale if np.isfinite(scale) and scale > 0 else None
 
 
+SUMS_SQL = """SELECT indicator_id, period,
+    sum(numerator) FILTER (WHERE denominator > 0) AS numerator,
+    sum(denominator) FILTER (WHERE denominator > 0) AS denominator,
+    count(*) FILTER (WHERE denominator > 0) AS areas,
+    count(*) FILTER (WHERE denominator > 0 AND numerator IS NULL) AS missing_numerators,
+    median(value * denominator / numerator)
+        FILTER (WHERE numerator > 0 AND denominator > 0 AND value IS NOT NULL) AS ratio
+    FROM indicators WHERE area_code LIKE 'E%' AND list_contains(?, indicator_id)
+    GROUP BY ALL"""
+
+
+def totals_from_sums(sums: pd.DataFrame, meta: Sequence[IndicatorMeta]) -> pd.DataFrame:
+    """``england_totals`` from per (indicator, period) sums computed in the warehouse (``SUMS_SQL``):
+    the same rules without reading millions of rows into memory."""
+    kinds = {m.indicator_id: m for m in meta}
+    out = []
+    for r in sums.sort_values(["indicator_id", "period"]).itertuples(index=False):
+        m = kinds.get(str(r.indicator_id))
+        if m is None or m.kind != "rate" or not r.areas or r.missing_numerators:
+            continue
+        scale = SCALES.get(m.unit)
+        if scale is None:
+            ratio = float(r.ratio) if pd.notna(r.ratio) else float("nan")
+            scale = ratio if np.isfinite(ratio) and ratio > 0 else None
+        if scale is None:
+            continue
+        num, den = float(r.numerator), float(r.denominator)
+        out.append(
+            {
+                "indicator_id": r.indicator_id,
+                "vintage": m.vintage,
+                "period": r.period,
+                "value": num / den * scale,
+                "numerator": num,
+                "denominator": den,
+                "value_max": num / den * scale,
+                "areas": int(r.areas),
+                "method": "sum of numerators / sum of denominators over England",
+                "note": "",
+            }
+        )
+    return pd.DataFrame(out, columns=COLUMNS)
+
+
 def england_totals(rows: pd.DataFrame, meta: Sequence[IndicatorMeta]) -> pd.DataFrame:
     """Σ numerator / Σ denominator × scale per rate indicator and period (pure).
 
@@ -97,6 +141,12 @@ def england_totals(rows: pd.DataFrame, meta: Sequence[IndicatorMeta]) -> pd.Data
     return pd.DataFrame(out, columns=COLUMNS)
 
 
+def covers_england(source: Source) -> bool:
+    """False for a source published for part of England only (e.g. the Essex-only mid-2019
+    LSOA populations): its total would be a county's, not England's."""
+    return not any(g.outside and ENGLAND not in g.outside for g in source.gaps)
+
+
 def is_england_wide(data_dir: Path) -> bool:
     """True when ``data_dir``'s LSOA 2011 lookup covers England (not a county sample)."""
     from lantern.geography.hierarchy import LOOKUP_2011
@@ -128,6 +178,8 @@ def compute(
     ctx = england_context(data_dir)
     frames = []
     for source in SOURCES if sources is None else sources:
+        if not covers_england(source):
+            continue
         if progress:
             progress(f"England totals: {source.source_id}")
         loaded = load_source(source, ctx)
@@ -191,13 +243,13 @@ def for_ingest(
     data_dir: Path,
     sources: Sequence[Source],
     area_codes: Sequence[str],
-    loaded_rows: Callable[[], pd.DataFrame],
+    loaded_sums: Callable[[list[str]], pd.DataFrame],
     meta: Sequence[IndicatorMeta],
 ) -> tuple[pd.DataFrame, str]:
     """England's values for a build and where they came from.
 
     A shipped ``benchmarks/england_indicators.csv`` wins; an England build totals its own rows
-    (``loaded_rows``); a part of England on England-wide files runs the loaders over England.
+    (``loaded_sums``: ``SUMS_SQL`` over the warehouse being built); a part of England on England-wide files runs the loaders over England.
     Otherwise there is no England value (empty frame).
     """
     shipped = Path(data_dir) / FILE
@@ -206,8 +258,15 @@ def for_ingest(
     if not is_england_wide(data_dir):
         return pd.DataFrame(columns=COLUMNS), "none: the data folder holds only part of England"
     if ENGLAND in area_codes:
-        rows = loaded_rows()
-        frame = england_totals(rows[rows["area_code"].str.startswith("E")], meta)
+        sums = loaded_sums(sorted({m.indicator_id for m in meta if m.kind == "rate"}))
+        partial = {(s.source_id, s.period) for s in sources if not covers_england(s)}
+        skip = {
+            (m.indicator_id, period) for m in meta for sid, period in partial if m.source_id == sid
+        }
+        if skip and len(sums):
+            keys = pd.MultiIndex.from_frame(sums[["indicator_id", "period"]])
+            sums = sums[~keys.isin(list(skip))]
+        frame = totals_from_sums(sums, meta)
         if any(s.source_id == "phe_cases" for s in sources):
             from lantern.sources.cases import england_weekly
 

@@ -10,6 +10,7 @@ from lantern import benchmarks
 from lantern.config import load_config
 from lantern.errors import InputError
 from lantern.pipeline.ingest import ingest
+from lantern.sources import SOURCES
 from lantern.sources.model import IndicatorMeta
 from lantern.warehouse import Warehouse
 
@@ -52,7 +53,8 @@ def test_shipped_file_is_what_the_england_files_give(shared_data, bundled_essex)
 
 
 def test_independent_oracle_from_the_raw_files(shared_data, bundled_essex):
-    shipped = benchmarks.read(bundled_essex / benchmarks.FILE).set_index("indicator_id")
+    shipped = benchmarks.read(bundled_essex / benchmarks.FILE)
+    shipped = shipped[shipped["period"].isin(["2021-03-21", "2019/20"])].set_index("indicator_id")
     # Census 2021 aged 65+: plain sums over every English LSOA of the national file
     raw = pd.read_csv(shared_data / "census2021/ts007a_like_age6_usual_residents_lsoa21_ew.csv")
     code = next(c for c in raw.columns if c.startswith("lsoa21"))
@@ -66,7 +68,7 @@ def test_independent_oracle_from_the_raw_files(shared_data, bundled_essex):
     qof = pd.read_csv(shared_data / "qof_practice_nhsd/qof_prevalence_practice_2019_20_england.csv")
     dm = qof[qof["GROUP_CODE"] == "DM"]
     practice_rate = 100 * dm["REGISTER"].sum() / dm["PATIENT_LIST_SIZE"].sum()
-    got = shipped.loc["qof1920.dm_prevalence", "value"]
+    got = shipped.loc["qof.dm_prevalence", "value"]
     assert got == pytest.approx(practice_rate, rel=0.02)
 
 
@@ -119,6 +121,15 @@ def test_every_essex_rate_with_counts_has_an_england_value(tmp_path, bundled_ess
                AND NOT EXISTS (SELECT 1 FROM indicators e WHERE e.area_code = 'E92000001'
                                AND e.indicator_id = i.indicator_id AND e.period = i.period)"""
         )
+        # a period published for part of England only (mid-2019 LSOA populations, Essex) has
+        # no England value: its total would be a county's
+        ids = sorted(s.source_id for s in SOURCES if not benchmarks.covers_england(s))
+        partial = wh.query(
+            "SELECT indicator_id, period FROM indicator_periods WHERE list_contains(?, source_id)",
+            [ids],
+        )
+        missing = missing.merge(partial, how="left", indicator=True)
+        missing = missing[missing["_merge"] == "left_only"]
         assert missing.empty, missing.head()
         england = wh.query("SELECT * FROM indicators WHERE area_code = 'E92000001'")
         assert england["indicator_id"].nunique() >= 60

@@ -42,4 +42,4 @@ def test_ingest_and_list(tmp_path, capsys, good_warehouse):
     listing = capsys.readouterr().out
     assert "CC BY 4.0" in listing and "brc2020" in listing
     assert main(["sources", "--indicators", "--config", str(out)]) == 0
-    assert "qof1920.dm_prevalence" in capsys.readouterr().out
+    assert "qof.dm_prevalence" in capsys.readouterr().out

@@ -230,3 +230,31 @@ def test_cli_review_flow(tmp_path: Path) -> None:
     assert (
         main(["release", "release", str(folder), "r1", "--by", "ann"]) == GovernanceError.exit_code
     )
+
+
+@pytest.mark.parametrize("inner", ["lsoa.csv", "lsoa.geojson"])
+def test_zipped_tables_are_checked_like_plain_ones(tmp_path: Path, inner: str) -> None:
+    """A table published inside a zip (e.g. zipped GeoJSON) is read and checked, and an
+    undeclared zip fails the gate like any undeclared data file."""
+    import zipfile
+
+    folder = _folder(tmp_path, "E01000001,E02000001,3\nE01000002,E02000001,20\n", "E02000001,23\n")
+    if inner.endswith(".geojson"):
+        rows = pd.read_csv(folder / "lsoa.csv", dtype=str)
+        features = [
+            {"type": "Feature", "properties": r, "geometry": None} for r in rows.to_dict("records")
+        ]
+        (folder / inner).write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    with zipfile.ZipFile(folder / "lsoa.zip", "w") as z:
+        z.write(folder / inner, inner)
+    (folder / "lsoa.csv").unlink()
+    (folder / "lsoa.geojson").unlink(missing_ok=True)
+    manifest = json.loads((folder / "disclosure-policy.json").read_text())
+    manifest["tables"][0]["path"] = "lsoa.zip"
+    (folder / "disclosure-policy.json").write_text(json.dumps(manifest))
+    result = check_folder(folder)
+    assert any("row 2, area E01000001" in str(f) for f in result.failures)
+    (folder / "other.zip").write_bytes((folder / "lsoa.zip").read_bytes())
+    assert any(
+        f.rule == "undeclared" and f.table == "other.zip" for f in check_folder(folder).failures
+    )

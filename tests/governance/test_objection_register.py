@@ -246,3 +246,26 @@ def test_national_opt_out_counts_only_real_opt_outs(agreement):
     assert out.stats.removed_national_opt_out == len(opted_out) == 20
     assert out.stats.removed_no_nhs_number == int(valid.isna().sum()) == int(missing.sum())
     assert out.stats.rows_out == 200 - 20 - int(missing.sum())
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    row=st.integers(0, 59),
+    keep=st.sets(st.sampled_from(KINDS), min_size=1),
+)
+def test_the_form_and_the_register_make_the_same_tokens(people, row, keep):
+    """The portal's one-person ``objection_tokens`` and the register's ``tokens_for`` agree."""
+    from lantern.keys.store import ReleaseKeys
+    from lantern.linkage.tokens import objection_tokens
+
+    person = people.iloc[row]
+    source = {"nhs_number": "nhs_number", "given_name": "forename", "family_name": "surname",
+              "date_of_birth": "date_of_birth", "postcode": "postcode"}  # fmt: skip
+    identifiers = {k: person[source[k]] for k in keep}
+    keys = ReleaseKeys("p", "b7", b"s" * 32, b"t" * 32)
+    frame = pd.DataFrame([identifiers])
+    register = tokens_for(normalise_objectors(frame, {k: k for k in keep}), keys)
+    single = objection_tokens(identifiers, keys.token_secret, "b7")
+    assert {k: {v} for k, v in single.items()} == {k: v for k, v in register.items() if v}

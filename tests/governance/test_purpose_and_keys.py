@@ -217,3 +217,17 @@ def test_a_key_store_inside_a_release_folder_is_refused_when_used(tmp_path):
     (tmp_path / "keys" / "sub" / "x.manifest.json").write_text("{}")  # data moved into the store
     with pytest.raises(GovernanceError):
         store.load("p", "b1")
+
+
+def test_a_key_file_copied_by_hand_into_an_outbox_is_found(tmp_path):
+    store = KeyStore(tmp_path / "keys")
+    store.create("p", "b1")
+    outbox = tmp_path / "outbox" / "sub"
+    outbox.mkdir(parents=True)
+    (outbox / "b1.key").write_bytes(store.path("p", "b1").read_bytes())
+    with pytest.raises(GovernanceError, match="holds the key store"):
+        require_data_location(tmp_path / "outbox")
+    (outbox / "b1.key").unlink()
+    (outbox / "keys").symlink_to(tmp_path / "keys", target_is_directory=True)
+    with pytest.raises(GovernanceError):
+        require_data_location(tmp_path / "outbox")

@@ -65,7 +65,14 @@ def test_essex_covid_builds_for_every_essex_lsoa(tables):
     assert (idx["rank_p05"] <= idx["rank_median"]).all() and (
         idx["rank_median"] <= idx["rank_p95"]
     ).all()
-    assert set(s.component) == {"index", "clinical_risk", "household_social", "deprivation"}
+    assert set(s.component) == {
+        "index",
+        "frailty_care",
+        "clinical_risk",
+        "health_disability",
+        "household_social",
+        "deprivation",
+    }
 
 
 @pytest.mark.slow
@@ -97,16 +104,24 @@ def test_method_note_and_resolved_spec(project, tables):
         "## Robustness",
         "## Validation against COVID-19 deaths",
         "Spearman",
-        "qof1920.copd_prevalence",
+        "qof.copd_prevalence",
         "= the index score",
     ):
         assert text in note
     spec = parse_spec_text((project / "out" / "essex-covid-spec.toml").read_text())
     assert spec == load_preset("essex-covid")
     v = tables["index_validation"]
-    assert set(v.predictor) == {"index", "imd", "aged_70_plus"}
+    assert {"index", "imd", "aged_70_plus"} <= set(v.predictor)
+    assert {"brc_vi", "strongest"} <= set(v.predictor)
     rho = v[(v.predictor == "index") & (v.measure == "spearman")]["value"].iloc[0]
     assert -1 <= rho <= 1
+    assert set(v.scope) == {"county"}  # the bundled warehouse holds only the county
+    low, high = (
+        v[(v.predictor == "index") & (v.measure == m)]["value"].iloc[0]
+        for m in ("spearman_low", "spearman_high")
+    )
+    assert low < rho < high
+    assert "British Red Cross" in note and "(95%" not in note.split("## Validation")[0]
 
 
 @pytest.mark.slow
@@ -184,3 +199,70 @@ def test_reference_national_then_filter_against_within_county(
     np.testing.assert_array_equal(national, iod_ranks.loc[essex, "IMD_decile"].to_numpy())
     md = reference_comparison(county, iod_result, essex)
     assert "| county \\ national |" in md and "1,077" not in md and "32,844" in md
+
+
+@pytest.mark.slow
+def test_lantern_index_on_exported_values_reproduces_the_build_exactly(project, tables, tmp_path):
+    """The warehouse's own input values, exported to CSV with each LSOA's district, give the
+    same scores, ranks and deciles through ``lantern index`` as ``lantern build`` stored."""
+    values = tables["index_indicator_values"]
+    wide = values.pivot(index="area_code", columns="indicator_id", values="value")
+    con = duckdb.connect(str(project / "out" / "lantern.duckdb"), read_only=True)
+    links = con.execute(
+        "SELECT child_code, parent_code FROM area_links WHERE child_type = 'lsoa' "
+        "AND parent_type = 'district' AND vintage = 2021"
+    ).df()
+    con.close()
+    wide.insert(
+        0, "district_code", links.set_index("child_code")["parent_code"].reindex(wide.index)
+    )
+    data = tmp_path / "exported.csv"
+    wide.rename_axis("area_code").to_csv(data)
+    out = tmp_path / "recomputed.csv"
+    args = ["index", "--spec", "essex-covid", "--data", str(data), "--out", str(out)]
+    assert main([*args, "--parent-column", "district_code"]) == 0
+    mine = pd.read_csv(out, float_precision="round_trip").set_index("area_code")
+    built = tables["index_scores"].query("reference == 'county'")
+    for component, stored in built.groupby("component"):
+        stored = stored.set_index("area_code").reindex(mine.index)
+        for column in ("score", "rank", "decile"):
+            np.testing.assert_array_equal(
+                mine[f"{component}_{column}"].to_numpy(), stored[column].to_numpy(), err_msg=column
+            )
+    summaries = pd.read_csv(tmp_path / "recomputed-summaries.csv")
+    assert set(summaries.parent_code) == set(links.parent_code)
+
+
+def test_lantern_index_fills_a_gap_from_the_parent_or_says_what_is_needed(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    spec = load_preset("essex-covid")
+    ids = [i.column for i in spec.indicators]
+    frame = pd.DataFrame(rng.gamma(2.0, 3.0, (40, len(ids))), columns=ids)
+    frame.insert(0, "district", [f"E0700000{k % 4}" for k in range(40)])
+    frame.insert(0, "area_code", [f"E010{k:05d}" for k in range(40)])
+    frame.loc[3, ids[0]] = np.nan
+    data = tmp_path / "gap.csv"
+    frame.to_csv(data, index=False)
+    args = ["index", "--spec", "essex-covid", "--data", str(data), "--out", str(tmp_path / "o.csv")]
+    assert main(args) == 2  # an input error: one clear line
+    err = capsys.readouterr().err
+    assert "--parent-column" in err and ids[0] in err and "Traceback" not in err
+    assert main([*args, "--parent-column", "district"]) == 0
+    out = pd.read_csv(tmp_path / "o.csv").set_index("area_code")
+    assert out["index_rank"].notna().all()
+
+
+@pytest.mark.slow
+def test_every_domain_has_a_rank_interval(tables):
+    """The domain ``rank_p05``/``rank_p95`` columns are filled (empty before), p05 ≤ median ≤ p95,
+    and a one-indicator domain's interval is its rank (its order never changes)."""
+    s = tables["index_scores"].query("reference == 'county'")
+    for component, part in s.groupby("component"):
+        assert part[["rank_p05", "rank_median", "rank_p95"]].notna().all().all(), component
+        assert (part.rank_p05 <= part.rank_median).all() and (
+            part.rank_median <= part.rank_p95
+        ).all()
+    dep = s[s.component == "deprivation"]
+    assert (dep.rank_p05 == dep["rank"]).all() and (dep.rank_p95 == dep["rank"]).all()
+    frail = s[s.component == "frailty_care"]
+    assert (frail.rank_p95 - frail.rank_p05).median() > 0

@@ -40,3 +40,19 @@ def test_domain_needed_reaches_the_target(iod_result):
     barriers = more.domains.set_index("component").loc["barriers"]
     assert barriers["reachable"]
     assert barriers["domain_rank_needed"] < iod_result.components["barriers"]["rank"][0]
+
+
+def test_explanation_adds_up_in_the_scores_own_units_with_integer_ranks(iod_result):
+    from lantern.index.explain import explanation_text, plain_sentence
+
+    for code in iod_result.areas[[0, 100, 5000, -1]]:
+        e = explain(iod_result, code)
+        assert e.domains["contribution"].sum() == pytest.approx(
+            iod_result.index_score[iod_result.areas.get_loc(code)], rel=1e-12
+        )
+        text = explanation_text(e, "Somewhere")
+        assert ".5 " not in text and ".5)" not in text  # ranks print as whole numbers
+        sentence = plain_sentence(e, "Somewhere")
+        assert sentence.startswith("Somewhere (") and "mostly because of" in sentence
+        assert sentence in text
+        assert "points" in text and "= " in text

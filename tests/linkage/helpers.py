@@ -16,12 +16,13 @@ FEBRL_KINDS = {
     "soc_sec_id": "identifier",
     "street_number": "text",
     "address_1": "text",
+    "address_2": "text",
     "suburb": "text",
     "postcode": "text",
     "state": "text",
 }
-FEBRL_BLOCKING = [("state", "address_1"), ("street_number", "address_1"), ("postcode",)]
 PURPOSE = "method-validation"
+FEBRL_PURPOSE = "linkage-method-validation"  # examples/agreements/febrl-validation.yaml
 
 
 def agreement_dict(parties: dict[str, dict[str, str | None]], **overrides: Any) -> dict[str, Any]:

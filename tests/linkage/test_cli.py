@@ -132,3 +132,24 @@ def test_retention_deletes_data_and_destroys_keys(cli_flow, tmp_path):
                  "--purpose", "covid-vulnerability-targeting", "--keys", str(root / "partner-keys"), "--project",
                  "essex-covid", "--release", "r1", "--out", str(tmp_path / "rel"), "--keymap",
                  str(tmp_path / "k" / "map.lnt")]) == 5  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", ["duckbd", "Spark", ""])
+def test_unknown_backend_is_refused_before_any_work(cli_flow, tmp_path, capsys, backend):
+    """A typo never runs Spark (or anything): link() itself checks the backend."""
+    from lantern.errors import InputError
+    from lantern.linkage.link import link
+
+    root, agreement = cli_flow
+    hub = ["--keys", str(root / "hub-keys"), "--project", "essex-covid", "--release", "r1"]
+    out = tmp_path / "out"
+    code = main(["link", str(root / "release"), "--agreement", str(agreement), "--purpose",
+                 "covid-vulnerability-targeting", *hub, "--out", str(out), "--backend", backend,
+                 "--audit", str(tmp_path / "audit.jsonl")])  # fmt: skip
+    assert code == 2
+    assert "unknown backend" in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "audit.jsonl").exists()
+    with pytest.raises(InputError, match="unknown backend"):
+        link(agreement=load_agreement(agreement), purpose="covid-vulnerability-targeting",
+             release_dir=root / "release", keys=KeyStore(root / "hub-keys").load("essex-covid", "r1"),
+             out_dir=out, audit_log=tmp_path / "audit.jsonl", backend=backend)  # type: ignore[arg-type]  # fmt: skip

@@ -9,7 +9,7 @@ import pytest
 from lantern.governance import load_agreement
 from lantern.linkage.link import link, out_paths
 
-from .helpers import PURPOSE
+from .helpers import FEBRL_PURPOSE as PURPOSE
 
 pytestmark = pytest.mark.spark
 

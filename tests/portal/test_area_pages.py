@@ -27,9 +27,13 @@ def _scores(path: Path) -> dict[str, float]:
         return {r["lsoa21_code"]: float(r["IMD_score"]) for r in csv.DictReader(fh)}
 
 
-def _row(html: str, title_start: str) -> list[str]:
-    row = re.search(r"<tr><th scope=\"row\">" + re.escape(title_start) + r".*?</tr>", html, re.S)
-    assert row, title_start
+def _row(html: str, indicator_id: str) -> list[str]:
+    row = re.search(
+        r"<tr data-indicator=\"" + re.escape(indicator_id) + r"\"><th scope=\"row\">.*?</tr>",
+        html,
+        re.S,
+    )
+    assert row, indicator_id
     return [
         re.sub("<[^>]+>", "", c).strip()
         for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row.group(0), re.S)
@@ -59,6 +63,12 @@ def test_district_and_ward_pages_show_indicators_with_deciles_and_county(portal,
     county = sum(scores[c] for c in held) / len(held)
     assert float(cells[2]) == pytest.approx(mean, abs=5e-4)
     assert f"mean of {len(in_district)} LSOAs" in cells[0]
+    # real titles and units from indicator_meta, never the raw id
+    assert cells[0].startswith("Index of Multiple Deprivation: score") and cells[3] == "score"
+    income = _row(page, "iod2025.income_score")
+    assert income[0].startswith("Income deprivation: score")
+    assert income[3] == "proportion of people"
+    assert ">iod2025." not in page
     assert 1 <= int(cells[4]) <= 10 and float(cells[5]) == pytest.approx(county, abs=5e-4)
     # a district page lists its wards, not its 100+ LSOA codes
     assert "Wards in" in page and page.count('href="/areas/E01') == 0

@@ -112,3 +112,60 @@ def test_exported_audit_verifies_standalone_and_names_the_tampered_row(
     assert "audit entry 26:" in said and "audit entry 27" not in said
     export.write_text("\n".join([header, *lines[:20]]) + "\n")  # truncated export
     assert main(["audit", "verify", str(export)]) == 6
+
+
+def test_portal_audit_head_countersigned_and_truncation_caught(portal, tmp_path):
+    """A witness countersigns the database log's head; removing anchored rows is then caught."""
+    from sqlalchemy import delete, insert
+
+    from lantern.cli import main
+
+    witness, anchors, pub = (
+        tmp_path / "witness-keys",
+        tmp_path / "anchors.jsonl",
+        tmp_path / "w.pub",
+    )
+    url = portal.settings.database_url
+    assert (
+        main(["audit", "witness", "public-key", "--witness-keys", str(witness), "--out", str(pub)])
+        == 0
+    )
+    assert (
+        main(
+            [
+                "audit",
+                "anchor",
+                "--portal-db",
+                url,
+                "--witness-keys",
+                str(witness),
+                "--publish",
+                str(anchors),
+            ]
+        )
+        == 0
+    )
+    verify = [
+        "audit",
+        "verify",
+        "--portal-db",
+        url,
+        "--anchors",
+        str(anchors),
+        "--witness",
+        str(pub),
+    ]
+    assert main(verify) == 0
+    with portal.session() as s:
+        last = s.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).first()
+        saved = audit_db.as_dict(last)
+        s.execute(delete(AuditEntry).where(AuditEntry.seq == last.seq))
+        s.commit()
+    try:
+        assert main(["audit", "verify", "--portal-db", url]) == 0  # the chain alone cannot tell
+        assert main(verify) == 6  # the countersigned head can
+    finally:
+        with portal.session() as s:
+            s.execute(insert(AuditEntry), [saved])
+            s.commit()
+    assert main(verify) == 0

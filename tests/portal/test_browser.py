@@ -141,3 +141,26 @@ def test_new_pages_render_for_people(portal, server, browser, artifacts_dir, dev
     page.goto(f"{server}/areas/{portal.world.district}")
     page.screenshot(path=str(artifacts_dir / f"portal-district-{tag}.png"), full_page=True)
     context.close()
+
+
+@pytest.mark.parametrize("device", list(VIEWPORTS))
+def test_aggregates_page_renders_and_downloads(portal, server, browser, artifacts_dir, device):
+    """A district officer picks a table and a level, sees the protected table and downloads it."""
+    tag = f"{portal.backend}-{device}"
+    context = browser.new_context(viewport=VIEWPORTS[device], accept_downloads=True)
+    page = context.new_page()
+    sign_in(page, server, "officer")
+    page.click("nav >> text=Aggregates")
+    page.select_option("#table", "outcomes")
+    page.select_option("#area_type", "ward")
+    page.click("#aggregate-form button[type=submit]")
+    page.wait_for_url("**table=outcomes*")
+    table = page.locator("#aggregate")
+    assert table.is_visible() and "counts 1..7 suppressed" in page.text_content("#policy")
+    assert page.locator("#aggregate tbody tr").count() >= 10  # every ward of the district
+    page.screenshot(path=str(artifacts_dir / f"portal-aggregates-{tag}.png"), full_page=True)
+    with page.expect_download() as info:
+        page.click("#download")
+    text = Path(info.value.path()).read_text("utf-8")
+    assert text.startswith("# Flagged households by latest contact outcome by ward")
+    context.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 
 import pytest
 from hypothesis import given
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from lantern.portal import accounts, households
 from lantern.portal.csvsafe import FORMULA_STARTS, safe_cell, to_csv
 from lantern.portal.models import Role
+from lantern.portal.synthetic import synthetic_nhs_number
 
 from .conftest import UNLIMITED, make_portal
 from .test_route_table import concrete, route_table
@@ -39,9 +41,15 @@ def injected(request, tmp_path_factory):
     path = portal.folder / "evil.csv"
     with path.open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["reference", "lsoa21_code", "reason", "contact_name", "address", "phone"])
+        writer.writerow(
+            ["reference", "lsoa21_code", "reason", "contact_name", "address", "phone", "nhs_number"]
+        )
+        rng = random.Random(5)
         for i, payload in enumerate(PAYLOADS):
-            writer.writerow([f"SYN-E{i:04d}", w.in_lsoas[0], payload, payload, payload, payload])
+            writer.writerow(
+                [f"SYN-E{i:04d}", w.in_lsoas[0], payload, payload, payload, payload]
+                + [synthetic_nhs_number(rng)]
+            )
     with portal.session() as s:
         households.import_csv(
             s,
@@ -94,7 +102,13 @@ def test_every_csv_route_is_neutralised(injected):
                 for cell in cells:
                     assert not cell.lstrip(" ").startswith(FORMULA_STARTS), (template, cell)
     templates = {t for t, _ in found}
-    assert {"/api/households/export", "/households/export", "/api/admin/audit/export"} <= templates
+    assert {
+        "/api/households/export",
+        "/households/export",
+        "/api/admin/audit/export",
+        "/api/aggregates/export",
+        "/aggregates/export",
+    } <= templates
     # the payloads did reach the household export, defused
     export = clients["hub"].get("/api/households/export", params=params).text
     assert "'" + PAYLOADS[0] in _cells(export)

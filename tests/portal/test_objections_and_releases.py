@@ -83,6 +83,8 @@ def test_objection_register_file_drops_the_person_from_linkage(portal, keyed, tm
             "objections",
             portal.world.agreement,
             str(out),
+            "--keys",
+            str(store.root),
             "--db",
             portal.settings.database_url,
         ],

@@ -12,13 +12,23 @@ def to_float(text: str) -> float | None:
     return None if text in ("no data", "–", "") else float(text)
 
 
-def panel_values(page) -> dict[str, tuple[str, str, str]]:
-    """Rows of the panel's value tables: measure title → (this area, county, England) texts."""
+def panel_values(page) -> dict[str, tuple[str, ...]]:
+    """Rows of the panel's indicator table: indicator label → (this area, map average[,
+    England]) texts."""
     rows = page.eval_on_selector_all(
-        "#panel table.values tbody tr",
+        "#panel table.indicators tbody tr",
+        "rows => rows.map(r => [...r.children].slice(0, -1).map(c => c.textContent))",
+    )
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def panel_domains(page) -> dict[str, tuple[int | None, int]]:
+    """Rows of the panel's index-and-domains table: title → (decile, rank)."""
+    rows = page.eval_on_selector_all(
+        "#panel table.domains tbody tr",
         "rows => rows.map(r => [...r.children].map(c => c.textContent))",
     )
-    return {r[0]: (r[1], r[2], r[3]) for r in rows if len(r) >= 4}
+    return {r[0]: (None if r[1] == "–" else int(r[1]), int(r[2].replace(",", ""))) for r in rows}
 
 
 def click_area(page, lon: float, lat: float) -> None:

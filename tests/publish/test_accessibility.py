@@ -97,3 +97,25 @@ def test_keyboard_reaches_search_selects_an_area_and_hears_its_decile(
     assert pg.evaluate("document.activeElement.id") == "panel"
     context.close()
     assert guard.blocked == [] and errors == []
+
+
+def test_phone_views(browser, essex_server, essex_data, artifacts_dir):
+    """At 390×844: the first view, the bottom sheet part-way open and fully open."""
+    from site_helpers import open_page
+
+    context, pg, guard, errors = open_page(browser, width=390, height=844)
+    pg.goto(f"{essex_server.url}/index.html")
+    wait_ready(pg)
+    wait_idle(pg)
+    found = violations(pg)
+    code = essex_data.areas.index[42]
+    pg.evaluate(f"window.lantern.select({json.dumps(code)}, 'table')")
+    pg.wait_for_function("document.querySelector('#panel').dataset.sheet === 'peek'")
+    found += violations(pg)
+    pg.click("#sheet-toggle")
+    pg.wait_for_function("document.querySelector('#panel').dataset.sheet === 'open'")
+    found += violations(pg)
+    (artifacts_dir / "axe-phone.json").write_text(json.dumps(found, indent=1))
+    context.close()
+    assert found == []
+    assert guard.blocked == [] and errors == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 
 import duckdb
 import pandas as pd
@@ -12,6 +11,7 @@ from browser_helpers import (
     click_area,
     hash_params,
     hex_rgb,
+    panel_domains,
     panel_values,
     pixel_at,
     text_number,
@@ -20,6 +20,7 @@ from browser_helpers import (
 from site_helpers import open_page, wait_idle, wait_ready
 
 from lantern.publish.classify import class_of
+from lantern.publish.display import title_with_unit
 
 pytestmark = pytest.mark.browser
 
@@ -46,6 +47,11 @@ def warehouse_frames(essex_warehouse):
         "components": con.execute(
             "select component, title from index_components where index_id = ?", [run[0]]
         ).df(),
+        "aged65": con.execute(
+            "select 100 * sum(numerator) / sum(denominator) from indicators i"
+            " where indicator_id = 'census2021.aged_65_plus_pct' and vintage = 2021"
+            " and area_code in (select area_code from index_scores)"
+        ).fetchone()[0],
     }
     con.close()
     return out
@@ -74,28 +80,27 @@ def test_click_an_area_and_the_panel_shows_the_warehouse_values(
     )
     area = essex_data.areas.loc[code]
     assert page.text_content("#panel-title") == area["name"]
-    panel = page.text_content("#panel-body")
+    panel = page.text_content("#panel")
     for key in ("msoa", "ward", "district"):
         assert area[f"{key}_code"] in panel and area[f"{key}_name"] in panel
     assert code in panel
 
     scores = warehouse_frames["scores"].set_index(["area_code", "component"])
     rank, decile = scores.loc[(code, "index"), ["rank", "decile"]]
-    assert text_number(r"Rank(\d[\d,]*) of 1,111", panel) == rank
-    assert text_number(r"Decile(\d+) of 10", panel) == decile
+    assert text_number(r"Rank (\d[\d,]*) of 1,111", panel) == rank
+    assert text_number(r"Decile (\d+) of 10", panel) == decile
 
     shown = panel_values(page)
-    titles = dict(
-        zip(
-            warehouse_frames["meta"]["indicator_id"], warehouse_frames["meta"]["title"], strict=True
-        )
-    )
+    meta = {m["id"]: m for m in page.evaluate("window.lantern.meta.measures")}
     inds = warehouse_frames["indicators"]
     rows = inds[inds["area_code"] == code].dropna(subset=["value"])
     assert len(rows) >= 20
     for _, row in rows.iterrows():
-        value = to_float(shown[titles[row["indicator_id"]]][0])
-        assert math.isclose(value, row["value"], rel_tol=5e-4, abs_tol=5e-4), row["indicator_id"]
+        m = meta[row["indicator_id"]]
+        assert m["label"] == title_with_unit(m["title"], m["unit"])
+        value = to_float(shown[m["label"]][0])
+        # shown with the measure's decimals: equal to the warehouse value rounded to them
+        assert abs(value - row["value"]) <= 0.5 * 10 ** -m["decimals"] + 1e-9, row["indicator_id"]
     comp_titles = dict(
         zip(
             warehouse_frames["components"]["component"],
@@ -103,13 +108,15 @@ def test_click_an_area_and_the_panel_shows_the_warehouse_values(
             strict=True,
         )
     )
+    domains = panel_domains(page)
     for comp, title in comp_titles.items():
-        assert math.isclose(
-            to_float(shown[title][0]), scores.loc[(code, comp), "score"], rel_tol=5e-4, abs_tol=5e-4
-        )
-    # county comparator: the mean over the map's areas for a score
-    county = to_float(shown[comp_titles["index"]][1])
-    assert math.isclose(county, essex_data.values["index"].mean(), rel_tol=5e-4)
+        # index and domains as decile and rank, never a raw score
+        assert domains[title] == tuple(int(v) for v in scores.loc[(code, comp), ["decile", "rank"]])
+    # the map's own value: people aged 65+ over all residents of the map's areas
+    m = meta["census2021.aged_65_plus_pct"]
+    local = to_float(shown[m["label"]][1])
+    expected = warehouse_frames["aged65"]
+    assert abs(local - expected) <= 0.5 * 10 ** -m["decimals"] + 1e-9
     assert "Sources" in panel and essex_data.sources[0].dataset in panel
     assert hash_params(page)["a"] == code
     page.screenshot(path=str(artifacts_dir / "site-area-panel.png"))
@@ -211,7 +218,10 @@ def test_switch_measure_recolours_with_the_classes_the_values_imply(
             f"document.querySelector('#panel-title').textContent === {json.dumps(essex_data.areas.loc[code, 'name'])}"
         )
         pt = essex_data.geometry.loc[code].geometry.representative_point()
-        page.evaluate("window.lantern.map.setFilter('sel-lsoa', ['==', ['get', 'code'], ''])")
+        page.evaluate(
+            "for (const id of ['sel-lsoa', 'selcase-lsoa'])"
+            " window.lantern.map.setFilter(id, ['==', ['get', 'code'], ''])"
+        )
         expected = spec["colours"][class_of(float(values[code]), spec["breaks"])]
         got = pixel_at(page, pt.x, pt.y)
         assert max(abs(a - b) for a, b in zip(got, hex_rgb(expected), strict=True)) <= 3, (
@@ -270,7 +280,7 @@ def test_switch_geography_to_districts(essex_server, page):
     )
     assert hash_params(page)["g"] == "district"
     page.click("#table-body tr:first-child th button")
-    page.wait_for_selector("#panel-body dt:has-text('Rank')")
+    page.wait_for_selector("#panel-summary :text('Rank')")
 
 
 def test_phone_width(essex_server, browser, artifacts_dir):
@@ -282,7 +292,7 @@ def test_phone_width(essex_server, browser, artifacts_dir):
     pg.screenshot(path=str(artifacts_dir / "site-phone.png"))
     pg.fill("#search", "Harlow 001")
     pg.click("#search-results button >> nth=0")
-    pg.wait_for_selector("#panel-body dt:has-text('Rank')")
+    pg.wait_for_selector("#panel-summary :text('Rank')")
     pg.locator("#panel").scroll_into_view_if_needed()
     pg.screenshot(path=str(artifacts_dir / "site-phone-panel.png"))
     context.close()

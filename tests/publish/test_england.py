@@ -57,13 +57,46 @@ def test_downloads_hold_every_area(england):
     assert set(csv["index_decile"].value_counts()) <= {3375, 3376}
 
 
+def test_the_site_fits_in_100_mb_and_every_download_is_compressed_or_tabular(england):
+    files = [p for p in england.rglob("*") if p.is_file()]
+    assert sum(p.stat().st_size for p in files) <= 100_000_000
+    geo = england / "downloads" / "lantern-lsoa.geojson.zip"
+    assert geo.exists() and geo.stat().st_size < 20_000_000
+
+
 @pytest.mark.browser
-def test_england_map_loads_offline(england, browser, artifacts_dir):
+@pytest.mark.parametrize("size", [(1280, 800), (390, 844)])
+def test_england_map_loads_offline_titled_for_england(england, browser, artifacts_dir, size):
+    width, height = size
     with LocalServer(england) as server:
-        context, page, guard, errors = open_page(browser)
+        context, page, guard, errors = open_page(browser, width=width, height=height)
         page.goto(f"{server.url}/index.html")
-        wait_ready(page, timeout=120_000)
-        page.screenshot(path=str(artifacts_dir / "site-england.png"))
+        wait_ready(page, timeout=180_000)
+        page.screenshot(path=str(artifacts_dir / f"site-england-{width}.png"))
         assert page.evaluate("window.lantern.meta.geographies[0].count") == 33_755
+        # titled for England: no county wording, no other place's name
+        visible = page.evaluate("document.body.innerText")
+        assert "Neighbourhoods (LSOAs) of England" in visible
+        for d in page.evaluate("window.lantern.meta.districts"):
+            visible = visible.replace(d["name"], "")  # County Durham is a place, not wording
+        assert "Essex" not in visible and "county" not in visible.lower()
+        assert "England's 33,755 neighbourhoods" in page.evaluate("window.lantern.meta.rankNote")
+        labels = page.evaluate("window.lantern.labels()")
+        assert len(labels) >= 10
+        # an area: one England column, the panel within the screen
+        page.fill("#search", "Hartlepool 001A")
+        page.click("#search-results button >> nth=0")
+        page.wait_for_selector("#panel table.indicators")
+        heads = page.eval_on_selector_all(
+            "#panel table.indicators thead th", "t => t.map(x => x.textContent)"
+        )
+        assert heads.count("England") == 1 and "County" not in heads
+        panel = page.evaluate(
+            "(() => { const p = document.querySelector('#panel');"
+            " return [p.scrollWidth - p.clientWidth, document.documentElement.scrollWidth]; })()"
+        )
+        assert panel[0] <= 1 and panel[1] <= width
+        assert "Essex" not in page.evaluate("document.body.innerText")
+        page.screenshot(path=str(artifacts_dir / f"site-england-area-{width}.png"))
         context.close()
     assert guard.blocked == [] and errors == []

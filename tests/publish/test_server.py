@@ -48,3 +48,15 @@ def test_root_goes_to_the_map(site):
 def test_serving_an_unpublished_folder_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="lantern publish"):
         create_app(tmp_path)
+
+
+def test_json_without_a_gz_copy_is_compressed_on_the_fly(site):
+    (site / "data").mkdir()
+    payload = '{"codes": [' + ",".join(f'"E0{i}"' for i in range(500)) + "]}"
+    (site / "data" / "d.json").write_text(payload)
+    client = TestClient(create_app(site))
+    r = client.get("/data/d.json", headers={"Accept-Encoding": "gzip"})
+    assert r.headers["content-encoding"] == "gzip" and r.json()["codes"][499] == "E0499"
+    assert int(r.headers["content-length"]) < len(payload) / 3
+    plain = client.get("/data/d.json", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.text == payload

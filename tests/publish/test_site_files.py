@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from html import unescape
 
 import duckdb
@@ -68,15 +69,25 @@ def test_csv_holds_the_warehouse_values_for_every_area(essex_site, essex_warehou
     assert csv["district_code"].str.match(r"^E0[67]\d{6}$").all()
 
 
-def test_parquet_and_geojson_match_the_csv(essex_site):
+def test_parquet_and_geojson_match_the_csv(essex_site, essex_data):
     csv = pd.read_csv(essex_site / "downloads/lantern-lsoa.csv")
     pq = pd.read_parquet(essex_site / "downloads/lantern-lsoa.parquet")
     assert list(pq.columns) == list(csv.columns)
     pd.testing.assert_series_equal(
         pq["index_score"].astype(float), csv["index_score"], check_names=False
     )
-    gj = gpd.read_file(essex_site / "downloads/lantern-lsoa.geojson")
+    archive = essex_site / "downloads/lantern-lsoa.geojson.zip"
+    with zipfile.ZipFile(archive) as z:
+        assert z.namelist() == ["lantern-lsoa.geojson"]
+    gj = gpd.read_file(f"/vsizip/{archive}/lantern-lsoa.geojson")
     assert sorted(gj["area_code"]) == sorted(csv["area_code"])
+    # codes, names and index results only: no indicator (so no count: the release gate need
+    # not read it, and the manifest exempts it saying so)
+    indicators = {m.id for m in essex_data.measures if m.group == "indicator"}
+    assert set(gj.columns.drop("geometry")) < set(csv.columns)
+    assert not indicators & set(gj.columns), "an indicator column in the boundaries file"
+    manifest = json.loads((essex_site / "downloads/disclosure-policy.json").read_text())
+    assert [e["path"] for e in manifest["exempt"]] == ["lantern-lsoa.geojson.zip"]
     assert gj.geometry.is_valid.mean() > 0.99 and gj.crs.to_epsg() == 4326
 
 
@@ -127,3 +138,56 @@ def test_an_incomplete_warehouse_names_what_is_missing(tmp_path):
         assert table in str(err.value)
     with pytest.raises(ConfigError, match="warehouse not found"):
         read_site_data(tmp_path / "nope.duckdb")
+
+
+def test_datapackage_is_a_valid_frictionless_package(essex_site):
+    """Validated by the ``frictionless`` package itself: descriptor, every file's bytes and
+    hash, and the CSV's rows against its table schema (types, primary key)."""
+    from frictionless import validate
+
+    report = validate(essex_site / "downloads" / "datapackage.json")
+    problems = [e.message for e in report.errors] + [
+        f"{t.name}: {e.message}" for t in report.tasks for e in t.errors
+    ]
+    assert report.valid, problems[:5]
+    pkg = json.loads((essex_site / "downloads/datapackage.json").read_text())
+    by_name = {r["name"]: r for r in pkg["resources"]}
+    assert by_name["lantern-lsoa"]["profile"] == "tabular-data-resource"
+    geo = by_name["lantern-lsoa-boundaries"]
+    assert geo["compression"] == "zip" and geo["geometry"]["crs"] == "EPSG:4326"
+    assert set(geo["geometry"]["types"]) <= {"Polygon", "MultiPolygon"}
+
+
+def test_the_parquet_file_holds_the_schema_s_fields_and_types(essex_site):
+    from frictionless import Resource, Schema
+
+    pkg = json.loads((essex_site / "downloads/datapackage.json").read_text())
+    schema = Schema.from_descriptor(pkg["resources"][0]["schema"])
+    pq = pd.read_parquet(essex_site / "downloads/lantern-lsoa.parquet")
+    assert list(pq.columns) == schema.field_names
+    for field in schema.fields:
+        kind = str(pq[field.name].dtype)
+        expected = {
+            "string": ("object", "string"),
+            "integer": ("Int64", "int64"),
+            "number": ("float64", "Float64"),
+        }
+        assert kind in expected[field.type], (field.name, kind, field.type)
+    # and frictionless reads the Parquet file as that table
+    report = Resource(
+        path="lantern-lsoa.parquet", basepath=str(essex_site / "downloads"), schema=schema
+    ).validate()
+    assert report.valid, [e.message for t in report.tasks for e in t.errors][:5]
+
+
+def test_every_documented_column_holds_data_and_every_column_is_documented(essex_site):
+    pkg = json.loads((essex_site / "downloads/datapackage.json").read_text())
+    fields = pkg["resources"][0]["schema"]["fields"]
+    csv = pd.read_csv(essex_site / "downloads/lantern-lsoa.csv", dtype=str, keep_default_na=False)
+    assert [f["name"] for f in fields] == list(csv.columns)
+    empty = [c for c in csv.columns if (csv[c] == "").all()]
+    assert empty == []
+    for f in fields:
+        assert f.get("title") and f.get("type") in ("string", "integer", "number"), f["name"]
+        if f["type"] != "string":
+            assert "unit" in f and f.get("description"), f["name"]

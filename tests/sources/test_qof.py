@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lantern.sources import LoadContext, get_source, load_source
-from lantern.sources.qof import GROUPS, apportion
+from lantern.sources.qof import GROUPS, YEARS, apportion
 
 
 def test_hand_worked_example():
@@ -107,9 +107,10 @@ def test_real_practice_files_for_essex(bundled_essex):
     rows = loaded.rows
     assert rows["area_code"].nunique() == 1077
     assert set(rows["indicator_id"]) == {
-        f"qof1920.{slug}_prevalence" for slug, _ in GROUPS.values()
+        f"qof.{GROUPS[g][0]}_prevalence" for g in YEARS["qof1920"].groups
     }
-    dm = rows[rows["indicator_id"] == "qof1920.dm_prevalence"]
+    assert set(rows["period"]) == {"2019/20"}
+    dm = rows[rows["indicator_id"] == "qof.dm_prevalence"]
     assert dm["value"].between(1, 20).all()  # diabetes prevalence (17+) in Essex is about 7%
     overall = 100 * dm["numerator"].sum() / dm["denominator"].sum()
     assert 6.0 < overall < 8.5
@@ -125,7 +126,7 @@ def test_england_registers_add_up_to_practice_totals(shared_data):
     source = get_source("qof1920")
     ctx = LoadContext(shared_data)  # no area filter: every LSOA
     loaded = load_source(source, ctx)
-    dm = loaded.rows[loaded.rows["indicator_id"] == "qof1920.dm_prevalence"]
+    dm = loaded.rows[loaded.rows["indicator_id"] == "qof.dm_prevalence"]
     regs = pd.read_parquet(shared_data / source.extra_paths[0])
     qof = pd.read_csv(shared_data / source.path)
     qof = qof[(qof["GROUP_CODE"] == "DM") & qof["PRACTICE_CODE"].isin(regs["OrganisationCode"])]

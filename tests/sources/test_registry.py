@@ -33,8 +33,10 @@ def test_every_source_yields_tidy_rows_with_metadata(loaded):
             assert (
                 meta.indicator_id.split(".")[0] and meta.indicator_id == meta.indicator_id.lower()
             )
-        ids += described
-    assert len(ids) == len(set(ids)), "an indicator id is produced by two sources"
+        ids += list(
+            result.rows[["indicator_id", "period"]].drop_duplicates().itertuples(index=False)
+        )
+    assert len(ids) == len(set(ids)), "an indicator id and period is produced by two sources"
 
 
 def test_rates_carry_numerator_and_denominator_where_published(loaded):

@@ -47,10 +47,10 @@ REQUIRED = [
         )
         for k in ("score", "rank", "decile")
     ],
-    "pop2020.total",
-    "pop2020.aged_65_plus_pct",
-    "pop2020.aged_70_plus_pct",
-    "pop2020.aged_80_plus_pct",
+    "pop.total",
+    "pop.aged_65_plus_pct",
+    "pop.aged_70_plus_pct",
+    "pop.aged_80_plus_pct",
     "census2021.usual_residents",
     "census2021.households",
     "census2021.aged_65_plus_pct",
@@ -76,7 +76,7 @@ REQUIRED = [
     "pop2019_msoa.aged_70_plus",
     "brc2020.vulnerability_score",
     *[
-        f"qof1920.{g}_prevalence"
+        f"qof.{g}_prevalence"
         for g in (
             "ast",
             "af",
@@ -284,8 +284,9 @@ def test_england_wide_ingest(england):
     assert counts[("lsoa", 2021)] == 33755
     assert counts[("msoa", 2011)] == 6791
     n = england.query("""SELECT indicator_id, count(value) AS n FROM indicators
-                         WHERE indicator_id IN ('iod2019.imd_score', 'iod2025.imd_score', 'pop2020.total',
-                                                'census2021.overcrowded_pct', 'qof1920.dm_prevalence')
+                         WHERE indicator_id IN ('iod2019.imd_score', 'iod2025.imd_score', 'pop.total',
+                                                'census2021.overcrowded_pct', 'qof.dm_prevalence')
+                         AND period IN ('2019', '2025', '2020-06-30', '2021-03-21', '2019/20')
                          AND area_code <> 'E92000001' GROUP BY ALL""").set_index("indicator_id")[
         "n"
     ]
@@ -293,11 +294,23 @@ def test_england_wide_ingest(england):
     england_rows = england.query(
         "SELECT indicator_id FROM indicators WHERE area_code = 'E92000001'"
     )
-    assert {"census2021.overcrowded_pct", "qof1920.dm_prevalence"} <= set(
-        england_rows["indicator_id"]
-    )
-    assert n["iod2019.imd_score"] == 32844 and n["pop2020.total"] == 32844
+    assert {"census2021.overcrowded_pct", "qof.dm_prevalence"} <= set(england_rows["indicator_id"])
+    assert n["iod2019.imd_score"] == 32844 and n["pop.total"] == 32844
     assert n["iod2025.imd_score"] == 33755 and n["census2021.overcrowded_pct"] == 33755
-    assert n["qof1920.dm_prevalence"] == 32844
+    assert n["qof.dm_prevalence"] == 32844
+    # every QOF year covers every English LSOA; mid-2019 LSOA populations cover Essex only
+    years = england.periods(["qof.dm_prevalence", "pop.total"]).set_index(
+        ["indicator_id", "period"]
+    )
+    assert list(years.loc["qof.dm_prevalence"].index) == [
+        "2018/19",
+        "2019/20",
+        "2020/21",
+        "2021/22",
+    ]
+    # LSOAs whose patients are all at practices not yet in an earlier year's file have no value
+    assert (years.loc["qof.dm_prevalence", "areas"] >= 32_800).all()
+    assert years.loc[("qof.dm_prevalence", "2019/20"), "areas"] == 32844
+    assert years.loc[("pop.total", "2019-06-30"), "areas"] == 1077
     geoms = england.query("SELECT count(*) AS n FROM geometries WHERE area_type = 'lsoa'")["n"][0]
     assert geoms == 32844 + 33755

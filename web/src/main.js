@@ -1,58 +1,89 @@
-// The Lantern open map: MapLibre over PMTiles, coloured from per-measure value files.
+// The Lantern open map: MapLibre over PMTiles, coloured from per-measure value files, with place
+// labels, district outlines, a hover/focus tooltip, an overlaid legend, an area panel (a bottom
+// sheet on a phone) and the whole view in the URL.
 import maplibregl from "maplibre-gl";
 import { Protocol } from "pmtiles";
-import { classesFor, fillExpression, FILTERED } from "./colour.js";
+import { classesFor, FILTERED, fillExpression, hatchFilter, hatchKey, hatchPattern } from "./colour.js";
 import { areasFile, detailFile, getJSON, valuesFile } from "./data.js";
-import { el, fmt } from "./format.js";
-import { renderPanel } from "./panel.js";
-import { readState, writeState } from "./state.js";
+import { decileWords, el, fmtInt, fmtWithUnit } from "./format.js";
+import { foldLegend, legendToggle, renderLegend } from "./legend.js";
+import { PlaceLabels } from "./map/labels.js";
+import { ensureGeography, showGeography, style } from "./map/layers.js";
+import { addPatterns } from "./map/patterns.js";
+import { Tooltip } from "./map/tooltip.js";
+import { Cases } from "./cases.js";
+import { clearPanel, recordOf, renderPanel, setCases } from "./panel/index.js";
+import { Search } from "./search.js";
+import { Sheet } from "./sheet.js";
+import { readState, reconcile, rememberState, writeState } from "./state.js";
 import { AreaTable } from "./table.js";
 
 const meta = JSON.parse(document.getElementById("lantern-meta").textContent);
 const $ = (id) => document.getElementById(id);
-const live = (text) => {
-  $("live").textContent = "";
-  setTimeout(() => ($("live").textContent = text), 50);
-};
 const geoById = Object.fromEntries(meta.geographies.map((g) => [g.id, g]));
 const measureById = Object.fromEntries(meta.measures.map((m) => [m.id, m]));
+const CHOOSE = "Click or tap an area on the map, find it by name, code or postcode, or pick it in the table.";
 let state = readState(meta);
 let map;
 let areas = null; // areas of the current geography
 let values = null; // values of the current measure
-let indexValues = null; // index ranks/deciles of the current geography (for the decile filter)
-let firstColoured = false;
+let indexValues = null; // index ranks and deciles of the current geography
+let classes = null;
+let lastHatch = null;
+let record = null; // the selected area's detail
+let labels;
+let started = false; // the first view is drawn and the state recorded
+let areasLoaded = Promise.resolve(); // the first area list, fetched while the map starts
 
+function live(text) {
+  $("live").textContent = "";
+  setTimeout(() => ($("live").textContent = text), 50);
+}
 function showError(message) {
   const box = $("error");
   box.textContent = message;
   box.hidden = false;
-  box.scrollIntoView({ block: "nearest" });
 }
 function clearError() {
   $("error").hidden = true;
   $("error").textContent = "";
 }
+function notify(notes) {
+  const box = $("panel-notice");
+  box.replaceChildren(...notes.map((n) => el("p", {}, n)));
+  box.hidden = !notes.length;
+}
 
-function geo() {
-  return geoById[state.geography] || geoById.lsoa;
+const geo = () => geoById[state.geography] || geoById.lsoa;
+const measure = () => measureById[state.measure];
+const record_ = () => ({ ...state, page: table.page, filter: table.filter, view: currentView() });
+const save = (opts) => writeState(record_(), opts);
+
+function currentView() {
+  if (!map || !started) return state.view;
+  const c = map.getCenter();
+  return { zoom: map.getZoom(), center: [c.lng, c.lat] };
+}
+
+// Keep the map's box filling the first screen below the header and controls.
+function fitLayout() {
+  const top = document.querySelector(".layout").getBoundingClientRect().top + window.scrollY;
+  document.documentElement.style.setProperty("--above-map", `${Math.round(top)}px`);
 }
 
 function fillControls() {
-  const measureSelect = $("measure");
+  const select = $("measure");
   const groups = { index: "Index", domain: "Domains", indicator: "Indicators" };
-  measureSelect.replaceChildren();
+  select.replaceChildren();
   for (const [group, label] of Object.entries(groups)) {
     const list = meta.measures.filter((m) => m.group === group && geo().measures.includes(m.id));
-    if (!list.length) continue;
-    measureSelect.append(el("optgroup", { label }, list.map((m) => el("option", { value: m.id }, m.title))));
+    if (list.length) select.append(el("optgroup", { label }, list.map((m) => el("option", { value: m.id }, m.label))));
   }
   $("geography").replaceChildren(...meta.geographies.map((g) => el("option", { value: g.id }, g.label)));
   $("district").replaceChildren(el("option", { value: "" }, "All districts"), ...meta.districts.map((d) => el("option", { value: d.code }, d.name)));
 }
 
 function syncControls() {
-  if (!geo().measures.includes(state.measure)) state.measure = geo().measures[0];
   fillControls();
   $("measure").value = state.measure;
   $("geography").value = geo().id;
@@ -60,320 +91,424 @@ function syncControls() {
   $("deciles").value = state.deciles;
   $("deciles").disabled = !geo().hasDecile;
   $("table-filter").value = table.filter;
+  const d = meta.districts.find((x) => x.code === state.district);
+  $("options-summary").textContent = `${measure().title}${d ? ` · ${d.name}` : ""}${state.deciles ? ` · most vulnerable ${state.deciles}0%` : ""}`;
 }
 
 function keepFn() {
-  const di = state.district ? meta.districts.findIndex((d) => d.code === state.district) : -1;
+  const di = state.district && areas ? meta.districts.findIndex((d) => d.code === state.district) : -1;
   const maxDecile = state.deciles ? parseInt(state.deciles, 10) : 0;
   const deciles = indexValues && indexValues.decile;
   return (i) => (di < 0 || areas.district[i] === di) && (!maxDecile || !deciles || (deciles[i] !== null && deciles[i] <= maxDecile));
 }
 
-function legend(measure, spec) {
-  $("legend-title").textContent = measure.title + (measure.unit && measure.unit !== "score" ? ` (${measure.unit})` : "");
-  const items = [];
-  let lower = spec.min;
-  spec.breaks.forEach((upper, i) => {
-    items.push(el("li", {}, el("span", { class: "swatch", style: `background:${spec.colours[i]}`, "aria-hidden": "true" }), `${fmt(lower, measure.unit)} to ${fmt(upper, measure.unit)}`));
-    lower = upper;
-  });
-  items.push(el("li", {}, el("span", { class: "swatch", style: `background:${meta.noData}`, "aria-hidden": "true" }), "No data"));
-  if (state.district || state.deciles) items.push(el("li", {}, el("span", { class: "swatch", style: `background:${meta.filtered}`, "aria-hidden": "true" }), "Outside the filter"));
-  $("legend-items").replaceChildren(...items);
-  const darker = measure.polarity === "higher_better" ? "Darker means lower values (more vulnerable)." : measure.polarity === "neutral" ? "Darker means higher values." : "Darker means higher values (more vulnerable).";
-  $("legend-note").textContent = `Five classes with equal numbers of areas. ${darker}`;
-}
-
 function paint() {
   const g = geo();
-  const measure = measureById[state.measure];
-  const spec = measure.geos[g.id];
-  const classes = classesFor(values.v, spec.breaks, keepFn());
+  const m = measure();
+  const spec = m.geos[g.id];
+  classes = classesFor(values.c, keepFn());
   map.setPaintProperty(`fill-${g.id}`, "fill-color", fillExpression(classes, spec.colours, meta.noData, meta.filtered));
-  legend(measure, spec);
-  updateTable(classes);
+  const hatched = hatchKey(classes);
+  const key = `${g.id}:${hatched}`;
+  if (key !== lastHatch) {
+    lastHatch = key;
+    // Nothing hatched (the usual case): the layer is hidden, so tiles are not laid out for it.
+    const hatch = `hatch-${g.id}`;
+    if (hatched === null) {
+      if (map.getFilter(hatch) === null || map.getPaintProperty(hatch, "fill-opacity") !== undefined) {
+        // after the cases overlay: back to matching nothing
+        map.setFilter(hatch, ["==", ["get", "i"], -1]);
+        map.setPaintProperty(hatch, "fill-opacity", 1);
+      }
+      map.setLayoutProperty(hatch, "visibility", "none");
+    } else {
+      map.setFilter(hatch, hatchFilter(classes));
+      map.setPaintProperty(hatch, "fill-pattern", hatchPattern(classes));
+      map.setPaintProperty(hatch, "fill-opacity", 1);
+      map.setLayoutProperty(hatch, "visibility", "visible");
+    }
+  }
+  renderLegend($("legend"), meta, m, g, { filtered: Boolean(state.district || state.deciles), hasMissing: values.c.some((c) => c < 0) });
+  updateTable();
+  syncControls();
+  if (cases.active()) {
+    cases.ownStyle = false; // the measure's colours were just set: the overlay restyles the layer
+    cases.paint(); // the weekly cases view paints over the measure's colours
+  }
 }
 
-function updateTable(classes) {
-  const g = geo();
+function updateTable() {
+  if (!areas || !classes) return; // drawn once the area list has arrived
   const rows = [];
   for (let i = 0; i < areas.codes.length; i++) {
     if (classes[i] === FILTERED) continue;
     const d = meta.districts[areas.district[i]];
-    rows.push({ i, code: areas.codes[i], name: areas.names[i], district: d ? d.name : "", value: values.v[i], decile: indexValues && indexValues.decile ? indexValues.decile[i] : null });
+    rows.push({ i, code: areas.codes[i], name: areas.names[i], district: d ? d.name : "", value: values.v ? values.v[i] : null, rank: values.rank ? values.rank[i] : null, decile: indexValues && indexValues.decile ? indexValues.decile[i] : null, interval: indexValues && indexValues.p05 && indexValues.p05[i] !== null ? [indexValues.p05[i], indexValues.p95[i]] : null, stays: indexValues && indexValues.stays ? indexValues.stays[i] : null });
   }
-  table.setData({ rows, measure: measureById[state.measure], selected: state.area, hasDecile: g.hasDecile });
+  table.setData({ rows, measure: measure(), selected: state.area, hasDecile: geo().hasDecile });
 }
 
 async function loadGeographyData() {
   const g = geo();
-  [areas, indexValues] = await Promise.all([getJSON(areasFile(g.id)), g.hasDecile || g.measures.includes("index") ? getJSON(valuesFile(g.id, "index")) : null]);
+  [areas, indexValues] = await Promise.all([getJSON(areasFile(g.id)), g.measures.includes("index") ? getJSON(valuesFile(g.id, "index")) : null]);
 }
 
-async function loadGeography() {
-  const g = geo();
-  await loadGeographyData();
-  ensureGeography(g);
-  for (const other of meta.geographies) {
-    const visible = other.id === g.id ? "visible" : "none";
-    for (const layer of [`fill-${other.id}`, `line-${other.id}`, `sel-${other.id}`]) if (map.getLayer(layer)) map.setLayoutProperty(layer, "visibility", visible);
-  }
-}
-
-async function recolour() {
+async function loadValues() {
   values = await getJSON(valuesFile(geo().id, state.measure));
-  paint();
-  writeState({ ...state, page: table.page, filter: table.filter });
 }
 
-function zoomTo(bbox, maxZoom = 13) {
-  map.fitBounds([[bbox[0], bbox[1]], [bbox[2], bbox[3]]], { padding: 30, maxZoom, duration: 0 });
-}
-
-async function select(code, from) {
-  const g = geo();
+function areaInfo(code) {
   const i = areas.codes.indexOf(code);
-  if (i < 0) {
+  if (i < 0) return null;
+  return { name: areas.names[i], district: meta.districts[areas.district[i]], decile: indexValues && indexValues.decile ? indexValues.decile[i] : null };
+}
+
+// The parts of the map hidden by the legend (on a phone, across the top) and the bottom sheet.
+function covered() {
+  const c = map.getCanvas();
+  const out = { top: 0, bottom: 0 };
+  if (sheet.phone()) {
+    const legend = $("legend").getBoundingClientRect();
+    out.top = Math.min(legend.bottom - c.getBoundingClientRect().top, c.clientHeight * 0.4);
+    out.bottom = Math.min(sheet.covered(), c.clientHeight * 0.6);
+  }
+  return out;
+}
+
+function fit(bbox, { share, maxZoom }) {
+  const c = map.getCanvas();
+  const { top, bottom } = covered();
+  const w = c.clientWidth;
+  const h = Math.max(40, c.clientHeight - top - bottom);
+  const padX = Math.max(10, (w * (1 - share)) / 2);
+  const padY = Math.max(10, (h * (1 - share)) / 2);
+  map.fitBounds([[bbox[0], bbox[1]], [bbox[2], bbox[3]]], { padding: { top: top + padY, bottom: bottom + padY, left: padX, right: padX }, maxZoom, duration: 0 });
+}
+
+// A selected area takes the middle third of the free part of the map, so its neighbours and
+// the place names around it stay in view.
+const fitArea = (bbox) => fit(bbox, { share: 0.34, maxZoom: 12.5 });
+const fitBox = (bbox) => fit(bbox, { share: 0.96, maxZoom: 13 });
+
+function rankTotal() {
+  return geo().id === "lsoa" ? meta.rankTotal : geo().count;
+}
+
+// from: "map", "search", "table", "keyboard", "url" (a link), "history" (Back/Forward).
+async function select(code, from, { fit = !["map", "history"].includes(from) } = {}) {
+  if (!areas) await areasLoaded;
+  const g = geo();
+  const info = areaInfo(code);
+  if (!info) {
     showError(`No area with code ${code} on this map. Check the code, or choose a different geography.`);
     state.area = "";
-    writeState(state);
+    record = null;
+    clearPanel($("panel"), CHOOSE);
+    sheet.set("closed");
+    save({ push: false });
     return;
   }
   clearError();
-  state.area = code;
-  const district = meta.districts[areas.district[i]];
-  const detail = (await getJSON(detailFile(g.id, district ? district.code : "")))[code];
-  map.setFilter(`sel-${g.id}`, ["==", ["get", "code"], code]);
-  renderPanel($("panel"), meta, g, detail, code);
-  if (from !== "map") zoomTo(detail.bbox);
-  const idx = detail.index && detail.index.index;
-  const position = idx && idx[2] ? `decile ${idx[2]} of 10 (1 is the most vulnerable), rank ${idx[1]} of ${g.count}` : idx ? `rank ${idx[1]} of ${g.count} (1 is the most vulnerable)` : `${measureById[state.measure].title} ${fmt(values.v[i], measureById[state.measure].unit)}`;
-  live(`Selected ${detail.name}, ${code}: ${position}.`);
+  const fixed = reconcile({ ...state, area: code }, meta, areaInfo);
+  const filtersChanged = fixed.state.district !== state.district || fixed.state.deciles !== state.deciles;
+  state = fixed.state;
+  // A link's own corrections (made when it was read) stay on show until the next choice.
+  if (fixed.notes.length || !["url", "history"].includes(from)) notify(fixed.notes);
+  if (filtersChanged) paint();
+  const district = info.district;
+  const file = await getJSON(detailFile(g.id, district ? district.code : ""));
+  if (state.area !== code) return; // another selection came first
+  await cases.load().catch(() => null); // the panel's weekly trend (fetched once, when first needed)
+  if (state.area !== code) return;
+  record = recordOf(file, code);
+  for (const id of [`sel-${g.id}`, `selcase-${g.id}`]) map.setFilter(id, ["==", ["get", "code"], code]);
+  renderPanel($("panel"), { meta, geo: g, code, record, measure: measure(), rankTotal: rankTotal() });
+  if (sheet.state() === "closed") sheet.set("peek");
+  if (sheet.phone() && !$("legend").dataset.touched) foldLegend($("legend"), true);
+  // A new history entry first, so the camera move below updates that entry's view.
+  if (from !== "history" && from !== "url") save();
+  if (fit) fitArea(record.bbox);
+  const idx = record.index && record.index.index;
+  const position = idx && idx.decile ? `decile ${idx.decile} of 10 (${decileWords(idx.decile)}), rank ${fmtInt(idx.rank)} of ${fmtInt(rankTotal())}` : idx ? `rank ${fmtInt(idx.rank)} of ${fmtInt(rankTotal())} (1 is the most vulnerable)` : `${measure().label} ${values.v ? fmtWithUnit(measure(), values.v[areas.codes.indexOf(code)]) : ""}`;
+  live(`Selected ${record.name}, ${code}: ${position}.`);
   if (from !== "table") {
     const page = table.pageOf(code);
     if (page !== null) table.page = page;
   }
   table.selected = code;
   table.render();
-  writeState({ ...state, page: table.page, filter: table.filter });
+  if (from !== "history" && from !== "url") save({ push: false });
   if (from === "search" || from === "table") $("panel").focus();
 }
 
-// Search: names and codes of areas, wards and districts, and postcodes where loaded.
-const POSTCODE = /^[A-Z]{1,2}[0-9][A-Z0-9]?\s*[0-9][A-Z]{2}$/;
-async function search(query) {
-  const list = $("search-results");
-  const q = query.trim().toLowerCase();
-  if (q.length < 2) {
-    list.hidden = true;
-    list.replaceChildren();
-    return;
-  }
-  const results = [];
-  const upper = query.trim().toUpperCase();
-  if (meta.hasPostcodes && POSTCODE.test(upper)) {
-    const outward = upper.replace(/\s+/g, "").slice(0, -3);
-    try {
-      const table = await getJSON(`data/postcodes/${outward}.json`);
-      const lsoa = table[upper.replace(/\s+/g, "")];
-      if (lsoa) results.push({ kind: "area", code: lsoa, label: `Postcode ${upper}: area ${lsoa}${meta.postcodesApproximate ? " (approximate: postcode placed by its grid reference)" : ""}` });
-    } catch {
-      /* no postcodes in this outward code */
-    }
-  }
-  for (const d of meta.districts) if (d.name.toLowerCase().includes(q) || d.code.toLowerCase() === q) results.push({ kind: "district", code: d.code, label: `${d.name} (district): show only this district` });
-  const lsoa = await getJSON(areasFile(geo().id));
-  for (let i = 0; i < lsoa.codes.length && results.length < 25; i++) {
-    const extra = lsoa.ward ? lsoa.wardNames[lsoa.ward[i]] : "";
-    if (lsoa.names[i].toLowerCase().includes(q) || lsoa.codes[i].toLowerCase() === q || (extra && extra.toLowerCase().includes(q))) {
-      const d = meta.districts[lsoa.district[i]];
-      results.push({ kind: "area", code: lsoa.codes[i], label: `${lsoa.names[i]} (${lsoa.codes[i]})${extra ? `, ${extra} ward` : ""}${d && d.name !== lsoa.names[i] ? `, ${d.name}` : ""}` });
-    }
-  }
-  list.replaceChildren(
-    ...results.map((r) =>
-      el("li", {}, el("button", {
-        type: "button",
-        class: "result",
-        onclick: () => {
-          list.hidden = true;
-          if (r.kind === "district") setDistrict(r.code);
-          else select(r.code, "search");
-        },
-      }, r.label)),
-    ),
-  );
-  if (!results.length) list.append(el("li", { class: "none" }, "No areas match."));
-  list.hidden = false;
-  live(results.length ? `${results.length} result${results.length === 1 ? "" : "s"} found. Press Tab to move to them.` : "No areas match.");
+function deselect() {
+  state.area = "";
+  record = null;
+  for (const g of meta.geographies) for (const id of [`sel-${g.id}`, `selcase-${g.id}`]) if (map.getLayer(id)) map.setFilter(id, ["==", ["get", "code"], ""]);
+  clearPanel($("panel"), CHOOSE);
+  sheet.set("closed");
+  table.selected = "";
+  table.render();
 }
 
 async function setDistrict(code) {
   state.district = code;
-  $("district").value = code;
   const d = meta.districts.find((x) => x.code === code);
-  zoomTo(d ? d.bbox : meta.bounds);
+  if (state.area && d && areaInfo(state.area)?.district?.code !== code) deselect();
   table.page = 0;
   paint();
-  writeState({ ...state, page: table.page, filter: table.filter });
+  save();
+  fitBox(d ? d.bbox : meta.bounds);
   live(d ? `Showing ${d.name} only.` : "Showing all districts.");
+}
+
+async function setMeasure(id) {
+  state.measure = id;
+  const t0 = performance.now();
+  await loadValues();
+  paint();
+  if (record) renderPanel($("panel"), { meta, geo: geo(), code: state.area, record, measure: measure(), rankTotal: rankTotal() });
+  save();
+  return new Promise((resolve) => map.once("idle", () => resolve(performance.now() - t0)));
+}
+
+async function setGeography(id) {
+  if (cases.active() && id !== cases.meta.geography) cases.setMode("");
+  state.geography = id;
+  if (!geo().measures.includes(state.measure)) state.measure = geo().measures[0];
+  if (!geo().hasDecile) state.deciles = "";
+  deselect();
+  await loadGeographyData();
+  ensureGeography(map, meta, geo());
+  showGeography(map, meta)(geo());
+  tooltip.fillLayer = `fill-${geo().id}`;
+  lastHatch = null;
+  await loadValues();
+  paint();
+  save();
+  live(`Showing ${geo().label}.`);
+}
+
+// Apply a state read from the URL (first load, Back/Forward, an edited address).
+async function applyState(next, from) {
+  const geoChanged = next.geography !== state.geography;
+  const prev = state;
+  state = { ...state, ...next, view: next.view || state.view };
+  if (!geoById[state.geography]) state.geography = "lsoa";
+  if (geoChanged) {
+    await loadGeographyData();
+    ensureGeography(map, meta, geo());
+    showGeography(map, meta)(geo());
+    tooltip.fillLayer = `fill-${geo().id}`;
+    lastHatch = null;
+  }
+  const fixed = reconcile(state, meta, areaInfo);
+  state = fixed.state;
+  notify(fixed.notes);
+  table.filter = next.filter;
+  table.page = next.page;
+  await loadValues();
+  paint();
+  if (next.view) map.jumpTo({ center: next.view.center, zoom: next.view.zoom });
+  else if (state.district !== prev.district) {
+    const d = meta.districts.find((x) => x.code === state.district);
+    fitBox(d ? d.bbox : meta.bounds);
+  }
+  if (state.area) await select(state.area, from, { fit: !next.view });
+  else deselect();
+  rememberState(record_());
+  if (fixed.notes.length) save({ push: false });
 }
 
 const table = new AreaTable($("table-view"), {
   onSelect: (code, from) => select(code, from),
-  onChange: () => writeState({ ...state, page: table.page, filter: table.filter }),
+  onChange: () => save({ push: false }),
 });
 table.filter = state.filter;
 table.page = state.page;
+const sheet = new Sheet($("panel"), $("sheet-toggle"));
+const cases = new Cases({
+  meta,
+  root: $("cases-control"),
+  legend: $("legend"),
+  announce: (text) => live(text),
+  onShow: async (geoId) => {
+    if (state.geography !== geoId) await setGeography(geoId);
+    return map;
+  },
+  onHide: () => {
+    lastHatch = null; // the overlay changed the hatching: let paint() set it again
+    paint();
+  },
+});
+setCases(cases);
+let tooltip;
 
-function geoLayers(g, fillColor) {
-  const visibility = g.id === geo().id ? "visible" : "none";
-  return [
-    { id: `fill-${g.id}`, type: "fill", source: g.id, "source-layer": "areas", layout: { visibility }, paint: { "fill-color": fillColor || meta.filtered, "fill-antialias": false } },
-    { id: `line-${g.id}`, type: "line", source: g.id, "source-layer": "areas", minzoom: g.id === "lsoa" ? 8 : 0, layout: { visibility }, paint: { "line-color": "#ffffff", "line-width": 0.4, "line-opacity": 0.7 } },
-    { id: `sel-${g.id}`, type: "line", source: g.id, "source-layer": "areas", filter: ["==", ["get", "code"], ""], layout: { visibility }, paint: { "line-color": "#000000", "line-width": 3 } },
-  ];
-}
-
-function geoSource(g) {
-  return { type: "vector", url: `pmtiles://${new URL(g.tiles, location.href).href}` };
-}
-
-// The first style already carries the colours, so the first frame drawn is the coloured map.
-function style(fillColor) {
-  const sources = {};
-  const layers = [{ id: "background", type: "background", paint: { "background-color": "#f4f6f8" } }];
-  if (meta.tileUrl) {
-    sources.basemap = { type: "raster", tiles: [meta.tileUrl], tileSize: 256, attribution: meta.tileAttribution || "" };
-    layers.push({ id: "basemap", type: "raster", source: "basemap", paint: { "raster-opacity": 0.6 } });
+function describe(i) {
+  if (!areas || i === null || i === undefined || i >= areas.codes.length) return null;
+  const m = measure();
+  const lines = [];
+  if (m.group === "indicator") {
+    lines.push(`${m.label}: ${fmtWithUnit(m, values.v[i])}`);
+  } else if (values.rank) {
+    lines.push(`${m.title}: rank ${fmtInt(values.rank[i])} of ${fmtInt(rankTotal())}`);
   }
-  sources[geo().id] = geoSource(geo());
-  layers.push(...geoLayers(geo(), fillColor));
-  return { version: 8, sources, layers };
+  const spec = m.geos[geo().id];
+  const k = values.c[i];
+  const cls = k >= 0 ? spec.classes.find((c) => c[0] === spec.colours[k]) : null;
+  if (cls) lines.push(cls[1]);
+  const decile = indexValues && indexValues.decile ? indexValues.decile[i] : null;
+  if (decile) lines.push(`Index decile ${decile} of 10 (${decileWords(decile)})`);
+  if (classes && classes[i] === FILTERED) lines.push("Outside the filter");
+  const d = meta.districts[areas.district[i]];
+  return { title: `${areas.names[i]}${d && d.name !== areas.names[i] && geo().id !== "district" ? `, ${d.name}` : ""}`, lines };
 }
 
-function ensureGeography(g) {
-  if (map.getSource(g.id)) return;
-  map.addSource(g.id, geoSource(g));
-  for (const layer of geoLayers(g)) map.addLayer(layer);
+// Rectangles (in map pixels) that labels keep clear of: the legend, the zoom buttons, the sheet.
+function blocked() {
+  const base = map.getCanvas().getBoundingClientRect();
+  const out = [];
+  for (const node of [$("legend"), document.querySelector(".maplibregl-ctrl-top-right"), sheet.phone() ? $("panel") : null]) {
+    if (!node || node.hidden) continue;
+    const r = node.getBoundingClientRect();
+    if (r.width && r.height) out.push([r.left - base.left, r.top - base.top, r.right - base.left, r.bottom - base.top]);
+  }
+  return out;
+}
+
+// The first camera: the URL's view, else the district or the whole map fitted into the part the
+// overlays leave free (on a phone the legend across the top and the sheet's bar at the bottom).
+function firstCamera(district) {
+  if (state.view) return { center: state.view.center, zoom: state.view.zoom };
+  const box = $("map").getBoundingClientRect();
+  const pad = { top: 10, bottom: 10, left: 10, right: 10 };
+  if (sheet.phone()) {
+    pad.top = Math.min($("legend").getBoundingClientRect().bottom - box.top + 8, box.height * 0.4);
+    pad.bottom = Math.min($("panel").getBoundingClientRect().height + 8, box.height * 0.3);
+  }
+  return { bounds: district ? district.bbox : meta.bounds, fitBoundsOptions: { padding: pad } };
 }
 
 async function start() {
   performance.mark("lantern:start");
-  syncControls();
+  fitLayout();
   const protocol = new Protocol();
   maplibregl.addProtocol("pmtiles", protocol.tile);
-  // Fetch the colours while MapLibre starts its worker and fetches the tiles.
+  // The colours need only the value file; the area list (names for the table and search) is
+  // waited for first only when a filter or an area in the link needs it.
+  const areasReady = (areasLoaded = loadGeographyData()).then(() => {
+    const fixed = reconcile(state, meta, areaInfo);
+    state = fixed.state;
+    notify(fixed.notes);
+  });
   const dataReady = (async () => {
-    await loadGeographyData();
-    values = await getJSON(valuesFile(geo().id, state.measure));
+    if (state.district || state.deciles || state.area || !geoById[state.geography] || !geo().measures.includes(state.measure)) await areasReady;
+    await loadValues();
   })();
+  // The legend is drawn before the map, in the corner where it hides least (chosen at publish).
+  const shown = geo().measures.includes(state.measure) ? measure() : measureById[geo().measures[0]];
+  renderLegend($("legend"), meta, shown, geo(), { filtered: Boolean(state.district || state.deciles), hasMissing: false });
+  if (!sheet.phone()) $("legend").dataset.corner = (meta.legendCorners || ["bl"])[0];
+  const view = state.view;
+  const district = meta.districts.find((x) => x.code === state.district);
   map = new maplibregl.Map({
     container: "map",
-    style: style(),
-    bounds: meta.bounds,
-    fitBoundsOptions: { padding: 10 },
-    minZoom: geoById.lsoa.minzoom,
+    style: style(meta, geo()),
+    ...firstCamera(district),
+    minZoom: Math.max(0, geoById.lsoa.minzoom - 1),
     attributionControl: { compact: true, customAttribution: "Contains OS data © Crown copyright and database right" },
     fadeDuration: 0,
     dragRotate: false,
     pitchWithRotate: false,
     touchPitch: false,
   });
+  map.on("styleimagemissing", () => {
+    if (!map.hasImage("hatch-nodata")) addPatterns(map, meta.patterns);
+  });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
-  window.lantern = { map, meta, state: () => ({ ...state }), setMeasure, select, colouredAt: null, recolouredAt: null };
+  labels = new PlaceLabels(map, $("map-column"), meta.labels);
+  labels.blocked = blocked;
+  tooltip = new Tooltip(map, $("map-column"), {
+    describe,
+    onPick: (i) => select(areas.codes[i], "keyboard"),
+    announce: live,
+  });
+  tooltip.fillLayer = `fill-${geo().id}`;
+  window.lantern = { map, meta, state: () => ({ ...state }), setMeasure, select, labels: () => labels.names(), colouredAt: null, recolouredAt: null, cases };
   map.on("click", (e) => {
     const hits = map.queryRenderedFeatures(e.point, { layers: [`fill-${geo().id}`] });
     if (hits.length) select(hits[0].properties.code, "map");
   });
-  map.on("mousemove", (e) => {
-    const hits = map.queryRenderedFeatures(e.point, { layers: [`fill-${geo().id}`] });
-    map.getCanvas().style.cursor = hits.length ? "pointer" : "";
+  map.on("moveend", () => {
+    if (started) save({ push: false });
   });
   await dataReady;
+  syncControls();
   await new Promise((resolve) => (map.style && map.style._loaded ? resolve() : map.once("styledata", resolve)));
+  if (!map.hasImage("hatch-nodata")) addPatterns(map, meta.patterns);
   paint();
   performance.mark("lantern:coloured-style");
-  map.once("idle", () => {
+  const labelled = labels.update();
+  map.once("idle", async () => {
+    await labelled;
     const preview = document.getElementById("map-preview");
     if (preview) preview.remove();
-    firstColoured = true;
     window.lantern.colouredAt = performance.now();
     document.body.dataset.ready = "true";
   });
-  writeState({ ...state, page: table.page, filter: table.filter });
-  if (state.district) {
-    const d = meta.districts.find((x) => x.code === state.district);
-    if (d) zoomTo(d.bbox);
-  }
-  if (state.area) await select(state.area, "url");
+  await areasReady;
+  updateTable();
+  if (state.area) await select(state.area, "url", { fit: !view });
   table.render();
-}
-
-async function setMeasure(id) {
-  state.measure = id;
-  $("measure").value = id;
-  const t0 = performance.now();
-  await recolour();
-  return new Promise((resolve) => map.once("idle", () => resolve(performance.now() - t0)));
+  started = true;
+  rememberState(record_());
+  save({ push: false });
 }
 
 $("measure").addEventListener("change", (e) => {
   setMeasure(e.target.value);
-  live(`Map coloured by ${measureById[e.target.value].title}.`);
+  live(`Map coloured by ${measureById[e.target.value].label}.`);
 });
-$("geography").addEventListener("change", async (e) => {
-  state.geography = e.target.value;
-  state.area = "";
-  state.deciles = geo().hasDecile ? state.deciles : "";
-  syncControls();
-  await loadGeography();
-  await recolour();
-  live(`Showing ${geo().label}.`);
-});
+$("geography").addEventListener("change", (e) => setGeography(e.target.value));
 $("district").addEventListener("change", (e) => setDistrict(e.target.value));
 $("deciles").addEventListener("change", (e) => {
   state.deciles = e.target.value;
+  if (state.area && e.target.value) {
+    const info = areaInfo(state.area);
+    if (!info || !info.decile || info.decile > parseInt(e.target.value, 10)) deselect();
+  }
   table.page = 0;
   paint();
-  writeState({ ...state, page: table.page, filter: table.filter });
+  save();
   live(e.target.value ? `Showing the most vulnerable ${e.target.value}0% only.` : "Showing all areas.");
 });
-let searchTimer;
-$("search").addEventListener("input", (e) => {
-  clearTimeout(searchTimer);
-  searchTimer = setTimeout(() => search(e.target.value), 150);
+$("options-toggle").addEventListener("click", () => {
+  const open = $("options-toggle").getAttribute("aria-expanded") !== "true";
+  $("options-toggle").setAttribute("aria-expanded", String(open));
+  $("controls").classList.toggle("options-open", open);
+  fitLayout();
+  map?.resize();
 });
-$("search").addEventListener("keydown", (e) => {
-  if (e.key === "Enter") {
-    e.preventDefault();
-    clearTimeout(searchTimer);
-    search(e.target.value).then(() => {
-      const first = $("search-results").querySelector("button");
-      if (first) first.focus();
-    });
-  } else if (e.key === "ArrowDown") {
-    const first = $("search-results").querySelector("button");
-    if (first) {
-      e.preventDefault();
-      first.focus();
-    }
-  }
+legendToggle($("legend"), () => labels && labels.layout());
+new Search({
+  meta,
+  input: $("search"),
+  list: $("search-results"),
+  geo,
+  onArea: (code) => select(code, "search"),
+  onDistrict: (code) => setDistrict(code),
+  announce: live,
 });
-$("search-results").addEventListener("keydown", (e) => {
-  if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
-  const buttons = [...$("search-results").querySelectorAll("button")];
-  const at = buttons.indexOf(document.activeElement);
-  const next = buttons[at + (e.key === "ArrowDown" ? 1 : -1)];
-  e.preventDefault();
-  (next || $("search")).focus();
-});
-window.addEventListener("hashchange", () => {
+// Back/Forward and edited addresses (both fire popstate); applied one at a time.
+let applying = Promise.resolve();
+window.addEventListener("popstate", () => {
   const next = readState(meta);
-  if (next.area && next.area !== state.area) select(next.area, "url");
+  applying = applying.then(() => applyState(next, next.view ? "history" : "url")).catch((err) => showError(err.message));
+});
+window.addEventListener("resize", () => {
+  fitLayout();
 });
 
 start().catch((err) => {
   showError(`The map could not be loaded: ${err.message}. The table and downloads below still work if the data files are present.`);
 });
-export { firstColoured };

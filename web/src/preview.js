@@ -1,6 +1,9 @@
 // A first coloured frame for county builds, drawn on a plain canvas from a compact copy of the
 // boundaries while the interactive map (MapLibre) starts; removed once the map has drawn.
 (function () {
+  // The map fills the first screen below the header and controls (lantern.js keeps this up to date).
+  const layout = document.querySelector(".layout");
+  if (layout) document.documentElement.style.setProperty("--above-map", `${Math.round(layout.getBoundingClientRect().top + window.scrollY)}px`);
   const meta = JSON.parse(document.getElementById("lantern-meta").textContent);
   const start = () => {
     const s = document.createElement("script");
@@ -14,7 +17,7 @@
   const file = measure.id.replace(/[^A-Za-z0-9_.-]/g, "_");
   Promise.all([fetch(meta.preview).then((r) => r.json()), fetch(`data/values/lsoa/${file}.json`).then((r) => r.json())])
     .then(([shapes, values]) => {
-      draw(shapes, values.v, measure.geos.lsoa);
+      draw(shapes, values.c, measure.geos.lsoa);
       window.lanternPreviewAt = performance.now();
     })
     .catch(() => {})
@@ -34,7 +37,7 @@
     box.parentNode.append(canvas);
     const ctx = canvas.getContext("2d");
     ctx.scale(ratio, ratio);
-    ctx.fillStyle = "#f4f6f8";
+    ctx.fillStyle = "#eef1f4";
     ctx.fillRect(0, 0, w, h);
     // Web Mercator camera fitted to the bounds with 10 px padding, as the map does.
     const mx = (lon) => (lon + 180) / 360;
@@ -47,12 +50,7 @@
     const k = Math.min((w - 20) / (x1 - x0), (h - 20) / (y1 - y0));
     const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
     const q = shapes.scale;
-    const colour = (i) => {
-      const x = v[i];
-      if (x === null || x === undefined) return meta.noData;
-      for (let c = 0; c < spec.breaks.length; c++) if (x <= spec.breaks[c]) return spec.colours[c];
-      return spec.colours[spec.colours.length - 1];
-    };
+    const colour = (i) => (v[i] >= 0 ? spec.colours[v[i]] : meta.noData);
     for (let r = 0; r < shapes.rings.length; r++) {
       const ring = shapes.rings[r];
       let lon = 0, lat = 0;

@@ -1,5 +1,5 @@
 // The table view: the accessible alternative to the map (sortable, filterable, 100 rows a page).
-import { el, fmt } from "./format.js";
+import { el, fmtInt, fmtValue } from "./format.js";
 
 export const PAGE_SIZE = 100;
 
@@ -28,9 +28,13 @@ export class AreaTable {
     this.onChange();
   }
 
-  // rows: [{i, code, name, district, value, decile}] for the areas passing the map filters.
+  // rows: [{i, code, name, district, value, rank, decile, interval, stays}] for the areas passing
+  // the map filters. Index and domains are listed by rank (1 = most vulnerable), never by raw score.
   setData({ rows, measure, selected, hasDecile }) {
-    this.rows = rows;
+    const byRank = measure.group !== "indicator";
+    if (byRank !== this.byRank) this.sort = byRank ? { key: "value", dir: "asc" } : { key: "value", dir: "desc" };
+    this.byRank = byRank;
+    this.rows = byRank ? rows.map((r) => ({ ...r, value: r.rank })) : rows;
     this.measure = measure;
     this.selected = selected;
     this.hasDecile = hasDecile;
@@ -66,7 +70,8 @@ export class AreaTable {
         type: "button",
         class: "sort",
         onclick: () => {
-          this.sort = { key, dir: active && this.sort.dir === "desc" ? "asc" : active ? "desc" : key === "value" ? "desc" : "asc" };
+          const first = key === "value" && !this.byRank ? "desc" : "asc";
+          this.sort = { key, dir: active ? (this.sort.dir === "asc" ? "desc" : "asc") : first };
           this.page = 0;
           this.render();
           this.onChange();
@@ -82,8 +87,12 @@ export class AreaTable {
     const m = this.measure;
     if (!m) return;
     const head = this.root.querySelector("#table-head");
-    const cols = [this.header("name", "Area"), this.header("code", "Code"), this.header("district", "District"), this.header("value", `${m.title}${m.unit && m.unit !== "score" ? ` (${m.unit})` : ""}`)];
+    const cols = [this.header("name", "Area"), this.header("code", "Code"), this.header("district", "District"), this.header("value", this.byRank ? "Rank" : m.label)];
     if (this.hasDecile) cols.push(this.header("decile", "Index decile"));
+    const uncertain = this.hasDecile && this.rows.some((r) => r.stays !== null && r.stays !== undefined);
+    if (uncertain) cols.push(el("th", { scope: "col" }, "Rank interval (90%)"), this.header("stays", "In this decile in"));
+    cols[1].classList.add("wide-col");
+    cols[2].classList.add("wide-col");
     head.replaceChildren(...cols);
     const rows = this.visibleRows();
     const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
@@ -96,16 +105,21 @@ export class AreaTable {
         const tr = el(
           "tr",
           { class: selected ? "selected" : null, "data-code": r.code },
-          el("th", { scope: "row" }, el("button", { type: "button", class: "link", "aria-pressed": selected ? "true" : "false", onclick: () => this.onSelect(r.code, "table") }, r.name)),
-          el("td", {}, r.code),
-          el("td", {}, r.district),
-          el("td", { class: "num" }, fmt(r.value, m.unit)),
+          el("th", { scope: "row" }, el("button", { type: "button", class: "link", "aria-pressed": selected ? "true" : "false", onclick: () => this.onSelect(r.code, "table") }, r.name), el("span", { class: "sub" }, `${r.code}${r.district && !r.name.startsWith(r.district) ? `, ${r.district}` : ""}`)),
+          el("td", { class: "wide-col" }, r.code),
+          el("td", { class: "wide-col" }, r.district),
+          el("td", { class: "num" }, this.byRank ? fmtInt(r.value) : fmtValue(m, r.value)),
         );
         if (this.hasDecile) tr.append(el("td", { class: "num" }, r.decile ?? "–"));
+        if (uncertain)
+          tr.append(
+            el("td", { class: "num" }, r.interval ? `${r.interval[0]}–${r.interval[1]}` : "–"),
+            el("td", { class: "num" }, r.stays === null || r.stays === undefined ? "–" : `${Math.round(100 * r.stays)}% of draws`),
+          );
         return tr;
       }),
     );
-    this.root.querySelector("#table-caption").textContent = `${m.title} by area, page ${this.page + 1} of ${pages}`;
+    this.root.querySelector("#table-caption").textContent = `${m.title} by area${this.byRank ? " (rank 1 = most vulnerable)" : ""}, page ${this.page + 1} of ${pages}`;
     this.root.querySelector("#table-count").textContent = `${rows.length} of ${this.rows.length} areas`;
     this.root.querySelector("#page-info").textContent = `Page ${this.page + 1} of ${pages}`;
     this.root.querySelector("#page-prev").disabled = this.page === 0;

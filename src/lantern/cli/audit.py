@@ -52,6 +52,9 @@ def verify(
     portal_db: str | None = typer.Option(
         None, "--portal-db", help="Verify the partner portal's audit table at this database URL."
     ),
+    anchors: Path | None = typer.Option(
+        None, "--anchors", help="Published anchors to check against (default: LOG.anchors)."
+    ),
 ) -> None:
     """Verify a keyed audit log: a missing log or head, an edited, removed, reordered or
     re-keyed entry, truncation, or a broken anchor is reported, naming the entry."""
@@ -66,10 +69,31 @@ def verify(
         require_schema(engine)
         given = _keys(keys)
         with session_factory(engine)() as session:
-            result = audit_db.verify(session, given[0] if given else None)
+            result = None
+            for key in given:  # the portal's entries do not name their key: try each given
+                try:
+                    result = audit_db.verify(session, key)
+                    break
+                except IntegrityError:
+                    continue
+            if result is None:
+                result = audit_db.verify(session)
+            rows = [audit_db.as_dict(e) for e in audit_db.search(session, limit=10_000_000)]
         engine.dispose()
+        checked = 0
+        if anchors is not None or witness is not None:
+            from lantern.audit import parse_lines
+            from lantern.keys.witness import check_anchors
+
+            if anchors is None or not anchors.exists():
+                raise IntegrityError("give the portal's published anchors with --anchors FILE")
+            published = list(parse_lines(anchors.read_text("utf-8").splitlines(), str(anchors)))
+            rows.sort(key=lambda e: e["seq"])
+            checked = check_anchors(published, rows, str(anchors), witness=_witness(witness))
+        extra = f"; {checked} anchor(s) countersigned" if checked else ""
         console.print(
-            f"[green]ok[/]: portal audit holds {result.entries} entries; head {result.head[:16]}…"
+            f"[green]ok[/]: portal audit holds {result.entries} entries; "
+            f"head {result.head[:16]}…{extra}"
         )
         return
     if log is None:
@@ -79,11 +103,14 @@ def verify(
     if is_export(log):
         result = verify_export(log, _keys(keys), witness=_witness(witness))
     else:
-        result = AuditLog(log).verify(_keys(keys), witness=_witness(witness))
-    anchors = f"; {result.anchors} anchor(s) countersigned" if result.anchors else ""
+        log_ = AuditLog(log)
+        if anchors is not None:
+            log_.anchors_path = anchors
+        result = log_.verify(_keys(keys), witness=_witness(witness))
+    countersigned = f"; {result.anchors} anchor(s) countersigned" if result.anchors else ""
     console.print(
         f"[green]ok[/]: {log} holds {result.entries} entries under audit key {result.key_id}; "
-        f"head {result.head[:16]}…{anchors}"
+        f"head {result.head[:16]}…{countersigned}"
     )
 
 
@@ -106,26 +133,50 @@ def export(
 
 @audit_app.command("anchor")
 def anchor(
-    log: Path = typer.Argument(..., help="The audit log whose head to countersign."),
+    log: Path | None = typer.Argument(None, help="The audit log whose head to countersign."),
     witness_keys: Path = typer.Option(
         ..., "--witness-keys", help="The witness's own key store (a second party)."
     ),
     publish: Path | None = typer.Option(
         None, "--publish", help="Also append the anchor to this public file (the register's)."
     ),
+    portal_db: str | None = typer.Option(
+        None, "--portal-db", help="Countersign the portal audit table's head instead."
+    ),
     keys: list[Path] = typer.Option([], "--keys", help=KEYS_HELP),
 ) -> None:
-    """Have a second party countersign the log's current head (after verifying it)."""
-    from lantern.audit import AuditLog, canonical
+    """Have a second party countersign a log's current head (kept in LOG.anchors and published)."""
+    from lantern.audit import AuditLog, append_anchor
     from lantern.keys.store import KeyStore
 
-    result = AuditLog(log).anchor(KeyStore(witness_keys), _keys(keys))
+    witness = KeyStore(witness_keys)
+    if portal_db:
+        from lantern.keys.witness import sign_anchor
+        from lantern.portal import audit_db
+        from lantern.portal.db import make_engine, require_schema, session_factory
+
+        if publish is None:
+            raise typer.BadParameter("give --publish FILE: the portal's anchors are kept there")
+        engine = make_engine(portal_db)
+        require_schema(engine)
+        with session_factory(engine)() as session:
+            audit_db.verify(session)
+            rows = sorted(
+                (audit_db.as_dict(e) for e in audit_db.search(session, limit=10_000_000)),
+                key=lambda e: e["seq"],
+            )
+        engine.dispose()
+        result = sign_anchor(witness, log=rows[0]["hash"], entries=len(rows), head=rows[-1]["hash"])
+        where = "portal audit"
+    else:
+        if log is None:
+            raise typer.BadParameter("give a log file or --portal-db URL")
+        result = AuditLog(log).anchor(witness, _keys(keys))
+        where = str(log)
     if publish is not None:
-        publish.parent.mkdir(parents=True, exist_ok=True)
-        with publish.open("a", encoding="utf-8") as fh:
-            fh.write(canonical(result) + "\n")
+        append_anchor(publish, result)
     console.print(
-        f"[green]anchored[/]: {log} at {result['entries']} entries, head {result['head'][:16]}…, "
+        f"[green]anchored[/]: {where} at {result['entries']} entries, head {result['head'][:16]}…, "
         f"witness {result['witness']}"
     )
 

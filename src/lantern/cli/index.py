@@ -28,6 +28,12 @@ def build_command(
         f"{result.reference}; {100 * (result.share_changing_decile or 0):.1f}% of areas change decile "
         f"under the Monte Carlo draws (average)"
     )
+    if result.mostly_imputed:
+        console.print(
+            f"[yellow]warning[/]: {len(result.mostly_imputed):,} of {result.n_areas:,} areas "
+            f"(e.g. {result.mostly_imputed[0]}) have an index resting on more than half imputed "
+            "weight; they are flagged `mostly_imputed` in index_scores and on the map"
+        )
     console.print(f"method note: {result.note_path}\nresolved spec: {result.spec_path}")
 
 
@@ -58,15 +64,32 @@ def index_command(
     area_column: str = typer.Option(
         None, "--area-column", help="Column holding area codes (default: the first)."
     ),
+    parent_column: str = typer.Option(
+        None,
+        "--parent-column",
+        help="Column holding each area's parent area (gap filling by parent mean; summaries).",
+    ),
+    population_column: str = typer.Option(
+        None, "--population-column", help="Column holding each area's population (summaries)."
+    ),
     draws: int = typer.Option(
         0, "--draws", help="Monte Carlo draws for rank intervals (0 = none)."
     ),
 ) -> None:
-    """Run a spec on your own table, without a warehouse: every score, rank, class and flag as columns."""
+    """Run a spec on your own table, without a warehouse: every score, rank, class and flag as
+    columns; with --parent-column, the parent areas' summaries in <out>-summaries.csv."""
     from lantern.pipeline.standalone import run_standalone
 
     with progress_bar(console, f"Computing {spec} on {data}"):
-        frame = run_standalone(spec=spec, data=data, out=out, area_column=area_column, draws=draws)
+        frame = run_standalone(
+            spec=spec,
+            data=data,
+            out=out,
+            area_column=area_column,
+            parent_column=parent_column,
+            population_column=population_column,
+            draws=draws,
+        )
     console.print(f"[green]wrote[/] {out}: {len(frame):,} areas × {frame.shape[1]} columns")
 
 

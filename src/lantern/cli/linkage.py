@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from typer.core import TyperGroup
 
+from lantern.cli.progress import progress_bar
 from lantern.errors import ConfigError, InputError
 
 console = Console()
@@ -35,7 +37,9 @@ OLD_RELEASE = typer.Option(None, "--release", hidden=True, help="Deprecated: use
 AGREEMENT = typer.Option(..., "--agreement", help="Data-sharing agreement (YAML or TOML).")
 PURPOSE = typer.Option(..., "--purpose", help="Purpose code named in the agreement.")
 AUDIT = typer.Option(
-    Path("audit/linkage.jsonl"), "--audit", help="Hash-chained audit log to append to."
+    Path("audit/linkage.jsonl"),
+    "--audit",
+    help="Audit log to append to (keyed with the project's audit key).",
 )
 
 
@@ -57,14 +61,7 @@ def _batch(batch: str | None, old_release: str | None) -> str:
 
 @contextmanager
 def _working(label: str) -> Iterator[None]:
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        progress.add_task(label, total=None)
+    with progress_bar(console, label):
         yield
 
 
@@ -91,12 +88,34 @@ def keys_create(
     project: str = PROJECT,
     batch: str | None = BATCH,
     old_release: str | None = OLD_RELEASE,
+    agreement: Path | None = typer.Option(
+        None, "--agreement", help="Bind the batch to this agreement now (else on first use)."
+    ),
+    retain_until: str | None = typer.Option(
+        None, "--retain-until", help="Shred this batch after this date (YYYY-MM-DD)."
+    ),
 ) -> None:
-    """Create the random secrets of a new release (partners' key file)."""
-    release = _batch(batch, old_release)
+    """Create the random secrets of a new batch (partners' key file, wrapped by the project KEK)."""
+    from datetime import date
+
     from lantern.linkage.keystore import KeyStore
 
-    KeyStore(keys).create(project, release)
+    release = _batch(batch, old_release)
+    until = None
+    if retain_until:
+        try:
+            until = date.fromisoformat(retain_until)
+        except ValueError:
+            raise InputError(
+                f"--retain-until {retain_until!r} is not a date (YYYY-MM-DD)"
+            ) from None
+    agreement_id = None
+    if agreement is not None:
+        from lantern.governance import load_agreement
+
+        a = load_agreement(agreement)
+        agreement_id, until = a.id, min(until or a.retention_end, a.retention_end)
+    KeyStore(keys).create(project, release, agreement=agreement_id, retain_until=until)
     console.print(f"created keys for {project}/{release} in {keys} (share only with partners)")
 
 
@@ -300,25 +319,85 @@ def link_command(
     release = _batch(batch, old_release)
     from lantern.governance import load_agreement
     from lantern.linkage.keystore import KeyStore
-    from lantern.linkage.link import link
+    from lantern.linkage.link import Backend, link
     from lantern.linkage.objections import load_register
 
-    if backend not in ("duckdb", "spark"):
-        raise InputError(f"unknown backend {backend!r}; use duckdb or spark")
     with _working(f"linking on {backend}"):
         result = link(
             agreement=load_agreement(agreement), purpose=purpose, release_dir=release_dir,
             keys=KeyStore(keys).load(project, release), out_dir=out, audit_log=audit,
-            register=load_register(objections, release) if objections else None, backend=backend,
+            register=load_register(objections, release) if objections else None,
+            backend=cast(Backend, backend),
             link_type=link_type, model=model, threshold=threshold,
             extra_blocking=[tuple(b.split(",")) for b in block],
         )  # fmt: skip
     q = result.quality
+    p, r = q["estimated_precision_interval"] or {}, q["estimated_recall"]
     console.print(
         f"[green]ok[/]: {q['links_accepted']} links ({q['links_deterministic']} deterministic), "
-        f"{q['persons']} persons; estimated precision {q['estimated_precision']}, recall ≤ "
-        f"{q['estimated_recall_upper_bound']}; report {out / 'quality.json'}"
+        f"{q['persons']} persons; estimated precision {p.get('estimate')} "
+        f"({p.get('low')}–{p.get('high')}), recall {r['estimate']} ({r['low']}–{r['high']}); "
+        f"report {out / 'quality.json'}"
     )
+
+
+def review_command(
+    link_dir: Path = typer.Argument(..., help="Output folder of `lantern link`."),
+    keys: Path = KEYS,
+    project: str = PROJECT,
+    batch: str | None = BATCH,
+    old_release: str | None = OLD_RELEASE,
+    out: Path | None = typer.Option(
+        None, "--out", help="Write a sample of pairs to label (CSV: ids, weights, agreement)."
+    ),
+    labels: Path | None = typer.Option(
+        None, "--labels", help="A labelled sample: report precision and recall from it."
+    ),
+    size: int = typer.Option(200, "--size", min=10, help="Pairs in the sample."),
+    seed: int = typer.Option(42, "--seed", help="Seed of the stratified sample."),
+) -> None:
+    """Clerical review: export pairs to label, or estimate precision and recall from labels."""
+    release = _batch(batch, old_release)
+    from lantern.linkage import review
+    from lantern.linkage.keystore import KeyStore
+
+    if (out is None) == (labels is None):
+        raise InputError("give --out to export a sample, or --labels to report on one")
+    k = KeyStore(keys).load(project, release)
+    if out is not None:
+        frame = review.export_sample(
+            link_dir, storage_key=k.storage_key, release=release, sample=out, size=size, seed=seed
+        )
+        console.print(
+            f"[green]ok[/]: {len(frame)} pairs in {frame['stratum'].nunique()} match-weight bands "
+            f"written to {out}; fill in is_match (1 same person, 0 not), then run with --labels"
+        )
+        return
+    assert labels is not None
+    result = review.report(link_dir, storage_key=k.storage_key, release=release, labels=labels)
+    p, r = result["precision"], result["recall"]
+    console.print(
+        f"[green]ok[/]: {result['labelled_pairs']} labels; precision {p['estimate']} "
+        f"({p['low']}–{p['high']}), recall {r['estimate']} ({r['low']}–{r['high']}); "
+        f"report {link_dir / 'review.json'}"
+    )
+
+
+class _LinkGroup(TyperGroup):
+    """``lantern link RELEASE_DIR ...`` runs the linkage; ``lantern link review`` reviews it."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+link_app = typer.Typer(
+    cls=_LinkGroup,
+    help="Link a release folder (`lantern link RELEASE_DIR ...`, the same as "
+    "`lantern link run`), or review a sample of its pairs (`lantern link review`).",
+    no_args_is_help=True,
+)
 
 
 @cohort_app.command("count")
@@ -391,30 +470,89 @@ def cohort_count(
 
 def retention_command(
     agreement: Path = AGREEMENT,
-    keys: Path = KEYS,
+    keys: list[Path] = typer.Option(
+        ...,
+        "--keys",
+        help="Every key store that holds the project's batch keys: partner, hub, portal "
+        "(repeat --keys).",
+    ),
     project: str = PROJECT,
+    batch: str | None = typer.Option(
+        None, "--batch", help="Only this batch (default: every expired batch of the agreement)."
+    ),
     data: list[Path] = typer.Option(
-        [], "--data", help="Extract, release or output folders of this agreement."
+        [],
+        "--data",
+        help="Limit the file sweep to these folders (each inside a declared data root; default: "
+        "every declared data root).",
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Report what would be deleted."),
+    only_given: bool = typer.Option(
+        False,
+        "--only-given",
+        help="Shred only in the --keys stores (default: also every key store on this machine "
+        "that holds the project's batches).",
+    ),
     audit: Path = AUDIT,
 ) -> None:
-    """Past the retention date: delete the data and destroy the keys (crypto-shredding)."""
+    """Crypto-shred expired batches: destroy their keys in every key store given, and delete their
+    files inside the project's declared data roots."""
     from lantern.governance import load_agreement
     from lantern.governance.retention import apply_retention
     from lantern.linkage.keystore import KeyStore
 
+    for folder in keys:
+        if not folder.is_dir():
+            raise InputError("key store folder not found", file=folder)
+    stores = [KeyStore(k) for k in keys]
+    if not only_given:
+        from lantern.keys.local import known_stores
+
+        seen = {k.resolve() for k in keys}
+        for root in known_stores():
+            other = KeyStore(root)
+            if root.resolve() not in seen and any(p == project for p, _ in other.releases()):
+                stores.append(other)
+                seen.add(root.resolve())
     result = apply_retention(
-        agreement=load_agreement(agreement), project=project, keystore=KeyStore(keys),
+        agreement=load_agreement(agreement), project=project, keystores=stores, batch=batch,
         data_paths=data, audit_log=audit, dry_run=dry_run,
     )  # fmt: skip
+    if result.unbound:
+        console.print(
+            f"batch(es) never used under an agreement, not touched: {', '.join(result.unbound)}"
+        )
     if not result.expired:
-        console.print(f"retention period runs {result.days_left} more day(s); nothing deleted")
+        kept = f" (batches kept: {', '.join(result.kept)})" if result.kept else ""
+        console.print(f"nothing has expired; agreement ends in {result.days_left} day(s){kept}")
         return
     verb = "would delete" if dry_run else "deleted"
-    console.print(
-        f"{verb} {result.files_deleted} file(s); keys destroyed for releases: {result.keys_destroyed or 'none'}"
+    shred = (
+        "would be destroyed" if dry_run else f"destroyed in {result.stores_shredded} key store(s)"
     )
+    console.print(
+        f"{verb} {result.files_deleted} file(s); keys of batch(es) "
+        f"{', '.join(result.keys_destroyed)} {shred}; kept: {', '.join(result.kept) or 'none'}"
+    )
+    console.print("key stores: " + ", ".join(str(s.root) for s in stores))
+
+
+@keys_app.command("roots")
+def keys_roots(
+    keys: Path = KEYS,
+    project: str = PROJECT,
+    add: list[Path] = typer.Option([], "--add", help="A folder that holds this project's data."),
+) -> None:
+    """Declare (and list) the folders where this party keeps the project's data; retention
+    deletes files only inside them."""
+    from lantern.linkage.keystore import KeyStore
+
+    store = KeyStore(keys)
+    roots = store.declare_data_roots(project, list(add)) if add else store.data_roots(project)
+    for root in roots:
+        console.print(str(root))
+    if not roots:
+        console.print("no data roots declared")
 
 
 def register(app: typer.Typer) -> None:
@@ -423,5 +561,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(objections_app, name="objections")
     app.add_typer(cohort_app, name="cohort")
     app.command("pseudonymise")(pseudonymise_command)
-    app.command("link")(link_command)
+    link_app.command("run")(link_command)
+    link_app.command("review")(review_command)
+    app.add_typer(link_app, name="link")
     app.command("retention")(retention_command)
+    from lantern.cli.show import show_command
+
+    app.command("show")(show_command)

@@ -55,11 +55,15 @@ def _actor() -> str:
 @portal_app.command("migrate")
 def migrate(db: str | None = DbOption) -> None:
     """Create or upgrade the portal database schema (Alembic)."""
-    from lantern.portal.db import current_revision, make_engine
+    from lantern.portal import summaries
+    from lantern.portal.db import current_revision, make_engine, session_factory
     from lantern.portal.db import migrate as run
 
     engine = make_engine(_settings(db).database_url)
     run(engine)
+    with session_factory(engine)() as session:
+        if summaries.ensure(session):
+            console.print("area summaries built from the data held")
     console.print(f"[green]ok[/]: schema at revision {current_revision(engine)}")
     engine.dispose()
 
@@ -79,8 +83,6 @@ def serve(
     ),
 ) -> None:
     """Serve the portal (HTTPS belongs in front of it: cookies are Secure when served over TLS)."""
-    import uvicorn
-
     if db:
         os.environ["LANTERN_PORTAL_DB"] = db
     settings = _settings(db)
@@ -90,16 +92,15 @@ def serve(
             "audit log must be appended by one writer at a time; use --workers 1 or "
             "LANTERN_PORTAL_DB=postgresql://…"
         )
+    from lantern.portal.serving import serve as run_server
+
     console.print(f"Lantern partner portal on http://{host}:{port}/")
-    uvicorn.run(
-        "lantern.portal.app:create_app",
-        factory=True,
+    run_server(
         host=host,
         port=port,
         workers=workers,
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
-        log_level="warning",
     )
 
 
@@ -332,17 +333,30 @@ def data_indicators(
     england: bool = typer.Option(
         False, help="The file covers every LSOA in England: keep its means as England values."
     ),
+    title: list[str] = typer.Option(
+        [], "--title", help="indicator.id=Title shown on area pages (repeat; IoD ids are known)."
+    ),
+    unit: list[str] = typer.Option([], "--unit", help="indicator.id=unit (repeat)."),
     db: str | None = DbOption,
 ) -> None:
     """Load per-area indicator columns from a wide CSV (for areas the portal holds)."""
     from lantern.portal import loaders
 
-    mapping = {}
-    for item in column:
-        src, sep, ind = item.partition("=")
-        if not sep or not ind:
-            raise InputError(f"--column must look like SOURCE=indicator.id, not {item!r}")
-        mapping[src] = ind
+    def pairs(items: list[str], option: str, what: str) -> dict[str, str]:
+        out = {}
+        for item in items:
+            key, sep, value = item.partition("=")
+            if not sep or not key or not value:
+                raise InputError(f"{option} must look like {what}, not {item!r}")
+            out[key] = value
+        return out
+
+    mapping = pairs(column, "--column", "SOURCE=indicator.id")
+    titles = pairs(title, "--title", "indicator.id=Title")
+    units = pairs(unit, "--unit", "indicator.id=unit")
+    unknown = sorted((set(titles) | set(units)) - set(mapping.values()))
+    if unknown:
+        raise InputError(f"--title/--unit name indicators not loaded by --column: {unknown}")
     with _session(db) as s, console.status("loading indicators…"):
         n = loaders.load_indicator_csv(
             s,
@@ -351,6 +365,8 @@ def data_indicators(
             columns=mapping,
             period=period,
             source=source,
+            titles=titles,
+            units=units,
             england=england,
         )
     console.print(f"[green]ok[/]: {n} values")
@@ -363,15 +379,29 @@ def data_households(
     party: str = typer.Option(
         ..., help="The party (data owner) that supplied the contact details."
     ),
+    skip_unmatchable: bool = typer.Option(
+        False,
+        help="Leave out rows with no identifier an objection can be matched on (else refused).",
+    ),
     db: str | None = DbOption,
 ) -> None:
-    """Import a household contact list; contact columns are encrypted (LANTERN_PORTAL_DATA_KEY)."""
+    """Import a household contact list; contact columns are encrypted (LANTERN_PORTAL_DATA_KEY).
+
+    Identifier columns (nhs_number; given_name, family_name, date_of_birth; postcode) are used
+    only to keep out residents who objected, and are never stored.
+    """
     from lantern.portal import households
 
     settings = _settings(db)
     with _session(db) as s, console.status("encrypting and importing…"):
         n = households.import_csv(
-            s, path, agreement_id=agreement, party=party, key=settings.key_bytes(), actor=_actor()
+            s,
+            path,
+            agreement_id=agreement,
+            party=party,
+            key=settings.key_bytes(),
+            actor=_actor(),
+            skip_unmatchable=skip_unmatchable,
         )
     console.print(f"[green]ok[/]: {n} households imported under {agreement}")
 
@@ -393,13 +423,37 @@ def data_releases(
 
 
 @data_app.command("objections")
-def data_objections(project: str, out: Path, db: str | None = DbOption) -> None:
-    """Write the objection register (release,key,token) for a project's linkage runs."""
+def data_objections(
+    project: str,
+    out: Path,
+    keys: Path | None = typer.Option(
+        None,
+        "--keys",
+        help="The portal's key store with the project's batch keys (default $LANTERN_PORTAL_KEYSTORE).",
+    ),
+    db: str | None = DbOption,
+) -> None:
+    """Put every objection into a project's linkage objection register (OUT: its token list).
+
+    Every objector is re-tokenised for every batch of PROJECT whose keys the key store holds,
+    and kept (encrypted) in the register beside OUT, so batches created later get them too.
+    """
+    from lantern.linkage.keystore import KeyStore
     from lantern.portal import objections
 
+    root = keys or (Path(_settings(db).keystore) if _settings(db).keystore else None)
+    if root is None:
+        raise InputError(
+            "the objection register needs the portal's key store: pass --keys or set "
+            "LANTERN_PORTAL_KEYSTORE"
+        )
     with _session(db) as s:
-        n = objections.export_register(s, project, out)
-    console.print(f"[green]ok[/]: {n} tokens written to {out}")
+        done = objections.export_register(s, project, out, KeyStore(root))
+    batches = ", ".join(done.batches) or "none yet"
+    console.print(
+        f"[green]ok[/]: {done.objectors} portal objection(s) in the register of {project} "
+        f"({done.register_total} objector(s) in all); tokens written to {out} for batches: {batches}"
+    )
 
 
 @portal_app.command("demo")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from lantern.cli.progress import progress_bar
 from lantern.disclosure.project import OUTPUT_KINDS
 from lantern.errors import DisclosureError
 from lantern.release import (
@@ -63,23 +63,14 @@ def check(
     rules = project_rules(config)
     rules.floor(output)
     n = len(load_manifest(folder).tables) + 3
-    with Progress(
-        TextColumn("[bold]checking[/] {task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("tables", total=n)
+    names: list[str] = []
+    with progress_bar(Console(stderr=True), "checking tables") as report:
 
-        result = check_folder(
-            folder,
-            rules=rules,
-            output=output,
-            progress=lambda name: bar.update(task, description=name, advance=1),
-        )
-        bar.update(task, completed=n)
+        def on_table(name: str) -> None:
+            names.append(name)
+            report(f"checking {name}", step=min(len(names), n), of=n)
+
+        result = check_folder(folder, rules=rules, output=output, progress=on_table)
     if record:
         write_disclosure_record(folder, result, keep_history=False, rules=rules)
     if as_json:

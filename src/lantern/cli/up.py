@@ -25,10 +25,12 @@ def up(
 ) -> None:
     """Build the configured area (default: Essex, bundled open data) end to end and serve the map."""
     from lantern.config import load_config
+    from lantern.errors import LanternError
     from lantern.pipeline.build import build
     from lantern.pipeline.ingest import ingest
     from lantern.pipeline.init import InitSettings, init
     from lantern.pipeline.publish import publish
+    from lantern.pipeline.validate import validate
     from lantern.publish.server import serve as serve_site
 
     if not config.exists():
@@ -43,6 +45,11 @@ def up(
     )
     with progress_bar(console, "Building the index", prefix="[bold]2/3[/] ") as progress:
         built = build(cfg, progress=progress)
+    try:  # the method note (and so the site) then carries the validation table
+        with progress_bar(console, "Validating", prefix="[bold]2/3[/] ") as progress:
+            validate(cfg, progress=progress)
+    except LanternError as exc:
+        console.print(f"    validation skipped: {str(exc).splitlines()[0]}")
     with progress_bar(console, "Publishing the open site", prefix="[bold]3/3[/] ") as progress:
         publish(cfg, progress=progress)
     console.print(f"    index {built.index_id} built; site in {cfg.publish.site_dir}")

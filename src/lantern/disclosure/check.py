@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,7 +46,7 @@ class Failure:
             where += f" row {self.row}"
         return f"{where}, area {self.area} ({self.level}), column {self.column!r}: {self.message} (rule: {self.rule})"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -230,7 +231,13 @@ def check_table(
 
 
 def _check_derived(
-    name, table, totals, count_columns, hierarchy, total_names, policy
+    name: str,
+    table: pd.DataFrame,
+    totals: Mapping[str, pd.DataFrame],
+    count_columns: Sequence[str],
+    hierarchy: Hierarchy,
+    total_names: Mapping[str, str],
+    policy: Policy,
 ) -> list[Failure]:
     failures = []
     base = table[list(count_columns)].apply(pd.to_numeric, errors="coerce").fillna(0)

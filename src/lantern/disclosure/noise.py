@@ -7,6 +7,7 @@ import contextlib
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ class NoiseResult:
     mechanism: str
 
 
-def _opendp():
+def _opendp() -> ModuleType:
     import opendp.prelude as dp
 
     dp.enable_features("contrib")
@@ -44,7 +45,8 @@ def noisy_counts(values: np.ndarray, policy: Policy) -> NoiseResult:
         )
     dp = _opendp()
     flat = np.asarray(values, dtype=np.int64).reshape(-1)
-    d_in = int(policy.sensitivity)
+    d_in: int | float = int(policy.sensitivity)  # float on the continuous Laplace's metric
+    data: list[int] | list[float]
     if policy.noise == "geometric":
         space = (dp.vector_domain(dp.atom_domain(T="i64")), dp.l1_distance(T="i64"))
         data = [int(v) for v in flat]

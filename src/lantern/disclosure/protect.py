@@ -212,7 +212,7 @@ def protect_table(
         {lvl: df[lvl].astype(str).to_numpy() for lvl in hierarchy.levels}, index=areas
     )
 
-    noise_info = None
+    noise_info: dict[str, Any] | None = None
     if policy.noise in ("laplace", "geometric"):
         res = noisy_counts(base.to_numpy(), policy)
         base = pd.DataFrame(res.values, index=base.index, columns=base.columns)
@@ -424,17 +424,17 @@ def protect_cells(
 
 
 def _assemble(
-    df,
-    system,
-    pub,
-    supp,
-    reason,
-    policy,
-    hierarchy,
-    count_columns,
-    protected_totals,
-    noise_info,
-    audited,
+    df: pd.DataFrame,
+    system: CellSystem,
+    pub: np.ndarray,
+    supp: np.ndarray,
+    reason: np.ndarray,
+    policy: Policy,
+    hierarchy: Hierarchy,
+    count_columns: Sequence[str],
+    protected_totals: bool,
+    noise_info: dict[str, Any] | None,
+    audited: int,
 ) -> Protected:
     keys = system.keys
     geo = hierarchy.geography

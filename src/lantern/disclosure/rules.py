@@ -21,7 +21,7 @@ def round_half_up(values: np.ndarray, base: int) -> np.ndarray:
 def midpoint6(values: np.ndarray) -> np.ndarray:
     """Midpoint-6 rounding: ``ceil(x/6)*6 - 3*(x != 0)`` (1..6 -> 3, 7..12 -> 9, 0 -> 0)."""
     values = np.asarray(values, dtype=np.int64)
-    return ((values + 5) // 6) * 6 - 3 * (values != 0)
+    return np.asarray(((values + 5) // 6) * 6 - 3 * (values != 0), dtype=np.int64)
 
 
 def in_suppressed_range(values: np.ndarray, policy: Policy) -> np.ndarray:
@@ -74,11 +74,10 @@ def published_interval(published: np.ndarray, policy: Policy) -> tuple[np.ndarra
 def is_multiple(published: np.ndarray, base: int) -> np.ndarray:
     """Which published (non-NaN) values are whole multiples of ``base``."""
     p = np.asarray(published, dtype=float)
-    ok = np.isnan(p) | ((np.mod(p, base) == 0) & (p == np.floor(p)))
-    return ok
+    return np.asarray(np.isnan(p) | ((np.mod(p, base) == 0) & (p == np.floor(p))), dtype=bool)
 
 
 def is_midpoint6_value(published: np.ndarray) -> np.ndarray:
     """Which published values can come out of midpoint-6 rounding (0, 3, 9, 15, ...)."""
     p = np.asarray(published, dtype=float)
-    return np.isnan(p) | (p == 0) | ((p > 0) & (np.mod(p - 3, 6) == 0))
+    return np.asarray(np.isnan(p) | (p == 0) | ((p > 0) & (np.mod(p - 3, 6) == 0)), dtype=bool)

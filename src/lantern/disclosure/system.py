@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike, DTypeLike
 from scipy import sparse
 
 
@@ -133,11 +134,13 @@ def build_system(layout: Layout) -> CellSystem:
         raise ValueError("duplicate cells in the table layout (an area code is repeated)")
     lookup = pd.Series(np.arange(len(keys)), index=index)
 
-    def find(levels, areas, cols) -> np.ndarray:
-        idx = lookup.reindex(pd.MultiIndex.from_arrays([levels, areas, cols])).to_numpy()
-        return idx
+    def find(levels: ArrayLike, areas: ArrayLike, cols: ArrayLike) -> np.ndarray:
+        found = lookup.reindex(pd.MultiIndex.from_arrays([levels, areas, cols]))
+        return np.asarray(found.to_numpy())
 
-    eqs, cells, coefs = [], [], []
+    eqs: list[np.ndarray] = []
+    cells: list[np.ndarray] = []
+    coefs: list[np.ndarray] = []
     n_eq = 0
     area_eq = area_equations(layout)
     if len(area_eq):
@@ -179,16 +182,17 @@ def build_system(layout: Layout) -> CellSystem:
             coefs.append(np.ones(len(rows)))
         n_eq += len(rows)
 
-    def cat(parts, dtype):
-        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
-
     return CellSystem(
         keys=keys[["level", "area", "column"]],
         values=keys["value"].to_numpy(dtype=float),
-        eq=cat(eqs, np.int64),
-        cell=cat(cells, np.int64),
-        coef=cat(coefs, float),
+        eq=_concat(eqs, np.int64),
+        cell=_concat(cells, np.int64),
+        coef=_concat(coefs, float),
     )
+
+
+def _concat(parts: list[np.ndarray], dtype: DTypeLike) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
 
 
 def merge_systems(systems: Sequence[CellSystem]) -> tuple[CellSystem, list[np.ndarray]]:
@@ -203,8 +207,10 @@ def merge_systems(systems: Sequence[CellSystem]) -> tuple[CellSystem, list[np.nd
     for s in systems:
         maps.append(codes[offset : offset + s.size])
         offset += s.size
-    seen: set[tuple] = set()
-    eqs, cells, coefs = [], [], []
+    seen: set[tuple[tuple[int, float], ...]] = set()
+    eqs: list[np.ndarray] = []
+    cells: list[np.ndarray] = []
+    coefs: list[np.ndarray] = []
     n_eq = 0
     for s, where in zip(systems, maps, strict=True):
         if not len(s.eq):
@@ -226,17 +232,14 @@ def merge_systems(systems: Sequence[CellSystem]) -> tuple[CellSystem, list[np.nd
     for s, where in zip(systems, maps, strict=True):
         values[where] = np.where(np.isnan(values[where]), s.values, values[where])
 
-    def cat(parts, dtype):
-        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
-
     merged = CellSystem(
         keys=merged_keys.rename(
             columns=dict(zip(merged_keys.columns, ["level", "area", "column"], strict=True))
         ),
         values=values,
-        eq=cat(eqs, np.int64),
-        cell=cat(cells, np.int64),
-        coef=cat(coefs, float),
+        eq=_concat(eqs, np.int64),
+        cell=_concat(cells, np.int64),
+        coef=_concat(coefs, float),
     )
     return merged, maps
 

@@ -22,11 +22,22 @@ import numpy as np
 import pandas as pd
 
 from lantern.errors import InputError
-from lantern.geography.codes import AreaType, first_invalid
+from lantern.geography.tables import (
+    LOOKUP_CROSSWALK as CROSSWALK_LOOKUP,
+)
+from lantern.geography.tables import (
+    POPULATION_2011,
+    POPULATION_2021,
+    SPECS,
+    cross_check,
+    lookup_context,
+    read_geography,
+    require_all,
+    text_frame,
+    verify,
+)
+from lantern.sources.checked import Table
 
-CROSSWALK_LOOKUP = "lookups/lsoa11_lsoa21_lad22_ew.csv"
-POPULATION_2021 = "census2021/ts007a_like_age6_usual_residents_lsoa21_ew.csv"
-POPULATION_2011 = "population/mid2020_lsoa11_5yr_bands_ew.csv"
 CHANGE_CODES = {"U", "S", "M", "X"}
 MOVABLE_KINDS = ("count", "rate", "score")
 DIRECTIONS = {"2011->2021": ("lsoa11_code", "lsoa21_code", "weight", 2021)}
@@ -35,33 +46,28 @@ VALUE_COLUMNS = {"area_code", "vintage", "value", "numerator", "denominator"}
 
 
 def read_crosswalk_lookup(path: Path) -> pd.DataFrame:
-    """The ONS LSOA11 → LSOA21 lookup as ``lsoa11_code, lsoa21_code, change_code`` (validated)."""
+    """The ONS LSOA11 → LSOA21 lookup as ``lsoa11_code, lsoa21_code, change_code`` (checked)."""
     path = Path(path)
-    if not path.exists():
-        raise InputError("crosswalk lookup not found", file=path)
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = {"lsoa11_code", "lsoa21_code", "change_code"} - set(frame.columns)
-    if missing:
-        raise InputError(f"missing column(s) {', '.join(sorted(missing))}", file=path, row=1)
-    for column in ("lsoa11_code", "lsoa21_code"):
-        first_invalid(frame[column], AreaType.LSOA, file=path, column=column)
-    bad = ~frame["change_code"].isin(CHANGE_CODES)
-    if bad.any():
-        row = int(bad.to_numpy().argmax()) + 2
-        raise InputError(
-            "expected a change code U, S, M or X", file=path, row=row, column="change_code"
-        )
-    return frame[["lsoa11_code", "lsoa21_code", "change_code"]]
+    table = read_geography(path.parent.parent, CROSSWALK_LOOKUP)
+    return text_frame(table, ["lsoa11_code", "lsoa21_code", "change_code"])
 
 
 def read_population(path: Path, code_column: str, value_column: str) -> pd.Series:
-    """A population column indexed by area code, e.g. Census 2021 ``total_usual_residents``."""
-    frame = pd.read_csv(path, usecols=[code_column, value_column], dtype={code_column: str})
-    values = pd.to_numeric(frame[value_column], errors="coerce")
-    if values.isna().any():
-        row = int(values.isna().to_numpy().argmax()) + 2
-        raise InputError("expected a number", file=path, row=row, column=value_column)
-    return pd.Series(values.to_numpy(), index=frame[code_column], name="population")
+    """A population column indexed by area code, e.g. Census 2021 ``total_usual_residents``.
+
+    Read through the checked reader: codes valid and unique, every population > 0.
+    """
+    path = Path(path)
+    relative = f"{path.parent.name}/{path.name}"
+    if relative not in SPECS:
+        raise InputError("not a population file Lantern knows", file=path)
+    table = read_geography(path.parent.parent, relative)
+    return _population(table, code_column, value_column)
+
+
+def _population(table: Table, code_column: str, value_column: str) -> pd.Series:
+    codes = table.frame[code_column].astype(object).to_numpy()
+    return pd.Series(table.values[value_column].to_numpy(), index=codes, name="population")
 
 
 def _shares(pairs: pd.DataFrame, source: str, target: str, population: pd.Series) -> pd.Series:
@@ -98,18 +104,45 @@ def crosswalk_weights(
 
 
 def load_crosswalk(data_dir: Path, *, reverse: bool = True) -> pd.DataFrame:
-    """Crosswalk with weights from the files in ``data_dir`` (Census 2021 and mid-2020 populations)."""
+    """Crosswalk with weights from the files in ``data_dir`` (Census 2021 and mid-2020 populations).
+
+    Every LSOA of the crosswalk must have a population (> 0) in both population files.
+    """
     data_dir = Path(data_dir)
-    lookup = read_crosswalk_lookup(data_dir / CROSSWALK_LOOKUP)
-    pop21 = read_population(data_dir / POPULATION_2021, "lsoa21_code", "total_usual_residents")
-    pop11 = (
-        read_population(data_dir / POPULATION_2011, "lsoa11_code", "total_population")
-        if reverse
-        else None
+    ctx = lookup_context(data_dir)
+    lookup = read_geography(data_dir, CROSSWALK_LOOKUP, ctx, checksum=False)
+    pop21 = read_geography(data_dir, POPULATION_2021, ctx, checksum=False)
+    cross_check(
+        pop21, "lsoa21_code", lookup, "lsoa21_code", "LSOA 2021 of the crosswalk", ctx.manifest
     )
-    if pop11 is not None:
-        lookup = lookup[lookup["lsoa11_code"].isin(pop11.index)]
-    return crosswalk_weights(lookup[lookup["lsoa21_code"].isin(pop21.index)], pop21, pop11)
+    require_all(
+        lookup.frame["lsoa21_code"].drop_duplicates(),
+        pop21,
+        "lsoa21_code",
+        "LSOA 2021 of the crosswalk",
+        source=lookup,
+    )
+    pop11 = None
+    if reverse:
+        pop11 = read_geography(data_dir, POPULATION_2011, ctx, checksum=False)
+        cross_check(
+            pop11, "lsoa11_code", lookup, "lsoa11_code", "LSOA 2011 of the crosswalk", ctx.manifest
+        )
+        require_all(
+            lookup.frame["lsoa11_code"].drop_duplicates(),
+            pop11,
+            "lsoa11_code",
+            "LSOA 2011 of the crosswalk",
+            source=lookup,
+        )
+    # The population files are verified against the manifest by their own sources, which read
+    # (and check) every column first; this reads only the totals.
+    verify([lookup], ctx)
+    return crosswalk_weights(
+        text_frame(lookup, ["lsoa11_code", "lsoa21_code", "change_code"]),
+        _population(pop21, "lsoa21_code", "total_usual_residents"),
+        None if pop11 is None else _population(pop11, "lsoa11_code", "total_population"),
+    )
 
 
 def _nan_sum(values: pd.Series, keys: list[pd.Series]) -> pd.Series:

@@ -20,13 +20,21 @@ from pathlib import Path
 import pandas as pd
 
 from lantern.errors import InputError
-from lantern.geography.codes import AreaType, first_invalid
-
-LOOKUP_2011 = "lookups/lsoa11_msoa11_lad21_utla21_region21_ew.csv"
-LOOKUP_2021 = "lookups/lsoa21_msoa21_ward24_lad24_ew.csv"
-LAD_UTLA = "lookups/lad21_utla21_ew.csv"
-LAD_REGION = "lookups/lad21_region21_en.csv"
-LOOKUP_CROSSWALK = "lookups/lsoa11_lsoa21_lad22_ew.csv"
+from lantern.geography.codes import AreaType
+from lantern.geography.tables import (
+    LAD_REGION,
+    LAD_UTLA,
+    LOOKUP_2011,
+    LOOKUP_2021,
+    LOOKUP_CROSSWALK,
+    SPECS,
+    cross_check,
+    lookup_context,
+    read_geography,
+    text_frame,
+    verify,
+)
+from lantern.sources.checked import Table, read_table
 
 COUNTRIES = {"E": ("E92000001", "England"), "W": ("W92000004", "Wales")}
 AREA_COLUMNS = ["area_code", "area_name", "area_type", "vintage", "boundary_year"]
@@ -89,25 +97,52 @@ class Hierarchy:
 
 
 def read_lookup(path: Path, required: list[str]) -> pd.DataFrame:
-    """Read one ONS lookup CSV as text, checking the header names every ``required`` column."""
-    if not path.exists():
-        raise InputError(
-            "lookup file not found; run `lantern fetch` or check the data folder", file=path
-        )
-    try:
-        header = pd.read_csv(path, nrows=0).columns
-        wanted = [c for c in header if c in required]
-        frame = pd.read_csv(path, usecols=wanted, dtype=str, keep_default_na=False, na_values=[""])
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"cannot read as UTF-8 CSV ({type(exc).__name__})", file=path) from exc
-    missing = [c for c in required if c not in frame.columns]
+    """One ONS lookup CSV as text through the checked reader (``geography.tables.SPECS``)."""
+    path = Path(path)
+    relative = f"lookups/{path.name}"
+    spec = SPECS.get(relative)
+    if spec is None:
+        raise InputError("not a lookup Lantern knows", file=path)
+    table = read_table(spec, lookup_context(path.parent.parent))
+    missing = [c for c in required if c not in table.frame.columns]
     if missing:
-        raise InputError(
-            f"missing column(s) {', '.join(missing)}; expected a header with {', '.join(required)}",
-            file=path,
-            row=1,
-        )
-    return frame
+        raise InputError(f"missing column(s) {', '.join(missing)}", file=path, row=1)
+    return text_frame(table, required)
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """The checked lookup tables of one data folder and the per-LSOA chains built from them."""
+
+    tables: dict[str, Table]
+    chains: dict[int, pd.DataFrame]
+
+
+def read_lookups(data_dir: Path) -> Lookups:
+    """Read and check every lookup once, cross-check them, and build both chains."""
+    data_dir = Path(data_dir)
+    ctx = lookup_context(data_dir)
+    files = (LOOKUP_2011, LOOKUP_2021, LAD_UTLA, LAD_REGION, LOOKUP_CROSSWALK)
+    t = {relative: read_geography(data_dir, relative, ctx, checksum=False) for relative in files}
+    m = ctx.manifest
+    cross_check(t[LOOKUP_2011], "lsoa11_code", t[LOOKUP_CROSSWALK], "lsoa11_code", "LSOA 2011", m)
+    cross_check(t[LOOKUP_2021], "lsoa21_code", t[LOOKUP_CROSSWALK], "lsoa21_code", "LSOA 2021", m)
+    cross_check(t[LOOKUP_2011], "ltla21_code", t[LAD_UTLA], "ltla21_code", "district (2021)", m)
+    english = t[LOOKUP_2011]
+    english = Table(
+        english.spec,
+        english.path,
+        english.frame[english.frame["ltla21_code"].str.startswith("E").fillna(False).to_numpy()],
+        english.values,
+        english.file,
+        english.offset,
+    )
+    cross_check(
+        english, "ltla21_code", t[LAD_REGION], "ltla21_code", "district (2021) in England", m
+    )
+    verify(list(t.values()), ctx)
+    chains = {2011: _chain_2011(t), 2021: _chain_2021(t)}
+    return Lookups(t, chains)
 
 
 def _add_country(chain: pd.DataFrame, lsoa_column: str) -> pd.DataFrame:
@@ -117,46 +152,23 @@ def _add_country(chain: pd.DataFrame, lsoa_column: str) -> pd.DataFrame:
     return chain
 
 
-def chain_2011(data_dir: Path) -> pd.DataFrame:
+def _chain_2011(t: dict[str, Table]) -> pd.DataFrame:
     """One row per LSOA 2011 with its MSOA 2011, district, county/UTLA, region and country."""
     levels = CHAINS[2011]
-    path = data_dir / LOOKUP_2011
-    columns = [c for lv in levels[:-1] for c in (lv.code, lv.name)]
-    frame = read_lookup(path, columns)[columns].copy()
-    # Welsh rows have no region; a UTLA may be a county or a unitary district.
-    for level in levels[:-2]:
-        first_invalid(
-            frame[level.code],
-            level.area_type if level.area_type != AreaType.COUNTY else None,
-            file=path,
-            column=level.code,
-        )
-    return _add_country(frame, "lsoa11_code")
+    columns = [c for lv in levels[:-1] for c in (lv.code, lv.name)] + ["ltla19_code"]
+    return _add_country(text_frame(t[LOOKUP_2011], columns), "lsoa11_code")
 
 
-def chain_2021(data_dir: Path) -> pd.DataFrame:
+def _chain_2021(t: dict[str, Table]) -> pd.DataFrame:
     """One row per LSOA 2021 with MSOA 2021, ward 2024, district 2024, county/UTLA, region, country."""
     levels = CHAINS[2021]
-    path = data_dir / LOOKUP_2021
     columns = [c for lv in levels[:4] for c in (lv.code, lv.name)]
-    frame = read_lookup(path, columns)[columns].copy()
-    for level in levels[:4]:
-        first_invalid(frame[level.code], level.area_type, file=path, column=level.code)
-    utla = read_lookup(data_dir / LAD_UTLA, ["ltla21_code", "utla21_code", "utla21_name"])
-    region = read_lookup(data_dir / LAD_REGION, ["ltla21_code", "region21_code", "region21_name"])
+    frame = text_frame(t[LOOKUP_2021], columns)
+    utla = text_frame(t[LAD_UTLA], ["ltla21_code", "utla21_code", "utla21_name"])
+    region = text_frame(t[LAD_REGION], ["ltla21_code", "region21_code", "region21_name"])
     frame = frame.merge(
-        utla[["ltla21_code", "utla21_code", "utla21_name"]].rename(
-            columns={"ltla21_code": "ltla24_code"}
-        ),
-        on="ltla24_code",
-        how="left",
-    ).merge(
-        region[["ltla21_code", "region21_code", "region21_name"]].rename(
-            columns={"ltla21_code": "ltla24_code"}
-        ),
-        on="ltla24_code",
-        how="left",
-    )
+        utla.rename(columns={"ltla21_code": "ltla24_code"}), on="ltla24_code", how="left"
+    ).merge(region.rename(columns={"ltla21_code": "ltla24_code"}), on="ltla24_code", how="left")
     # Districts created after 2021 are unitaries: their own upper tier. Their region comes from
     # the 2011 chain through the crosswalk (regions did not change).
     new = frame["utla21_code"].isna()
@@ -164,23 +176,24 @@ def chain_2021(data_dir: Path) -> pd.DataFrame:
     frame.loc[new, "utla21_name"] = frame.loc[new, "ltla24_name"]
     no_region = frame["region21_code"].isna() & frame["lsoa21_code"].str.startswith("E")
     if no_region.any():
-        frame = _fill_regions_from_2011(frame, no_region, data_dir)
+        cross = text_frame(t[LOOKUP_CROSSWALK], ["lsoa21_code", "ltla22_code"])
+        regions = (
+            cross.drop_duplicates("lsoa21_code")
+            .merge(region, left_on="ltla22_code", right_on="ltla21_code")
+            .set_index("lsoa21_code")
+        )
+        codes = frame.loc[no_region, "lsoa21_code"]
+        frame.loc[no_region, "region21_code"] = codes.map(regions["region21_code"]).to_numpy()
+        frame.loc[no_region, "region21_name"] = codes.map(regions["region21_name"]).to_numpy()
     return _add_country(frame, "lsoa21_code")
 
 
-def _fill_regions_from_2011(frame: pd.DataFrame, mask: pd.Series, data_dir: Path) -> pd.DataFrame:
-    """Regions of LSOAs in districts created after 2021, through their 2022 district."""
-    cross = read_lookup(data_dir / LOOKUP_CROSSWALK, ["lsoa21_code", "ltla22_code"])
-    region = read_lookup(data_dir / LAD_REGION, ["ltla21_code", "region21_code", "region21_name"])
-    regions = (
-        cross.drop_duplicates("lsoa21_code")
-        .merge(region, left_on="ltla22_code", right_on="ltla21_code")
-        .set_index("lsoa21_code")
-    )
-    codes = frame.loc[mask, "lsoa21_code"]
-    frame.loc[mask, "region21_code"] = codes.map(regions["region21_code"]).to_numpy()
-    frame.loc[mask, "region21_name"] = codes.map(regions["region21_name"]).to_numpy()
-    return frame
+def chain_2011(data_dir: Path) -> pd.DataFrame:
+    return read_lookups(data_dir).chains[2011]
+
+
+def chain_2021(data_dir: Path) -> pd.DataFrame:
+    return read_lookups(data_dir).chains[2021]
 
 
 def areas_and_links(chain: pd.DataFrame, vintage: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -237,11 +250,9 @@ def filter_chain(chain: pd.DataFrame, vintage: int, areas: Iterable[str]) -> pd.
 
 def load_chain(data_dir: Path, vintage: int) -> pd.DataFrame:
     """The per-LSOA lookup chain for ``vintage`` (2011 or 2021)."""
-    if vintage == 2011:
-        return chain_2011(Path(data_dir))
-    if vintage == 2021:
-        return chain_2021(Path(data_dir))
-    raise InputError(f"unknown boundary vintage {vintage!r}; expected 2011 or 2021")
+    if vintage not in (2011, 2021):
+        raise InputError(f"unknown boundary vintage {vintage!r}; expected 2011 or 2021")
+    return read_lookups(Path(data_dir)).chains[vintage]
 
 
 def load_hierarchy(data_dir: Path, vintage: int, *, areas: list[str] | None = None) -> Hierarchy:

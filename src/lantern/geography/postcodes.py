@@ -17,6 +17,7 @@ import geopandas as gpd
 import pandas as pd
 
 from lantern.errors import InputError
+from lantern.sources.table import Codes, TableSpec
 
 BRITISH_GRID = "EPSG:27700"
 WGS84 = "EPSG:4326"
@@ -89,13 +90,21 @@ class PostcodeLookup:
                 row=1,
             )
         table = pd.read_csv(path, usecols=wanted, dtype=str, keep_default_na=False, na_values=[""])
-        keys = table["pcds"].str.replace(" ", "", regex=False).str.upper()
         invalid = normalise_postcodes(table["pcds"]).isna()
         if invalid.any():
             row = int(invalid.to_numpy().argmax()) + 2
             raise InputError(
                 "expected a UK postcode like CM1 1AA", file=path, row=row, column="pcds"
             )
+        return cls.from_table(table, derived=derived)
+
+    @classmethod
+    def from_table(cls, table: pd.DataFrame, *, derived: bool | None = None) -> PostcodeLookup:
+        """From checked rows (``pcds`` and ``lsoa11``/``lsoa21`` columns as text)."""
+        if derived is None:
+            derived = any(c in table.columns for c in ("lsoa11_method", "lsoa21_method"))
+        table = table.astype(object).where(table.notna(), None)
+        keys = table["pcds"].str.replace(" ", "", regex=False).str.upper()
         return cls(table.set_index(keys), derived=derived)
 
     def __len__(self) -> int:
@@ -120,6 +129,31 @@ class PostcodeLookup:
         """Vectorised lookup; invalid or unknown postcodes give missing values."""
         keys = normalise_postcodes(postcodes).str.replace(" ", "", regex=False)
         return keys.map(self.table[self._column(vintage)]).astype("string")
+
+
+POSTCODE_TEXT = r"(?i)[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}|GIR ?0AA"
+NOT_EW = ("S", "N", "L", "M")  # Scotland, Northern Ireland, Channel Islands, Isle of Man
+
+
+def postcode_spec(path: Path, data_dir: Path) -> TableSpec:
+    """The checks for an ONSPD/NSPL-format lookup: one row per postcode, LSOA codes known."""
+    from lantern.sources.reading import header_of
+
+    header = header_of(path)
+    codes = tuple(
+        Codes(column, "lsoa", vintage, required=False, skip_prefixes=NOT_EW)
+        for column, vintage in (("lsoa11", 2011), ("lsoa21", 2021))
+    )
+    extra = tuple(c for c in ("lsoa11_method", "lsoa21_method") if c in header)
+    return TableSpec(
+        "postcodes",
+        str(Path(path).relative_to(data_dir)),
+        codes=codes,
+        text=("pcds", *extra),
+        key=("pcds",),
+        patterns=(("pcds", POSTCODE_TEXT, "a UK postcode like CM1 1AA"),),
+        complete=False,
+    )
 
 
 def _assign_lsoa(points: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame) -> pd.DataFrame:

@@ -297,6 +297,8 @@ def read_objector_file(path: str | Path) -> pd.DataFrame:
     try:
         if path.suffix.lower() == ".parquet":
             return pd.read_parquet(path).astype(object)
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        return pd.read_csv(
+            path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
+        )
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise InputError(f"cannot be read as CSV: {type(exc).__name__}", file=path) from exc

@@ -7,6 +7,7 @@ used is kept in the ``IndexResult`` so that scores can be explained and re-run u
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -89,8 +90,8 @@ class IndexResult:
         for dom_id, d in self.domains.items():
             for ind, w in zip(d.spec.indicators, d.weights, strict=True):
                 rows.append((dom_id, ind.id, float(w), d.spec.weighting))
-        for d, w in zip(self.spec.domains, self.domain_weights, strict=True):
-            rows.append((INDEX, d.id, float(w), self.spec.combine.weighting))
+        for domain, w in zip(self.spec.domains, self.domain_weights, strict=True):
+            rows.append((INDEX, domain.id, float(w), self.spec.combine.weighting))
         return pd.DataFrame(rows, columns=["component", "indicator_id", "weight", "method"])
 
     def contributions(self) -> pd.DataFrame:
@@ -135,7 +136,7 @@ class IndexResult:
                     out[f"{ind.id}_flag"] = d.flags[:, j]
         return out.rename_axis("area_code")
 
-    def subset(self, area_codes) -> pd.Index:
+    def subset(self, area_codes: Iterable[str]) -> pd.Index:
         """Row positions of ``area_codes`` (for reporting a national run within a county)."""
         return self.areas.get_indexer(pd.Index(area_codes))
 
@@ -156,6 +157,21 @@ def _long_terms(areas: pd.Index, component: str, ids: list[str], terms: np.ndarr
     )
 
 
+def _exact_floats(column: pd.Series, source: str, name: str) -> np.ndarray:
+    """A column as floats; text is parsed exactly (``pd.to_numeric`` can be one ulp off, which
+    would make a CSV export of the warehouse compute differently from the warehouse itself)."""
+    if column.dtype != object:
+        return np.asarray(pd.to_numeric(column, errors="coerce"), dtype=float)
+    text = column.where(column.notna(), None).map(lambda v: v.strip() if isinstance(v, str) else v)
+    text = text.where(text != "", None)
+    checked = pd.to_numeric(text, errors="coerce")
+    bad = checked.isna() & text.notna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        raise InputError("value is not a number", file=source, row=row, column=name)
+    return np.asarray(text.astype(float), dtype=float)
+
+
 def indicator_matrix(
     spec: IndexSpec, domain: DomainSpec, data: pd.DataFrame, source: str
 ) -> np.ndarray:
@@ -168,15 +184,11 @@ def indicator_matrix(
                 file=source,
                 column=ind.column,
             )
-        col = pd.to_numeric(data[ind.column], errors="coerce")
-        bad = col.isna() & data[ind.column].notna()
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-            raise InputError("value is not a number", file=source, row=row, column=ind.column)
-        x = col.to_numpy(dtype=float)
+        x = _exact_floats(data[ind.column], source, ind.column)
         for sentinel in spec.missing_values:
             x = np.where(x == sentinel, np.nan, x)
-        cols.append(-x if ind.polarity == "higher_better" else x)
+        negate = ind.polarity == "higher_better" and ind.invert == "negate"
+        cols.append(-x if negate else x)
     return np.column_stack(cols)
 
 
@@ -188,6 +200,13 @@ def compute_domain(
     imputed = np.zeros(raw.shape, dtype=bool)
     normalised = np.empty_like(raw)
     for j, ind in enumerate(domain.indicators):
+        if parents is None and domain.missing == "impute_parent_mean" and np.isnan(raw[:, j]).any():
+            raise InputError(
+                f"indicator {ind.id!r} has {int(np.isnan(raw[:, j]).sum())} missing value(s) and "
+                f"domain {domain.id!r} fills gaps with the parent area's mean, but no parent area "
+                "was given (lantern index: --parent-column)",
+                column=ind.column,
+            )
         filled[:, j], imputed[:, j] = apply_missing_policy(raw[:, j], domain.missing, parents)
         z = normalise(
             filled[:, j],
@@ -195,6 +214,8 @@ def compute_domain(
             ties=spec.ties,
             reference=ind.reference_value,
         )
+        if ind.polarity == "higher_better" and ind.invert == "complement":
+            z = 1.0 - z  # e.g. 1 − prank(x): the values were left as they are
         normalised[:, j] = round_to(z, domain.indicator_round, spec.rounding)
     transformed = np.column_stack(
         [
@@ -204,8 +225,13 @@ def compute_domain(
             for j in range(raw.shape[1])
         ]
     )
-    explicit = [ind.weight for ind in domain.indicators] if domain.weighting == "explicit" else None
-    w = derive_weights(domain.weighting, transformed, explicit)
+    # the spec gives every indicator a weight under explicit weighting; derive_weights checks
+    explicit = (
+        [ind.weight for ind in domain.indicators if ind.weight is not None]
+        if domain.weighting == "explicit"
+        else None
+    )
+    w = derive_weights(domain.weighting, transformed, explicit, rescale=domain.rescale_weights)
     score = round_to(
         aggregate(transformed, w, domain.aggregation), domain.score_round, spec.rounding
     )
@@ -221,13 +247,27 @@ def combine_inputs(spec: IndexSpec, scores: np.ndarray) -> np.ndarray:
     c = spec.combine
     out = np.empty_like(scores)
     for k in range(scores.shape[1]):
-        z = normalise(scores[:, k], c.normalisation, ties=spec.ties)
-        out[:, k] = transform(z, c.transform, convention=c.r_convention, ties=spec.ties)
+        z = normalise(scores[:, k], c.normalisation, ties=spec.score_ties)
+        out[:, k] = transform(z, c.transform, convention=c.r_convention, ties=spec.score_ties)
     return out
 
 
-def _component(spec: IndexSpec, score: np.ndarray, prank_round: int | None, flag_count) -> dict:
-    cls = classify(score, ties=spec.ties, prank_digits=prank_round, rounding=spec.rounding)
+def _component(
+    spec: IndexSpec,
+    score: np.ndarray,
+    prank_round: int | None,
+    flag_count: np.ndarray,
+    rank_by: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    cls = classify(
+        score,
+        rank_by=rank_by,
+        ties=spec.score_ties,
+        prank_digits=prank_round,
+        rounding=spec.rounding,
+        least_first=spec.classify.rank_direction == "least_vulnerable_first",
+        ntiles=spec.classify.ntiles,
+    )
     cls["flag"] = flags(cls["prank"], spec.classify.flag_threshold)
     cls["flag_count"] = flag_count
     cls["break_class"] = (
@@ -257,8 +297,14 @@ def compute_index(
         domains[domain.id] = compute_domain(spec, domain, raw, parent_values)
     scores = np.column_stack([d.score for d in domains.values()])
     combined = combine_inputs(spec, scores)
-    explicit = [d.weight for d in spec.domains] if spec.combine.weighting == "explicit" else None
-    w = derive_weights(spec.combine.weighting, combined, explicit)
+    explicit = (
+        [d.weight for d in spec.domains if d.weight is not None]
+        if spec.combine.weighting == "explicit"
+        else None
+    )
+    w = derive_weights(
+        spec.combine.weighting, combined, explicit, rescale=spec.combine.rescale_weights
+    )
     index_score = aggregate(combined, w, spec.combine.aggregation)
     components = {}
     total_flags = np.zeros(len(areas))
@@ -276,5 +322,6 @@ def compute_index(
         round_to(index_score, spec.classify.score_round, spec.rounding),
         spec.classify.prank_round,
         total_flags if any_flags else np.full(len(areas), np.nan),
+        rank_by=None if spec.classify.rank_rounded else index_score,
     )
     return IndexResult(spec, areas, domains, combined, w, index_score, components)

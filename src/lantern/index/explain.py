@@ -9,9 +9,9 @@ import pandas as pd
 
 from lantern.index.aggregate import contributions
 from lantern.index.engine import INDEX, IndexResult
+from lantern.index.normalise import RANK_TOLERANCE
 
 # Scores must pass the boundary area's score, not tie with it.
-_MARGIN = 1e-9
 
 
 @dataclass(frozen=True)
@@ -134,10 +134,12 @@ def explain(result: IndexResult, area_code: str) -> Explanation:
     scores = idx["score"]
     if not np.isnan(decile):
         current = idx["score"][row]
+        # past the boundary by more than the rank tolerance, so the move is not a tie
+        margin = 4 * RANK_TOLERANCE * max(1.0, float(np.nanmax(np.abs(scores))))
         if decile > 1:
             last_rank_above = int(np.floor((decile - 1) * n / 10))
             boundary = _boundary_score(scores, last_rank_above)
-            change = boundary - current + _MARGIN * max(1.0, abs(boundary))
+            change = boundary - current + margin
             shifts.append(
                 DecileShift(
                     "more", int(decile - 1), float(change), _domain_needs(result, row, change)
@@ -146,7 +148,7 @@ def explain(result: IndexResult, area_code: str) -> Explanation:
         if decile < 10:
             first_rank_below = int(np.floor(decile * n / 10)) + 1
             boundary = _boundary_score(scores, first_rank_below)
-            change = boundary - current - _MARGIN * max(1.0, abs(boundary))
+            change = boundary - current - margin
             shifts.append(
                 DecileShift(
                     "less", int(decile + 1), float(change), _domain_needs(result, row, change)
@@ -164,37 +166,106 @@ def explain(result: IndexResult, area_code: str) -> Explanation:
     )
 
 
-def explanation_text(e: Explanation) -> str:
-    """A plain-text account of an explanation, for the terminal."""
+def _rank_text(rank: float) -> str:
+    """An integer rank; an average over tied areas shows as its lower whole rank, "tied"."""
+    if np.isnan(rank):
+        return "–"
+    whole = int(np.floor(rank))
+    return f"{whole:,}" + (" (tied)" if rank != whole else "")
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n:,}{suffix}"
+
+
+def why_sentence(
+    who: str,
+    rank: float,
+    n_areas: int,
+    decile: float,
+    top: list[tuple[str, float, float]],
+    total: float,
+) -> str:
+    """One sentence a resident can read: where the area ranks and the (up to two) domains that
+    give most of its score; ``top`` holds (domain title, domain rank, contribution)."""
+    if rank is None or np.isnan(rank):
+        return f"{who} has no index score: a value it needs is missing."
+    d = int(decile)
+    where = (
+        "among the most vulnerable 10%"
+        if d == 1
+        else "among the least vulnerable 10%"
+        if d == 10
+        else f"in decile {d} of 10 (1 = most vulnerable)"
+    )
+    parts = [
+        f"{title[:1].lower() + title[1:]} (ranked {_ordinal(int(np.floor(r)))})"
+        for title, r, _ in top
+        if r is not None and not np.isnan(r)
+    ]
+    share = sum(c for _, _, c in top) / total if total else np.nan
+    tail = f", which give {100 * share:.0f}% of its score" if not np.isnan(share) else ""
+    return (
+        f"{who} ranks {_ordinal(int(np.floor(rank)))} of {n_areas:,} areas, {where}, mostly "
+        f"because of {' and '.join(parts)}{tail}."
+    )
+
+
+def plain_sentence(e: Explanation, name: str | None = None) -> str:
+    """:func:`why_sentence` for an explanation (the map panel uses the same words)."""
+    who = f"{name} ({e.area_code})" if name else e.area_code
+    top = e.domains.sort_values("contribution", ascending=False).head(2)
+    return why_sentence(
+        who,
+        e.rank,
+        e.n_areas,
+        e.decile,
+        [(r.title, r.rank, r.contribution) for r in top.itertuples()],
+        float(e.domains["contribution"].sum()),
+    )
+
+
+def explanation_text(e: Explanation, name: str | None = None) -> str:
+    """A plain-text account of an explanation, for the terminal: contributions in the index
+    score's own points, adding up to the score."""
     lines = [
-        f"{e.area_code}: score {e.score:.4g}, rank {e.rank:g} of {e.n_areas} "
-        f"(1 = most vulnerable), decile {e.decile:g}",
+        plain_sentence(e, name),
         "",
-        "Domain contributions:",
+        f"Index score {e.score:.4g} (rank {_rank_text(e.rank)} of {e.n_areas:,}, 1 = most "
+        f"vulnerable; decile {int(e.decile) if not np.isnan(e.decile) else '–'}), made of:",
     ]
     for r in e.domains.itertuples():
         lines.append(
-            f"  {r.component:<28} score {r.score:9.4g}  rank {r.rank:7g}  weight {r.weight:.3f}"
-            f"  contributes {r.contribution:8.4g} ({100 * r.share:5.1f}%)"
+            f"  {r.title:<36} rank {_rank_text(r.rank):>12}  → {r.input:7.4g} × weight "
+            f"{r.weight:.3f} = {r.contribution:8.4g} points ({100 * r.share:4.1f}%)"
         )
-    lines += ["", "Indicator contributions within each domain:"]
+    lines.append(f"  {'':<36} {'':>17}{'':>27}= {e.domains['contribution'].sum():8.4g} points")
+    lines += [
+        "",
+        "Each domain's rank becomes its points on the 0–100 exponential scale shown after the "
+        "arrow; the index is their weighted sum.",
+        "",
+        "Within each domain (the domain score is the weighted sum of the indicators' scores; "
+        "a score above 0 pushes the area towards more vulnerable, below 0 towards less):",
+    ]
     for r in e.indicators.itertuples():
         note = " (imputed)" if r.imputed else ""
         lines.append(
             f"  {r.component:<20} {r.indicator_id:<36} value {r.value:9.4g}{note}  "
-            f"weight {r.weight:.3f}  share {100 * r.share:5.1f}%"
+            f"score {r.normalised:+7.3f} × {r.weight:.3f} = {r.contribution:+7.3f}"
         )
     for s in e.shifts:
         lines += [
             "",
             f"To move to decile {s.target_decile} ({s.direction} vulnerable) the index score "
-            f"must change by {s.score_change:+.4g}. By one domain alone:",
+            f"must change by {s.score_change:+.4g} points. By one domain alone:",
         ]
         for r in s.domains.itertuples():
             if r.reachable:
                 lines.append(
                     f"  {r.component:<28} domain score {r.domain_score_needed:.4g} "
-                    f"(domain rank {r.domain_rank_needed:g})"
+                    f"(domain rank {_rank_text(r.domain_rank_needed)})"
                 )
             else:
                 lines.append(f"  {r.component:<28} not reachable through this domain alone")

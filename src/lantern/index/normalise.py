@@ -21,13 +21,50 @@ NORMALISATIONS = (
 )
 
 
-def ascending_rank(values: np.ndarray, ties: str = "average") -> np.ndarray:
-    """Rank 1 = smallest value (least vulnerable); NaN stays NaN; ``first`` breaks ties by position."""
+# Values closer than this share of the column's largest magnitude (or of 1, when every value is
+# smaller than 1 in size) rank as ties. Sums, means and
+# the LSOA 2011 → 2021 split carry noise in the 15th–17th significant digit (two LSOA 2021s split
+# from one LSOA 2011 must tie but may differ by 1e-16); without a tolerance those ties would
+# break by chance, and the same index would rank differently from a CSV export of its inputs.
+RANK_TOLERANCE = 1e-12
+
+
+def tie_groups(values: np.ndarray, tolerance: float = RANK_TOLERANCE) -> np.ndarray:
+    """Each non-missing value replaced by the index of its tie group in ascending order.
+
+    Sorted values start a new group where the gap to the previous value exceeds ``tolerance`` ×
+    max(largest absolute value in ``values``, 1); NaN stays NaN.
+    """
     x = np.asarray(values, dtype=float)
     out = np.full(x.shape, np.nan)
     ok = ~np.isnan(x)
-    method = "ordinal" if ties == "first" else ties
-    out[ok] = rankdata(x[ok], method=method)
+    v = x[ok]
+    if v.size == 0:
+        return out
+    order = np.argsort(v, kind="stable")
+    s = v[order]
+    scale = max(float(np.max(np.abs(s))), 1.0)
+    gap = np.diff(s) > tolerance * scale
+    groups = np.empty(v.size)
+    groups[order] = np.concatenate(([0], np.cumsum(gap)))
+    out[ok] = groups
+    return out
+
+
+def ascending_rank(values: np.ndarray, ties: str = "average") -> np.ndarray:
+    """Rank 1 = smallest value (least vulnerable); NaN stays NaN; ``first`` breaks ties by position.
+
+    Values within :data:`RANK_TOLERANCE` of each other (relative to the largest magnitude) tie.
+    ``first`` gives every area its own rank (values in order, equal values by position), so it is
+    the one setting that can still follow floating-point noise.
+    """
+    x = np.asarray(values, dtype=float)
+    out = np.full(x.shape, np.nan)
+    ok = ~np.isnan(x)
+    if ties == "first":
+        out[ok] = rankdata(x[ok], method="ordinal")
+        return out
+    out[ok] = rankdata(tie_groups(x[ok]), method=ties)
     return out
 
 
@@ -48,7 +85,7 @@ def inverse_normal(values: np.ndarray, ties: str = "average") -> np.ndarray:
     """Normal scores ``Φ⁻¹((r − 0.5)/n)`` of the ascending rank (IoD indicators within domains)."""
     r = ascending_rank(values, ties)
     n = int(np.sum(~np.isnan(r)))
-    return norm.ppf((r - 0.5) / n)
+    return np.asarray(norm.ppf((r - 0.5) / n), dtype=float)
 
 
 def zscore(values: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ import pandas as pd
 from lantern.index.engine import INDEX, IndexResult
 from lantern.index.explain import explain
 from lantern.index.robustness import RobustnessResult
+from lantern.index.spec import IndexSpec
 
 VALIDATION_START = "<!-- validation -->"
 VALIDATION_END = "<!-- /validation -->"
@@ -128,7 +129,7 @@ def method_note(
     return "\n".join(lines)
 
 
-def _worked_example(result: IndexResult, area_names) -> list[str]:
+def _worked_example(result: IndexResult, area_names: pd.Series | None) -> list[str]:
     idx = result.components[INDEX]
     row = int(np.nanargmin(idx["rank"]))
     code = result.areas[row]
@@ -165,7 +166,7 @@ def _worked_example(result: IndexResult, area_names) -> list[str]:
     return lines
 
 
-def _robustness_section(result: IndexResult, rob: RobustnessResult, spec) -> list[str]:
+def _robustness_section(result: IndexResult, rob: RobustnessResult, spec: IndexSpec) -> list[str]:
     width = rob.rank_p95 - rob.rank_p05
     top = result.components[INDEX]["decile"] == 1
     r = spec.robustness

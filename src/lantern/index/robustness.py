@@ -9,7 +9,7 @@ domains, method choices and chunks of draws.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,14 @@ class RobustnessResult:
     rank_p95: np.ndarray
     decile_change_share: np.ndarray  # per area: share of draws in a different decile
     share_changing_decile: float  # mean over draws of the share of areas in a different decile
+    # per domain: (median, p05, p95) of its rank over the draws (1 = most vulnerable)
+    domains: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def domain_frame(self, domain_id: str) -> pd.DataFrame:
+        median, p05, p95 = self.domains[domain_id]
+        return pd.DataFrame(
+            {"rank_median": median, "rank_p05": p05, "rank_p95": p95}, index=self.areas
+        )
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -58,16 +66,19 @@ def rowwise_normalise(x: np.ndarray, method: str) -> np.ndarray:
         return x
     if method == "rank":
         return _ascending_ranks(x).astype(float)
+    out: np.ndarray
     if method == "percentile_rank":
-        return (_ascending_ranks(x) - 1.0) / (n - 1.0)
-    if method == "inverse_normal":
-        return norm.ppf((_ascending_ranks(x) - 0.5) / n)
-    if method == "zscore":
-        return (x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True)
-    if method == "minmax":
+        out = (_ascending_ranks(x) - 1.0) / (n - 1.0)
+    elif method == "inverse_normal":
+        out = norm.ppf((_ascending_ranks(x) - 0.5) / n)
+    elif method == "zscore":
+        out = (x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True)
+    elif method == "minmax":
         lo, hi = x.min(axis=1, keepdims=True), x.max(axis=1, keepdims=True)
-        return (x - lo) / (hi - lo)
-    raise ValueError(f"normalisation {method!r} is not available in the Monte Carlo analysis")
+        out = (x - lo) / (hi - lo)
+    else:
+        raise ValueError(f"normalisation {method!r} is not available in the Monte Carlo analysis")
+    return out
 
 
 def rowwise_transform(x: np.ndarray, method: str, convention: str) -> np.ndarray:
@@ -109,7 +120,8 @@ def monte_carlo(
     base_decile = np.ceil(10 * base_rank[keep] / n)
     parent_values = None if parents is None else parents.reindex(data.index)
 
-    normalisations = list(dict.fromkeys(rob.normalisations)) or [None]
+    # None: each domain's own normalisation
+    normalisations: list[str | None] = [*dict.fromkeys(rob.normalisations)] or [None]
     transforms = list(dict.fromkeys(rob.transforms or (spec.combine.transform,)))
     # Each domain's transformed indicator matrix under each normalisation choice (areas kept only).
     matrices: list[list[np.ndarray]] = []
@@ -138,6 +150,9 @@ def monte_carlo(
             ]
 
     ranks = np.empty((draws, n), dtype=np.int32)
+    small = np.uint16 if n < 2**16 else np.int32
+    varying = [k for k in range(len(spec.domains)) if k not in fixed]
+    domain_ranks = {k: np.empty((draws, n), dtype=small) for k in varying}
     changed = np.zeros(n)
     for start in range(0, draws, chunk):
         size = min(chunk, draws - start)
@@ -163,6 +178,7 @@ def monte_carlo(
                     scores[rows] = np.exp(w[rows] @ np.log(matrix).T)
                 else:
                     scores[rows] = w[rows] @ matrix.T
+            domain_ranks[k][start : start + size] = n + 1 - _ascending_ranks(scores)
             z = rowwise_normalise(scores, spec.combine.normalisation)
             for t, method in enumerate(transforms):
                 rows = trans_choice == t
@@ -179,11 +195,19 @@ def monte_carlo(
     share = changed / draws
     full = np.full(len(base.areas), np.nan)
 
-    def spread(values):
+    def spread(values: np.ndarray) -> np.ndarray:
         out = full.copy()
         out[keep] = values
         return out
 
+    domains = {}
+    for k, domain in enumerate(spec.domains):
+        if k in domain_ranks:
+            d05, dmed, d95 = np.percentile(domain_ranks[k], [5, 50, 95], axis=0)
+            domains[domain.id] = (spread(dmed), spread(d05), spread(d95))
+        else:  # one indicator: its rank is the same in every draw
+            rank = base.components[domain.id]["rank"]
+            domains[domain.id] = (rank.copy(), rank.copy(), rank.copy())
     return RobustnessResult(
         base.areas,
         draws,
@@ -192,4 +216,5 @@ def monte_carlo(
         spread(p95),
         spread(share),
         float(share.mean()),
+        domains,
     )

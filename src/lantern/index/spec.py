@@ -14,12 +14,18 @@ from lantern.errors import ConfigError, Problem
 from lantern.index.aggregate import AGGREGATIONS
 from lantern.index.classify import BREAK_METHODS
 from lantern.index.normalise import NORMALISATIONS, TIE_METHODS
+from lantern.index.spec_checks import Checker as _Checker
+from lantern.index.spec_checks import flag as _flag
+from lantern.index.spec_checks import share as _share
 from lantern.index.transform import R_CONVENTIONS, TRANSFORMS
 from lantern.index.weights import WEIGHTINGS
 
 POLARITIES = ("higher_worse", "higher_better")
 MISSING_POLICIES = ("exclude", "impute_parent_mean", "rank_least")
 REFERENCES = ("county", "national")
+INVERSIONS = ("negate", "complement")
+RANK_DIRECTIONS = ("most_vulnerable_first", "least_vulnerable_first")
+NTILE_METHODS = ("proportional", "equal_count")
 ROUNDING_MODES = ("half_up", "half_even")
 
 
@@ -36,6 +42,10 @@ class IndicatorSpec:
     title: str = ""
     source: str = ""
     reason: str = ""
+    # how a ``higher_better`` indicator is turned round: ``negate`` its values before normalising,
+    # or ``complement`` the normalised value, ``1 − prank(x)`` (CDC SVI's per-capita income)
+    invert: str = "negate"
+    period: str | None = None  # which period of the indicator (e.g. "2019/20"); None: the latest
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,7 @@ class DomainSpec:
     prank_round: int | None = None
     flag_threshold: float | None = None
     missing: str = "exclude"
+    rescale_weights: bool = True
 
     def indicator_normalisation(self, indicator: IndicatorSpec) -> str:
         return indicator.normalisation or self.normalisation
@@ -71,6 +82,7 @@ class CombineSpec:
     r_convention: str = "iod"
     weighting: str = "equal"
     aggregation: str = "arithmetic"
+    rescale_weights: bool = True
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,15 @@ class ClassifySpec:
     flag_threshold: float = 0.9
     breaks: str = "quantile"
     breaks_k: int = 5
+    # rank 1 = the most vulnerable area (IoD, SVI) or the least (British Red Cross)
+    rank_direction: str = "most_vulnerable_first"
+    # deciles etc.: ``proportional`` = ceil(k·rank/N); ``equal_count`` = min(k, floor((rank − 1) /
+    # floor(N/k)) + 1), groups of floor(N/k) with the remainder in the last (British Red Cross)
+    ntiles: str = "proportional"
+    # higher-geography "proportion": share of small areas in the most vulnerable this share
+    summary_proportion: float = 0.1
+    # rank the index score after rounding it to score_round (SVI) or before (IMD 2025)
+    rank_rounded: bool = True
 
 
 @dataclass(frozen=True)
@@ -109,9 +130,15 @@ class IndexSpec:
     ties: str = "average"
     rounding: str = "half_up"
     missing_values: tuple[float, ...] = ()
+    output_ties: str | None = None  # ties when ranking scores (default: ``ties``, the inputs')
     combine: CombineSpec = field(default_factory=CombineSpec)
     classify: ClassifySpec = field(default_factory=ClassifySpec)
     robustness: RobustnessSpec = field(default_factory=RobustnessSpec)
+
+    @property
+    def score_ties(self) -> str:
+        """How ties among domain and index scores are ranked."""
+        return self.output_ties or self.ties
 
     @property
     def indicators(self) -> list[IndicatorSpec]:
@@ -124,67 +151,6 @@ class IndexSpec:
         raise KeyError(domain_id)
 
 
-class _Checker:
-    """Reads keys from a TOML table while collecting every problem found."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.problems: list[Problem] = []
-
-    def problem(self, where: str, message: str) -> None:
-        self.problems.append(Problem(message, file=self.source, column=where))
-
-    def table(self, data: Any, where: str, allowed: set[str]) -> dict:
-        if not isinstance(data, dict):
-            self.problem(where, "must be a table")
-            return {}
-        for key in sorted(set(data) - allowed):
-            self.problem(f"{where}.{key}" if where else key, "unknown key")
-        return data
-
-    def string(self, data: dict, key: str, where: str, *, required=False, default: str = "") -> str:
-        value = data.get(key)
-        if value is None:
-            if required:
-                self.problem(f"{where}.{key}", "is required")
-            return default
-        if not isinstance(value, str) or (required and not value.strip()):
-            self.problem(f"{where}.{key}", "must be a non-empty string")
-            return default
-        return value
-
-    def choice(
-        self, data: dict, key: str, where: str, options: tuple[str, ...], default: str
-    ) -> str:
-        value = data.get(key, default)
-        if value not in options:
-            self.problem(f"{where}.{key}", f"is {value!r}; choose one of {', '.join(options)}")
-            return default
-        return value
-
-    def number(
-        self,
-        data: dict,
-        key: str,
-        where: str,
-        *,
-        minimum: float | None = None,
-        integer: bool = False,
-        default: Any = None,
-    ) -> Any:
-        value = data.get(key, default)
-        if value is None:
-            return None
-        kind = int if integer else (int, float)
-        if isinstance(value, bool) or not isinstance(value, kind):
-            self.problem(f"{where}.{key}", "must be " + ("an integer" if integer else "a number"))
-            return default
-        if minimum is not None and value < minimum:
-            self.problem(f"{where}.{key}", f"must be at least {minimum}")
-            return default
-        return value
-
-
 _INDEX_KEYS = {
     "id",
     "title",
@@ -193,6 +159,7 @@ _INDEX_KEYS = {
     "vintage",
     "reference",
     "ties",
+    "output_ties",
     "rounding",
     "missing_values",
     "missing",
@@ -210,6 +177,7 @@ _DOMAIN_KEYS = _STEP_KEYS | {
     "missing",
     "indicators",
     "reason",
+    "rescale_weights",
 }
 _INDICATOR_KEYS = {
     "id",
@@ -221,10 +189,14 @@ _INDICATOR_KEYS = {
     "title",
     "source",
     "reason",
+    "invert",
+    "period",
 }
 
 
-def _steps(c: _Checker, data: dict, where: str, defaults: dict[str, str]) -> dict[str, str]:
+def _steps(
+    c: _Checker, data: dict[str, Any], where: str, defaults: dict[str, str]
+) -> dict[str, str]:
     return {
         "normalisation": c.choice(
             data, "normalisation", where, NORMALISATIONS, defaults["normalisation"]
@@ -268,11 +240,13 @@ def _indicator(c: _Checker, data: Any, where: str, weighting: str) -> IndicatorS
         title=c.string(data, "title", where),
         source=c.string(data, "source", where),
         reason=c.string(data, "reason", where),
+        invert=c.choice(data, "invert", where, INVERSIONS, "negate"),
+        period=c.string(data, "period", where) or None,
     )
 
 
 def _domain(
-    c: _Checker, data: Any, where: str, index: dict, combine_weighting: str
+    c: _Checker, data: Any, where: str, index: dict[str, Any], combine_weighting: str
 ) -> DomainSpec | None:
     data = c.table(data, where, _DOMAIN_KEYS)
     dom_id = c.string(data, "id", where, required=True)
@@ -326,6 +300,7 @@ def _domain(
         score_round=c.number(data, "score_round", where, minimum=0, integer=True),
         prank_round=c.number(data, "prank_round", where, minimum=0, integer=True),
         flag_threshold=flag,
+        rescale_weights=_flag(c, data, "rescale_weights", where),
         missing=c.choice(
             data,
             "missing",
@@ -339,15 +314,16 @@ def _domain(
     )
 
 
-def parse_spec(data: dict, *, source: str = "spec") -> IndexSpec:
+def parse_spec(data: dict[str, Any], *, source: str = "spec") -> IndexSpec:
     """Build an ``IndexSpec`` from a parsed TOML document, reporting every problem at once."""
     c = _Checker(source)
     c.table(data, "", {"index", "combine", "classify", "robustness", "domains"})
     index = c.table(data.get("index", {}), "index", _INDEX_KEYS)
     if "index" not in data:
         c.problem("index", "the [index] table is required")
-    combine_raw = c.table(data.get("combine", {}), "combine", _STEP_KEYS)
+    combine_raw = c.table(data.get("combine", {}), "combine", _STEP_KEYS | {"rescale_weights"})
     combine = CombineSpec(
+        rescale_weights=_flag(c, combine_raw, "rescale_weights", "combine"),
         **_steps(
             c,
             combine_raw,
@@ -359,12 +335,22 @@ def parse_spec(data: dict, *, source: str = "spec") -> IndexSpec:
                 "weighting": "equal",
                 "aggregation": "arithmetic",
             },
-        )
+        ),
     )
     classify_raw = c.table(
         data.get("classify", {}),
         "classify",
-        {"score_round", "prank_round", "flag_threshold", "breaks", "breaks_k"},
+        {
+            "score_round",
+            "prank_round",
+            "flag_threshold",
+            "breaks",
+            "breaks_k",
+            "rank_direction",
+            "ntiles",
+            "summary_proportion",
+            "rank_rounded",
+        },
     )
     classify = ClassifySpec(
         score_round=c.number(classify_raw, "score_round", "classify", minimum=0, integer=True),
@@ -372,6 +358,12 @@ def parse_spec(data: dict, *, source: str = "spec") -> IndexSpec:
         flag_threshold=c.number(classify_raw, "flag_threshold", "classify", default=0.9),
         breaks=c.choice(classify_raw, "breaks", "classify", BREAK_METHODS, "quantile"),
         breaks_k=c.number(classify_raw, "breaks_k", "classify", minimum=2, integer=True, default=5),
+        rank_direction=c.choice(
+            classify_raw, "rank_direction", "classify", RANK_DIRECTIONS, "most_vulnerable_first"
+        ),
+        ntiles=c.choice(classify_raw, "ntiles", "classify", NTILE_METHODS, "proportional"),
+        summary_proportion=_share(c, classify_raw, "summary_proportion", "classify", 0.1),
+        rank_rounded=_flag(c, classify_raw, "rank_rounded", "classify"),
     )
     robust_raw = c.table(
         data.get("robustness", {}),
@@ -401,10 +393,10 @@ def parse_spec(data: dict, *, source: str = "spec") -> IndexSpec:
     if not isinstance(raw_domains, list) or not raw_domains:
         c.problem("domains", "needs at least one [[domains]] entry")
         raw_domains = []
-    domains = [
+    parsed = [
         _domain(c, d, f"domains[{k}]", index, combine.weighting) for k, d in enumerate(raw_domains)
     ]
-    domains = [d for d in domains if d is not None]
+    domains = [d for d in parsed if d is not None]
     seen: dict[str, str] = {}
     for k, d in enumerate(domains):
         for j, ind in enumerate(d.indicators):
@@ -440,6 +432,11 @@ def parse_spec(data: dict, *, source: str = "spec") -> IndexSpec:
         vintage=str(index.get("vintage", "2021")),
         reference=c.choice(index, "reference", "index", REFERENCES, "county"),
         ties=c.choice(index, "ties", "index", TIE_METHODS, "average"),
+        output_ties=(
+            c.choice(index, "output_ties", "index", TIE_METHODS, "average")
+            if "output_ties" in index
+            else None
+        ),
         rounding=c.choice(index, "rounding", "index", ROUNDING_MODES, "half_up"),
         missing_values=tuple(float(v) for v in missing_values),
         domains=tuple(domains),
@@ -463,11 +460,11 @@ def parse_spec_text(text: str, *, source: str = "spec") -> IndexSpec:
     return parse_spec(data, source=source)
 
 
-def _drop_none(d: dict) -> dict:
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None and v != ""}
 
 
-def spec_to_dict(spec: IndexSpec) -> dict:
+def spec_to_dict(spec: IndexSpec) -> dict[str, Any]:
     """The resolved spec (every default filled in) as a TOML-ready dict; parses back to ``spec``."""
     from dataclasses import asdict
 
@@ -480,6 +477,7 @@ def spec_to_dict(spec: IndexSpec) -> dict:
             "vintage": spec.vintage,
             "reference": spec.reference,
             "ties": spec.ties,
+            "output_ties": spec.output_ties,
             "rounding": spec.rounding,
             "missing_values": list(spec.missing_values),
         }

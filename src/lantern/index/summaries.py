@@ -21,6 +21,19 @@ def extent_weight(percentile: np.ndarray) -> np.ndarray:
     return np.where(p <= 10, 1.0, np.where(p <= 30, sliding, 0.0))
 
 
+def top_share_mask(
+    decile: np.ndarray, share: float, *, least_first: bool = False
+) -> np.ndarray | None:
+    """Areas in the most vulnerable ``share``, counted in whole deciles of the index's own deciles
+    (0.2 = the two most vulnerable deciles, as the British Red Cross counts); ``None`` when
+    ``share`` is not a whole number of tenths (then ``area_summaries`` uses ``rank ≤ share·N``)."""
+    k = share * 10
+    if abs(k - round(k)) > 1e-9:
+        return None
+    d = np.asarray(decile, dtype=float)
+    return d >= 11 - round(k) if least_first else d <= round(k)
+
+
 def area_summaries(
     frame: pd.DataFrame,
     *,
@@ -29,12 +42,17 @@ def area_summaries(
     population: str = "population",
     score: str = "score",
     rank: str = "rank",
+    proportion: float = 0.1,
+    top: str | None = None,
 ) -> pd.DataFrame:
     """One row per parent area with the Appendix N measures and their ranks.
 
     - ``average_score`` = Σ pop·score / Σ pop
     - ``average_rank`` = Σ pop·(N + 1 − rank) / Σ pop (ranks reversed so larger = more deprived)
-    - ``proportion`` = share of small areas in decile 1, ``ceil(10·rank/N) = 1`` (not pop-weighted)
+    - ``proportion`` = share of small areas among the most vulnerable ``proportion`` of all
+      (``rank ≤ proportion·N``; 0.1 = decile 1, the IoD's; 0.2 = the British Red Cross's top 20%),
+      or of those flagged in the boolean column ``top`` (e.g. the two most vulnerable deciles),
+      not population-weighted
     - ``extent`` = Σ pop·w(p) / Σ pop with ``p = ceil(100·rank/N)`` and ``w`` from ``extent_weight``
     - ``local_concentration`` = population-weighted mean of the reversed ranks of the parent's
       most vulnerable small areas that hold exactly 10% of its population (the area that
@@ -42,11 +60,18 @@ def area_summaries(
     """
     f = frame[[parent, population, score, rank]].copy()
     f.columns = ["parent", "pop", "score", "rank"]
+    if top is not None:
+        f["top"] = frame[top].to_numpy(dtype=bool)
     f = f.dropna(subset=["rank"])
     f["rev"] = n_total + 1 - f["rank"]
     f["pop_score"] = f["pop"] * f["score"]
     f["pop_rev"] = f["pop"] * f["rev"]
-    f["in_decile_1"] = (np.ceil(10 * f["rank"] / n_total) == 1).astype(float)
+    if top is not None:
+        f["in_decile_1"] = f["top"].astype(float)
+    elif proportion == 0.1:
+        f["in_decile_1"] = (np.ceil(10 * f["rank"] / n_total) == 1).astype(float)
+    else:
+        f["in_decile_1"] = (f["rank"] <= proportion * n_total + 1e-9).astype(float)
     f["pop_extent"] = f["pop"] * extent_weight(np.ceil(100 * f["rank"] / n_total))
     g = f.groupby("parent")
     out = pd.DataFrame(

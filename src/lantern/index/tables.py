@@ -28,7 +28,11 @@ SCORE_COLUMNS = [
 
 
 def scores_table(
-    result: IndexResult, *, reference: str, areas=None, robustness: RobustnessResult | None = None
+    result: IndexResult,
+    *,
+    reference: str,
+    areas: pd.Index | None = None,
+    robustness: RobustnessResult | None = None,
 ) -> pd.DataFrame:
     """``index_scores`` rows for ``areas`` (default all) under the named reference population."""
     s = result.scores()
@@ -44,6 +48,11 @@ def scores_table(
         joined = rob.reindex(s.loc[mask, "area_code"])
         for col in rob.columns:
             s.loc[mask, col] = joined[col].to_numpy()
+        for domain_id in robustness.domains:
+            mask = s["component"] == domain_id
+            joined = robustness.domain_frame(domain_id).reindex(s.loc[mask, "area_code"])
+            for col in joined.columns:
+                s.loc[mask, col] = joined[col].to_numpy()
     return s[SCORE_COLUMNS].reset_index(drop=True)
 
 
@@ -59,7 +68,7 @@ def components_table(result: IndexResult) -> pd.DataFrame:
     )
 
 
-def indicator_values_table(result: IndexResult, areas=None) -> pd.DataFrame:
+def indicator_values_table(result: IndexResult, areas: pd.Index | None = None) -> pd.DataFrame:
     v = result.indicator_values()
     if areas is not None:
         v = v[v["area_code"].isin(set(areas))]
@@ -78,7 +87,7 @@ def indicator_values_table(result: IndexResult, areas=None) -> pd.DataFrame:
     ].reset_index(drop=True)
 
 
-def contributions_table(result: IndexResult, areas=None) -> pd.DataFrame:
+def contributions_table(result: IndexResult, areas: pd.Index | None = None) -> pd.DataFrame:
     c = result.contributions()
     if areas is not None:
         c = c[c["area_code"].isin(set(areas))]

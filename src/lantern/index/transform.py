@@ -21,7 +21,7 @@ _C = 1.0 - np.exp(-100.0 / 23.0)
 
 def exponential_of_r(r: np.ndarray) -> np.ndarray:
     """``−23 · ln(1 − R(1 − e^(−100/23)))`` for R in [0, 1]."""
-    return -23.0 * np.log(1.0 - np.asarray(r, dtype=float) * _C)
+    return np.asarray(-23.0 * np.log(1.0 - np.asarray(r, dtype=float) * _C), dtype=float)
 
 
 def r_from_ascending_rank(rank: np.ndarray, n: int, convention: str = "iod") -> np.ndarray:
@@ -43,7 +43,9 @@ def exponential(
     return exponential_of_r(r_from_ascending_rank(a, n, convention))
 
 
-def transform(values: np.ndarray, method: str, *, convention: str = "iod", ties: str = "average"):
+def transform(
+    values: np.ndarray, method: str, *, convention: str = "iod", ties: str = "average"
+) -> np.ndarray:
     """Apply one named transform (``none`` or ``exponential``)."""
     if method == "none":
         return np.asarray(values, dtype=float)

@@ -19,8 +19,8 @@ KEYSTORE_MARKER = "LANTERN-KEYSTORE"
 DATA_MARKER = ".lantern-data"
 #: Files or folders that make a folder a release or outbox even without Lantern's marker.
 RELEASE_SIGNS = (DATA_MARKER, "disclosure-policy.json", "disclosure-record.json", ".release")
-#: Names that make a folder a key store (the marker, or key files of an older layout).
-KEY_SIGNS = (KEYSTORE_MARKER,)
+#: Names that make a folder a key store (the marker, or a project's key-encryption key).
+KEY_SIGNS = (KEYSTORE_MARKER, "project.kek")
 _SCAN_LIMIT = 20_000
 
 
@@ -33,8 +33,22 @@ def _is_release(folder: Path) -> bool:
         return False
 
 
-def _is_keystore(folder: Path) -> bool:
-    return any((folder / name).exists() for name in KEY_SIGNS)
+def _is_keystore(folder: Path, *, any_key_file: bool = False) -> bool:
+    """A key store's root or a project folder of one; with ``any_key_file``, also any folder
+    holding a Lantern key file (a copy made by hand)."""
+    if any((folder / name).exists() for name in KEY_SIGNS):
+        return True
+    if not any_key_file:
+        return False
+    try:
+        for path in folder.glob("*.key"):
+            with path.open("rb") as fh:
+                head = fh.read(200)
+            if b'"lantern_keys"' in head or b'"storage_key"' in head or b'"token_secret"' in head:
+                return True
+    except OSError:
+        return False
+    return False
 
 
 def _up(path: Path) -> Iterator[Path]:
@@ -89,8 +103,8 @@ def require_data_location(folder: str | Path, *keystores: str | Path) -> None:
                 f"{folder} lies inside the key store {candidate}: keys never travel with data; "
                 "write the data to a folder apart from every key store"
             )
-    for candidate in _down(folder):
-        if _is_keystore(candidate):
+    for candidate in [folder, *_down(folder)]:
+        if _is_keystore(candidate, any_key_file=True):
             raise GovernanceError(
                 f"{folder} holds the key store {candidate}: keys never travel with data; move the "
                 "key store out, or write the data elsewhere"

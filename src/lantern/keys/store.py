@@ -28,7 +28,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,8 @@ class AuditKey:
     """The HMAC-SHA256 key of one project's audit logs; ``key_id`` names it without revealing it."""
 
     key: bytes
+    #: the key store folder it came from: the latest head of every log it writes is kept there
+    home: Path | None = field(default=None, compare=False)
 
     def __repr__(self) -> str:  # never show key material
         return f"AuditKey(id={self.key_id})"
@@ -156,6 +158,8 @@ class KeyStore:
     def _open(self, *, create: bool) -> None:
         """Check the store's place; create its root and marker when asked."""
         require_keystore_location(self.root)
+        if not create and self.root.is_dir() and not (self.root / KEYSTORE_MARKER).exists():
+            create = True  # a store of the first layout: mark it so data is never written beside it
         if create:
             self.root.mkdir(parents=True, exist_ok=True)
             marker = self.root / KEYSTORE_MARKER
@@ -226,6 +230,23 @@ class KeyStore:
         path = self.path(keys.project, keys.release)
         _write_private(path, body, replace=replace)
         return path
+
+    def bind(
+        self, project: str, release: str, agreement: str, retain_until: date | None = None
+    ) -> None:
+        """Record the agreement a batch serves (once) and its retention date (never later)."""
+        path = self.path(project, release)
+        body = json.loads(path.read_text("utf-8"))
+        if body.get("agreement") not in (None, agreement):
+            raise GovernanceError(
+                f"batch {release} belongs to agreement {body['agreement']}, not {agreement}"
+            )
+        body["agreement"] = agreement
+        if retain_until is not None:
+            current = body.get("retain_until")
+            chosen = min(date.fromisoformat(current), retain_until) if current else retain_until
+            body["retain_until"] = chosen.isoformat()
+        _write_private(path, body, replace=True)
 
     def info(self, project: str, release: str) -> dict[str, Any]:
         """What a batch's key file says about it (no key material)."""
@@ -362,7 +383,7 @@ class KeyStore:
 
     def audit_key(self, project: str, *, create: bool = True) -> AuditKey:
         """The project's audit key here (made on first use)."""
-        return AuditKey(self.secret(project, "audit", create=create))
+        return AuditKey(self.secret(project, "audit", create=create), self._project_dir(project))
 
     def audit_keys(self) -> Iterator[AuditKey]:
         for project in self.projects():

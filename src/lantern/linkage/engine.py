@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -18,16 +21,29 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from lantern.linkage.blocking import Candidate, choose, rule_pairs, rule_sql
 from lantern.linkage.encode import encode_tokens
+from lantern.linkage.recall import (
+    BlockingRecall,
+    blocking_miss_rate,
+    comparison_levels,
+    expand,
+    parse_rule,
+    term_agreement,
+)
 from lantern.linkage.settings import CROSS_COMPARED, UNIQUE_ID
+
+_TERM_EQUAL = re.compile(r"^\s*(\w+)_l\s*=\s*\1_r\s*$")
 
 
 @dataclass
 class EngineResult:
     links: pd.DataFrame  # release_id_l, release_id_r, match_weight, match_probability, rule
-    scored: pd.DataFrame  # every pair scored above the floor (for the quality report)
+    scored: pd.DataFrame  # every pair scored above the floor, with each comparison's level
     persons: pd.DataFrame  # release_id, person_id
     model: dict[str, Any]
+    blocking: list[dict[str, object]]  # every candidate rule: pairs and whether it was kept
+    blocking_miss: BlockingRecall | None  # estimated share of true links no rule generates
 
 
 def duckdb_api(connection: Any | None = None) -> Any:
@@ -83,8 +99,77 @@ def _to_release_ids(frame: pd.DataFrame, release_ids: pd.Series) -> pd.DataFrame
     return out
 
 
+def deterministic_recall(
+    model: dict[str, Any], deterministic: Sequence[str], frames: Sequence[pd.DataFrame]
+) -> float | None:
+    """Share of true links the deterministic rules find, from the trained m-probabilities.
+
+    A rule holds when every field it names is present in both records and equal; under the
+    model's independence of fields, that has probability ``Π (present share × m(equal))``, and
+    the union of the rules follows by inclusion and exclusion. None when a rule is not a plain
+    equality of compared fields.
+    """
+    m_equal: dict[str, float] = {}
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            match = _TERM_EQUAL.match(level.get("sql_condition", ""))
+            if match and "m_probability" in level:
+                m_equal[match.group(1)] = float(level["m_probability"])
+    rules = [parse_rule(r) for r in deterministic]
+    if not rules or any(r is None for r in rules):
+        return None
+    sets = [frozenset(c for term in expand(r) for c in term) for r in rules if r is not None]
+    if any(c not in m_equal for s in sets for c in s):
+        return None
+    present = {}
+    for c in set().union(*sets):
+        shares = [float(f[c].notna().mean()) for f in frames if len(f)]
+        present[c] = shares[0] ** 2 if len(shares) == 1 else float(np.prod(shares[:2]))
+    total = 0.0
+    for k in range(1, len(sets) + 1):
+        for combo in combinations(sets, k):
+            cols = frozenset().union(*combo)
+            total += (-1) ** (k + 1) * float(np.prod([present[c] * m_equal[c] for c in cols]))
+    return min(max(total, 0.01), 1.0)
+
+
+def _codes(ordered: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
+    """Each token column's integer codes by sequential record id (-1 where missing)."""
+    frame = pd.concat(list(ordered.values()), ignore_index=True).set_index(UNIQUE_ID).sort_index()
+    return {c: frame[c].fillna(-1).to_numpy(dtype=np.int32) for c in frame.columns}
+
+
+def _blocking_miss_rate(
+    codes: dict[str, np.ndarray],
+    settings: dict[str, Any],
+    scored: pd.DataFrame,
+    det: pd.DataFrame,
+    *,
+    seed: int,
+) -> BlockingRecall | None:
+    """Estimate the share of true links no blocking rule generated (None for custom SQL rules)."""
+    parsed = [
+        parse_rule(r["blocking_rule"] if isinstance(r, dict) else r)
+        for r in settings["blocking_rules_to_generate_predictions"]
+    ]
+    if any(r is None for r in parsed) or scored.empty:
+        return None
+    rules = [expand(r) for r in parsed if r is not None]
+    if any(c not in codes for r in rules for term in r for c in term):
+        return None
+    left = scored[f"{UNIQUE_ID}_l"].to_numpy(dtype=np.int64)
+    right = scored[f"{UNIQUE_ID}_r"].to_numpy(dtype=np.int64)
+    agree = {t: term_agreement(codes, left, right, t) for t in {t for r in rules for t in r}}
+    weights = scored["match_probability"].to_numpy(dtype=float).copy()
+    if not det.empty:
+        sure = pd.MultiIndex.from_frame(det[[f"{UNIQUE_ID}_l", f"{UNIQUE_ID}_r"]].astype(np.int64))
+        pairs = pd.MultiIndex.from_arrays([left, right])
+        weights[pairs.isin(sure)] = 1.0
+    return blocking_miss_rate(agree, weights, rules, seed=seed)
+
+
 def _pairs(frame: pd.DataFrame) -> pd.DataFrame:
-    """Order each pair so the smaller release id is on the left."""
+    """Order each pair so the smaller id is on the left."""
     left = frame[[f"{UNIQUE_ID}_l", f"{UNIQUE_ID}_r"]].min(axis=1)
     right = frame[[f"{UNIQUE_ID}_l", f"{UNIQUE_ID}_r"]].max(axis=1)
     out = frame.copy()
@@ -103,10 +188,12 @@ def run_splink(
     max_pairs: float = 2e6,
     score_floor: float = -5.0,
     trained: bool = False,
+    blocking: Sequence[Candidate] | None = None,
 ) -> EngineResult:
     """Train (unless ``trained``: the settings are a saved model), predict, accept and cluster.
 
-    ``frames`` maps a table name to token columns.
+    ``frames`` maps a table name to token columns. With ``blocking`` (and not ``trained``),
+    the candidate rules within the pair budget replace the settings' blocking rules.
     """
     from splink import Linker
 
@@ -118,18 +205,49 @@ def run_splink(
     # Splink sees integer codes in place of tokens, rows in token-content order with sequential
     # ids, so training and pair order are the same whatever random release ids were drawn.
     ordered, release_ids = encode_tokens(frames, id_column=UNIQUE_ID, shared=CROSS_COMPARED)
-    sdfs = [db_api.register(f, dataset_display_name=name) for name, f in ordered.items()]
+    settings = copy.deepcopy(settings)
+    if blocking is not None and not trained:
+        choices = choose(list(ordered.values()), blocking, settings["link_type"])
+        settings["blocking_rules_to_generate_predictions"] = [
+            {"blocking_rule": rule_sql(c.rule)} for c in choices if c.kept
+        ]
+        report = [c.as_dict() for c in choices]
+    else:
+        report = [
+            {
+                "rule": r["blocking_rule"] if isinstance(r, dict) else r,
+                "pairs": None,
+                "status": "kept",
+            }
+            for r in settings["blocking_rules_to_generate_predictions"]
+        ]
+    sdfs = [
+        db_api.register(f, dataset_display_name="t_" + re.sub(r"\W", "_", name))
+        for name, f in ordered.items()
+    ]
     linker = Linker(
         sdfs if len(sdfs) > 1 else sdfs[0], copy.deepcopy(settings), log_level="WARNING"
     )
     if not trained:
         if deterministic:
-            linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.8)
+            linker.training.estimate_probability_two_random_records_match(
+                list[Any](deterministic), recall=0.8
+            )
         linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
         for rule in _em_rules(columns):
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=True
             )
+        if deterministic:
+            # The deterministic rules find only part of the true links; how large a part follows
+            # from the trained m-probabilities, so the prior is set again with that recall.
+            recall = deterministic_recall(
+                linker.misc.save_model_to_json(), deterministic, list(ordered.values())
+            )
+            if recall is not None:
+                linker.training.estimate_probability_two_random_records_match(
+                    list[Any](deterministic), recall=recall
+                )
     model = linker.misc.save_model_to_json()
     model.pop("linker_uid", None)  # a random per-run name, not part of the model
 
@@ -137,20 +255,45 @@ def run_splink(
     keep = [f"{UNIQUE_ID}_l", f"{UNIQUE_ID}_r", "match_weight", "match_probability"]
     scored = predicted.query_sql(f"SELECT {', '.join(keep)} FROM {{this}}").as_pandas_dataframe()
     predicted.drop_table_from_database_and_remove_from_cache()
-    scored = _pairs(_to_release_ids(scored, release_ids))
-    accepted = scored[scored["match_probability"] >= threshold].assign(rule="probabilistic")
+    # DuckDB returns rows in any order: sort, so every estimate below is reproducible
+    scored = _pairs(scored).sort_values([f"{UNIQUE_ID}_l", f"{UNIQUE_ID}_r"], ignore_index=True)
 
-    if deterministic:
+    det = scored.iloc[:0][[f"{UNIQUE_ID}_l", f"{UNIQUE_ID}_r"]]
+    det_rules = [parse_rule(r) for r in deterministic]
+    if deterministic and all(r is not None for r in det_rules):
+        # plain equalities: joins on the integer codes, no second Splink linker
+        det = rule_pairs(
+            list(ordered.values()),
+            [r for r in det_rules if r is not None],
+            settings["link_type"],
+            UNIQUE_ID,
+        )
+    elif deterministic:
         det_settings = copy.deepcopy(settings)
         det_settings["blocking_rules_to_generate_predictions"] = [
             {"blocking_rule": r} for r in deterministic
         ]
         det_linker = Linker(sdfs if len(sdfs) > 1 else sdfs[0], det_settings, log_level="WARNING")
         det_sdf = det_linker.inference.deterministic_link()
-        det = det_sdf.query_sql(
-            f"SELECT {UNIQUE_ID}_l, {UNIQUE_ID}_r FROM {{this}}"
-        ).as_pandas_dataframe()
+        det = _pairs(
+            det_sdf.query_sql(
+                f"SELECT {UNIQUE_ID}_l, {UNIQUE_ID}_r FROM {{this}}"
+            ).as_pandas_dataframe()
+        )
         det_sdf.drop_table_from_database_and_remove_from_cache()
+    codes = _codes(ordered)
+    miss = _blocking_miss_rate(codes, settings, scored, det, seed=seed)
+    left = scored[f"{UNIQUE_ID}_l"].to_numpy(dtype=np.int64)
+    right = scored[f"{UNIQUE_ID}_r"].to_numpy(dtype=np.int64)
+    for name, level in comparison_levels(settings["comparisons"], codes, left, right).items():
+        scored[f"level_{name}"] = level
+    del codes
+
+    scored = _pairs(_to_release_ids(scored, release_ids))
+    accepted = scored.loc[scored["match_probability"] >= threshold, keep].assign(
+        rule="probabilistic"
+    )
+    if deterministic:
         det = _pairs(_to_release_ids(det, release_ids)).assign(
             match_weight=float("inf"), match_probability=1.0, rule="deterministic"
         )
@@ -162,7 +305,12 @@ def run_splink(
     nodes = pd.concat([f[UNIQUE_ID] for f in frames.values()], ignore_index=True)
     persons = cluster(nodes, accepted)
     return EngineResult(
-        accepted, scored.reset_index(drop=True), persons, json.loads(json.dumps(model))
+        accepted,
+        scored.reset_index(drop=True),
+        persons,
+        json.loads(json.dumps(model)),
+        report,
+        miss,
     )
 
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import pandas as pd
 
@@ -25,16 +25,19 @@ from lantern.errors import InputError, IntegrityError
 from lantern.governance.agreement import Agreement, IdentifierKind
 from lantern.governance.manifest import check_manifest
 from lantern.governance.purposes import authorise_run, require_party
-from lantern.keys.placement import require_data_location
+from lantern.governance.retention import bind_batch, record_data_roots
+from lantern.keys.placement import mark_data_folder, require_data_location
 from lantern.linkage import crypto
 from lantern.linkage.engine import duckdb_api, run_splink, spark_api
 from lantern.linkage.keystore import ReleaseKeys
 from lantern.linkage.objections import objector_mask
 from lantern.linkage.pseudonymise import PARTNER, RELEASE_ID, file_label, release_paths, sha256_file
 from lantern.linkage.quality import quality_report
-from lantern.linkage.settings import build_settings, deterministic_rules
+from lantern.linkage.settings import blocking_candidates, build_settings, deterministic_rules
 
 log = logging.getLogger(__name__)
+Backend = Literal["duckdb", "spark"]
+BACKENDS: tuple[str, ...] = get_args(Backend)
 
 
 @dataclass
@@ -58,6 +61,7 @@ def out_paths(out_dir: str | Path) -> dict[str, Path]:
     return {
         "persons": out / "persons.lnt",
         "links": out / "links.lnt",
+        "pairs": out / "pairs.lnt",
         "settings": out / "settings.json",
         "quality": out / "quality.json",
     }
@@ -112,7 +116,7 @@ def link(
     out_dir: str | Path,
     audit_log: str | Path,
     register: dict[str, set[str]] | None = None,
-    backend: str = "duckdb",
+    backend: Backend = "duckdb",
     spark: Any | None = None,
     link_type: str | None = None,
     model: str | Path | None = None,
@@ -123,11 +127,14 @@ def link(
     today: date | None = None,
 ) -> LinkResult:
     """Link every partner file of one release; write persons, links, model and quality report."""
+    if backend not in BACKENDS:
+        raise InputError(f"unknown backend {backend!r}; use one of: {', '.join(BACKENDS)}")
     authorise_run(agreement, purpose=purpose, today=today)
     files = discover_release(
         release_dir, agreement, keys.release, purpose=purpose, storage_key=keys.storage_key
     )
     require_data_location(out_dir, *([keys.store_root] if keys.store_root else []))
+    bind_batch(keys, agreement)
     frames: dict[str, pd.DataFrame] = {}
     removed: dict[str, int] = {}
     partner_of: list[pd.Series] = []
@@ -160,10 +167,11 @@ def link(
         settings = json.loads(Path(model).read_text("utf-8"))
     else:
         kind = link_type or ("dedupe_only" if len(frames) == 1 else "link_and_dedupe")
-        settings = build_settings(columns, link_type=kind, extra_blocking=extra_blocking)
+        settings = build_settings(columns, link_type=kind)
+    blocking = blocking_candidates(columns, _strong_identifiers(agreement), extra_blocking)
     if settings["link_type"] == "dedupe_only" and len(frames) != 1:
         raise InputError("dedupe_only needs exactly one partner file", file=release_dir)
-    db_api = duckdb_api() if backend == "duckdb" else spark_api(spark)
+    db_api = spark_api(spark) if backend == "spark" else duckdb_api()
     result = run_splink(
         frames,
         settings,
@@ -173,6 +181,7 @@ def link(
         seed=seed,
         max_pairs=max_pairs,
         trained=model is not None,
+        blocking=blocking,
     )
     persons = result.persons.assign(partner=result.persons[RELEASE_ID].map(partner_map))[
         [RELEASE_ID, PARTNER, "person_id"]
@@ -184,6 +193,8 @@ def link(
         partner_of=partner_map,
         threshold=threshold,
         removed_objectors=removed,
+        link_type=settings["link_type"],
+        blocking_miss=result.blocking_miss,
     )
     quality.update(
         agreement=agreement.id,
@@ -191,6 +202,7 @@ def link(
         purpose=purpose,
         backend=backend,
         link_type=settings["link_type"],
+        blocking_rules=result.blocking,
     )
     log.info(
         "linked %d records from %d partner file(s) on %s: %d links, %d persons, %d objectors removed",
@@ -202,7 +214,8 @@ def link(
         sum(removed.values()),
     )
     paths = out_paths(out_dir)
-    paths["settings"].parent.mkdir(parents=True, exist_ok=True)
+    mark_data_folder(out_dir, "linkage hub output")
+    record_data_roots(keys, [out_dir, release_dir])
     meta = {"project": keys.project, "batch": keys.release, "agreement": agreement.id,
             "purpose": purpose, "party": "hub"}  # fmt: skip
     crypto.write_frame(
@@ -212,6 +225,10 @@ def link(
     crypto.write_frame(
         result.links, paths["links"], keys.storage_key, file_label(keys.release, "hub", "links"),
         {**meta, "kind": "links"},
+    )  # fmt: skip
+    crypto.write_frame(
+        result.scored, paths["pairs"], keys.storage_key, file_label(keys.release, "hub", "pairs"),
+        {**meta, "kind": "pairs"},
     )  # fmt: skip
     paths["settings"].write_text(json.dumps(result.model, indent=2), "utf-8")
     paths["quality"].write_text(json.dumps(quality, indent=2), "utf-8")

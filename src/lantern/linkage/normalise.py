@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from lantern.errors import InputError
-from lantern.geography.postcodes import normalise_postcode as geo_normalise_postcode
 
 NHS_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 _NON_ALPHA = re.compile(r"[^A-Z ]+")
@@ -97,6 +96,9 @@ def normalise_postcode(value: object) -> str | None:
     """A UK postcode in the ONS ``pcds`` form ``CM1 1AA``, else None."""
     if not isinstance(value, str):
         return None
+    # imported here: the postcode module brings GeoPandas, which pseudonymisation never needs
+    from lantern.geography.postcodes import normalise_postcode as geo_normalise_postcode
+
     try:
         return geo_normalise_postcode(value)
     except InputError:

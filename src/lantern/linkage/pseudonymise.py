@@ -26,6 +26,7 @@ from lantern.errors import InputError
 from lantern.governance.agreement import Agreement, AgreementField, FieldClass
 from lantern.governance.manifest import seal_manifest
 from lantern.governance.purposes import authorise_run, require_fields
+from lantern.governance.retention import bind_batch, record_data_roots
 from lantern.keys.placement import mark_data_folder, require_data_location
 from lantern.keys.store import ReleaseKeys
 from lantern.linkage import crypto
@@ -200,6 +201,7 @@ def pseudonymise(
             file=keymap_path,
         )
     require_data_location(out_dir, *([keys.store_root] if keys.store_root else []))
+    bind_batch(keys, agreement)
     frame = read_extract(extract)
     if id_column not in frame.columns:
         raise InputError(
@@ -224,6 +226,7 @@ def pseudonymise(
     )
     paths = release_paths(out_dir, partner)
     mark_data_folder(out_dir, "linkage outbox")
+    record_data_roots(keys, [out_dir, keymap_path.parent])
     meta = {"project": keys.project, "batch": keys.release, "agreement": agreement.id,
             "purpose": purpose, "party": partner}  # fmt: skip
     for kind, frame, path in (

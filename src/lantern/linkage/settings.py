@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from lantern.linkage.blocking import Candidate, Rule, candidates, rule_sql, same
+
 STRONG = ("nhs_number", "name_dob")
 KNOWN = {
     "nhs_number", "name_dob", "given_name", "given_name_mp", "given_name_sx", "family_name",
@@ -88,7 +90,7 @@ def _plain(col: str, *, tf: bool) -> dict[str, Any]:
 def comparison_columns(token_columns: Iterable[str]) -> list[str]:
     """The compared fields: known kinds by their base name, other fields as themselves."""
     cols = set(token_columns)
-    out = [
+    out: list[str] = [
         c
         for c in ("nhs_number", "given_name", "family_name", "dob", "sex", "postcode")
         if c in cols
@@ -98,21 +100,18 @@ def comparison_columns(token_columns: Iterable[str]) -> list[str]:
 
 
 def _block(*cols: str) -> str:
-    return " AND ".join(f"l.{c} = r.{c}" for c in cols)
+    return rule_sql(same(*cols))
 
 
-def blocking_rules(columns: set[str], extra: Sequence[Sequence[str]] = ()) -> list[str]:
-    """Candidate pairs: agreement on a strong token, on date of birth, on both names, and more."""
-    rules = [_block(c) for c in (*STRONG, "dob") if c in columns]
-    if {"given_name", "family_name"} <= columns:
-        rules.append(_block("given_name", "family_name"))
-        rules.append("l.given_name = r.family_name AND l.family_name = r.given_name")
-    if {"family_name_mp", "dob_ym"} <= columns:
-        rules.append(_block("family_name_mp", "dob_ym"))
-    if {"postcode", "given_name_sx"} <= columns:
-        rules.append(_block("postcode", "given_name_sx"))
-    rules += [_block(*cols) for cols in extra]
-    return rules
+def blocking_candidates(
+    token_columns: Iterable[str],
+    identifiers: Iterable[str] = (),
+    extra: Sequence[Sequence[str]] = (),
+) -> list[Candidate]:
+    """Default blocking candidates: strong keys, identifier-kind fields, standard rules, and
+    every compared field alone and in pairs (see :mod:`lantern.linkage.blocking`)."""
+    columns = set(token_columns)
+    return candidates(columns, comparison_columns(columns), identifiers=identifiers, extra=extra)
 
 
 def deterministic_rules(columns: set[str], identifiers: Iterable[str] = ()) -> list[str]:
@@ -130,11 +129,17 @@ def build_settings(
     token_columns: Iterable[str],
     *,
     link_type: str,
+    blocking: Sequence[Rule] | None = None,
+    identifiers: Iterable[str] = (),
     compare: Sequence[str] | None = None,
     extra_blocking: Sequence[Sequence[str]] = (),
     tf_columns: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """A complete Splink settings dictionary over the token columns present in every file."""
+    """A complete Splink settings dictionary over the token columns present in every file.
+
+    ``blocking`` gives the rules to use; by default every candidate of
+    :func:`lantern.linkage.blocking.candidates` (the engine then keeps those within budget).
+    """
     columns = set(token_columns)
     wanted = list(compare) if compare is not None else comparison_columns(columns)
     comparisons = []
@@ -155,7 +160,12 @@ def build_settings(
         "unique_id_column_name": UNIQUE_ID,
         "comparisons": comparisons,
         "blocking_rules_to_generate_predictions": [
-            {"blocking_rule": r} for r in blocking_rules(columns, extra_blocking)
+            {"blocking_rule": rule_sql(r)}
+            for r in (
+                blocking
+                if blocking is not None
+                else [c.rule for c in blocking_candidates(columns, identifiers, extra_blocking)]
+            )
         ],
         "retain_matching_columns": False,
         "retain_intermediate_calculation_columns": False,

@@ -8,9 +8,13 @@ transposed or mistyped date digits, moved house, missing values. Seeded, so repr
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 LETTERS = np.array(list("abcdefghijklmnopqrstuvwxyz"))
 
@@ -31,7 +35,7 @@ def valid_nhs_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.array(sorted(out))[rng.permutation(n)]
 
 
-def _name_pool(fake, method: str, size: int) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _name_pool(fake: Faker, method: str, size: int) -> np.ndarray:
     return np.array([getattr(fake, method)() for _ in range(size)])
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 import jellyfish
@@ -89,7 +89,7 @@ class Tokeniser:
         return expand(out, codes, values.index)
 
 
-def _phonetic(func, values: pd.Series) -> pd.Series:  # type: ignore[no-untyped-def]
+def _phonetic(func: Callable[[str], str | None], values: pd.Series) -> pd.Series:
     def code(v: object) -> str | None:
         if not isinstance(v, str):
             return None

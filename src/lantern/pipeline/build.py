@@ -8,7 +8,7 @@ transaction. Writes the method note (Markdown) and the resolved spec (TOML) to `
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,10 +25,11 @@ from lantern.index import (
     parse_spec_text,
     spec_to_toml,
 )
+from lantern.index.imputed import mostly_imputed_areas, with_imputed
 from lantern.index.note import method_note
 from lantern.index.robustness import RobustnessResult, monte_carlo
 from lantern.index.spec import IndexSpec
-from lantern.index.summaries import area_summaries, summaries_long
+from lantern.index.summaries import area_summaries, summaries_long, top_share_mask
 from lantern.index.tables import (
     components_table,
     contributions_table,
@@ -36,6 +37,7 @@ from lantern.index.tables import (
     scores_table,
     weights_table,
 )
+from lantern.index.validation_note import validation_markdown
 from lantern.pipeline.progress import Progress, or_quiet
 
 SUMMARY_LEVELS = ("msoa", "ward", "district", "county")
@@ -49,6 +51,7 @@ class BuildResult:
     share_changing_decile: float | None
     note_path: Path
     spec_path: Path
+    mostly_imputed: list[str] = field(default_factory=list)  # index > half imputed weight
 
 
 def resolve_spec(config) -> tuple[IndexSpec, str]:
@@ -85,9 +88,26 @@ class BuildInputs:
     names: pd.Series
 
 
+def spec_periods(spec: IndexSpec) -> dict[str, str]:
+    """The period each indicator of the spec asks for (indicators without one use the latest)."""
+    periods: dict[str, str] = {}
+    for ind in spec.indicators:
+        if ind.period is None:
+            continue
+        if periods.setdefault(ind.column, ind.period) != ind.period:
+            raise ConfigError(
+                "Index spec",
+                [Problem(f"{ind.column} is asked for two periods in one index", column=ind.id)],
+            )
+    return periods
+
+
 def read_inputs(wh, spec: IndexSpec, *, vintage: int, area_codes) -> BuildInputs:
     ids = [i.column for i in spec.indicators]
-    county = wh.indicator_frame(ids, vintage=vintage, area_type=spec.area_type, areas=area_codes)
+    periods = spec_periods(spec)
+    county = wh.indicator_frame(
+        ids, vintage=vintage, area_type=spec.area_type, areas=area_codes, period=periods
+    )
     if county.empty:
         raise ConfigError(
             "Index build",
@@ -105,7 +125,7 @@ def read_inputs(wh, spec: IndexSpec, *, vintage: int, area_codes) -> BuildInputs
                 for c in empty
             ],
         )
-    everywhere = wh.indicator_frame(ids, vintage=vintage, area_type=spec.area_type)
+    everywhere = wh.indicator_frame(ids, vintage=vintage, area_type=spec.area_type, period=periods)
     links = wh.area_links(child_type=spec.area_type, vintage=vintage)[
         ["child_code", "parent_code", "parent_type"]
     ]
@@ -138,6 +158,8 @@ def summaries_table(
         else np.ones(len(result.areas))
     )
     population = np.where(np.isnan(population), 0.0, population)
+    share = result.spec.classify.summary_proportion
+    least_first = result.spec.classify.rank_direction == "least_vulnerable_first"
     for comp, cols in result.components.items():
         n_total = int(np.sum(~np.isnan(cols["rank"])))
         base = pd.DataFrame(
@@ -145,9 +167,13 @@ def summaries_table(
                 "area_code": result.areas,
                 "population": population,
                 "score": cols["score"],
-                "rank": cols["rank"],
+                # the summaries count rank 1 as most vulnerable
+                "rank": n_total + 1 - cols["rank"] if least_first else cols["rank"],
             }
         )
+        top = top_share_mask(cols["decile"], share, least_first=least_first)
+        if top is not None:
+            base["top"] = top
         base = base[base["area_code"].isin(set(focus))]
         for level in SUMMARY_LEVELS:
             links = inputs.links[inputs.links.parent_type == level]
@@ -158,7 +184,10 @@ def summaries_table(
             )
             if f.empty:
                 continue
-            long = summaries_long(area_summaries(f, n_total=n_total))
+            wide = area_summaries(
+                f, n_total=n_total, proportion=share, top=None if top is None else "top"
+            )
+            long = summaries_long(wide)
             frames.append(long.assign(area_type=level, component=comp))
     out = (
         pd.concat(frames, ignore_index=True)
@@ -225,8 +254,11 @@ def build(config, *, progress: Progress | None = None, draws: int | None = None)
                 "possible; ranks are within the county."
             )
             reference = "county"
-        primary = national_result if reference == "national" else county_result
-        primary_data = national_frame if reference == "national" else inputs.county
+        # "national" survives only when the national result was computed
+        if reference == "national" and national_result is not None:
+            primary, primary_data = national_result, national_frame
+        else:
+            primary, primary_data = county_result, inputs.county
         say(f"Monte Carlo robustness ({draws} draws)")
         rob: RobustnessResult = monte_carlo(
             spec,
@@ -237,16 +269,24 @@ def build(config, *, progress: Progress | None = None, draws: int | None = None)
             parents=inputs.parents,
         )
         say("Summarising to higher geographies")
-        scores = [scores_table(primary, reference=reference, areas=focus, robustness=rob)]
+        scores = [
+            with_imputed(
+                scores_table(primary, reference=reference, areas=focus, robustness=rob), primary
+            )
+        ]
         other = county_result if reference == "national" else national_result
         if other is not None:
             scores.append(
-                scores_table(
+                with_imputed(
+                    scores_table(
+                        other,
+                        reference="county" if reference == "national" else "national",
+                        areas=focus,
+                    ),
                     other,
-                    reference="county" if reference == "national" else "national",
-                    areas=focus,
                 )
             )
+        mostly = mostly_imputed_areas(primary).intersection(focus)
         spec_toml = spec_to_toml(spec)
         built_at = datetime.now(UTC)
         runs = pd.DataFrame(
@@ -278,31 +318,41 @@ def build(config, *, progress: Progress | None = None, draws: int | None = None)
             "index_weights": weights_table(primary),
             "index_summaries": summaries_table(primary, inputs, focus, vintage),
         }
+        previous = wh.index_runs(spec.id) if wh.has("index_runs") else None
+        validation = kept_validation(wh, spec.id, previous, runs["spec_sha256"].iloc[0])
+        validation_md = validation_markdown(validation, county_name=", ".join(config.area_codes))
+        comparison = (
+            reference_comparison(county_result, national_result, focus)
+            if national_result is not None
+            else ""
+        )
+        note = method_note(
+            primary,
+            reference=reference,
+            reference_note=reference_note,
+            robustness=rob,
+            area_names=inputs.names,
+            built_at=built_at.strftime("%Y-%m-%d %H:%M UTC"),
+            comparison_md=comparison,
+            validation_md=validation_md,
+        )
+        runs["method_note"] = note  # published as it is: the site shows this very note
         say("Writing the warehouse tables")
+        _add_note_column(wh)
         wh.replace_index_results(spec.id, tables)
-        validation_md = existing_validation(config.output_dir, spec.id)
-    comparison = (
-        reference_comparison(county_result, national_result, focus)
-        if national_result is not None
-        else ""
-    )
-    note = method_note(
-        primary,
-        reference=reference,
-        reference_note=reference_note,
-        robustness=rob,
-        area_names=inputs.names,
-        built_at=built_at.strftime("%Y-%m-%d %H:%M UTC"),
-        comparison_md=comparison,
-        validation_md=validation_md,
-    )
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     note_path, spec_path = note_paths(out, spec.id)
     _atomic_write(note_path, note)
     _atomic_write(spec_path, spec_toml)
     return BuildResult(
-        spec.id, len(focus), reference, rob.share_changing_decile, note_path, spec_path
+        spec.id,
+        len(focus),
+        reference,
+        rob.share_changing_decile,
+        note_path,
+        spec_path,
+        mostly_imputed=sorted(mostly),
     )
 
 
@@ -310,18 +360,29 @@ def note_paths(output_dir: Path, index_id: str) -> tuple[Path, Path]:
     return Path(output_dir) / f"{index_id}-method.md", Path(output_dir) / f"{index_id}-spec.toml"
 
 
-def existing_validation(output_dir: Path, index_id: str) -> str:
-    """The validation section of an earlier note, kept when the index is rebuilt."""
-    from lantern.index.note import VALIDATION_END, VALIDATION_START
+def _add_note_column(wh) -> None:
+    """A warehouse written before the note was stored gets the ``method_note`` column."""
+    if wh.has("index_runs"):
+        columns = set(wh.query("SELECT * FROM index_runs LIMIT 0").columns)
+        if "method_note" not in columns:
+            wh.execute("index_runs", "ALTER TABLE index_runs ADD COLUMN method_note VARCHAR")
 
-    path = note_paths(Path(output_dir), index_id)[0]
-    if not path.exists():
-        return ""
-    text = path.read_text("utf-8")
-    if VALIDATION_START not in text:
-        return ""
-    inner = text.split(VALIDATION_START, 1)[1].split(VALIDATION_END, 1)[0].strip()
-    return "" if inner.startswith("## Validation\n\nNot run yet") else inner
+
+def kept_validation(wh, index_id: str, previous, spec_sha256: str) -> pd.DataFrame:
+    """This index's ``index_validation`` rows when they were computed for the same spec; rows for
+    another spec are stale and deleted (run ``lantern validate`` again)."""
+    if not wh.has("index_validation"):
+        return pd.DataFrame()
+    rows = wh.index_validation(index_id)
+    if "scope" not in rows.columns:
+        return pd.DataFrame()
+    same = previous is not None and len(previous) and previous["spec_sha256"].iloc[0] == spec_sha256
+    if not same and len(rows):
+        wh.execute(
+            "index_validation", "DELETE FROM index_validation WHERE index_id = ?", [index_id]
+        )
+        return pd.DataFrame()
+    return rows
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -165,6 +165,7 @@ def bundle(
         target.write_bytes(data)
         manifest[spec.path] = _entry(data, rows, spec)
     say(postcode_file.path, step=len(files), of=len(files) + 2)
+    _write_manifest(out, manifest)  # the postcode step reads the new lookups through their checks
     nspl = build_nspl_from_codepoint(
         source / postcode_source,
         out / "boundaries/lsoa11_essex_bsc.geojson",
@@ -178,9 +179,13 @@ def bundle(
     england = england_benchmarks(source, out, manifest)
     text = attribution_text(areas, [*files, postcode_file, england], manifest)
     (out / "ATTRIBUTION.md").write_text(text, encoding="utf-8")
+    _write_manifest(out, manifest)
+    return manifest
+
+
+def _write_manifest(out: Path, manifest: dict[str, dict[str, object]]) -> None:
     body = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
     (out / "manifest.json").write_text(body, encoding="utf-8")
-    return manifest
 
 
 ENGLAND_FILE = BundleFile(

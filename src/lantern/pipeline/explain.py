@@ -38,4 +38,4 @@ def explain_area(config: Config, *, area_code: str, progress: Progress | None = 
         + (f" {name}" if name else "")
         + f" — ranked within the {reference}\n"
     )
-    return header + explanation_text(explain(result, area_code))
+    return header + explanation_text(explain(result, area_code), name)

@@ -17,23 +17,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
-import shapely
 
 from lantern import benchmarks
 from lantern.config import Config
 from lantern.errors import ConfigError, InputError, Problem
-from lantern.geography.boundaries import CODE_FIELD, NAME_FIELD, detect_field, read_boundaries
-from lantern.geography.codes import first_invalid
 from lantern.geography.crosswalk import load_crosswalk
-from lantern.geography.hierarchy import CHAINS, areas_and_links, filter_chain, load_chain
-from lantern.geography.postcodes import PostcodeLookup
+from lantern.geography.hierarchy import CHAINS, Lookups, areas_and_links, filter_chain, read_lookups
+from lantern.geography.postcodes import PostcodeLookup, postcode_spec
+from lantern.geography.tables import BOUNDARIES, boundary_rows
 from lantern.pipeline.progress import Progress, or_quiet
 from lantern.sources import SOURCES, LoadContext, Source, load_source
+from lantern.sources.checked import GapFound, read_table
+from lantern.sources.manifest import Manifest
 from lantern.sources.model import IndicatorMeta, Loaded, WideRows
+from lantern.sources.reading import header_of
 from lantern.warehouse.runs import run_log_path
 from lantern.warehouse.schema import columns
 from lantern.warehouse.store import Warehouse
@@ -41,20 +40,6 @@ from lantern.warehouse.store import Warehouse
 __all__ = ["IngestResult", "geography", "ingest", "run_log_path"]
 
 KNOWN_TYPES = ("lsoa", "msoa", "district")
-# Boundary files per (area type, vintage): the first present that covers the wanted areas wins.
-BOUNDARY_FILES: dict[tuple[str, int], list[str]] = {
-    ("lsoa", 2011): ["boundaries/lsoa11_essex_bsc.geojson", "boundaries/lsoa11_ew_bsc.geojson"],
-    ("lsoa", 2021): ["boundaries/lsoa21_essex_bsc.geojson", "boundaries/lsoa21_ew_bsc.geojson"],
-    ("msoa", 2011): [
-        "boundaries/msoa11_essex_simplified.geojson",
-        "boundaries/msoa11_ew_simplified.geojson",
-    ],
-    ("msoa", 2021): ["boundaries/msoa21_essex_bsc.geojson", "boundaries/msoa21_ew_bsc.geojson"],
-    ("district", 2011): ["boundaries/lad21_essex_bsc.geojson", "boundaries/lad21_uk_bsc.geojson"],
-    ("district", 2021): ["boundaries/lad21_essex_bsc.geojson", "boundaries/lad21_uk_bsc.geojson"],
-    ("county", 2011): ["boundaries/utla21_essex_bsc.geojson", "boundaries/utla21_uk_bsc.geojson"],
-    ("county", 2021): ["boundaries/utla21_essex_bsc.geojson", "boundaries/utla21_uk_bsc.geojson"],
-}
 
 
 @dataclass(frozen=True)
@@ -114,7 +99,7 @@ def ingest(
     sources = list(SOURCES if sources is None else sources)
     started = datetime.now(UTC)
     steps = Steps(
-        total=6 + len(sources) + (len(BOUNDARY_FILES) if geometries else 0), progress=progress
+        total=6 + len(sources) + (len(BOUNDARIES) if geometries else 0), progress=progress
     )
     try:
         with Warehouse.rebuild(target, command="ingest", config_sha256=config_sha256(config)) as wh:
@@ -139,10 +124,13 @@ def geography(
     data_dir: Path, area_codes: Sequence[str]
 ) -> tuple[dict[int, pd.DataFrame], dict[int, pd.DataFrame], LoadContext]:
     """Areas and links for both vintages inside ``area_codes``, and the loaders' context."""
-    ctx = LoadContext(data_dir=Path(data_dir))
+    ctx = LoadContext(data_dir=Path(data_dir), manifest=Manifest.for_data_dir(Path(data_dir)))
+    lookups = read_lookups(Path(data_dir))
+    ctx.chains = lookups.chains
+    ctx.universe = universe(lookups)
     areas, links, missing = {}, {}, {}
     for vintage in (2011, 2021):
-        chain = load_chain(data_dir, vintage)
+        chain = lookups.chains[vintage]
         code_columns = [level.code for level in CHAINS[vintage]]
         present = set(pd.unique(chain[code_columns].to_numpy().ravel()))
         missing[vintage] = [c for c in area_codes if c not in present]
@@ -174,11 +162,28 @@ def geography(
     return areas, links, ctx
 
 
+def universe(lookups: Lookups) -> dict[str, pd.Index]:
+    """Every code of each area type in any lookup column (a code outside these is unknown)."""
+    columns = {
+        "lsoa": [(2011, "lsoa11_code"), (2021, "lsoa21_code")],
+        "msoa": [(2011, "msoa11_code"), (2021, "msoa21_code")],
+        "ward": [(2021, "ward24_code")],
+        "district": [(2011, "ltla21_code"), (2011, "ltla19_code"), (2021, "ltla24_code")],
+        "county": [(2011, "utla21_code"), (2021, "utla21_code")],
+        "region": [(2011, "region21_code"), (2021, "region21_code")],
+    }
+    out = {}
+    for area_type, where in columns.items():
+        parts = [lookups.chains[v][c].dropna() for v, c in where if c in lookups.chains[v]]
+        out[area_type] = pd.Index(pd.unique(pd.concat(parts).to_numpy()))
+    return out
+
+
 def find_postcode_lookup(data_dir: Path) -> Path | None:
     """The first ONSPD/NSPL-format file in ``data_dir/postcodes`` (by name), if any."""
     folder = Path(data_dir) / "postcodes"
     for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
-        header = set(pd.read_csv(path, nrows=0).columns)
+        header = set(header_of(path))
         if "pcds" in header and header & {"lsoa11", "lsoa21"}:
             return path
     return None
@@ -219,6 +224,64 @@ def _prefetched(sources: list[Source], ctx: LoadContext) -> Iterator[tuple[Sourc
                 yield source, loaded
         finally:
             pending.cancel()
+
+
+class Described:
+    """``indicator_meta`` across sources: one row per indicator, from its latest period.
+
+    Several sources may give periods of one indicator (QOF years, mid-year populations); they
+    must agree on what it is (kind, unit, polarity, geography) and never give the same period.
+    """
+
+    SAME = ("kind", "unit", "polarity", "area_type", "vintage")
+
+    def __init__(self) -> None:
+        self.meta: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.periods: dict[tuple[str, str], str] = {}
+
+    def add(self, source: Source, metas: list[Any], periods: pd.DataFrame) -> None:
+        for row in periods.itertuples(index=False):
+            key = (row.indicator_id, row.period)
+            if key in self.periods:
+                raise InputError(
+                    f"indicator {row.indicator_id}, period {row.period} is produced by both "
+                    f"{self.periods[key]} and {source.source_id}",
+                    file=source.path,
+                )
+            self.periods[key] = source.source_id
+        latest = periods.groupby("indicator_id")["period"].max().to_dict()
+        for meta in metas:
+            record = dict(meta.__dict__)
+            period = str(latest.get(meta.indicator_id, record["period"]))
+            earlier = self.meta.get(meta.indicator_id)
+            if earlier is not None:
+                clash = [k for k in self.SAME if earlier[1][k] != record[k]]
+                if clash:
+                    raise InputError(
+                        f"indicator {meta.indicator_id} from {source.source_id} disagrees with "
+                        f"{earlier[1]['source_id']} on {', '.join(clash)}",
+                        file=source.path,
+                    )
+                if earlier[0] >= period:
+                    continue
+            self.meta[meta.indicator_id] = (period, record)
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [record for _, record in self.meta.values()], columns=columns("indicator_meta")
+        )
+
+
+def ordered_periods(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """All ``indicator_periods`` rows, positions 1… in period order within each indicator."""
+    frame = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=columns("indicator_periods"))
+    )
+    frame = frame.sort_values(["indicator_id", "period"], kind="stable")
+    frame["position"] = frame.groupby("indicator_id").cumcount() + 1
+    return frame[columns("indicator_periods")].reset_index(drop=True)
 
 
 def _periods(source: Source, loaded: Loaded) -> pd.DataFrame:
@@ -300,33 +363,29 @@ def _build(
     lookup = find_postcode_lookup(data_dir)
     postcodes = 0
     if lookup is not None:
-        rows = postcode_rows(PostcodeLookup.from_file(lookup), ctx)
+        table = read_table(postcode_spec(lookup, ctx.data_dir), ctx)
+        rows = postcode_rows(PostcodeLookup.from_table(table.frame), ctx)
         wh.insert("postcodes", rows)
         postcodes = len(rows)
     steps.done()
 
     loaded_at = datetime.now(UTC)
-    seen: dict[str, str] = {}
+    described = Described()
+    periods, gaps = [], []
     metas: list[IndicatorMeta] = []
     total_rows = 0
     for source, loaded in _prefetched(sources, ctx):
         steps.step(f"source: {source.source_id}")
-        for meta in loaded.meta:
-            if meta.indicator_id in seen:
-                raise InputError(
-                    f"indicator {meta.indicator_id} is produced by both {seen[meta.indicator_id]} "
-                    f"and {source.source_id}",
-                    file=source.path,
-                )
-            seen[meta.indicator_id] = source.source_id
+        new_periods = _periods(source, loaded)
+        described.add(source, loaded.meta, new_periods)
+        periods.append(new_periods)
         metas += loaded.meta
         if loaded.wide is not None:
             _insert_wide(wh, loaded.wide)
         else:
             wh.insert("indicators", loaded.rows)
         total_rows += len(loaded)
-        wh.insert("indicator_meta", pd.DataFrame([m.__dict__ for m in loaded.meta]))
-        wh.insert("indicator_periods", _periods(source, loaded))
+        gaps += [g.__dict__ for g in loaded.gaps]
         files = pd.DataFrame([f.__dict__ for f in loaded.files]).assign(
             publisher=source.publisher,
             dataset=source.dataset,
@@ -335,13 +394,19 @@ def _build(
             url=source.url,
             loaded_at=loaded_at,
         )
-        wh.insert("sources", files)
+        wh.insert("sources", files.drop_duplicates("file"))
         steps.done()
+    wh.insert("indicator_meta", described.frame())
+    wh.insert("indicator_periods", ordered_periods(periods))
 
     steps.step("benchmarks: England values")
     england = _load_england(wh, data_dir, sources, config.area_codes, metas)
     steps.done()
-    geometry_counts = _load_geometries(wh, data_dir, areas, steps) if geometries else {}
+    geometry_counts: dict[str, int] = {}
+    if geometries:
+        geometry_counts, boundary_gaps = _load_geometries(wh, ctx, areas, steps)
+        gaps += [g.__dict__ for g in boundary_gaps]
+    wh.insert("source_gaps", pd.DataFrame(gaps, columns=columns("source_gaps")))
     steps.step("finishing")
     counts = wh.query(
         "SELECT area_type || '_' || vintage AS k, count(*) AS n FROM areas GROUP BY ALL ORDER BY 1"
@@ -349,7 +414,8 @@ def _build(
     steps.done()
     return {
         "areas": dict(zip(counts["k"], counts["n"].astype(int), strict=True)),
-        "indicators": len(seen),
+        "indicators": len(described.meta),
+        "gaps": len(gaps),
         "rows": total_rows,
         "geometries": geometry_counts,
         "postcodes": postcodes,
@@ -372,7 +438,7 @@ def _load_england(
         data_dir,
         sources,
         area_codes,
-        lambda: wh.query("SELECT * FROM indicators WHERE area_code LIKE 'E%'"),
+        lambda ids: wh.query(benchmarks.SUMS_SQL, [ids], table="indicators"),
         metas,
     )
     frame = frame[frame["indicator_id"].isin({m.indicator_id for m in metas})].assign(
@@ -385,60 +451,18 @@ def _load_england(
 
 
 def _load_geometries(
-    wh: Warehouse, data_dir: Path, areas: dict[int, pd.DataFrame], steps: Steps
-) -> dict[str, int]:
+    wh: Warehouse, ctx: LoadContext, areas: dict[int, pd.DataFrame], steps: Steps
+) -> tuple[dict[str, int], list[GapFound]]:
+    """Boundaries of every wanted area into ``geometries``; declared gaps returned."""
     counts: dict[str, int] = {}
-    for (area_type, vintage), candidates in BOUNDARY_FILES.items():
+    gaps: list[GapFound] = []
+    rows = boundary_rows(ctx, areas)
+    for area_type, vintage in BOUNDARIES:
         steps.step(f"boundaries: {area_type} {vintage}")
-        table = areas[vintage]
-        wanted = set(table.loc[table["area_type"] == area_type, "area_code"])
-        if wanted:
-            frame = _first_covering(data_dir, candidates, wanted)
-            if frame is not None:
-                frame = frame[frame["area_code"].isin(wanted)]
-                out = pd.DataFrame(
-                    {
-                        "area_code": frame["area_code"].to_numpy(),
-                        "area_type": area_type,
-                        "vintage": vintage,
-                        "geometry": shapely.to_wkb(frame.geometry.to_numpy()),
-                    }
-                )
-                wh.insert("geometries", out)
-                counts[f"{area_type}_{vintage}"] = len(out)
+        _, _, out, found = next(rows)
+        if out is not None:
+            wh.insert("geometries", out)
+            counts[f"{area_type}_{vintage}"] = len(out)
+        gaps += found
         steps.done()
-    return counts
-
-
-def _read_boundaries_ew(path: Path) -> Any:
-    """``read_boundaries``; for UK-wide files (with S…/N… codes) only English and Welsh areas."""
-    try:
-        return read_boundaries(path)
-    except InputError:
-        info = pyogrio.read_info(path)
-        fields = list(info["fields"])
-        code = detect_field(fields, CODE_FIELD, "area code", path)
-        name = detect_field(fields, NAME_FIELD, "area name", path)
-        frame = gpd.read_file(path, engine="pyogrio", where=f"substr({code}, 1, 1) IN ('E', 'W')")
-        first_invalid(frame[code].astype(str), file=path, column=code)
-        return gpd.GeoDataFrame(
-            {"area_code": frame[code].astype(str), "area_name": frame[name].astype(str)},
-            geometry=frame.geometry.to_crs("EPSG:4326").to_numpy(),
-            crs="EPSG:4326",
-        )
-
-
-def _first_covering(data_dir: Path, candidates: list[str], wanted: set[str]) -> Any:
-    """The first boundary file present that holds every wanted area (else the fullest one)."""
-    best: Any = None
-    for relative in candidates:
-        path = data_dir / relative
-        if not path.exists():
-            continue
-        frame = _read_boundaries_ew(path)
-        covered = frame["area_code"].isin(wanted).sum()
-        if covered == len(wanted):
-            return frame
-        if best is None or covered > best[0]:
-            best = (covered, frame)
-    return None if best is None else best[1]
+    return counts, gaps

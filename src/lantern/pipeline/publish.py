@@ -10,8 +10,8 @@ from pathlib import Path
 from lantern.config import Config
 from lantern.errors import ConfigError
 from lantern.pipeline.progress import Progress, or_quiet
+from lantern.publish import details, pages, sitejson, tiles
 from lantern.publish import downloads as dl
-from lantern.publish import pages, sitejson, tiles
 from lantern.publish.reader import read_site_data
 from lantern.publish.sitedata import SiteData
 from lantern.release import gate, project_rules, write_manifest
@@ -72,6 +72,7 @@ def publish(
             assets=assets,
             tile_url=tile_url,
             components=_components(warehouse, index_id),
+            note=_method_note(warehouse, index_id),
             step=step,
         )
         step("Checking the downloads against the disclosure rules")
@@ -94,6 +95,7 @@ def write_site(
     assets: Path,
     tile_url: str | None = None,
     components: list[dict] | None = None,
+    note: str = "",
     step: Progress | None = None,
 ) -> dict:
     """Write every file of the site into ``site`` (an empty folder); return the page metadata."""
@@ -102,29 +104,38 @@ def write_site(
     frames = sitejson.geography_frames(data)
     geoms: dict = {"lsoa": data.geometry}
     zooms = tiles.zoom_range(len(data.areas))
-    for level in frames:
+    jobs = []
+    # District shapes are always built: their outlines are drawn over every map.
+    for level in dict.fromkeys([*frames, "district"]):
         if level != "lsoa":
-            geoms[level] = (
-                tiles.dissolve(data.geometry, data.areas[f"{level}_code"])
-                if level != "district"
-                else tiles.dissolve(data.geometry, data.areas["district_code"])
+            geoms[level] = tiles.dissolve(data.geometry, data.areas[f"{level}_code"])
+        geoms[f"{level}_zooms"] = zooms if level == "lsoa" else (max(0, zooms[0] - 1), zooms[1] - 1)
+        codes = list(frames[level].index) if level in frames else list(geoms[level].index)
+        jobs.append(
+            tiles.Tileset(
+                geoms[level], codes, site / "tiles" / f"{level}.pmtiles", geoms[f"{level}_zooms"]
             )
-        geoms[f"{level}_zooms"] = zooms if level == "lsoa" else (max(0, zooms[0] - 1), zooms[1] - 2)
-        tiles.write_pmtiles(
-            geoms[level],
-            list(frames[level].index),
-            site / "tiles" / f"{level}.pmtiles",
-            zooms=geoms[f"{level}_zooms"],
         )
-    if "district" not in geoms:
-        geoms["district"] = tiles.dissolve(data.geometry, data.areas["district_code"])
+    tiles.write_tilesets(jobs)
     step("Writing the map data")
     meta = sitejson.write_data_files(data, site, frames, geoms)
+    for geo in meta["geographies"]:
+        details.write_details(
+            data, site, geo["id"], frames[geo["id"]], geo["measures"], geoms[geo["id"]]
+        )
     meta["tileUrl"] = tile_url
     meta["preview"] = sitejson.write_preview(data, site)
+    if data.cases is not None and "msoa" in frames:
+        sitejson.dump(site / "data" / "cases" / "msoa.json", data.cases)
+        meta["cases"] = {
+            "file": "data/cases/msoa.json",
+            "geography": "msoa",
+            "weeks": data.cases["weeks"],
+            "bivariate": "bivariate" in data.cases,
+        }
     step("Writing the downloads")
     files = dl.write_downloads(data, site / "downloads")
-    write_manifest(site / "downloads", dl.release_tables(data))
+    write_manifest(site / "downloads", dl.release_tables(data), exempt=dl.release_exempt())
     step("Writing the pages")
     (site / "assets").mkdir(parents=True, exist_ok=True)
     for name in BUNDLE:
@@ -134,24 +145,46 @@ def write_site(
         pages.render_index(data, assets, meta, files), encoding="utf-8"
     )
     (site / "method.html").write_text(
-        pages.render_method(data, assets, components or []), encoding="utf-8"
+        pages.render_method(data, assets, components or [], note=note), encoding="utf-8"
     )
+    if note:  # the very note the build wrote, so every published score can be recomputed
+        (site / "method-note.md").write_text(note, encoding="utf-8")
     step("Compressing")
     precompress(site)
     return meta
 
 
 def precompress(site: Path) -> None:
-    """Write ``name.gz`` beside each text file so servers can send it compressed."""
+    """Write ``name.gz`` beside each text file so servers can send it compressed.
+
+    Not for the downloads (served byte for byte as checked and listed) nor for the per-district
+    detail files: one is fetched per chosen area, servers compress it on the fly (``lantern
+    serve`` does), and England's copies would cost 8 MB of the site.
+    """
     for path in site.rglob("*"):
-        if path.relative_to(site).parts[0] == "downloads":
-            continue  # downloads are served byte for byte as checked and listed
+        parts = path.relative_to(site).parts
+        if parts[0] == "downloads" or parts[:2] == ("data", "detail"):
+            continue
         if path.is_file() and path.suffix in COMPRESS and path.stat().st_size > 1024:
             with (
                 path.open("rb") as src,
-                gzip.open(path.with_name(path.name + ".gz"), "wb", compresslevel=9) as out,
+                gzip.open(path.with_name(path.name + ".gz"), "wb", compresslevel=6) as out,
             ):
                 shutil.copyfileobj(src, out)
+
+
+def _method_note(warehouse: Path, index_id: str | None) -> str:
+    """The method note ``lantern build`` wrote (validation section included), or ``""``."""
+    from lantern.warehouse import Warehouse
+
+    with Warehouse(warehouse) as wh:
+        if not wh.has("index_runs"):
+            return ""
+        runs = wh.index_runs(index_id)
+    if runs.empty or "method_note" not in runs.columns:
+        return ""
+    note = runs["method_note"].iloc[0]
+    return note if isinstance(note, str) else ""
 
 
 def _components(warehouse: Path, index_id: str | None) -> list[dict]:

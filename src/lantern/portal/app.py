@@ -20,7 +20,7 @@ from starlette.datastructures import MutableHeaders
 
 from lantern import __version__
 from lantern.errors import ConfigError, LanternError
-from lantern.portal import audit_db, sessions
+from lantern.portal import audit_db, sessions, summaries
 from lantern.portal.db import make_engine, require_schema, session_factory
 from lantern.portal.deps import LoginRequired
 from lantern.portal.ratelimit import RateLimit
@@ -127,6 +127,8 @@ def create_app(
     engine = make_engine(settings.database_url)
     require_schema(engine)
     factory = session_factory(engine)
+    with factory() as db:
+        summaries.ensure(db)
     run_purge(factory, settings, today(), actor="portal:start-up")
 
     @asynccontextmanager

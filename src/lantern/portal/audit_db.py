@@ -11,7 +11,6 @@ agreement ids and purposes.
 from __future__ import annotations
 
 import io
-import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from lantern.audit import GENESIS, Verification, entry_mac, export_text, verify_entries
 from lantern.keys.store import AuditKey
+from lantern.portal.db import take_write_lock
 from lantern.portal.models import AuditEntry
 
-_LOCK = threading.Lock()
 _PG_LOCK_KEY = 0x1A17E5
 _KEYS: dict[str, AuditKey] = {}
 
@@ -38,23 +37,33 @@ def audit_key() -> AuditKey:
 
 
 def record(session: Session, event: str, **details: Any) -> AuditEntry:
-    """Append one event and commit it together with the session's pending changes."""
-    with _LOCK:
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-        last = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).first()
-        seq, prev = (last.seq + 1, last.hash) if last else (0, GENESIS)
-        body = {
-            "seq": seq,
-            "time": datetime.now(UTC).isoformat(timespec="microseconds"),
-            "event": event,
-            "details": details,
-            "prev": prev,
-        }
-        entry = AuditEntry(**body, hash=entry_mac(audit_key(), prev, body))
-        session.add(entry)
-        session.commit()
-        return entry
+    """Append one event and commit it together with the session's pending changes.
+
+    Appends are serialised by the database, never by a lock held in this process: PostgreSQL
+    takes a transaction-level advisory lock, SQLite its write lock. Either is taken *before*
+    the chain's head is read, so two requests (threads or processes) never compute the same
+    ``seq``, and a request that already holds the write lock (it changed data earlier in its
+    transaction) is never made to wait behind one that does not.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    else:
+        take_write_lock(session)
+    last = session.execute(
+        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (last.seq + 1, last.hash) if last else (0, GENESIS)
+    body = {
+        "seq": seq,
+        "time": datetime.now(UTC).isoformat(timespec="microseconds"),
+        "event": event,
+        "details": details,
+        "prev": prev,
+    }
+    entry = AuditEntry(**body, hash=entry_mac(audit_key(), prev, body))
+    session.add(entry)
+    session.commit()
+    return entry
 
 
 def as_dict(entry: AuditEntry) -> dict[str, Any]:
@@ -76,7 +85,7 @@ def verify(session: Session, key: AuditKey | None = None) -> Verification:
 
 def search_query(
     *, event: str | None = None, text_contains: str | None = None, since: str | None = None
-) -> Select[tuple[AuditEntry]]:
+) -> Select[AuditEntry]:
     stmt = select(AuditEntry)
     if event:
         stmt = stmt.where(AuditEntry.event == event)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from lantern.errors import ConfigError
@@ -37,6 +37,14 @@ def make_engine(url: str) -> Engine:
     raise ConfigError(
         "portal database", [f"unsupported database URL scheme in {url.split(':')[0]!r}"]
     )
+
+
+def take_write_lock(session: Session) -> None:
+    """SQLite: take the database's write lock now (waiting up to the busy timeout), so reads that
+    follow in this transaction see the latest data and no other writer can interleave until it
+    ends. A no-op update is enough: the driver opens a transaction before it and SQLite takes
+    the write lock for it even though no row changes."""
+    session.execute(text("UPDATE audit_log SET seq = seq WHERE 1 = 0"))
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import Response
@@ -139,4 +139,71 @@ def household_export_response(ctx: Ctx, *, agreement: str, purpose: str) -> Resp
         export.text,
         media_type="text/csv",
         headers={"content-disposition": f'attachment; filename="{export.filename}"'},
+    )
+
+
+def aggregate_for(ctx: Ctx, *, agreement: str, table: str, area_type: str, event: str, **extra):  # noqa: ANN003, ANN201
+    """The protected aggregate of the user's scope (``lantern.portal.aggregates``), audited."""
+    from lantern.portal import aggregates, audit_db
+
+    assert ctx.user is not None
+    result = aggregates.build(
+        ctx.db,
+        scoped(ctx),
+        agreement_id=agreement,
+        table=table,
+        area_type=area_type,
+        policy=ctx.settings.policy,
+        today=ctx.today,
+        refresh=timedelta(minutes=ctx.settings.aggregate_refresh_minutes),
+    )
+    audit_db.record(
+        ctx.db,
+        event,
+        actor=ctx.user.username,
+        agreement=result.agreement,
+        table=result.table,
+        area_type=result.area_type,
+        rows=len(result.rows),
+        withheld=result.withheld,
+        policy=ctx.settings.disclosure_policy,
+        as_of=result.as_of.isoformat(timespec="seconds") if result.as_of else None,
+        **extra,
+    )
+    return result
+
+
+def aggregate_export_response(ctx: Ctx, *, agreement: str, table: str, area_type: str) -> Response:
+    """The protected aggregate as a formula-safe CSV download (audited with an export id)."""
+    import secrets
+
+    from lantern.portal import aggregates
+    from lantern.portal.models import utcnow
+
+    assert ctx.user is not None
+    export_id = "AGG-" + secrets.token_hex(6).upper()
+    result = aggregate_for(
+        ctx,
+        agreement=agreement,
+        table=table,
+        area_type=area_type,
+        event="aggregates.exported",
+        export=export_id,
+    )
+    stamp = utcnow().isoformat(timespec="seconds") + "Z"
+    as_of = result.as_of.strftime("%Y-%m-%dT%H:%M:%SZ") if result.as_of else stamp
+    header = (
+        f"# {result.title} by {result.area_type} - agreement {result.agreement} - "
+        f"protected ({result.policy}); {aggregates.WITHHELD} = withheld - counts as of "
+        f"{as_of} - {export_id} - exported by {ctx.user.username} at {stamp}"
+    )
+    return Response(
+        aggregates.csv_text(result, header=header),
+        media_type="text/csv",
+        headers={
+            "content-disposition": (
+                f'attachment; filename="{result.table}-{result.area_type}-{result.agreement}-'
+                f'{export_id}.csv"'
+            )
+        },
     )

@@ -14,12 +14,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lantern.errors import InputError
 from lantern.portal import agreements as agreements_mod
-from lantern.portal import audit_db, objections
+from lantern.portal import audit_db, objections, objectors
 from lantern.portal.crypto import seal, unseal
 from lantern.portal.csvsafe import SafeWriter
 from lantern.portal.models import Area, ContactOutcome, Household, HouseholdMatch, User, utcnow
@@ -36,7 +37,14 @@ OUTCOMES = (
 
 
 def import_csv(
-    session: Session, path: Path, *, agreement_id: str, party: str, key: bytes, actor: str
+    session: Session,
+    path: Path,
+    *,
+    agreement_id: str,
+    party: str,
+    key: bytes,
+    actor: str,
+    skip_unmatchable: bool = False,
 ) -> int:
     """Import a data owner's household file; contact columns are encrypted before storage.
 
@@ -44,7 +52,10 @@ def import_csv(
     agreement must name as a field of ``party`` (the data owner). Identifier columns
     (``nhs_number``, ``given_name``, ``family_name``, ``date_of_birth``, ``postcode``) only
     become objection match tokens: they are neither stored nor shown. A household whose tokens
-    meet an objection already made is not imported.
+    meet any objection in the register is not imported. A row whose identifiers form no match
+    token (no valid NHS number, nor names with date of birth) could be an objector no one can
+    recognise: the file is refused naming the row, or with ``skip_unmatchable`` the row is left
+    out. Nothing is written unless the whole file is accepted.
     """
     agreement = agreements_mod.get(session, agreement_id)
     if party not in agreement.party_ids:
@@ -69,10 +80,7 @@ def import_csv(
         seen: set[str] = set(session.scalars(select(Household.reference)))
         match_cols = [c for c in contact_cols if c in objections.MATCH_COLUMNS]
         shown_cols = [c for c in contact_cols if c not in objections.MATCH_COLUMNS]
-        mkey = objections.match_key(key)
-        objected = objections.objected_tokens(session)
-        rows: list[tuple[Household, list[str]]] = []
-        withheld = 0
+        parsed: list[tuple[str, str, str, dict[str, str], dict[str, str]]] = []
         for n, row in enumerate(reader, start=2):
             ref = (row["reference"] or "").strip()
             lsoa = (row["lsoa21_code"] or "").strip().upper()
@@ -92,33 +100,67 @@ def import_csv(
                     column="lsoa21_code",
                 )
             seen.add(ref)
-            tokens = (
-                objections.match_tokens({c: row[c] for c in match_cols}, mkey) if match_cols else []
-            )
-            if objected.intersection(tokens):
-                withheld += 1  # the resident objected: never stored
-                continue
             contact = {c: (row[c] or "").strip() for c in shown_cols}
-            nonce, blob = seal(key, ref, agreement.id, contact)
-            rows.append(
-                (
-                    Household(
-                        reference=ref,
-                        agreement_id=agreement.id,
-                        owner_party=party,
-                        lsoa_code=lsoa,
-                        reason=(row["reason"] or "").strip()[:200],
-                        nonce=nonce,
-                        contact_ciphertext=blob,
-                    ),
-                    tokens,
-                )
+            parsed.append(
+                (ref, lsoa, row["reason"] or "", contact, {c: row[c] for c in match_cols})
             )
+    identifiers = (
+        objectors.normalise(pd.DataFrame([p[4] for p in parsed])) if match_cols and parsed else None
+    )
+    tokens = (
+        objectors.match_tokens(identifiers, objectors.match_key())
+        if identifiers is not None
+        else [[] for _ in parsed]
+    )
+    unmatchable = [i for i, found in enumerate(tokens) if not found]
+    if unmatchable and not skip_unmatchable:
+        rows_named = ", ".join(str(i + 2) for i in unmatchable[:20])
+        raise InputError(
+            f"{len(unmatchable)} row(s) have no identifier an objection can be matched on "
+            f"(rows {rows_named}{' …' if len(unmatchable) > 20 else ''}): each household needs "
+            "a valid NHS number, or given name, family name and date of birth, or one name with "
+            "date of birth and postcode, so that residents' objections reach it. Fix them, or "
+            "pass --skip-unmatchable to leave those households out",
+            file=path,
+            row=unmatchable[0] + 2,
+            column=", ".join(match_cols) or "nhs_number",
+        )
+    objectors.serialise(session)  # no objection may interleave with this import
+    objected = objectors.objected_match_tokens(session)
+    legacy_objected = objectors.legacy_objection_tokens(session)
+    legacy = (
+        objectors.match_tokens(identifiers, objectors.legacy_match_key(key))
+        if identifiers is not None and legacy_objected
+        else [[] for _ in parsed]
+    )
+    rows: list[tuple[Household, list[str]]] = []
+    withheld = 0
+    skipped = 0
+    for (ref, lsoa, reason, contact, _), found, old in zip(parsed, tokens, legacy, strict=True):
+        if not found:
+            skipped += 1  # no identifier to check against objections: never stored
+            continue
+        if objected.intersection(found) or legacy_objected.intersection(old):
+            withheld += 1  # the resident objected: never stored
+            continue
+        nonce, blob = seal(key, ref, agreement.id, contact)
+        rows.append(
+            (
+                Household(
+                    reference=ref,
+                    agreement_id=agreement.id,
+                    owner_party=party,
+                    lsoa_code=lsoa,
+                    reason=reason.strip()[:200],
+                    nonce=nonce,
+                    contact_ciphertext=blob,
+                ),
+                found,
+            )
+        )
     session.add_all(h for h, _ in rows)
     session.flush()
-    session.add_all(
-        HouseholdMatch(household_id=h.id, token=t) for h, tokens in rows for t in tokens
-    )
+    session.add_all(HouseholdMatch(household_id=h.id, token=t) for h, found in rows for t in found)
     audit_db.record(
         session,
         "households.imported",
@@ -126,6 +168,7 @@ def import_csv(
         agreement=agreement.id,
         households=len(rows),
         withheld_by_objection=withheld,
+        left_out_unmatchable=skipped,
         match_columns=match_cols,
         source=path.name,
     )

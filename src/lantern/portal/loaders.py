@@ -15,6 +15,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from lantern.errors import InputError
+from lantern.portal import summaries
 from lantern.portal.models import Area, AreaLink, IndicatorMeta, IndicatorValue
 from lantern.warehouse import Warehouse
 
@@ -91,12 +92,16 @@ def read_hierarchy(path: Path, districts: Iterable[str]) -> tuple[list[dict], li
     return list(areas.values()), list(links.values())
 
 
-def replace_areas(session: Session, areas: list[dict], links: list[dict]) -> None:
+def replace_areas(
+    session: Session, areas: list[dict], links: list[dict], *, commit: bool = True
+) -> None:
     session.execute(delete(AreaLink))
     session.execute(delete(Area))
     session.execute(insert(Area), areas)
     session.execute(insert(AreaLink), links)
-    session.commit()
+    if commit:
+        summaries.rebuild(session)
+        session.commit()
 
 
 def load_lookup_areas(
@@ -129,15 +134,19 @@ def load_indicator_csv(
     period: str,
     source: str,
     titles: Mapping[str, str] | None = None,
+    units: Mapping[str, str] | None = None,
     england: bool = False,
 ) -> int:
     """Load wide per-area columns (``column → indicator_id``) for areas the portal knows.
 
-    With ``england=True`` the file covers every LSOA in England, and the mean of each column over
-    all its rows is kept as the England value (``indicator_benchmarks``).
+    Titles, units, kind and polarity come from ``titles`` / ``units`` where given, else from the
+    catalogue of indicators Lantern's own source loaders define (``lantern.portal.catalogue``),
+    else the indicator id. With ``england=True`` the file covers every LSOA in England, and the
+    mean of each column over all its rows is kept as the England value (``indicator_benchmarks``).
     """
     from sqlalchemy import select
 
+    from lantern.portal.catalogue import describe
     from lantern.portal.models import IndicatorBenchmark
 
     known = set(session.scalars(select(Area.area_code)))
@@ -175,14 +184,7 @@ def load_indicator_csv(
     session.execute(
         insert(IndicatorMeta),
         [
-            {
-                "indicator_id": i,
-                "title": (titles or {}).get(i, i),
-                "unit": "",
-                "kind": "score",
-                "polarity": "neutral",
-                "source": source,
-            }
+            describe(i, source=source, title=(titles or {}).get(i), unit=(units or {}).get(i))
             for i in ids
         ],
     )
@@ -204,6 +206,7 @@ def load_indicator_csv(
             )
             for col, ind in columns.items()
         )
+    summaries.rebuild(session)
     session.commit()
     return len(rows)
 
@@ -298,7 +301,7 @@ def load_warehouse(session: Session, warehouse: Path) -> dict[str, int]:
             for c, ct, p, pt in pairs.itertuples(index=False)
             if ct in types and pt in types and c in codes and p in codes
         ]
-        replace_areas(session, areas, links)
+        replace_areas(session, areas, links, commit=False)
         described = wh.meta().drop_duplicates("indicator_id")
         meta = [
             {
@@ -338,5 +341,6 @@ def load_warehouse(session: Session, warehouse: Path) -> dict[str, int]:
         session.execute(insert(IndicatorMeta), meta)
     if values:
         session.execute(insert(IndicatorValue), values)
+    summaries.rebuild(session)
     session.commit()
     return {"areas": len(areas), "links": len(links), "indicators": len(values)}

@@ -147,18 +147,23 @@ class ContactOutcome(Base):
 
 
 class Objection(Base):
-    """A resident's objection, held only as keyed tokens per project."""
+    """A resident's objection: the normalised identifiers, encrypted under the objection
+    register's own key (``sealed``; ``lantern.portal.objectors``), re-tokenised for every key
+    that needs them. Rows recorded before identifiers were kept have only their tokens."""
 
     __tablename__ = "objections"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: objection tokens of the linkage batches held when the objection was made
     tokens: Mapped[dict[str, Any]] = mapped_column(JSON)
-    #: HMAC tokens under the portal's match key, matched against ``household_match``
+    #: household match tokens under the data key of the time (re-made from ``sealed`` on import)
     match_tokens: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
-    #: SHA-256 of the objection's tokens: the same person objecting twice is stored once
+    #: keyed digest of the normalised identifiers: the same person objecting twice is stored once
     fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    #: nonce || AES-256-GCM ciphertext of the normalised identifiers (register key)
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class AuditEntry(Base):
@@ -268,3 +273,18 @@ class IndicatorBenchmark(Base):
     geography: Mapped[str] = mapped_column(String(20), primary_key=True)
     value: Mapped[float | None] = mapped_column(Float, nullable=True)
     areas: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AreaSummary(Base):
+    """An area's value of one indicator (its own, or the mean of its LSOAs) and its decile among
+    areas of its type, computed when data is loaded (``lantern.portal.summaries``)."""
+
+    __tablename__ = "area_summaries"
+
+    area_code: Mapped[str] = mapped_column(String(9), primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    period: Mapped[str] = mapped_column(String(20))
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: LSOAs the mean covers; None when the value is the area's own
+    lsoas: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    decile: Mapped[int | None] = mapped_column(Integer, nullable=True)

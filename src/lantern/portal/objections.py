@@ -1,69 +1,44 @@
-"""The objection form's back end: identifiers become keyed tokens at once; only tokens are kept.
+"""The objection form's back end: validation, and recording into the objection register.
 
-Two kinds of token are made from what the resident gives:
+The resident's identifiers are normalised and kept only encrypted, in the portal's objection
+register (``lantern.portal.objectors``), which re-tokenises them for every key that needs them:
+every household list already loaded loses the objector at once, every later import leaves them
+out, under any data key, and every linkage batch of every project gets their tokens when the
+register is exported (``lantern portal data objections``), batches created after the objection
+included. For the linkage batches held when the objection is made, tokens are also recorded at
+once (``tokens``).
 
-* for every active project release in the key store (``<root>/<agreement id>/<release>.key``),
-  ``lantern.linkage.tokens.objection_tokens``, written to the linkage objection register
-  (``release,key,token``) by ``export_register``;
-* **match tokens** under a key derived from the portal's data key, which household lists carry
-  too (``household_match``): an objection removes matching households from every loaded list at
-  once, and keeps them out of every later import.
-
-The same person objecting twice is stored once (``fingerprint``); the confirmation is the same
-either way, so the form reveals nothing about who has objected or who is on a list.
+The same person objecting twice with the same details is stored once (``fingerprint``); the
+confirmation is the same either way, so the form reveals nothing about who has objected or who
+is on a list.
 """
 
 from __future__ import annotations
 
-import base64
 import csv
-import hashlib
-import json
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import delete, func, select
+import pandas as pd
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lantern.errors import ConfigError
 from lantern.linkage.keystore import KeyStore
-from lantern.linkage.normalise import normalise_date, normalise_nhs_number
+from lantern.linkage.normalise import normalise_date, normalise_nhs_number, normalise_postcode
 from lantern.linkage.objections import REGISTER_COLUMNS
 from lantern.linkage.tokens import objection_tokens
 from lantern.portal import agreements as agreements_mod
-from lantern.portal import audit_db
-from lantern.portal.models import ContactOutcome, Household, HouseholdMatch, Objection
+from lantern.portal import audit_db, objectors
+from lantern.portal.models import Objection
 
 IDENTIFIER_FIELDS = ("nhs_number", "given_name", "family_name", "date_of_birth", "postcode")
 #: household-file columns used only to match objections: never stored, never shown
 MATCH_COLUMNS = IDENTIFIER_FIELDS
-MATCH_RELEASE = "portal-objection-match"
 MAX_LENGTH = 100
-
-
-def match_key(data_key: bytes) -> bytes:
-    """The portal's match-token key, derived from the data key (HKDF-SHA256)."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"lantern/portal/objection-match/v1"
-    ).derive(data_key)
-
-
-def match_tokens(identifiers: Mapping[str, Any], key: bytes) -> list[str]:
-    """Every match token the identifiers can form (NHS number; name and date of birth; …),
-    as unpadded base64url."""
-    found = objection_tokens(identifiers, key, MATCH_RELEASE).values()
-    return sorted({_b64(bytes.fromhex(t)) for t in found})
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
 @dataclass(frozen=True)
@@ -105,13 +80,19 @@ def validate(form: Mapping[str, str], today: date) -> tuple[Checked | None, list
             out["nhs_number"] = nhs
             routes.append("nhs_number")
     named = [k for k in ("given_name", "family_name", "date_of_birth") if raw[k]]
+    # one name with date of birth and postcode is enough (a name recorded differently elsewhere)
+    one_name = (
+        bool(raw["given_name"]) != bool(raw["family_name"])
+        and bool(raw["date_of_birth"])
+        and normalise_postcode(raw["postcode"]) is not None
+    )
     if named:
         for k, label in (
             ("given_name", "Enter your first name."),
             ("family_name", "Enter your last name."),
             ("date_of_birth", "Enter your date of birth."),
         ):
-            if not raw[k]:
+            if not raw[k] and not (one_name and k != "date_of_birth"):
                 errors.append(FieldError(k, label))
         if raw["date_of_birth"]:
             dob = normalise_date(raw["date_of_birth"])
@@ -133,20 +114,28 @@ def validate(form: Mapping[str, str], today: date) -> tuple[Checked | None, list
                 out[k] = raw[k]
         if len(out.keys() & {"given_name", "family_name", "date_of_birth"}) == 3:
             routes.append("name_and_date_of_birth")
+        elif one_name and "date_of_birth" in out:
+            routes.append("one_name_date_of_birth_and_postcode")
     if raw["postcode"]:
-        out["postcode"] = raw["postcode"]
+        if normalise_postcode(raw["postcode"]) is None:
+            errors.append(
+                FieldError("postcode", "Enter a full UK postcode, like CO1 1AA, or leave it empty.")
+            )
+        else:
+            out["postcode"] = raw["postcode"]
     if not errors and not routes:
         errors.append(
             FieldError(
                 "nhs_number",
-                "Give your NHS number, or your first name, last name and date of birth.",
+                "Give your NHS number, or your first name, last name and date of birth "
+                "(or one of your names with your date of birth and postcode).",
             )
         )
     return (None, errors) if errors else (Checked(out, routes), [])
 
 
 def active_releases(session: Session, keystore: KeyStore, today: date) -> list[tuple[str, str]]:
-    """(project, release) pairs whose agreement is loaded and active and whose keys exist."""
+    """(project, batch) pairs whose agreement is loaded and active and whose keys exist."""
     active = {a.id for a in agreements_mod.all_agreements(session) if a.is_active(today)}
     return [(p, r) for p, r in keystore.releases() if p in active]
 
@@ -174,84 +163,84 @@ def submit(
     data_key: bytes | None,
     today: date,
 ) -> Receipt:
-    """Record an objection; identifiers are turned into tokens here and not stored or logged."""
+    """Record an objection in the register and apply it to every loaded household list.
+
+    Identifiers are normalised, encrypted and turned into tokens here; they are never stored in
+    clear or logged. Needs the portal's key store (``LANTERN_PORTAL_KEYSTORE``), whose linkage
+    batches get the objection's tokens.
+    """
     if keystore is None:
         raise ConfigError("objections", ["no key store is configured (LANTERN_PORTAL_KEYSTORE)"])
+    normalised = objectors.normalise_one(checked.identifiers)
     tokens: dict[str, dict[str, str]] = {}
     for project, release in active_releases(session, keystore, today):
         secret = keystore.load(project, release).require_token_secret()
-        found = objection_tokens(checked.identifiers, secret, release)
+        found = objection_tokens(normalised, secret, release)
         if found:
             tokens[f"{project}/{release}"] = found
-    if not tokens:
-        raise ConfigError("objections", ["no active project holds keys in the key store"])
-    matches = match_tokens(checked.identifiers, match_key(data_key)) if data_key else []
-    basis = "\n".join(matches) if matches else json.dumps(tokens, sort_keys=True)
-    fingerprint = _b64(hashlib.sha256(basis.encode()).digest())
+    frame = pd.DataFrame([normalised])
+    matches = objectors.match_tokens(frame, objectors.match_key())[0]
+    # lists loaded before the register kept identifiers carry tokens under the data key
+    legacy = (
+        objectors.match_tokens(frame, objectors.legacy_match_key(data_key))[0] if data_key else []
+    )
+    fingerprint = objectors.fingerprint(normalised)
     reference = new_reference()
+    objectors.serialise(session)  # no import may interleave with this objection
     existing = session.scalar(select(Objection).where(Objection.fingerprint == fingerprint))
     if existing is None:
         session.add(
             Objection(
-                reference=reference, tokens=tokens, match_tokens=matches, fingerprint=fingerprint
+                reference=reference,
+                tokens=tokens,
+                match_tokens=None,
+                fingerprint=fingerprint,
+                sealed=objectors.seal(reference, normalised),
             )
         )
-    else:  # the same person again: one record, newer release tokens merged in
+    else:  # the same person again: one record, newer batches' tokens merged in
         existing.tokens = {**existing.tokens, **tokens}
-    removed = remove_matching_households(session, matches)
+    removed = objectors.remove_matching_households(session, [*matches, *legacy])
     audit_db.record(
         session,
         "objection.received",
         reference=reference,
         duplicate_of=existing.reference if existing is not None else None,
         routes=checked.routes,
-        projects=sorted(tokens),
+        projects=sorted({k.partition("/")[0] for k in tokens}),
         households_removed=removed,
     )
-    projects = sorted({k.partition("/")[0] for k in tokens})
-    return Receipt(reference, checked.routes, projects, lists_checked=bool(matches))
+    active = sorted(a.id for a in agreements_mod.all_agreements(session) if a.is_active(today))
+    return Receipt(reference, checked.routes, active, lists_checked=bool(matches))
 
 
-def remove_matching_households(session: Session, tokens: Iterable[str]) -> dict[str, int]:
-    """Delete every household whose match tokens meet ``tokens``; counts per agreement."""
-    tokens = list(tokens)
-    if not tokens:
-        return {}
-    ids = select(HouseholdMatch.household_id).where(HouseholdMatch.token.in_(tokens))
-    counts = dict(
-        session.execute(
-            select(Household.agreement_id, func.count())
-            .where(Household.id.in_(ids))
-            .group_by(Household.agreement_id)
-        ).all()
-    )
-    if counts:
-        doomed = list(session.scalars(ids.distinct()))
-        session.execute(delete(ContactOutcome).where(ContactOutcome.household_id.in_(doomed)))
-        session.execute(delete(HouseholdMatch).where(HouseholdMatch.household_id.in_(doomed)))
-        session.execute(delete(Household).where(Household.id.in_(doomed)))
-    return {str(k): int(v) for k, v in counts.items()}
+def export_register(
+    session: Session, project: str, path: Path, keystore: KeyStore
+) -> objectors.Exported:
+    """Put every objection into ``project``'s linkage objection register at ``path`` (the token
+    list; the encrypted register beside it), re-tokenised for every batch ``keystore`` holds.
 
-
-def objected_tokens(session: Session) -> set[str]:
-    """Every match token of every objection (for keeping objectors out of later imports)."""
-    out: set[str] = set()
-    for found in session.scalars(select(Objection.match_tokens)):
-        out.update(found or ())
-    return out
-
-
-def export_register(session: Session, project: str, path: Path) -> int:
-    """Write every objection for ``project`` as a linkage objection register; returns rows."""
-    rows = []
-    for objection in session.scalars(select(Objection).order_by(Objection.id)):
-        for key_name, found in objection.tokens.items():
-            proj, _, release = key_name.partition("/")
-            if proj == project:
-                rows.extend((release, k, t) for k, t in sorted(found.items()))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(REGISTER_COLUMNS)
-        writer.writerows(rows)
-    return len(rows)
+    Objections recorded before identifiers were kept reach only the batches they were
+    tokenised for; their tokens are added to the list for those batches.
+    """
+    exported = objectors.export_to_register(session, project, path, keystore.root)
+    legacy = [
+        (release, key, token)
+        for found in session.scalars(select(Objection.tokens).where(Objection.sealed.is_(None)))
+        for name, per_key in (found or {}).items()
+        if name.partition("/")[0] == project
+        for release in [name.partition("/")[2]]
+        for key, token in sorted(per_key.items())
+    ]
+    if legacy:
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+        header, body = rows[0], [tuple(r) for r in rows[1:]]
+        merged = body + [r for r in legacy if r not in set(body)]
+        tmp = path.with_name(path.name + ".tmp")
+        with tmp.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header or list(REGISTER_COLUMNS))
+            writer.writerows(merged)
+        tmp.replace(path)
+    return exported

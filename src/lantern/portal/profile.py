@@ -2,22 +2,27 @@
 England values, grouped into the index, its domains and other indicators.
 
 An area with its own value (an LSOA, or a published district figure) shows it; otherwise the
-value is the mean of the LSOAs inside it that the user may see. The decile ranks the area among
-all areas of its type held in the portal (1 = the highest tenth; for deprivation scores, the
-most deprived). The county value is the mean over every LSOA the portal holds; the England value
-is the mean over every LSOA in England, where the loaded file covered England.
+value is the mean of the LSOAs inside it (all of which a user who may see the area may see).
+The decile ranks the area among all areas of its type held in the portal (1 = the highest
+tenth; for deprivation scores, the most deprived); a published decile is shown where one is
+held. The county value is the mean over every LSOA the portal holds; the England value is the
+mean over every LSOA in England, where the loaded file covered England. Everything comes from
+the summaries computed at load time (``lantern.portal.summaries``): one query per table.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lantern.portal.models import Area, AreaLink, IndicatorBenchmark, IndicatorMeta, IndicatorValue
+from lantern.portal.catalogue import known
+from lantern.portal.models import AreaSummary, IndicatorBenchmark, IndicatorMeta
 from lantern.portal.scope import ScopedQueries
+from lantern.portal.summaries import COUNTY, decile
+
+__all__ = ["Line", "decile", "group_of", "profile"]
 
 
 @dataclass(frozen=True)
@@ -41,109 +46,59 @@ def group_of(indicator_id: str) -> str:
     return "Other indicators"
 
 
-def decile(value: float | None, others: list[float]) -> int | None:
-    """1 for the highest tenth of ``others`` … 10 for the lowest."""
-    if value is None or not others:
-        return None
-    higher = sum(1 for v in others if v > value)
-    return min(10, 1 + math.floor(10 * higher / len(others)))
-
-
 def profile(session: Session, scoped: ScopedQueries, code: str) -> dict[str, list[Line]]:
+    """Every indicator of a visible area, from the summaries computed at load time."""
     area = scoped.area(code)
-    meta = {m.indicator_id: m for m in session.scalars(select(IndicatorMeta))}
-    own = {
-        v.indicator_id: v
-        for v in session.scalars(
-            select(IndicatorValue).where(IndicatorValue.area_code == area.area_code)
-        )
+    rows = list(session.scalars(select(AreaSummary).where(AreaSummary.area_code == area.area_code)))
+    published = {r.indicator_id: r for r in rows if r.lsoas is None}
+    ids = [r.indicator_id for r in rows]
+    meta = {
+        m.indicator_id: m
+        for m in session.scalars(select(IndicatorMeta).where(IndicatorMeta.indicator_id.in_(ids)))
     }
-    # means of LSOAs by parent area, for every area of this type (for values and deciles)
-    by_parent: dict[str, dict[str, tuple[float, int, str]]] = {}
-    if area.area_type != "lsoa":
-        rows = session.execute(
-            select(
-                AreaLink.parent_code,
-                IndicatorValue.indicator_id,
-                func.avg(IndicatorValue.value),
-                func.count(IndicatorValue.value),
-                func.max(IndicatorValue.period),
-            )
-            .join(IndicatorValue, IndicatorValue.area_code == AreaLink.child_code)
-            .where(AreaLink.child_type == "lsoa", AreaLink.parent_type == area.area_type)
-            .group_by(AreaLink.parent_code, IndicatorValue.indicator_id)
-        ).all()
-        for parent, ind, mean, n, period in rows:
-            by_parent.setdefault(ind, {})[parent] = (mean, n, period)
-        # this area's own mean uses only the LSOAs the user may see
-        visible = session.execute(
-            select(
-                IndicatorValue.indicator_id,
-                func.avg(IndicatorValue.value),
-                func.count(IndicatorValue.value),
-                func.max(IndicatorValue.period),
-            )
-            .join(AreaLink, AreaLink.child_code == IndicatorValue.area_code)
-            .where(
-                AreaLink.parent_code == area.area_code,
-                AreaLink.child_type == "lsoa",
-                scoped.visible(IndicatorValue.area_code),
-            )
-            .group_by(IndicatorValue.indicator_id)
-        ).all()
-        mine = {ind: (mean, n, period) for ind, mean, n, period in visible}
-    else:
-        peers = session.execute(
-            select(IndicatorValue.indicator_id, IndicatorValue.area_code, IndicatorValue.value)
-            .join(Area, Area.area_code == IndicatorValue.area_code)
-            .where(Area.area_type == "lsoa")
-        ).all()
-        for ind, a, v in peers:
-            by_parent.setdefault(ind, {})[a] = (v, 1, "")
-        mine = {}
-    county = dict(
-        session.execute(
-            select(IndicatorValue.indicator_id, func.avg(IndicatorValue.value))
-            .join(Area, Area.area_code == IndicatorValue.area_code)
-            .where(Area.area_type == "lsoa")
-            .group_by(IndicatorValue.indicator_id)
-        ).all()
-    )
-    england = {
-        b.indicator_id: b.value
-        for b in session.scalars(
-            select(IndicatorBenchmark).where(IndicatorBenchmark.geography == "england")
+    references: dict[tuple[str, str], dict[str, float | None]] = {}
+    for b in session.scalars(
+        select(IndicatorBenchmark).where(
+            IndicatorBenchmark.geography.in_(("england", COUNTY)),
+            IndicatorBenchmark.indicator_id.in_(ids),
         )
-    }
+    ):
+        references.setdefault((b.geography, b.indicator_id), {})[b.period] = b.value
     out: dict[str, list[Line]] = {}
-    for ind in sorted(set(own) | set(mine)):
+    for r in sorted(rows, key=lambda r: r.indicator_id):
+        ind = r.indicator_id
         if ind.endswith((".rank", "_rank", ".decile", "_decile")):
             continue  # shown as the decile column instead
         m = meta.get(ind)
-        if ind in own:
-            value, n, period = own[ind].value, None, own[ind].period
-        else:
-            value, n, period = mine[ind]
-        peers = [p[0] for p in by_parent.get(ind, {}).values() if p[0] is not None]
-        published = own.get(ind.removesuffix("_score") + "_decile") or own.get(
+        own_decile = published.get(ind.removesuffix("_score") + "_decile") or published.get(
             ind.removesuffix(".score") + ".decile"
         )
         dec = (
-            int(published.value)
-            if published and published.value is not None
-            else decile(value, peers)
+            int(own_decile.value)
+            if own_decile is not None and own_decile.value is not None
+            else r.decile
         )
         out.setdefault(group_of(ind), []).append(
             Line(
                 ind,
                 m.title if m else ind,
                 m.unit if m else "",
-                str(period),
-                value,
-                n,
+                str(r.period),
+                r.value,
+                r.lsoas,
                 dec,
-                county.get(ind),
-                england.get(ind),
+                _reference(references.get((COUNTY, ind), {}), r.period),
+                _reference(references.get(("england", ind), {}), r.period),
             )
         )
+    order = {ind: i for i, ind in enumerate(known())}
+    for lines in out.values():
+        lines.sort(key=lambda line: (order.get(line.indicator_id, len(order)), line.title))
     return out
+
+
+def _reference(by_period: dict[str, float | None], period: str) -> float | None:
+    """The reference value of ``period``, else of the latest period held."""
+    if period in by_period:
+        return by_period[period]
+    return by_period[max(by_period)] if by_period else None

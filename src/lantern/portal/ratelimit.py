@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import anyio
 from sqlalchemy import func, select
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from lantern.portal.models import RateEvent, utcnow
 from lantern.portal.settings import PortalSettings
@@ -70,6 +70,7 @@ class RateLimit:
                     scope.setdefault("state", {})["reason"] = "rate limited"
                     message = "Too many requests from your network: wait a while and try again."
                     headers = {"retry-after": str(wait)}
+                    response: Response
                     if scope["path"].startswith("/api/"):
                         response = JSONResponse({"detail": message}, 429, headers=headers)
                     else:

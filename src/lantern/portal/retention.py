@@ -2,7 +2,8 @@
 rate-limit records. Runs from ``lantern portal purge``, at start-up and on a timer in the app.
 
 Household rows (with their contact outcomes and match tokens) of every agreement whose
-``retention_end`` has passed are deleted, and each purge is audited with counts per agreement.
+``retention_end`` has passed are deleted, the objection register is applied again to every
+loaded list, and each purge is audited with counts per agreement.
 Anonymous sessions (a CSRF token for a public form) go after ``anonymous_session_minutes``;
 signed-in sessions after their idle or maximum age.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import CursorResult, Delete, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from lantern.portal import audit_db
@@ -34,10 +35,17 @@ class PurgeReport:
     households: dict[str, int] = field(default_factory=dict)
     sessions: int = 0
     rate_records: int = 0
+    #: households removed because their resident had objected (the register re-applied)
+    objected: dict[str, int] = field(default_factory=dict)
 
     @property
     def anything(self) -> bool:
-        return bool(self.households) or self.sessions > 0 or self.rate_records > 0
+        return (
+            bool(self.households)
+            or bool(self.objected)
+            or self.sessions > 0
+            or self.rate_records > 0
+        )
 
 
 def expired_agreements(session: Session, today: date) -> list[str]:
@@ -53,6 +61,10 @@ def expired_agreements(session: Session, today: date) -> list[str]:
 def purge(session: Session, settings: PortalSettings, *, today: date, actor: str) -> PurgeReport:
     """Delete what is past its time, in one transaction, and audit what went."""
     report = PurgeReport()
+    from lantern.portal import objectors
+
+    objectors.serialise(session)  # re-apply the objection register to every loaded list
+    report.objected = objectors.sweep(session, settings.key_bytes() if settings.data_key else None)
     for agreement_id in expired_agreements(session, today):
         ids = select(Household.id).where(Household.agreement_id == agreement_id)
         n = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
@@ -69,12 +81,12 @@ def purge(session: Session, settings: PortalSettings, *, today: date, actor: str
         (WebSession.user_id.is_(None))
         & (WebSession.created_at < now - timedelta(minutes=settings.anonymous_session_minutes)),
     )
-    report.sessions = session.execute(delete(WebSession).where(stale)).rowcount or 0
+    report.sessions = _deleted(session, delete(WebSession).where(stale))
     hour_ago = now - timedelta(hours=1)
     day_ago = now - timedelta(days=1)
-    report.rate_records = (
-        session.execute(delete(LoginAttempt).where(LoginAttempt.at < hour_ago)).rowcount or 0
-    ) + (session.execute(delete(RateEvent).where(RateEvent.at < day_ago)).rowcount or 0)
+    report.rate_records = _deleted(
+        session, delete(LoginAttempt).where(LoginAttempt.at < hour_ago)
+    ) + _deleted(session, delete(RateEvent).where(RateEvent.at < day_ago))
     if report.anything:
         audit_db.record(
             session,
@@ -82,9 +94,18 @@ def purge(session: Session, settings: PortalSettings, *, today: date, actor: str
             actor=actor,
             today=today.isoformat(),
             households=report.households,
+            removed_by_objection=report.objected,
             sessions=report.sessions,
             rate_records=report.rate_records,
         )
     else:
         session.commit()
     return report
+
+
+def _deleted(session: Session, statement: Delete) -> int:
+    """Run a DELETE and return how many rows it removed."""
+    result = session.execute(statement)
+    if not isinstance(result, CursorResult):  # a DML statement always gives a cursor result
+        raise TypeError(f"unexpected result {type(result).__name__} for a DELETE")
+    return result.rowcount or 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -10,7 +10,16 @@ from lantern.portal.households import OUTCOMES
 
 AreaType = Literal["district", "ward", "msoa", "lsoa"]
 RoleName = Literal["administrator", "analyst", "district_officer", "hub_worker"]
+# mypy cannot read a Literal built from a runtime tuple; pydantic and the OpenAPI schema can
 Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
+
+
+def role_name(value: str) -> RoleName:
+    """A stored role as the API names it (a role the API does not know is a fault)."""
+    for name in get_args(RoleName):
+        if name == value:
+            return name
+    raise ValueError(f"unknown role {value!r}")
 
 
 class Problem(BaseModel):
@@ -180,3 +189,17 @@ class Register(BaseModel):
     objection_url: str
     how_to_object: str
     uses: list[RegisterEntry]
+
+
+class AggregateTableOut(BaseModel):
+    """A protected aggregate table: withheld cells are ``null``."""
+
+    table: str
+    title: str
+    agreement: str
+    area_type: AreaType
+    columns: list[str]
+    #: the disclosure policy the table was protected under
+    policy: str
+    withheld: int
+    rows: list[dict[str, str | int | None]]

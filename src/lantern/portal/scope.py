@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, union
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from lantern.portal.models import (
@@ -55,18 +55,20 @@ class ScopedQueries:
     def __init__(self, session: Session, scope: Scope) -> None:
         self.session = session
         self.scope = scope
+        self._areas: dict[str, Area] = {}  # visible areas already looked up in this request
 
     # -- the filter ---------------------------------------------------------------------------
     def visible(self, column: Any) -> ColumnElement[bool]:
-        """``column`` (an area code) is one of the scope's areas or lies inside one."""
+        """``column`` (an area code) is one of the scope's areas or lies inside one.
+
+        The scope's own codes are few, so the statement's shape (and its compiled form, which
+        SQLAlchemy caches) is the same for every user; the database finds the areas inside them
+        through the ``area_links`` parent index."""
         if self.scope.codes is None:
             return column.is_not(None)
         codes = sorted(self.scope.codes)
         inside = select(AreaLink.child_code).where(AreaLink.parent_code.in_(codes))
-        return or_(
-            column.in_(codes),
-            column.in_(union(inside, select(Area.area_code).where(Area.area_code.in_(codes)))),
-        )
+        return or_(column.in_(codes), column.in_(inside))
 
     # -- areas --------------------------------------------------------------------------------
     def areas(
@@ -95,19 +97,37 @@ class ScopedQueries:
                     select(AreaLink.child_code).where(AreaLink.parent_code == within)
                 )
             )
-        total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        rows = self.session.scalars(
-            stmt.order_by(Area.area_type, Area.area_code).limit(limit).offset(offset)
+        rows = list(
+            self.session.scalars(
+                stmt.order_by(Area.area_type, Area.area_code).limit(limit).offset(offset)
+            )
         )
-        return total, list(rows)
+        if (offset == 0 or rows) and len(rows) < limit:
+            return offset + len(rows), rows  # the whole remainder fits: no count needed
+        total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        return total, rows
 
     def area(self, code: str) -> Area:
+        key = code.upper()
+        if key in self._areas:
+            return self._areas[key]
         found = self.session.scalar(
-            select(Area).where(Area.area_code == code.upper(), self.visible(Area.area_code))
+            select(Area).where(Area.area_code == key, self.visible(Area.area_code))
         )
         if found is None:
             raise NotVisible(code)
+        self._areas[key] = found
         return found
+
+    def child_counts(self, code: str) -> dict[str, int]:
+        """How many visible areas of each type lie inside a visible area (one query)."""
+        area = self.area(code)
+        rows = self.session.execute(
+            select(AreaLink.child_type, func.count())
+            .where(AreaLink.parent_code == area.area_code, self.visible(AreaLink.child_code))
+            .group_by(AreaLink.child_type)
+        ).all()
+        return {str(t): int(n) for t, n in rows}
 
     def parents(self, code: str) -> list[Area]:
         """Ancestors of a visible area that are themselves visible (a hub worker sees no district)."""
@@ -208,7 +228,7 @@ class ScopedQueries:
         )
 
     # -- households ---------------------------------------------------------------------------
-    def households(self, agreement_id: str) -> Select[tuple[Household]]:
+    def households(self, agreement_id: str) -> Select[Household]:
         return (
             select(Household)
             .where(Household.agreement_id == agreement_id, self.visible(Household.lsoa_code))

@@ -111,8 +111,29 @@ class PortalSettings:
         default_factory=lambda: _env_int("LANTERN_PORTAL_WRITE_RATE_PER_MINUTE", 120)
     )
 
+    #: aggregates reuse outcome counts taken at most this many minutes ago (0: always now);
+    #: any change to an agreement's households takes new counts at once
+    aggregate_refresh_minutes: int = field(
+        default_factory=lambda: _env_int("LANTERN_PORTAL_AGGREGATE_REFRESH_MINUTES", 15)
+    )
+    #: disclosure policy of aggregate exports (a ``lantern.disclosure`` preset name)
+    disclosure_policy: str = field(
+        default_factory=lambda: (
+            os.environ.get("LANTERN_PORTAL_DISCLOSURE_POLICY") or "nhs_small_area"
+        )
+    )
+
     def __post_init__(self) -> None:
         problems = []
+        from lantern.disclosure import PRESETS
+
+        chosen = PRESETS.get(self.disclosure_policy)
+        if chosen is None or not chosen.suppresses or chosen.noise != "none":
+            usable = sorted(n for n, p in PRESETS.items() if p.suppresses and p.noise == "none")
+            problems.append(
+                "LANTERN_PORTAL_DISCLOSURE_POLICY must name a policy that withholds small "
+                f"counts without random noise: one of {', '.join(usable)}"
+            )
         if self.public_url is not None:
             from urllib.parse import urlsplit
 
@@ -141,6 +162,13 @@ class PortalSettings:
         if not self.public_url:
             return path
         return self.public_url.rstrip("/") + path
+
+    @property
+    def policy(self):  # noqa: ANN201 - lantern.disclosure.Policy
+        """The disclosure policy of aggregate exports."""
+        from lantern.disclosure import PRESETS
+
+        return PRESETS[self.disclosure_policy]
 
     @property
     def session_idle(self) -> timedelta:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from html import escape
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -22,7 +22,8 @@ FILL = {"worse": "#c2410c", "better": "#1d4ed8", "similar": "#f2c14e", "": "#fff
 SPINE_W, SPINE_H = 150.0, 14.0
 
 
-def _ok(v: Any) -> bool:
+def _ok(v: object) -> TypeGuard[float]:
+    """A finite number (not None, not NaN)."""
     return v is not None and isinstance(v, (int, float, np.floating)) and math.isfinite(float(v))
 
 
@@ -38,9 +39,9 @@ def spine(
     judgement: str,
 ) -> str:
     """One spine chart row as an inline SVG (empty string when there is no England value)."""
-    if not _ok(england) or not _ok(value):
+    e = float(england) if _ok(england) else None
+    if e is None or not _ok(value):
         return ""
-    e = float(england)  # type: ignore[arg-type]
     points = [float(v) for v in (value, lower, upper, county, *(dist or ())) if _ok(v)]
     half = max((abs(p - e) for p in points), default=0.0) or max(abs(e) * 0.1, 1e-9)
     flip = (
@@ -67,16 +68,16 @@ def spine(
         f'<line x1="{SPINE_W / 2}" x2="{SPINE_W / 2}" y1="0" y2="14" stroke="#111" stroke-width="1.2"/>'
     )
     if _ok(county):
-        c = x(float(county))  # type: ignore[arg-type]
+        c = x(float(county))
         parts.append(
             f'<line x1="{c:.1f}" x2="{c:.1f}" y1="3" y2="13" stroke="#2563eb" stroke-width="1.6"/>'
         )
     if _ok(lower) and _ok(upper):
-        a, b = sorted((x(float(lower)), x(float(upper))))  # type: ignore[arg-type]
+        a, b = sorted((x(float(lower)), x(float(upper))))
         parts.append(
             f'<line x1="{a:.1f}" x2="{b:.1f}" y1="8" y2="8" stroke="#111" stroke-width="1"/>'
         )
-    v = x(float(value))  # type: ignore[arg-type]
+    v = x(float(value))
     fill = FILL.get(judgement, "#ffffff")
     parts.append(
         f'<circle cx="{v:.1f}" cy="8" r="3.6" fill="{fill}" stroke="#111" stroke-width="0.8"/>'

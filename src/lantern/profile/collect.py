@@ -16,7 +16,13 @@ from lantern.profile.trends import weekly_cases, yearly_trends
 from lantern.warehouse import Warehouse
 
 TYPES = ("lsoa", "msoa", "ward", "district")
-LABEL = {"lsoa": "Neighbourhood (LSOA)", "msoa": "MSOA", "ward": "Ward", "district": "District"}
+LABEL = {
+    "lsoa": "Neighbourhood (LSOA)",
+    "msoa": "MSOA",
+    "ward": "Ward",
+    "district": "District",
+    "set": "Area set of",
+}
 
 
 @dataclass
@@ -71,10 +77,46 @@ def _run(wh: Warehouse) -> pd.Series:
     return runs.iloc[0]
 
 
+QUALITY_TEXT = {
+    "low_coverage": "few residents registered with the practices behind it",
+    "dominant_outlier": "mostly one practice, whose recorded prevalence is an outlier",
+}
+
+
+def quality_notes(
+    wh: Warehouse, flags: pd.DataFrame, codes: list[str], area_type: str, vintage: int
+) -> dict[tuple[str, str], str]:
+    """(area, indicator) → a short note where the QOF estimate is flagged (an LSOA's own flag;
+    for larger areas how many of their neighbourhoods are flagged)."""
+    if flags is None or flags.empty:
+        return {}
+    if area_type == "lsoa":
+        return {
+            (r.area_code, r.indicator_id): QUALITY_TEXT.get(r.flag, r.flag)
+            for r in flags.itertuples()
+            if r.area_code in set(codes)
+        }
+    links = wh.area_links(child_type="lsoa", parent_type=area_type, vintage=vintage)
+    links = links[links["parent_code"].isin(codes)]
+    size = links.groupby("parent_code")["child_code"].nunique()
+    joined = flags.merge(links, left_on="area_code", right_on="child_code")
+    counts = joined.groupby(["parent_code", "indicator_id"])["child_code"].nunique()
+    return {
+        (parent, ind): f"{n} of {int(size[parent])} neighbourhoods flagged"
+        for (parent, ind), n in counts.items()
+    }
+
+
 def profiles(
-    wh: Warehouse, codes: list[str], area_type: str, *, county: list[str]
+    wh: Warehouse,
+    codes: list[str],
+    area_type: str,
+    *,
+    county: list[str],
+    quality: pd.DataFrame | None = None,
 ) -> list[Profile]:
-    """A profile for each of ``codes`` (all of one ``area_type``)."""
+    """A profile for each of ``codes`` (all of one ``area_type``); ``quality`` holds QOF
+    apportionment flags (``lantern.profile.quality.qof_flags``) to show beside the values."""
     run = _run(wh)
     index_id, vintage = str(run["index_id"]), int(run["vintage"])
     names = wh.area_names()
@@ -90,6 +132,11 @@ def profiles(
     )
     table = table.join(meta[["title", "unit", "polarity"]], on="indicator_id")
     table["domain"] = table["indicator_id"].map(domain_of)
+    notes = quality_notes(wh, quality, codes, area_type, vintage) if quality is not None else {}
+    table["quality"] = [
+        notes.get((a, i), "")
+        for a, i in zip(table["area_code"], table["indicator_id"], strict=True)
+    ]
     index_rows = _index_rows(wh, index_id, area_type, codes, comps)
     geoms = _geometries(wh, codes, area_type, vintage)
     links = wh.area_links(child_type=area_type, vintage=vintage, children=codes)

@@ -9,6 +9,7 @@ from typing import Any
 from lantern.pipeline.progress import Progress, or_quiet
 from lantern.profile.collect import profiles, resolve
 from lantern.profile.pdf import browser, print_pdf
+from lantern.profile.quality import qof_flags
 from lantern.profile.render import render
 from lantern.warehouse import Warehouse
 
@@ -52,7 +53,8 @@ def profile(
         vintage = int(runs["vintage"].iloc[0]) if len(runs) else int(config.vintage)
         kind, codes = page_codes(wh, area, vintage)
         say(f"Reading {len(codes)} area(s)")
-        pages = profiles(wh, codes, kind, county=list(config.area_codes))
+        flags = qof_flags(wh, Path(config.data_dir), vintage)
+        pages = profiles(wh, codes, kind, county=list(config.area_codes), quality=flags)
         sources = _sources(wh)
     say("Rendering")
     title = pages[0].name if len(pages) == 1 else f"{area}: {len(pages)} area profiles"
@@ -65,16 +67,65 @@ def profile(
     return ProfileResult(Path(out), len(pages), kind, codes)
 
 
+def set_profile_pdf(
+    config: Any,
+    *,
+    csv: Path | None = None,
+    geojson: Path | None = None,
+    name: str | None = None,
+    out: Path,
+    html: Path | None = None,
+    progress: Progress | None = None,
+) -> ProfileResult:
+    """A custom area set's profile (one page): its LSOAs totalled as one area."""
+    from lantern.areasets import from_file
+    from lantern.profile.custom import set_profile
+
+    say = or_quiet(progress)
+    with Warehouse.from_config(config) as wh:
+        area_set = from_file(wh, csv=csv, geojson=geojson, name=name)
+        say(f"Reading {len(area_set.codes)} LSOAs")
+        page = set_profile(wh, area_set, county=list(config.area_codes))
+        sources = _sources(wh)
+    document = render([page], title=area_set.name, sources=sources)
+    if html is not None:
+        Path(html).parent.mkdir(parents=True, exist_ok=True)
+        Path(html).write_text(document, encoding="utf-8")
+    say("Printing the PDF")
+    print_pdf(document, Path(out))
+    return ProfileResult(Path(out), 1, "set", list(area_set.codes))
+
+
 def district_profiles(
     config: Any, districts: list[str], folder: Path, *, progress: Progress | None = None
 ) -> list[ProfileResult]:
-    """One PDF per district (one page per ward) in ``folder``, with one Chromium for them all."""
+    """One PDF per district (one page per ward) in ``folder``: every ward of every district is
+    read from the warehouse in one pass, then each district is printed with one shared Chromium."""
     say = or_quiet(progress)
+    with Warehouse.from_config(config) as wh:
+        runs = wh.index_runs()
+        vintage = int(runs["vintage"].iloc[0]) if len(runs) else int(config.vintage)
+        plan = {code: page_codes(wh, code, vintage) for code in districts}
+        kinds = {kind for kind, _ in plan.values()}
+        flags = qof_flags(wh, Path(config.data_dir), vintage)
+        say(f"Reading {sum(len(c) for _, c in plan.values())} areas")
+        pages = {
+            p.code: p
+            for kind in kinds
+            for p in profiles(
+                wh,
+                [c for k, codes in plan.values() if k == kind for c in codes],
+                kind,
+                county=list(config.area_codes),
+                quality=flags,
+            )
+        }
+        sources = _sources(wh)
     out = []
     with browser() as chromium:
-        for n, code in enumerate(districts):
-            say(code, step=n, of=len(districts))
-            out.append(
-                profile(config, area=code, out=Path(folder) / f"{code}.pdf", chromium=chromium)
-            )
+        for n, (code, (kind, codes)) in enumerate(plan.items()):
+            say(code, step=n, of=len(plan))
+            document = render([pages[c] for c in codes], title=code, sources=sources)
+            path = print_pdf(document, Path(folder) / f"{code}.pdf", chromium=chromium)
+            out.append(ProfileResult(path, len(codes), kind, codes))
     return out

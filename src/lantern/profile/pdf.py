@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -49,9 +51,13 @@ def print_pdf(html: str, out: Path, *, chromium: Any | None = None) -> Path:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        if chromium is None:
-            with browser() as b:
-                _print(b, html, tmp)
+        if chromium is None and _loop_running():
+            # Playwright's sync API cannot start inside a running event loop (e.g. another sync
+            # Playwright session in this thread): print from a thread of our own.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pool.submit(_print_alone, html, tmp).result()
+        elif chromium is None:
+            _print_alone(html, tmp)
         else:
             _print(chromium, html, tmp)
         os.replace(tmp, out)
@@ -73,6 +79,19 @@ FIT = """(height) => {
   }
   return out;
 }"""
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _print_alone(html: str, path: Path) -> None:
+    with browser() as b:
+        _print(b, html, path)
 
 
 def _print(chromium: Any, html: str, path: Path) -> None:

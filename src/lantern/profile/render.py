@@ -38,6 +38,7 @@ def _row(r: Any, dist: dict[str, list[float]]) -> dict[str, Any]:
     count = "" if pd.isna(r.numerator) else f"{r.numerator:,.0f}"
     return {
         "title": short_title(str(r.title)),
+        "quality": str(getattr(r, "quality", "") or ""),
         "period": str(r.period or "")[:7],
         "count": count,
         "value": text.number(r.value, unit),
@@ -138,6 +139,7 @@ def page(p: Profile) -> dict[str, Any]:
         "county": p.county_name,
         "county_label": "County area",
         "plural": text.PLURAL[p.area_type],
+        "flagged": bool("quality" in p.indicators and (p.indicators["quality"] != "").any()),
     }
 
 

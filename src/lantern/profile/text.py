@@ -9,7 +9,13 @@ import pandas as pd
 
 from lantern.stats import judgement
 
-PLURAL = {"lsoa": "neighbourhoods", "msoa": "MSOAs", "ward": "wards", "district": "districts"}
+PLURAL = {
+    "lsoa": "neighbourhoods",
+    "msoa": "MSOAs",
+    "ward": "wards",
+    "district": "districts",
+    "set": "districts and this set",
+}
 
 
 def number(v: Any, unit: str = "") -> str:
@@ -32,7 +38,8 @@ def index_sentence(name: str, area_type: str, county: str, idx: dict[str, Any], 
         return f"{name} has no index result."
     text = (
         f"{name} ranks {idx['rank']:,} of {idx['of']:,} {PLURAL[area_type]} in {county} on the "
-        f"{title} (1 = most vulnerable), in decile {idx['decile']}."
+        f"{title} (1 = most vulnerable)"
+        + (f", in decile {idx['decile']}." if idx.get("decile") else ".")
     )
     if idx.get("p05") is not None and idx.get("p95") is not None:
         text += (

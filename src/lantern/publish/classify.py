@@ -13,7 +13,12 @@ PALETTES: dict[str, list[str]] = {
     "PuBu": ["#f1eef6", "#bdc9e1", "#74a9cf", "#2b8cbe", "#045a8d"],
     "YlGnBu": ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"],
 }
-NO_DATA = "#bdbdbd"
+NO_DATA = "#d9d9d9"
+# Areas without a value and areas outside the filter are hatched, never a flat colour that could
+# pass for the lightest class: (background, line) of each pattern. The lines contrast at least
+# 3:1 with the lightest colour of every palette.
+NO_DATA_PATTERN = ("#d9d9d9", "#525252")
+FILTERED_PATTERN = ("#ffffff", "#808080")
 N_CLASSES = 5
 
 

@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from lantern import __version__
+from lantern.publish.place import join_names, strip_place
 from lantern.publish.sitedata import SiteData
 
 POLARITY_TEXT = {"higher_worse": "worse", "higher_better": "better", "neutral": "neither"}
@@ -19,12 +21,11 @@ def _env(assets: Path) -> Environment:
 
 
 def place_name(data: SiteData) -> str:
+    """What the build covers ("England", "Essex, Southend-on-Sea and Thurrock")."""
+    if data.place:
+        return data.place
     districts = sorted({d for d in data.areas["district_name"] if d})
-    if len(data.areas) > 30000:
-        return "England"
-    if len(districts) <= 3:
-        return " and ".join(districts) or "the selected area"
-    return f"{len(districts)} districts"
+    return join_names(districts)
 
 
 def render_index(data: SiteData, assets: Path, meta: dict, downloads: list[dict]) -> str:
@@ -47,7 +48,20 @@ def render_index(data: SiteData, assets: Path, meta: dict, downloads: list[dict]
     )
 
 
-def render_method(data: SiteData, assets: Path, components: list[dict]) -> str:
+def note_html(note: str) -> str:
+    """The method note (Markdown, tables included) as HTML; raw HTML in it is not passed through."""
+    from markdown_it import MarkdownIt
+
+    text = note.replace("<!-- validation -->", "").replace("<!-- /validation -->", "")
+    html = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    for level in (4, 3, 2, 1):  # under the page's own h2 "How the index is built"
+        html = html.replace(f"<h{level}>", f"<h{level + 2}>").replace(
+            f"</h{level}>", f"</h{level + 2}>"
+        )
+    return html
+
+
+def render_method(data: SiteData, assets: Path, components: list[dict], note: str = "") -> str:
     sources = {s.source_id: s for s in data.sources}
     indicators = [
         {
@@ -63,19 +77,25 @@ def render_method(data: SiteData, assets: Path, components: list[dict]) -> str:
         for m in data.measures
         if m.group == "indicator"
     ]
-    reference = "within England" if len(data.areas) > 30000 else "among the areas on this map"
+    place = place_name(data)
+    reference = (
+        "within England"
+        if data.national_reference or place == "England"
+        else f"among the neighbourhoods of {place}"
+    )
     return (
         _env(assets)
         .get_template("method.html")
         .render(
             title=data.title,
-            index_title=data.index_title,
-            n_areas=len(data.areas),
-            place=place_name(data),
+            index_title=strip_place(data.index_title, data.other_places, keep=data.place_names),
+            n_areas=f"{len(data.areas):,}",
+            place=place,
             boundary_note=data.boundary_note,
             reference_text=reference,
             components=components,
             indicators=indicators,
             sources=data.sources,
+            note_html=Markup(note_html(note)) if note else "",
         )
     )

@@ -10,11 +10,21 @@ import pandas as pd
 import shapely
 
 from lantern.errors import ConfigError, Problem
+from lantern.publish import comparisons
+from lantern.publish.place import join_names
 from lantern.publish.sitedata import Measure, SiteData, Source
 from lantern.warehouse import Warehouse
 
 ENGLAND = "E92000001"
-INDEX_FIELDS = ("score", "rank", "decile", "rank_p05", "rank_p95")
+INDEX_FIELDS = (
+    "score",
+    "rank",
+    "decile",
+    "rank_p05",
+    "rank_p95",
+    "imputed_share",
+    "decile_change_share",
+)
 PARENT_TYPES = {"msoa": "msoa", "ward": "ward", "district": "district"}
 
 
@@ -37,6 +47,7 @@ def read_site_data(
             [Problem("warehouse not found; run `lantern ingest` first", file=str(warehouse))],
         )
     with Warehouse(warehouse) as wh:
+        wh.con.execute("SET enable_progress_bar = false")
         return _read(wh, title=title, area_codes=area_codes, vintage=vintage, index_id=index_id)
 
 
@@ -59,9 +70,10 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
     )
     summaries: dict[str, pd.DataFrame] = {}
     domain_of: dict[str, str] = {}
-    index_title = index_reference = ""
+    index_title = index_reference = stability_note = ""
     if run is not None:
         index_title, index_reference = str(run["title"] or run["name"]), str(run["reference"])
+        stability_note = _stability_note(run)
         comp_measures, index = _index_scores(con, run, areas.index)
         measures += comp_measures
         for m in comp_measures:
@@ -74,7 +86,11 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
     values = values.join(ind_values)
     if not measures:
         raise ConfigError("Cannot publish", ["the warehouse holds no indicators for these areas"])
-    comparators = _comparators(con, measures, values, areas, vintage)
+    comparators = _comparators(con, measures, values, areas, vintage, area_codes)
+    intervals = comparisons.interval_columns(con, ind_measures, areas.index, vintage, area_codes)
+    cases = comparisons.weekly_cases(con, summaries, areas, vintage)
+    place, place_names, other_places = _place(con, area_codes, areas, vintage)
+    national = run is not None and str(run["reference"]) == "national"
     return SiteData(
         title=title or index_title or "Neighbourhood vulnerability",
         vintage=vintage,
@@ -86,12 +102,92 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
         index=index,
         index_title=index_title,
         index_reference=index_reference,
+        stability_note=stability_note,
         contributions=contributions,
         summaries=summaries,
         comparators=comparators,
         sources=_sources(con, tables),
         postcodes=_postcodes(con, tables, areas.index),
+        trends=_trends(con, areas.index, vintage, set(domain_of)),
+        place=place,
+        place_names=place_names,
+        other_places=other_places,
+        rank_total=_rank_total(con, areas, vintage, national),
+        national_reference=national,
+        intervals=intervals,
+        cases=cases,
     )
+
+
+def _stability_note(run) -> str:
+    """How stable the index deciles are over the Monte Carlo draws, in a sentence."""
+    share, draws = run.get("decile_change_share"), run.get("draws")
+    if share is None or pd.isna(share) or not draws:
+        return ""
+    # short: it sits in the legend, on a phone too; the panel and the method page say more
+    return f"Deciles are estimates: {100 * float(share):.0f}% of areas change decile in a typical sensitivity draw."
+
+
+def _place(
+    con, area_codes, areas: pd.DataFrame, vintage: str
+) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """The build's place in words, the names it is made of, and other place names in the
+    warehouse (countries, regions, counties, districts).
+
+    The names are those of ``area_codes`` when given; otherwise England for a national build,
+    else the whole counties, then districts, that together hold exactly the build's LSOAs.
+    """
+    named = con.query(
+        "select area_code, arg_max(area_name, boundary_year) as area_name from areas"
+        " where area_type in ('country', 'region', 'county', 'district') group by area_code"
+    )
+    by_code = {c: n for c, n in zip(named["area_code"], named["area_name"], strict=True) if n}
+    codes = list(area_codes) if area_codes else _cover(con, areas.index, vintage)
+    names = [by_code.get(c, c) for c in codes]
+    if ENGLAND in codes:
+        names = [by_code.get(ENGLAND, "England")]
+    if not names:
+        names = sorted({d for d in areas["district_name"] if d})
+    return join_names(names), tuple(names), tuple(sorted(set(by_code.values())))
+
+
+def _cover(con: Warehouse, lsoas: pd.Index, vintage: str) -> list[str]:
+    # A warehouse may hold only part of a country or region (the bundled sample holds Essex),
+    # so whole counties and districts name a build, and England only a national one.
+    if len(lsoas) > 30000 and all(c.startswith("E01") for c in lsoas):
+        return [ENGLAND]
+    links = con.area_links(child_type="lsoa", vintage=int(vintage))
+    links = links[links["parent_type"].isin(["county", "district"])]
+    inside = links["child_code"].isin(set(lsoas))
+    counts = links.assign(inside=inside).groupby(["parent_type", "parent_code"])["inside"]
+    totals = counts.agg(["size", "sum"]).reset_index()
+    links_in = links[inside]
+    children = links_in.groupby("parent_code")["child_code"].agg(set)
+    remaining = set(lsoas)
+    chosen: list[str] = []
+    for level in ("county", "district"):
+        whole = totals[
+            (totals["parent_type"] == level)
+            & (totals["sum"] == totals["size"])
+            & (totals["sum"] > 0)
+        ]
+        for code in whole.sort_values("size", ascending=False)["parent_code"]:
+            kids = children.get(code, set())
+            if kids and kids <= remaining:
+                chosen.append(code)
+                remaining -= kids
+    return chosen if not remaining else []
+
+
+def _rank_total(con, areas: pd.DataFrame, vintage: str, national: bool) -> int:
+    if not national:
+        return len(areas)
+    row = con.query(
+        "select count(distinct area_code) as n from areas where area_type = 'lsoa' and vintage = ?"
+        " and area_code like 'E01%'",
+        [int(vintage)],
+    )
+    return int(row["n"].iloc[0]) if len(row) and row["n"].iloc[0] else len(areas)
 
 
 def _boundary_note(vintage: str) -> str:
@@ -177,6 +273,8 @@ def _index_scores(con: Warehouse, run, codes: pd.Index) -> tuple[list[Measure], 
             )
         )
     scores = scores.drop_duplicates(["area_code", "component"])
+    if "imputed_share" not in scores or scores["imputed_share"].isna().all():
+        scores["imputed_share"] = 0.0  # built before imputed shares were recorded
     wide = scores.pivot(index="area_code", columns="component", values=list(INDEX_FIELDS))
     wide.columns = [f"{comp}.{fld}" for fld, comp in wide.columns]
     cols = [f"{_component(m.id)}.{fld}" for m in measures for fld in INDEX_FIELDS]
@@ -250,26 +348,38 @@ def _indicators(con: Warehouse, tables, codes: pd.Index, vintage: str, domain_of
     return measures, wide.reindex(codes)[order]
 
 
-def _comparators(con: Warehouse, measures, values: pd.DataFrame, areas: pd.DataFrame, vintage: str):
-    """County and England values for each measure.
+def _comparators(
+    con: Warehouse,
+    measures,
+    values: pd.DataFrame,
+    areas: pd.DataFrame,
+    vintage: str,
+    area_codes=None,
+):
+    """The map's own and England's value for each measure (keys ``county`` and ``england``).
 
-    An official value stored in the warehouse for the county or England wins; otherwise the
-    county value is the mean over the build's LSOAs (rates from summed numerators and
-    denominators where the warehouse has them).
+    An official value stored in the warehouse wins: for the map's own value only when the build
+    is one area (a county, a district) that has one; otherwise the map's value is the mean over
+    the build's LSOAs (rates from summed numerators and denominators where the warehouse has
+    them).
     """
+    own = list(area_codes or [])
     ids = [m.id for m in measures if m.group == "indicator"]
     stored = pd.DataFrame(columns=["area_code", "indicator_id", "value", "area_type"])
     if ids:
-        stored = con.indicator_values(ids, area_types=("county", "country"))
+        stored = con.indicator_values(ids, area_types=("country", "region", "county", "district"))
     ratio = _ratio_means(con, ids, areas.index, vintage)
+    national = len(areas) > 30000 and bool(areas["district_code"].str.startswith("E").all())
     out: dict[str, dict[str, float | None]] = {}
     for m in measures:
         col = values[m.id]
-        county = stored[(stored["indicator_id"] == m.id) & (stored["area_type"] == "county")]
+        county = stored[(stored["indicator_id"] == m.id) & stored["area_code"].isin(own[:1])]
+        if len(own) != 1:
+            county = county.iloc[0:0]
         england = stored[(stored["indicator_id"] == m.id) & (stored["area_code"] == ENGLAND)]
         c = float(county["value"].iloc[0]) if len(county) == 1 else ratio.get(m.id, _mean(col))
         e = float(england["value"].iloc[0]) if len(england) == 1 else None
-        if e is None and areas["district_code"].str.startswith("E").all() and len(areas) > 30000:
+        if e is None and national:
             e = c  # an England-wide build: its own average is England's
         out[m.id] = {"county": c, "england": e}
     return out
@@ -345,3 +455,22 @@ def _postcodes(con: Warehouse, tables, codes: pd.Index) -> pd.DataFrame | None:
     out = df.rename(columns={column: "lsoa_code"})[["postcode", "lsoa_code", "approximate"]]
     out = out[out["lsoa_code"].isin(codes)]
     return out if len(out) else None
+
+
+def _trends(
+    con: Warehouse, codes: pd.Index, vintage: str, in_index: set[str]
+) -> dict[str, pd.DataFrame]:
+    """LSOA-level rates held for several periods (QOF prevalences, population shares), on the
+    site's LSOAs, one column a period. With an index, only the rates it is built from (the ones
+    its panel explains); counts such as age bands are left out, so the site stays small."""
+    periods = con.periods()
+    several = periods.groupby("indicator_id")["period"].nunique()
+    ids = list(several[several > 1].index)
+    meta = con.meta(ids)
+    ids = list(meta.loc[(meta["area_type"] == "lsoa") & (meta["kind"] == "rate"), "indicator_id"])
+    if in_index:
+        ids = [i for i in ids if i in in_index]
+    if not ids:
+        return {}
+    frames = con.period_frames(ids, vintage=int(vintage), area_type="lsoa", areas=list(codes))
+    return {i: f.reindex(codes) for i, f in frames.items()}

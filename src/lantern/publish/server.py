@@ -1,8 +1,10 @@
 """A local web server for a published site: static files with HTTP Range (206) for the tiles,
-and the pre-compressed ``.gz`` copy of a file when the browser accepts gzip."""
+and the pre-compressed ``.gz`` copy of a file when the browser accepts gzip (JSON without one is
+compressed on the fly)."""
 
 from __future__ import annotations
 
+import gzip
 import os
 from pathlib import Path
 
@@ -14,10 +16,13 @@ from starlette.types import Scope
 
 from lantern.errors import ConfigError
 
+ON_THE_FLY_MAX = 4_000_000  # bytes: JSON files up to this size are compressed per request
+
 
 class SiteFiles(StaticFiles):
     """StaticFiles that serves ``name.gz`` with ``Content-Encoding: gzip`` when it exists and the
-    request accepts gzip and asks for no byte range."""
+    request accepts gzip and asks for no byte range; a JSON file without one is compressed on
+    the fly."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
@@ -31,6 +36,18 @@ class SiteFiles(StaticFiles):
                 if media:
                     response.headers["content-type"] = media
                 return response
+            plain, stat = self.lookup_path(path) if path.endswith(".json") else ("", None)
+            if stat is not None and plain and stat.st_size <= ON_THE_FLY_MAX:
+                body = gzip.compress(Path(plain).read_bytes(), compresslevel=6)
+                return Response(
+                    body,
+                    media_type="application/json",
+                    headers={
+                        "content-encoding": "gzip",
+                        "vary": "Accept-Encoding",
+                        "cache-control": "no-cache",
+                    },
+                )
         response = await super().get_response(path, scope)
         response.headers.setdefault("cache-control", "no-cache")
         return response

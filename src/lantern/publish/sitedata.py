@@ -58,7 +58,10 @@ class SiteData:
     ``areas``: LSOA code → ``name``, ``msoa_code``, ``msoa_name``, ``ward_code``, ``ward_name``,
     ``district_code``, ``district_name`` (names may be empty where the warehouse has none).
     ``values``: LSOA code × measure id. ``index``: LSOA code × ``<component>.<field>`` for fields
-    ``score``, ``rank``, ``decile``, ``rank_p05``, ``rank_p95``. ``contributions``: long frame
+    ``score``, ``rank``, ``decile``, ``rank_p05``, ``rank_p95``, ``imputed_share`` (the share of
+    the component's weight resting on imputed values; over one half is flagged on the map),
+    ``decile_change_share`` (share of sensitivity draws in another decile).
+    ``trends``: indicator id → LSOA code × period. ``contributions``: long frame
     ``area_code``, ``component``, ``term``, ``contribution``, ``share``. ``summaries``: geography →
     frame indexed by that geography's code with ``name`` and one column per index/domain measure
     id, plus ``<measure>.rank``. ``comparators``: measure id → {"county": x, "england": y}.
@@ -74,6 +77,7 @@ class SiteData:
     index: pd.DataFrame = field(default_factory=pd.DataFrame)
     index_title: str = ""
     index_reference: str = ""
+    stability_note: str = ""  # how stable the deciles are, for the legend
     contributions: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(
             columns=["area_code", "component", "term", "contribution", "share"]
@@ -84,6 +88,20 @@ class SiteData:
     sources: list[Source] = field(default_factory=list)
     # postcode → lsoa_code (+ approximate), when the warehouse holds a postcode lookup
     postcodes: pd.DataFrame | None = None
+    # indicator id → LSOA code × period (oldest first), for indicators held for several periods
+    trends: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # What the build covers: "England", "Colchester", "Essex, Southend-on-Sea and Thurrock"; the
+    # names it is made of; names of other places a title may start with; how many areas the
+    # index ranks among and whether that is all of England.
+    place: str = ""
+    place_names: tuple[str, ...] = ()
+    other_places: tuple[str, ...] = ()
+    rank_total: int = 0
+    national_reference: bool = False
+    # LSOA × <indicator>_lower95/_upper95/_vs_county/_vs_england (lantern.publish.comparisons)
+    intervals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # the week slider's data for the MSOA geography (lantern.publish.weekly), if cases are loaded
+    cases: dict | None = None
 
     def measure(self, measure_id: str) -> Measure:
         for m in self.measures:

@@ -1,4 +1,7 @@
-"""The JSON files the page reads: page metadata, areas, per-measure values and per-area detail."""
+"""The JSON files the page reads: page metadata, areas, per-measure values and place labels.
+
+Per-area detail files are written by :mod:`lantern.publish.details`.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +13,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lantern.publish.classify import NO_DATA, colours_for, palette_for, quantile_breaks
+from lantern.publish.classify import (
+    FILTERED_PATTERN,
+    NO_DATA,
+    NO_DATA_PATTERN,
+    colours_for,
+    palette_for,
+    quantile_breaks,
+)
+from lantern.publish.display import decimals_for, map_classes, rounded, title_with_unit
+from lantern.publish.labels import legend_corners, place_labels, population_weights
+from lantern.publish.place import comparator_label, rank_note, strip_place
 from lantern.publish.sitedata import GEOGRAPHY_LABELS, SiteData
 
-FILTERED = "#f3f3f3"
+FILTERED = "#ffffff"  # drawn under a light hatching: areas outside the district or decile filter
+LABEL_FILES = ("district", "town", "ward")
 
 
 def sig(value: Any, digits: int = 6) -> float | None:
@@ -31,8 +45,16 @@ def sig(value: Any, digits: int = 6) -> float | None:
     return float(round(v, digits - 1 - int(math.floor(math.log10(abs(v))))))
 
 
-def _ints(series: pd.Series) -> list[int | None]:
-    return [None if pd.isna(v) else int(v) for v in series]
+def sig_list(values: Any, digits: int = 6) -> list[float | None]:
+    """``sig`` over an array, fast: formatted with ``%.{digits}g`` and read back."""
+    arr = np.asarray(values, dtype=float)
+    fmt = f"%.{digits}g"
+    return [float(fmt % v) if math.isfinite(v) else None for v in arr.tolist()]
+
+
+def int_list(values: Any) -> list[int | None]:
+    arr = np.asarray(values, dtype=float)
+    return [int(v) if math.isfinite(v) else None for v in arr.tolist()]
 
 
 def file_id(measure_id: str) -> str:
@@ -44,6 +66,10 @@ def dump(path: Path, payload: Any) -> int:
     text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     path.write_text(text, encoding="utf-8")
     return len(text)
+
+
+def component(measure_id: str) -> str:
+    return "index" if measure_id == "index" else measure_id.split(".", 1)[1]
 
 
 def geography_frames(data: SiteData) -> dict[str, pd.DataFrame]:
@@ -59,45 +85,85 @@ def geography_frames(data: SiteData) -> dict[str, pd.DataFrame]:
     return frames
 
 
+def ranks_of(data: SiteData, geo: str, frame: pd.DataFrame, measure_id: str) -> pd.Series | None:
+    """Ranks (1 = most vulnerable) of an index or domain at a geography, None for indicators."""
+    if geo == "lsoa":
+        col = f"{component(measure_id)}.rank"
+        return data.index[col] if col in data.index.columns else None
+    col = f"{measure_id}.rank"
+    return frame[col] if col in frame.columns else None
+
+
+def deciles_from_ranks(rank: pd.Series) -> list[int | None]:
+    n = int(rank.notna().sum())
+    return int_list(np.ceil(rank.to_numpy(dtype=float) * 10 / max(n, 1)))
+
+
+def measure_title(data: SiteData, measure) -> str:
+    """A measure's title for this build: an index named after another place loses that name."""
+    if measure.group == "indicator":
+        return measure.title
+    return strip_place(measure.title, data.other_places, keep=data.place_names)
+
+
 def measure_specs(data: SiteData, frames: dict[str, pd.DataFrame]) -> list[dict]:
-    """Each measure with its class breaks and colours per geography, comparators and spread."""
+    """Each measure with how it is shown: title and unit, decimals, classes per geography in
+    words, and (for indicators) its spread and the map's and England's values."""
     out = []
     for m in data.measures:
+        vulnerability = m.group in ("index", "domain")
+        title = measure_title(data, m)
         geos = {}
         for geo, frame in frames.items():
             if m.id not in frame.columns:
                 continue
             col = frame[m.id].astype(float)
-            breaks = [sig(b) for b in quantile_breaks(col.tolist())]
+            # quantile breaks are finite, so none rounds to None
+            breaks = [b for b in map(sig, quantile_breaks(col.tolist())) if b is not None]
+            colours = colours_for(palette_for(m.group), len(breaks), m.polarity)
+            ranks = ranks_of(data, geo, frame, m.id) if vulnerability else None
+            classes = map_classes(
+                col.tolist(),
+                breaks,
+                colours,
+                polarity=m.polarity,
+                vulnerability=vulnerability,
+                ranks=None if ranks is None else ranks.reindex(frame.index).tolist(),
+            )
             geos[geo] = {
                 "breaks": breaks,
-                "colours": colours_for(palette_for(m.group), len(breaks), m.polarity),
-                "min": sig(col.min()),
+                "colours": colours,
+                "classes": [
+                    [c.colour, c.words, sig(c.low), sig(c.high), c.rank_low, c.rank_high]
+                    for c in classes
+                ],
             }
-        lsoa = data.values[m.id].astype(float).dropna()
-        dist = None
-        if len(lsoa):
-            q = np.quantile(lsoa, [0, 0.25, 0.5, 0.75, 1])
-            dist = dict(zip(("min", "q1", "median", "q3", "max"), (sig(v) for v in q), strict=True))
-        comp = data.comparators.get(m.id, {})
-        out.append(
-            {
-                "id": m.id,
-                "title": m.title,
-                "group": m.group,
-                "unit": m.unit,
-                "polarity": m.polarity,
-                "kind": m.kind,
-                "description": m.description,
-                "domain": m.domain,
-                "period": m.period,
-                "source": m.source_id,
-                "geos": geos,
-                "dist": dist,
-                "county": sig(comp.get("county")),
-                "england": sig(comp.get("england")),
-            }
-        )
+        spec: dict[str, Any] = {
+            "id": m.id,
+            "title": title,
+            "label": title_with_unit(title, m.unit),
+            "group": m.group,
+            "unit": "" if vulnerability else m.unit,
+            "polarity": m.polarity,
+            "kind": m.kind,
+            "decimals": 0 if vulnerability else decimals_for(data.values[m.id], m.unit, m.kind),
+            "description": m.description,
+            "domain": m.domain,
+            "period": m.period,
+            "source": m.source_id,
+            "geos": geos,
+        }
+        if not vulnerability:
+            lsoa = data.values[m.id].astype(float).dropna()
+            if len(lsoa):
+                q = np.quantile(lsoa, [0, 0.25, 0.5, 0.75, 1])
+                spec["dist"] = dict(
+                    zip(("min", "q1", "median", "q3", "max"), (sig(v) for v in q), strict=True)
+                )
+            comp = data.comparators.get(m.id, {})
+            spec["county"] = sig(comp.get("county"))
+            spec["england"] = sig(comp.get("england"))
+        out.append(spec)
     return out
 
 
@@ -106,10 +172,97 @@ def bbox(geom) -> list[float]:
     return [round(minx, 5), round(miny, 5), round(maxx, 5), round(maxy, 5)]
 
 
+def write_values(data: SiteData, site: Path, geo: str, frame: pd.DataFrame) -> list[str]:
+    """``data/values/<geo>/<measure>.json``: each area's colour class ``c`` (from the raw value,
+    so the map and the legend agree exactly); for indicators the value ``v`` rounded as the page
+    shows it; for the index and domains ``rank`` and ``decile`` (never the raw score). Returns
+    the measures written."""
+    measures = [m.id for m in data.measures if m.id in frame.columns]
+    for mid in measures:
+        m = data.measure(mid)
+        col = frame[mid].astype(float)
+        breaks = [sig(b) for b in quantile_breaks(col.tolist())]
+        upper = np.asarray(breaks, dtype=float)
+        vals = col.to_numpy()
+        cls = np.minimum(np.searchsorted(upper, vals, side="left"), max(len(upper) - 1, 0))
+        payload: dict[str, Any] = {
+            "c": [int(k) if np.isfinite(v) else -1 for k, v in zip(cls, vals, strict=True)]
+        }
+        if m.group == "indicator":
+            payload["v"] = rounded(vals, decimals_for(data.values[mid].tolist(), m.unit, m.kind))
+        else:
+            rank = ranks_of(data, geo, frame, mid)
+            if rank is not None:
+                rank = rank.reindex(frame.index)
+                payload["rank"] = int_list(rank)
+                if geo == "lsoa" and f"{component(mid)}.decile" in data.index.columns:
+                    payload["decile"] = int_list(data.index[f"{component(mid)}.decile"])
+                    if mid == "index" and "index.decile_change_share" in data.index.columns:
+                        # for the table: rank interval and decile stability
+                        payload["p05"] = int_list(data.index["index.rank_p05"])
+                        payload["p95"] = int_list(data.index["index.rank_p95"])
+                        payload["stays"] = sig_list(1 - data.index["index.decile_change_share"], 3)
+                else:
+                    payload["decile"] = deciles_from_ranks(rank)
+                if geo == "lsoa" and f"{component(mid)}.imputed_share" in data.index.columns:
+                    share = data.index[f"{component(mid)}.imputed_share"].reindex(frame.index)
+                    payload["imputed"] = sig_list(share, 2)
+        dump(site / "data" / "values" / geo / f"{file_id(mid)}.json", payload)
+    return measures
+
+
+def write_trends(data: SiteData, site: Path, codes: list[str]) -> None:
+    """``data/trends/lsoa/<indicator>.json``: ``{"periods": [...], "v": [[one value per area, in
+    areas/lsoa.json order] per period]}`` for each indicator held for several periods."""
+    for indicator_id, frame in data.trends.items():
+        frame = frame.reindex(codes)
+        dump(
+            site / "data" / "trends" / "lsoa" / f"{file_id(indicator_id)}.json",
+            {"periods": [str(p) for p in frame.columns], "v": [sig_list(frame[p]) for p in frame]},
+        )
+
+
+def mostly_imputed(data: SiteData) -> int:
+    """How many areas have an index resting on more than half imputed weight."""
+    if "index.imputed_share" not in data.index.columns:
+        return 0
+    return int((data.index["index.imputed_share"] > 0.5).sum())
+
+
+def write_areas(data: SiteData, site: Path, geo: str, frame: pd.DataFrame, districts) -> None:
+    district_index = {code: i for i, (code, _) in enumerate(districts)}
+    areas: dict[str, Any] = {
+        "codes": list(frame.index),
+        "names": [str(n) for n in frame["name"]],
+        "district": [district_index.get(d, -1) for d in frame["district_code"]],
+    }
+    if geo == "lsoa":
+        for level in ("ward", "msoa"):
+            names = sorted({n for n in data.areas[f"{level}_name"] if n})
+            pos = {n: i for i, n in enumerate(names)}
+            areas[f"{level}Names"] = names
+            areas[level] = [pos.get(n, -1) for n in data.areas[f"{level}_name"]]
+    dump(site / "data" / "areas" / f"{geo}.json", areas)
+
+
+def write_labels(data: SiteData, site: Path) -> dict[str, str]:
+    """``data/labels/<kind>.json``: ``[[name, lon, lat], …]`` largest population first."""
+    weights, _ = population_weights(data.values, data.areas.index)
+    labels = place_labels(data.areas, data.geometry, weights)
+    files = {}
+    for kind in LABEL_FILES:
+        rows = [[lb.name, lb.lon, lb.lat] for lb in labels if lb.kind == kind]
+        path = f"data/labels/{kind}.json"
+        dump(site / path, rows)
+        files[kind] = path
+    return files
+
+
 def write_data_files(
     data: SiteData, site: Path, frames: dict[str, pd.DataFrame], geoms: dict
 ) -> dict:
-    """Write ``data/`` and return the page metadata (inlined into index.html)."""
+    """Write ``data/`` (except the detail files) and return the page metadata (inlined into
+    index.html)."""
     districts = sorted(
         {
             (c, n)
@@ -118,62 +271,42 @@ def write_data_files(
         },
         key=lambda cn: cn[1],
     )
-    district_index = {code: i for i, (code, _) in enumerate(districts)}
     district_geoms = geoms.get("district")
-    specs = measure_specs(data, frames)
     geographies = []
     for geo, frame in frames.items():
-        codes = list(frame.index)
-        measures = [m.id for m in data.measures if m.id in frame.columns]
-        areas: dict[str, Any] = {
-            "codes": codes,
-            "names": [str(n) for n in frame["name"]],
-            "district": [district_index.get(d, -1) for d in frame["district_code"]],
-        }
+        write_areas(data, site, geo, frame, districts)
+        measures = write_values(data, site, geo, frame)
         if geo == "lsoa":
-            for level in ("ward", "msoa"):
-                names = sorted({n for n in data.areas[f"{level}_name"] if n})
-                pos = {n: i for i, n in enumerate(names)}
-                areas[f"{level}Names"] = names
-                areas[level] = [pos.get(n, -1) for n in data.areas[f"{level}_name"]]
-        dump(site / "data" / "areas" / f"{geo}.json", areas)
-        has_decile = False
-        for mid in measures:
-            payload: dict[str, Any] = {"v": [sig(v) for v in frame[mid]]}
-            if geo == "lsoa" and data.measure(mid).group != "indicator" and not data.index.empty:
-                comp = "index" if mid == "index" else mid.split(".", 1)[1]
-                payload["rank"] = _ints(data.index[f"{comp}.rank"])
-                payload["decile"] = _ints(data.index[f"{comp}.decile"])
-                has_decile = has_decile or mid == "index"
-            elif f"{mid}.rank" in frame.columns:
-                rank = frame[f"{mid}.rank"]
-                payload["rank"] = _ints(rank)
-                payload["decile"] = _ints(np.ceil(rank * 10 / rank.notna().sum()))
-                has_decile = has_decile or mid == "index"
-            dump(site / "data" / "values" / geo / f"{file_id(mid)}.json", payload)
-        _write_details(data, site, geo, frame, measures, geoms[geo])
+            write_trends(data, site, list(frame.index))
         zooms = geoms[f"{geo}_zooms"]
         geographies.append(
             {
                 "id": geo,
                 "label": GEOGRAPHY_LABELS[geo],
                 "tiles": f"tiles/{geo}.pmtiles",
-                "count": len(codes),
+                "count": len(frame),
                 "measures": measures,
-                "hasDecile": has_decile,
+                "hasDecile": "index" in measures,
                 "minzoom": zooms[0],
                 "maxzoom": zooms[1],
             }
         )
     total = data.geometry.total_bounds
-    meta = {
+    england = data.place == "England"
+    index = next((m for m in data.measures if m.id == "index"), None)
+    meta: dict[str, Any] = {
         "title": data.title,
+        "place": data.place,
         "vintage": data.vintage,
-        "indexTitle": data.index_title,
-        "rankNote": _rank_note(data),
-        "countyLabel": "England" if _is_england(data) else "County",
+        "indexTitle": measure_title(data, index) if index else "",
+        "stabilityNote": data.stability_note,
+        "rankNote": rank_note(
+            data.place, data.rank_total or len(data.areas), data.national_reference
+        ),
+        "rankTotal": data.rank_total or len(data.areas),
+        "countyLabel": None if england else comparator_label(data.place, data.place_names),
         "defaultMeasure": data.default_measure,
-        "measures": specs,
+        "measures": measure_specs(data, frames),
         "geographies": geographies,
         "districts": [
             {
@@ -186,8 +319,14 @@ def write_data_files(
             for c, n in districts
         ],
         "bounds": [round(float(v), 5) for v in total],
+        "outlines": "tiles/district.pmtiles" if "district" in geoms else None,
+        "legendCorners": legend_corners(geoms.get("district", data.geometry)),
+        "labels": write_labels(data, site),
         "noData": NO_DATA,
         "filtered": FILTERED,
+        "patterns": {"noData": list(NO_DATA_PATTERN), "filtered": list(FILTERED_PATTERN)},
+        "trends": {i: list(f.columns) for i, f in data.trends.items()},
+        "mostlyImputed": mostly_imputed(data),
         "hasPostcodes": data.postcodes is not None and len(data.postcodes) > 0,
         "postcodesApproximate": bool(
             data.postcodes is not None and data.postcodes["approximate"].any()
@@ -206,77 +345,13 @@ def write_data_files(
     for d in meta["districts"]:
         if d["bbox"] is None:
             d["bbox"] = meta["bounds"]
-    if meta["hasPostcodes"]:
-        _write_postcodes(data, site)
+    if data.postcodes is not None and meta["hasPostcodes"]:
+        _write_postcodes(data.postcodes, site)
     return meta
 
 
-def _is_england(data: SiteData) -> bool:
-    return len(data.areas) > 30000
-
-
-def _rank_note(data: SiteData) -> str:
-    where = "England" if _is_england(data) else "the areas on this map"
-    return f"Rank 1 and decile 1 are the most vulnerable among {where}."
-
-
-def _write_details(
-    data: SiteData, site: Path, geo: str, frame: pd.DataFrame, measures: list[str], geometry
-) -> None:
-    contrib = {}
-    if geo == "lsoa" and not data.contributions.empty:
-        for (code, comp), part in data.contributions.groupby(["area_code", "component"]):
-            part = part.sort_values("contribution", ascending=False)
-            contrib.setdefault(code, {})[comp] = [
-                [t, sig(c, 4), sig(s, 4)]
-                for t, c, s in zip(part["term"], part["contribution"], part["share"], strict=True)
-            ]
-    components = sorted({c.split(".", 1)[0] for c in data.index.columns}) if geo == "lsoa" else []
-    for district, part in frame.groupby("district_code"):
-        out = {}
-        for code, row in part.iterrows():
-            entry: dict[str, Any] = {
-                "name": str(row["name"]),
-                "bbox": bbox(geometry.loc[code].geometry) if code in geometry.index else None,
-                "values": {m: sig(row[m]) for m in measures},
-            }
-            if geo == "lsoa":
-                a = data.areas.loc[code]
-                entry["msoa"] = [a["msoa_code"], a["msoa_name"]]
-                entry["ward"] = [a["ward_code"], a["ward_name"]]
-                entry["district"] = [a["district_code"], a["district_name"]]
-                entry["index"] = {
-                    comp: [sig(data.index.at[code, f"{comp}.score"])]
-                    + [
-                        None if pd.isna(v) else int(v)
-                        for v in (
-                            data.index.at[code, f"{comp}.{f}"]
-                            for f in ("rank", "decile", "rank_p05", "rank_p95")
-                        )
-                    ]
-                    for comp in components
-                }
-                entry["contrib"] = contrib.get(code, {})
-            else:
-                entry["district"] = [district, ""]
-                if "index.rank" in frame.columns:
-                    rank = row["index.rank"]
-                    n = frame["index.rank"].notna().sum()
-                    entry["index"] = {
-                        "index": [
-                            sig(row["index"]),
-                            None if pd.isna(rank) else int(rank),
-                            None if pd.isna(rank) else int(math.ceil(rank * 10 / n)),
-                            None,
-                            None,
-                        ]
-                    }
-            out[code] = entry
-        dump(site / "data" / "detail" / geo / f"{district or '_'}.json", out)
-
-
-def _write_postcodes(data: SiteData, site: Path) -> None:
-    pcs = data.postcodes.copy()
+def _write_postcodes(postcodes: pd.DataFrame, site: Path) -> None:
+    pcs = postcodes.copy()
     pcs["key"] = pcs["postcode"].str.replace(" ", "", regex=False).str.upper()
     pcs["outward"] = pcs["key"].str[:-3]
     for outward, part in pcs.groupby("outward"):

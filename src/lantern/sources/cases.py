@@ -19,17 +19,13 @@ import numpy as np
 import pandas as pd
 
 from lantern.errors import InputError
-from lantern.geography.codes import AreaType
+from lantern.sources.checked import read_table
 from lantern.sources.context import LoadContext
+from lantern.sources.manifest import Manifest
 from lantern.sources.model import TIDY_COLUMNS, FileRead, Loaded, Source
-from lantern.sources.reading import (
-    check_codes,
-    check_header,
-    check_unique,
-    numeric,
-    parse_csv,
-    read_raw,
-)
+from lantern.sources.reading import header_of
+from lantern.sources.rules import POSITIVE, Rule
+from lantern.sources.table import Codes, TableSpec
 
 CODE = "msoa11_cd"
 NAME = "msoa11_hclnm"
@@ -52,71 +48,72 @@ def period_of(column: str) -> str:
     return f"{YEAR}-W{column[3:]}"
 
 
-def weekly_counts(raw_frame: pd.DataFrame, values: pd.DataFrame, file: str) -> pd.DataFrame:
-    """Counts with the suppression marker turned into missing; any other negative or fractional
-    count is an error naming its row and column."""
-    out = values.copy()
-    for column in out.columns:
-        col = out[column].to_numpy()
-        bad = (col < 0) & (col != SUPPRESSED) | (np.isfinite(col) & (col != np.round(col)))
-        if bad.any():
-            row = int(out.index[int(bad.argmax())]) + 2
-            raise InputError(
-                f"expected a whole number of cases, or {SUPPRESSED} for a suppressed count (0-2)",
-                file=file,
-                row=row,
-                column=column,
-            )
-        out[column] = np.where(col == SUPPRESSED, np.nan, col)
-    return out
+WEEKLY = Rule(
+    "whole number of cases ≥ 0 (−99: suppressed, 0–2)", low=0, whole=True, markers=(SUPPRESSED,)
+)
+WEEKS = tuple(f"wk_{w:02d}" for w in range(5, 42))  # ISO weeks 5-41 of 2020, this release
+LABELS = ("msoa11_hclnm", "rgn19_cd", "rgn19_nm", "utla19_cd", "utla19_nm", "lad19_cd", "lad19_nm")
 
 
-def read_population(ctx: LoadContext) -> tuple[pd.Series, FileRead]:
-    raw = read_raw(ctx.data_dir / POPULATION)
-    check_header(raw, ["msoa11_code", "total_population"])
-    frame = parse_csv(
-        raw, usecols=["msoa11_code", "total_population"], text_columns=["msoa11_code"]
+def cases_spec(source: Source, weeks: tuple[str, ...] | None = None) -> TableSpec:
+    """The weekly cases file: MSOA 2011 codes (PHE's unallocated row is no area), whole counts."""
+    return TableSpec(
+        source.source_id,
+        source.path,
+        codes=(Codes(CODE, "msoa", 2011, markers=(UNALLOCATED,)),),
+        numbers=tuple(weeks or WEEKS),
+        rules=(("wk_*", WEEKLY),),
+        vintage_hint=((CODE, "msoa21_cd"),),
+        gaps=tuple(source.gaps),
     )
-    check_codes(raw, frame, "msoa11_code", AreaType.MSOA, vintage=2011)
-    pop = numeric(raw, frame, ["total_population"])["total_population"]
-    check_unique(raw, frame, ["msoa11_code"])
-    series = pd.Series(pop.to_numpy(), index=frame["msoa11_code"].astype(object).to_numpy())
-    return series, FileRead("phe_cases", POPULATION, raw.sha256, raw.size, len(frame))
+
+
+def population_spec(source: Source) -> TableSpec:
+    return TableSpec(
+        source.source_id,
+        POPULATION,
+        codes=(Codes("msoa11_code", "msoa", 2011),),
+        numbers=("total_population",),
+        rules=(("total_population", POSITIVE),),
+        complete=False,
+    )
+
+
+def weekly_counts(values: pd.DataFrame) -> pd.DataFrame:
+    """Counts with the suppression marker turned into missing (the rules checked the rest)."""
+    return values.where(values != SUPPRESSED)
+
+
+def read_population(source: Source, ctx: LoadContext) -> tuple[pd.Series, FileRead]:
+    # totals only: the file is checked whole (and against the manifest) as source pop2019_msoa
+    table = read_table(population_spec(source), ctx, checksum=False)
+    codes = table.frame["msoa11_code"].astype(object).to_numpy()
+    series = pd.Series(table.values["total_population"].to_numpy(), index=codes)
+    return series, table.file
 
 
 def load_weekly_cases(source: Source, ctx: LoadContext) -> Loaded:
-    raw = read_raw(source.file(ctx.data_dir))
-    weeks = week_columns(raw.header)
-    if not weeks:
+    path = source.file(ctx.data_dir)
+    if path.exists() and not week_columns(header_of(path)):
         raise InputError(
             "no weekly case columns; expected columns wk_05, wk_06, … (one per ISO week)",
-            file=raw.path,
+            file=path,
             row=1,
         )
-    check_header(raw, [CODE, *weeks], vintage_hint={CODE: "msoa21_cd"})
-    frame = parse_csv(raw, usecols=[CODE, *weeks], text_columns=[CODE])
-    frame = frame[frame[CODE] != UNALLOCATED]  # national cases without an MSOA: not an area
-    check_codes(
-        raw,
-        frame,
-        CODE,
-        AreaType.MSOA,
-        vintage=2011,
-        other_vintage_codes=ctx.other_vintage_codes("msoa", 2011),
-    )
-    counts = weekly_counts(frame, numeric(raw, frame, weeks), source.path)
-    check_unique(raw, frame, [CODE])
-    population, pop_file = read_population(ctx)
+    table = read_table(cases_spec(source, WEEKS), ctx)
+    weeks = list(WEEKS)
+    frame = table.areas
+    counts = weekly_counts(table.area_values())
+    population, pop_file = read_population(source, ctx)
     codes = frame[CODE].astype(object).to_numpy()
     missing = ~pd.Index(codes).isin(population.index)
     if missing.any():
         position = int(missing.argmax())
-        row = int(frame.index[position]) + 2
         raise InputError(
             f"{codes[position]} has no mid-2019 population in {POPULATION}; expected every MSOA "
             "of the cases file there",
-            file=raw.path,
-            row=row,
+            file=table.path,
+            row=table.row(frame.index[position]),
             column=CODE,
         )
     keep = ctx.keep(frame[CODE], "msoa", 2011).to_numpy()
@@ -151,8 +148,10 @@ def load_weekly_cases(source: Source, ctx: LoadContext) -> Loaded:
             "suppressed by PHE and are missing, not zero.",
         )
     ]
-    files = [FileRead(source.source_id, source.path, raw.sha256, raw.size, len(frame)), pop_file]
-    return Loaded(rows=rows, meta=meta, files=files)
+    return Loaded(rows=rows, meta=meta, files=[table.file, pop_file], gaps=table.gaps)
+
+
+load_weekly_cases.tables = lambda source: [cases_spec(source), population_spec(source)]  # type: ignore[attr-defined]
 
 
 def england_weekly(data_dir: Path, loaded: Loaded | None = None) -> pd.DataFrame:
@@ -162,13 +161,13 @@ def england_weekly(data_dir: Path, loaded: Loaded | None = None) -> pd.DataFrame
     from lantern.benchmarks import COLUMNS
 
     source = next(s for s in _sources() if s.source_id == "phe_cases")
-    raw = read_raw(source.file(data_dir))
-    weeks = week_columns(raw.header)
-    frame = parse_csv(raw, usecols=[CODE, *weeks], text_columns=[CODE])
-    counts = numeric(raw, frame, weeks)
+    ctx = LoadContext(Path(data_dir), manifest=Manifest.for_data_dir(Path(data_dir)))
+    table = read_table(cases_spec(source, WEEKS), ctx)
+    weeks = list(WEEKS)
+    frame, counts = table.frame, table.values
     unallocated = (frame[CODE] == UNALLOCATED).to_numpy()
     english = frame[CODE].str.startswith("E02").fillna(False).to_numpy(dtype=bool)
-    population, _file = read_population(LoadContext(data_dir))
+    population, _file = read_population(source, ctx)
     pop = float(population[population.index.str.startswith("E02")].sum())
     rows = []
     for week in weeks:

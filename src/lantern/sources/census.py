@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from lantern.sources.context import LoadContext
-from lantern.sources.model import Loaded, Source
-from lantern.sources.wide import Measure, count, load_wide, rate
+from lantern.sources.wide import Measure, count, rate, wide
 
 HINT = {"lsoa21_code": "lsoa11_code"}
 AGE_BANDS = [
@@ -17,7 +15,8 @@ AGE_BANDS = [
 ]
 
 
-def load_ts007a(source: Source, ctx: LoadContext) -> Loaded:
+@wide("lsoa21_code", hint=HINT)
+def load_ts007a() -> list[Measure]:
     total = "total_usual_residents"
     measures = [count("census2021.usual_residents", total, "Usual residents (Census 2021)")]
     measures += [
@@ -32,10 +31,11 @@ def load_ts007a(source: Source, ctx: LoadContext) -> Loaded:
             total,
         )
     )
-    return load_wide(source, ctx, "lsoa21_code", measures, vintage_hint=HINT)
+    return measures
 
 
-def load_ts011(source: Source, ctx: LoadContext) -> Loaded:
+@wide("lsoa21_code", hint=HINT)
+def load_ts011() -> list[Measure]:
     total = "total_households"
     two_plus = [
         "Household is deprived in two dimensions",
@@ -60,7 +60,7 @@ def load_ts011(source: Source, ctx: LoadContext) -> Loaded:
             polarity="higher_better",
         ),
     ]
-    return load_wide(source, ctx, "lsoa21_code", measures, vintage_hint=HINT)
+    return measures
 
 
 ETHNIC_LSOA = [
@@ -71,7 +71,8 @@ ETHNIC_LSOA = [
 ]
 
 
-def load_ts021(source: Source, ctx: LoadContext) -> Loaded:
+@wide("lsoa21_code", hint=HINT)
+def load_ts021() -> list[Measure]:
     total = "total_residents"
     measures = [
         rate(
@@ -95,10 +96,11 @@ def load_ts021(source: Source, ctx: LoadContext) -> Loaded:
             total,
         ),
     ]
-    return load_wide(source, ctx, "lsoa21_code", measures, vintage_hint=HINT)
+    return measures
 
 
-def load_ts038(source: Source, ctx: LoadContext) -> Loaded:
+@wide("lsoa21_code", hint=HINT)
+def load_ts038() -> list[Measure]:
     measures = [
         rate(
             "census2021.disabled_pct",
@@ -107,10 +109,11 @@ def load_ts038(source: Source, ctx: LoadContext) -> Loaded:
             "total_residents",
         )
     ]
-    return load_wide(source, ctx, "lsoa21_code", measures, vintage_hint=HINT)
+    return measures
 
 
-def load_ts052(source: Source, ctx: LoadContext) -> Loaded:
+@wide("lsoa21_code", hint=HINT)
+def load_ts052() -> list[Measure]:
     measures = [
         rate(
             "census2021.overcrowded_pct",
@@ -121,10 +124,11 @@ def load_ts052(source: Source, ctx: LoadContext) -> Loaded:
             "less, as % of households.",
         )
     ]
-    return load_wide(source, ctx, "lsoa21_code", measures, vintage_hint=HINT)
+    return measures
 
 
-def load_ts054(source: Source, ctx: LoadContext) -> Loaded:
+@wide("lsoa21_code", hint=HINT)
+def load_ts054() -> list[Measure]:
     total = "total_households"
     measures = [
         rate(
@@ -154,10 +158,11 @@ def load_ts054(source: Source, ctx: LoadContext) -> Loaded:
             polarity="higher_better",
         ),
     ]
-    return load_wide(source, ctx, "lsoa21_code", measures, vintage_hint=HINT)
+    return measures
 
 
-def load_ts044(source: Source, ctx: LoadContext) -> Loaded:
+@wide("lsoa21_code", hint=HINT)
+def load_ts044() -> list[Measure]:
     flats = [
         "In a purpose-built block of flats or tenement",
         "Part of a converted or shared house, including bedsits",
@@ -180,7 +185,7 @@ def load_ts044(source: Source, ctx: LoadContext) -> Loaded:
             "total_households",
         ),
     ]
-    return load_wide(source, ctx, "lsoa21_code", measures, vintage_hint=HINT)
+    return measures
 
 
 ETHNIC_MSOA = [
@@ -192,7 +197,8 @@ ETHNIC_MSOA = [
 ]
 
 
-def load_ts022(source: Source, ctx: LoadContext) -> Loaded:
+@wide("msoa21_code", hint={"msoa21_code": "msoa11_code"})
+def load_ts022() -> list[Measure]:
     total = "total_residents"
     measures: list[Measure] = [
         count("census2021.msoa_usual_residents", total, "Usual residents (MSOA)")
@@ -209,6 +215,4 @@ def load_ts022(source: Source, ctx: LoadContext) -> Loaded:
         rate(f"census2021.msoa_{key}_pct", f"Residents: {col} (%)", [col], total)
         for key, col in ETHNIC_MSOA
     ]
-    return load_wide(
-        source, ctx, "msoa21_code", measures, vintage_hint={"msoa21_code": "msoa11_code"}
-    )
+    return measures

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+from lantern.sources.manifest import Manifest
+
+# The lookup column holding each (area type, vintage) in the per-LSOA chains.
+CHAIN_COLUMNS = {
+    ("lsoa", 2011): "lsoa11_code",
+    ("msoa", 2011): "msoa11_code",
+    ("district", 2011): "ltla21_code",
+    ("lsoa", 2021): "lsoa21_code",
+    ("msoa", 2021): "msoa21_code",
+    ("ward", 2021): "ward24_code",
+    ("district", 2021): "ltla24_code",
+}
 
 
 @dataclass
@@ -13,13 +27,19 @@ class LoadContext:
     """The data root, every known area code per (area type, vintage), and the wanted subset.
 
     ``known`` comes from the full ONS lookups (used to spot codes of the wrong vintage);
-    ``wanted`` is the area of interest (rows for other areas are validated, then dropped).
-    A missing ``wanted`` entry means keep every row.
+    ``universe`` holds every code of a type in any lookup column (a code outside it is unknown);
+    ``wanted`` is the area of interest (rows for other areas are validated, then dropped);
+    ``chains`` are the full per-LSOA lookups, for deciding which areas lie inside which.
+    A missing ``wanted`` entry means keep every row. ``manifest`` lists the files' checksums.
     """
 
     data_dir: Path
     known: dict[tuple[str, int], pd.Index] = field(default_factory=dict)
     wanted: dict[tuple[str, int], pd.Index] = field(default_factory=dict)
+    universe: dict[str, pd.Index] = field(default_factory=dict)
+    chains: dict[int, pd.DataFrame] = field(default_factory=dict)
+    manifest: Manifest | None = None
+    tables: dict[object, object] = field(default_factory=dict)  # files read once per run
 
     def other_vintage_codes(self, area_type: str, vintage: int) -> pd.Index | None:
         """Codes that exist only in the other vintage of ``area_type`` (a wrong-vintage signal)."""
@@ -35,3 +55,16 @@ class LoadContext:
         if wanted is None:
             return pd.Series(True, index=codes.index)
         return codes.isin(wanted)
+
+    def inside(self, parents: Iterable[str], area_type: str, vintage: int) -> pd.Index | None:
+        """Codes of ``area_type``/``vintage`` lying inside any of ``parents`` (None: unknown)."""
+        chain = self.chains.get(vintage)
+        column = CHAIN_COLUMNS.get((area_type, vintage))
+        if chain is None or column is None or column not in chain:
+            return None
+        wanted = set(parents)
+        mask = pd.Series(False, index=chain.index)
+        for name in chain.columns:
+            if name.endswith("_code"):
+                mask |= chain[name].isin(wanted)
+        return pd.Index(chain.loc[mask, column].dropna().unique())

@@ -6,9 +6,7 @@ deprived 10% (``higher_better``). Scores: higher = more deprived (``higher_worse
 
 from __future__ import annotations
 
-from lantern.sources.context import LoadContext
-from lantern.sources.model import Loaded, Source
-from lantern.sources.wide import Measure, load_wide, slug
+from lantern.sources.wide import Measure, slug, wide
 
 # (indicator slug, title, IoD2019 rank/decile column stem, IoD2019 score column, IoD2025 stem, unit)
 DOMAINS = [
@@ -100,14 +98,16 @@ def _rank_decile(prefix: str, key: str, title: str, stem: str) -> list[Measure]:
     ]
 
 
-def load_iod2019_ranks(source: Source, ctx: LoadContext) -> Loaded:
+@wide("lsoa11_code", hint=HINT_2011)
+def load_iod2019_ranks() -> list[Measure]:
     measures = [
         m for key, title, stem, *_ in DOMAINS for m in _rank_decile("iod2019", key, title, stem)
     ]
-    return load_wide(source, ctx, "lsoa11_code", measures, vintage_hint=HINT_2011)
+    return measures
 
 
-def load_iod2019_scores(source: Source, ctx: LoadContext) -> Loaded:
+@wide("lsoa11_code", hint=HINT_2011)
+def load_iod2019_scores() -> list[Measure]:
     measures = [
         Measure(
             f"iod2019.{key}_score",
@@ -166,14 +166,15 @@ def load_iod2019_scores(source: Source, ctx: LoadContext) -> Loaded:
                 column=column,
             )
         )
-    return load_wide(source, ctx, "lsoa11_code", measures, vintage_hint=HINT_2011)
+    return measures
 
 
-def load_iod2019_subdomains(source: Source, ctx: LoadContext) -> Loaded:
+@wide("lsoa11_code", hint=HINT_2011)
+def load_iod2019_subdomains() -> list[Measure]:
     measures = [
         m for key, title, stem in SUBDOMAINS for m in _rank_decile("iod2019", key, title, stem)
     ]
-    return load_wide(source, ctx, "lsoa11_code", measures, vintage_hint=HINT_2011)
+    return measures
 
 
 # Every IoD2019 underlying indicator is oriented so that higher = more deprived.
@@ -257,12 +258,14 @@ def _underlying_measure(column: str) -> Measure:
     )
 
 
-def load_iod2019_indicators(source: Source, ctx: LoadContext) -> Loaded:
+@wide("lsoa11_code", hint=HINT_2011)
+def load_iod2019_indicators() -> list[Measure]:
     measures = [_underlying_measure(c) for c in UNDERLYING_COLUMNS]
-    return load_wide(source, ctx, "lsoa11_code", measures, vintage_hint=HINT_2011)
+    return measures
 
 
-def load_iod2025(source: Source, ctx: LoadContext) -> Loaded:
+@wide("lsoa21_code", hint=HINT_2021)
+def load_iod2025() -> list[Measure]:
     measures = []
     for key, title, _, _, stem, unit in DOMAINS:
         measures += _rank_decile("iod2025", key, title, stem)
@@ -277,4 +280,4 @@ def load_iod2025(source: Source, ctx: LoadContext) -> Loaded:
                 description=f"{title} score (IoD2025); higher = more deprived.",
             )
         )
-    return load_wide(source, ctx, "lsoa21_code", measures, vintage_hint=HINT_2021)
+    return measures

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from lantern.sources.context import LoadContext
-from lantern.sources.model import Loaded, Source
-from lantern.sources.wide import Measure, load_wide
+from lantern.sources.wide import Measure, wide
 
 
-def load_loneliness(source: Source, ctx: LoadContext) -> Loaded:
+@wide("lsoa21_code", hint={"lsoa21_code": "lsoa11_code"})
+def load_loneliness() -> list[Measure]:
     note = (
         "Modelled estimate, not an official statistic: % of adults who feel lonely often or always, "
         "modelled from the DCMS Community Life Survey onto LSOA 2021."
@@ -32,12 +31,11 @@ def load_loneliness(source: Source, ctx: LoadContext) -> Loaded:
             description="Decile of the modelled loneliness; 10 = loneliest 10%.",
         ),
     ]
-    return load_wide(
-        source, ctx, "lsoa21_code", measures, vintage_hint={"lsoa21_code": "lsoa11_code"}
-    )
+    return measures
 
 
-def load_covid_deaths(source: Source, ctx: LoadContext) -> Loaded:
+@wide("msoa11_code", hint={"msoa11_code": "msoa21_code"})
+def load_covid_deaths() -> list[Measure]:
     measures = [
         Measure(
             "ons_covid_deaths.deaths_mar_dec2020",
@@ -49,6 +47,4 @@ def load_covid_deaths(source: Source, ctx: LoadContext) -> Loaded:
             description="Death occurrences involving COVID-19 by MSOA 2011 (ONS); a validation outcome.",
         ),
     ]
-    return load_wide(
-        source, ctx, "msoa11_code", measures, vintage_hint={"msoa11_code": "msoa21_code"}
-    )
+    return measures

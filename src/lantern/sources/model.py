@@ -11,7 +11,10 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    from lantern.sources.checked import GapFound
     from lantern.sources.context import LoadContext
+    from lantern.sources.rules import PartsOf, Rule
+    from lantern.sources.table import Allowed, Gap, TableSpec
 
 TIDY_COLUMNS = [
     "area_code",
@@ -55,13 +58,14 @@ class IndicatorMeta:
 
 @dataclass(frozen=True)
 class FileRead:
-    """One file a loader read: where, its checksum, size and number of data rows."""
+    """One file a loader read: where, its checksum, size, number of data rows and how verified."""
 
     source_id: str
     file: str
     sha256: str
     bytes: int
     rows: int
+    verified: str = ""
 
 
 @dataclass
@@ -109,10 +113,12 @@ class Loaded:
         files: list[FileRead] | None = None,
         rows: pd.DataFrame | None = None,
         wide: WideRows | None = None,
+        gaps: list[GapFound] | None = None,
     ) -> None:
         if (rows is None) == (wide is None):
             raise ValueError("give exactly one of rows or wide")
         self.meta, self.files, self.wide, self._rows = meta, files or [], wide, rows
+        self.gaps = list(gaps or [])
 
     @property
     def rows(self) -> pd.DataFrame:
@@ -143,9 +149,21 @@ class Source:
     extra_paths: tuple[str, ...] = ()
     download_url: str | None = None
     sha256: str | None = None
+    rules: tuple[tuple[str, Rule], ...] = ()
+    parts: tuple[PartsOf, ...] = ()
+    gaps: tuple[Gap, ...] = ()
+    allowed: tuple[Allowed, ...] = ()
+    coverage: str = "England and Wales"
 
     def file(self, data_dir: Path) -> Path:
         return Path(data_dir) / self.path
+
+    def tables(self) -> list[TableSpec]:
+        """Every file this source reads, with its checks (from the loader)."""
+        describe = getattr(self.loader, "tables", None)
+        if describe is None:
+            raise TypeError(f"{self.source_id}: its loader does not describe its files")
+        return list(describe(self))
 
     def meta(
         self,

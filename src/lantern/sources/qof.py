@@ -1,4 +1,4 @@
-"""QOF 2019/20 practice registers apportioned to LSOA 2011 by where each practice's patients live.
+"""QOF practice registers, 2018/19 to 2021/22, apportioned to LSOA 2011 by where patients live.
 
 For practice p and LSOA l, with patients_{p,l} registered patients living in l:
 
@@ -8,29 +8,28 @@ For practice p and LSOA l, with patients_{p,l} registered patients living in l:
 
 Σ_l' runs over every LSOA (in England) the practice serves, so a practice straddling the area's
 edge contributes only its share. Aggregating upward sums registers and lists, never rates.
+
+Each QOF year is one period (``2018/19`` …) of the same indicators ``qof.<group>_prevalence``.
+2021/22 was published here as practice prevalence rates only, without counts: its LSOA value is
+the mean of the practices' rates weighted by the LSOA's registered patients at each practice,
+and it carries no numerator or denominator. Every year is apportioned by the July 2022
+registrations (the only practice × LSOA file available). A practice with a blank register for a
+group (2018/19) is left out of that group's register and list alike.
 """
 
 from __future__ import annotations
 
-import hashlib
+from dataclasses import dataclass
 
-import duckdb
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from lantern.errors import InputError
-from lantern.geography.codes import AreaType
+from lantern.sources.checked import read_table
 from lantern.sources.context import LoadContext
 from lantern.sources.model import TIDY_COLUMNS, FileRead, Loaded, Source, WideRows
-from lantern.sources.reading import (
-    check_codes,
-    check_header,
-    check_unique,
-    numeric,
-    parse_csv,
-    read_raw,
-)
+from lantern.sources.rules import COUNT, POSITIVE, PROPORTION, WHOLE_COUNT, PartsOf
+from lantern.sources.table import Allowed, Codes, Gap, TableSpec
 
 GROUPS = {
     "AF": ("af", "Atrial fibrillation"),
@@ -48,6 +47,7 @@ GROUPS = {
     "HYP": ("hyp", "Hypertension"),
     "LD": ("ld", "Learning disability"),
     "MH": ("mh", "Mental health (schizophrenia, bipolar, other psychoses)"),
+    "NDH": ("ndh", "Non-diabetic hyperglycaemia (18+)"),
     "OB": ("ob", "Obesity (18+)"),
     "OST": ("ost", "Osteoporosis (50+)"),
     "PAD": ("pad", "Peripheral arterial disease"),
@@ -55,10 +55,66 @@ GROUPS = {
     "RA": ("ra", "Rheumatoid arthritis (16+)"),
     "STIA": ("stia", "Stroke and transient ischaemic attack"),
 }
-QOF_COLUMNS = ["PRACTICE_CODE", "GROUP_CODE", "REGISTER", "PATIENT_LIST_SIZE"]
 PRACTICE_PATTERN = r"[A-Z][0-9A-Z]{5}"
+PRACTICE_WHAT = "an ODS practice code like A81001"
 REG_PARQUET = ("OrganisationCode", "LSOA11CD", "Patient")
 REG_CSV = ("practice_code", "lsoa11_code", "number_of_patients", "practice_total_patients")
+NO_LSOA = "NO2011"  # NHS Digital: patients with no valid LSOA 2011
+ENGLAND_ONLY = Gap(
+    "English GP practices only: Welsh LSOAs appear only for residents registered in England",
+    outside=("E92000001",),
+)
+_WITHOUT_NDH = tuple(g for g in GROUPS if g != "NDH")
+
+
+@dataclass(frozen=True)
+class QofYear:
+    """One year's NHS Digital prevalence file: its layout differs from year to year."""
+
+    period: str
+    path: str
+    group_column: str = "GROUP_CODE"
+    list_column: str = "PATIENT_LIST_SIZE"
+    groups: tuple[str, ...] = _WITHOUT_NDH
+    over_list: frozenset[tuple[str, str]] = frozenset()  # published registers above the list
+    rates_only: bool = False
+
+
+YEARS = {
+    "qof1819": QofYear(
+        "2018/19",
+        "qof_practice_nhsd/qof_prevalence_practice_2018_19_england.csv",
+        group_column="INDICATOR_GROUP_CODE",
+        over_list=frozenset({("Y05750", "LD")}),
+    ),
+    "qof1920": QofYear(
+        "2019/20",
+        "qof_practice_nhsd/qof_prevalence_practice_2019_20_england.csv",
+        over_list=frozenset(
+            {("Y03051", g) for g in ("AST", "DEP", "DM", "HYP", "OB")} | {("Y05750", "LD")}
+        ),
+    ),
+    "qof2021": QofYear(
+        "2020/21",
+        "qof_practice_nhsd/qof_prevalence_practice_2020_21_england.csv",
+        list_column="PRACTICE_LIST_SIZE",
+        groups=tuple(g for g in GROUPS if g != "CVDPP"),
+        over_list=frozenset({("Y05750", "LD")}),
+    ),
+    "qof2122": QofYear(
+        "2021/22",
+        "qof_practice_nhsd/qof_prevalence_rates_practice_2021_22_england.csv",
+        group_column="",
+        list_column="",
+        groups=tuple(g for g in GROUPS if g not in ("CVDPP", "OST", "RA")),
+        over_list=frozenset({("Y05750",)}),  # type: ignore[arg-type]
+        rates_only=True,
+    ),
+}
+OVER_LIST_REASON = (
+    "published by NHS Digital with a register larger than the age-specific list (specialist "
+    "practices, e.g. for people with learning disabilities)"
+)
 
 
 def apportion_matrices(
@@ -109,132 +165,224 @@ def apportion(practices: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def read_practice_registers(path_source: Source, ctx: LoadContext) -> tuple[pd.DataFrame, FileRead]:
-    """Validate the NHS Digital QOF prevalence file: one row per practice and group."""
-    raw = read_raw(path_source.file(ctx.data_dir))
-    check_header(raw, QOF_COLUMNS)
-    frame = parse_csv(raw, usecols=QOF_COLUMNS, text_columns=["PRACTICE_CODE", "GROUP_CODE"])
-    bad = ~frame["PRACTICE_CODE"].str.fullmatch(PRACTICE_PATTERN).fillna(False).astype(bool)
-    if bad.any():
-        raise InputError(
-            "expected an ODS practice code like A81001",
-            file=raw.path,
-            row=int(bad.to_numpy().argmax()) + 2,
-            column="PRACTICE_CODE",
+def practice_spec(source: Source) -> TableSpec:
+    """The checks for one year's practice file."""
+    year = YEARS[source.source_id]
+    pattern = (("PRACTICE_CODE", PRACTICE_PATTERN, PRACTICE_WHAT),)
+    allowed = (Allowed(frozenset(year.over_list), OVER_LIST_REASON),) if year.over_list else ()
+    if year.rates_only:
+        columns = tuple(f"{g}_prevalence" for g in year.groups)
+        return TableSpec(
+            source.source_id,
+            year.path,
+            text=("practice_code",),
+            numbers=columns,
+            key=("practice_code",),
+            rules=tuple((c, PROPORTION) for c in columns),
+            patterns=(("practice_code", PRACTICE_PATTERN, PRACTICE_WHAT),),
+            allowed=allowed,
         )
-    unknown = ~frame["GROUP_CODE"].isin(GROUPS)
-    if unknown.any():
-        raise InputError(
-            f"expected a QOF 2019/20 group code ({', '.join(GROUPS)})",
-            file=raw.path,
-            row=int(unknown.to_numpy().argmax()) + 2,
-            column="GROUP_CODE",
-        )
-    values = numeric(raw, frame, ["REGISTER", "PATIENT_LIST_SIZE"])
-    check_unique(raw, frame, ["PRACTICE_CODE", "GROUP_CODE"])
-    practices = pd.DataFrame(
-        {
-            "practice_code": frame["PRACTICE_CODE"].astype(object),
-            "group": frame["GROUP_CODE"].astype(object),
-            "register": values["REGISTER"],
-            "list": values["PATIENT_LIST_SIZE"],
-        }
-    )
-    return practices, FileRead(
-        path_source.source_id, path_source.path, raw.sha256, raw.size, len(frame)
+    return TableSpec(
+        source.source_id,
+        year.path,
+        text=("PRACTICE_CODE", year.group_column),
+        numbers=("REGISTER", year.list_column),
+        key=("PRACTICE_CODE", year.group_column),
+        rules=(("REGISTER", WHOLE_COUNT), (year.list_column, POSITIVE)),
+        parts=(PartsOf(("REGISTER",), year.list_column),),
+        choices=((year.group_column, year.groups),),
+        patterns=pattern,
+        allowed=allowed,
     )
 
 
-def read_registrations(source: Source, ctx: LoadContext) -> tuple[pd.DataFrame, FileRead]:
-    """GP patients by practice and LSOA 2011: the England parquet if present, else the area CSV."""
-    parquet, csv_path = source.extra_paths
-    if (ctx.data_dir / parquet).exists():
-        path = ctx.data_dir / parquet
-        data = path.read_bytes()
-        practice, lsoa, count = REG_PARQUET
-        con = duckdb.connect()
-        try:
-            con.execute("CREATE TEMP TABLE reg AS SELECT * FROM read_parquet(?)", [str(path)])
-            total_rows = con.execute("SELECT count(*) FROM reg").fetchone()[0]
-            frame = con.execute(
-                f"""SELECT * FROM (
-                        SELECT {practice} AS practice_code, {lsoa} AS area_code,
-                               CAST({count} AS DOUBLE) AS patients,
-                               CAST(sum({count}) OVER (PARTITION BY {practice}) AS DOUBLE) AS practice_total
-                        FROM reg)
-                    WHERE area_code LIKE 'E01%' OR area_code LIKE 'W01%'"""
-            ).df()
-        finally:
-            con.close()
-        sha = hashlib.sha256(data).hexdigest()
-        file = FileRead(source.source_id, parquet, sha, len(data), total_rows)
-    else:
-        raw = read_raw(ctx.data_dir / csv_path)
-        check_header(raw, REG_CSV)
-        parsed = parse_csv(raw, usecols=REG_CSV, text_columns=["practice_code", "lsoa11_code"])
-        check_codes(
-            raw,
-            parsed,
-            "lsoa11_code",
-            AreaType.LSOA,
-            vintage=2011,
-            other_vintage_codes=ctx.other_vintage_codes("lsoa", 2011),
-        )
-        counts = numeric(raw, parsed, ["number_of_patients", "practice_total_patients"])
-        check_unique(raw, parsed, ["practice_code", "lsoa11_code"])
-        frame = pd.DataFrame(
+def registration_specs(source: Source) -> tuple[TableSpec, TableSpec]:
+    """The England Parquet (used when present) and the area CSV of July 2022 registrations."""
+    parquet, csv = source.extra_paths
+    practice, lsoa, count = REG_PARQUET
+    return (
+        TableSpec(
+            source.source_id,
+            parquet,
+            codes=(Codes(lsoa, "lsoa", 2011, markers=(NO_LSOA,)),),
+            text=(practice,),
+            numbers=(count,),
+            key=(practice, lsoa),
+            rules=((count, WHOLE_COUNT),),
+            patterns=((practice, PRACTICE_PATTERN, PRACTICE_WHAT),),
+            gaps=(ENGLAND_ONLY,),
+            format="parquet",
+            reuse=True,
+        ),
+        TableSpec(
+            source.source_id,
+            csv,
+            codes=(Codes("lsoa11_code", "lsoa", 2011),),
+            text=("practice_code",),
+            numbers=("number_of_patients", "practice_total_patients"),
+            key=("practice_code", "lsoa11_code"),
+            rules=(("number_of_patients", WHOLE_COUNT), ("practice_total_patients", POSITIVE)),
+            parts=(PartsOf(("number_of_patients",), "practice_total_patients"),),
+            patterns=(("practice_code", PRACTICE_PATTERN, PRACTICE_WHAT),),
+            gaps=(ENGLAND_ONLY,),
+            reuse=True,
+        ),
+    )
+
+
+def qof_tables(source: Source) -> list[TableSpec]:
+    return [practice_spec(source), *registration_specs(source)]
+
+
+def read_practices(source: Source, ctx: LoadContext) -> tuple[pd.DataFrame, FileRead]:
+    """One row per practice and group: ``practice_code, group, register, list`` (or ``rate``)."""
+    year = YEARS[source.source_id]
+    table = read_table(practice_spec(source), ctx)
+    frame, values = table.frame, table.values
+    if year.rates_only:
+        long = values.set_axis(frame["practice_code"].astype(object).to_numpy()).stack()
+        practices = pd.DataFrame(
             {
-                "practice_code": parsed["practice_code"].astype(object),
-                "area_code": parsed["lsoa11_code"].astype(object),
-                "patients": counts["number_of_patients"],
-                "practice_total": counts["practice_total_patients"],
+                "practice_code": long.index.get_level_values(0).to_numpy(dtype=object),
+                "group": long.index.get_level_values(1).str.replace("_prevalence", "").to_numpy(),
+                "rate": long.to_numpy(dtype=float),
             }
         )
-        file = FileRead(source.source_id, csv_path, raw.sha256, raw.size, len(parsed))
+        return practices, table.file
+    practices = pd.DataFrame(
+        {
+            "practice_code": frame["PRACTICE_CODE"].astype(object).to_numpy(),
+            "group": frame[year.group_column].astype(object).to_numpy(),
+            "register": values["REGISTER"].to_numpy(),
+            "list": values[year.list_column].to_numpy(),
+        }
+    )
+    blank = practices["register"].isna() | practices["list"].isna()
+    return practices[~blank.to_numpy()].reset_index(drop=True), table.file
+
+
+def read_registrations(source: Source, ctx: LoadContext) -> tuple[pd.DataFrame, FileRead, list]:
+    """GP patients by practice and LSOA 2011: the England Parquet if present, else the area CSV.
+
+    Read once per run (every QOF year uses them); codes are kept as categories, not strings.
+    """
+    parquet_spec, csv_spec = registration_specs(source)
+    spec = parquet_spec if (ctx.data_dir / parquet_spec.path).exists() else csv_spec
+    table = read_table(spec, ctx)
+    cached = ctx.tables.get(("patients", spec))
+    if isinstance(cached, pd.DataFrame):
+        frame = cached
+    elif spec is parquet_spec:
+        practice, lsoa, count = REG_PARQUET
+        codes = table.frame[practice].astype("category")
+        # each practice's total over every row, its patients with no valid LSOA included
+        totals = table.values[count].groupby(codes.to_numpy(), observed=True).sum()
+        areas = ~table.marker
+        frame = pd.DataFrame(
+            {
+                "practice_code": codes[areas].cat.remove_unused_categories(),
+                "area_code": table.frame[lsoa][areas].astype("category"),
+                "patients": table.values[count].to_numpy()[areas],
+            }
+        ).reset_index(drop=True)
+        frame["practice_total"] = frame["practice_code"].map(totals).astype(float).to_numpy()
+    else:
+        frame = pd.DataFrame(
+            {
+                "practice_code": table.frame["practice_code"].astype("category"),
+                "area_code": table.frame["lsoa11_code"].astype("category"),
+                "patients": table.values["number_of_patients"].to_numpy(),
+                "practice_total": table.values["practice_total_patients"].to_numpy(),
+            }
+        ).reset_index(drop=True)
+    ctx.tables[("patients", spec)] = frame
     keep = ctx.keep(frame["area_code"], "lsoa", 2011)
-    return frame[keep.to_numpy()], file
+    return frame[keep.to_numpy()], table.file, table.gaps
 
 
-def load_qof_apportioned(source: Source, ctx: LoadContext) -> Loaded:
-    practices, qof_file = read_practice_registers(source, ctx)
-    patients, reg_file = read_registrations(source, ctx)
-    areas, groups, reg, lst = apportion_matrices(practices, patients)
+def apportion_rates(
+    practices: pd.DataFrame, patients: pd.DataFrame
+) -> tuple[pd.Index, list[str], np.ndarray]:
+    """Areas, groups and each area's patient-weighted mean of its practices' rates (× 100)."""
+    rates = practices.pivot_table(index="practice_code", columns="group", values="rate")
+    groups = sorted(rates.columns)
+    rates = rates[groups]
+    usable = patients[patients["practice_code"].isin(rates.index)]
+    areas = pd.Index(sorted(patients["area_code"].unique()))
+    rows = areas.get_indexer(usable["area_code"])
+    cols = rates.index.get_indexer(usable["practice_code"])
+    weights = sparse.csr_matrix(
+        (usable["patients"].to_numpy(float), (rows, cols)), shape=(len(areas), len(rates.index))
+    )
+    values = rates.to_numpy(float)
+    known = np.isfinite(values)
+    num = weights @ np.where(known, values, 0.0)
+    den = weights @ known.astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        value = np.where(lst > 0, 100 * reg / np.where(lst > 0, lst, 1), np.nan)
-    ids = [f"qof1920.{GROUPS[g][0]}_prevalence" for g in groups]
-    wide = WideRows(areas.to_numpy(dtype=object), ids, value, reg, lst, 2011, source.period)
-    meta = [
+        mean = np.where(den > 0, 100 * num / np.where(den > 0, den, 1), np.nan)
+    return areas, groups, np.asarray(mean)
+
+
+def qof_meta(source: Source, groups) -> list:  # noqa: ANN001
+    return [
         source.meta(
-            f"qof1920.{slug}_prevalence",
-            f"{name}: recorded prevalence (QOF 2019/20, %)",
+            f"qof.{GROUPS[g][0]}_prevalence",
+            f"{GROUPS[g][1]}: recorded prevalence (QOF, %)",
             unit="%",
             kind="rate",
             polarity="higher_worse",
-            description=f"{name} register as % of the practice list, apportioned from GP practices to "
-            "LSOA 2011 by where registered patients live (July 2022 registrations).",
+            description=f"{GROUPS[g][1]} register as % of the practice list (QOF, NHS Digital), "
+            "apportioned from GP practices to LSOA 2011 by where registered patients live (July "
+            "2022 registrations). 2021/22 was published as practice rates only: that year is the "
+            "patient-weighted mean of practice rates, without counts.",
         )
-        for slug, name in GROUPS.values()
+        for g in groups
     ]
-    return Loaded(wide=wide, meta=meta, files=[qof_file, reg_file])
+
+
+def load_qof_apportioned(source: Source, ctx: LoadContext) -> Loaded:
+    practices, qof_file = read_practices(source, ctx)
+    patients, reg_file, gaps = read_registrations(source, ctx)
+    year = YEARS[source.source_id]
+    if year.rates_only:
+        areas, groups, value = apportion_rates(practices, patients)
+        reg = lst = np.full(value.shape, np.nan)
+    else:
+        areas, groups, reg, lst = apportion_matrices(practices, patients)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(lst > 0, 100 * reg / np.where(lst > 0, lst, 1), np.nan)
+    ids = [f"qof.{GROUPS[g][0]}_prevalence" for g in groups]
+    wide = WideRows(areas.to_numpy(dtype=object), ids, value, reg, lst, 2011, source.period)
+    return Loaded(
+        wide=wide,
+        meta=qof_meta(source, groups),
+        files=[qof_file, reg_file],
+        gaps=[g.__class__(**{**g.__dict__, "source_id": source.source_id}) for g in gaps],
+    )
+
+
+load_qof_apportioned.tables = qof_tables  # type: ignore[attr-defined]
+
+
+def hoc_spec(source: Source) -> TableSpec:
+    return TableSpec(
+        source.source_id,
+        source.path,
+        codes=(Codes("lad_code", "district", 2011),),
+        text=("group_code",),
+        numbers=("register", "list", "prevalence"),
+        key=("lad_code", "group_code"),
+        rules=(("register", COUNT), ("list", POSITIVE), ("prevalence", PROPORTION)),
+        parts=(PartsOf(("register",), "list"),),
+        choices=(("group_code", _WITHOUT_NDH),),
+        gaps=tuple(source.gaps),
+    )
 
 
 def load_hoc_qof(source: Source, ctx: LoadContext) -> Loaded:
     """House of Commons Library modelled QOF 2019/20 prevalence by district (long table)."""
-    columns = ["lad_code", "group_code", "register", "list", "prevalence"]
-    raw = read_raw(source.file(ctx.data_dir))
-    check_header(raw, columns)
-    frame = parse_csv(raw, usecols=columns, text_columns=["lad_code", "group_code"])
-    check_codes(raw, frame, "lad_code", AreaType.DISTRICT)
-    unknown = ~frame["group_code"].isin(GROUPS)
-    if unknown.any():
-        raise InputError(
-            f"expected a QOF group code ({', '.join(GROUPS)})",
-            file=raw.path,
-            row=int(unknown.to_numpy().argmax()) + 2,
-            column="group_code",
-        )
-    values = numeric(raw, frame, ["register", "list", "prevalence"])
-    check_unique(raw, frame, ["lad_code", "group_code"])
+    table = read_table(hoc_spec(source), ctx)
+    frame, values = table.frame, table.values
     keep = ctx.keep(frame["lad_code"], "district", source.vintage).to_numpy()
     frame, values = frame[keep], values[keep]
     rows = pd.DataFrame(
@@ -253,18 +401,17 @@ def load_hoc_qof(source: Source, ctx: LoadContext) -> Loaded:
     )
     meta = [
         source.meta(
-            f"hoc_qof1920.{slug}_prevalence",
-            f"{name}: modelled prevalence (district, %)",
+            f"hoc_qof1920.{GROUPS[g][0]}_prevalence",
+            f"{GROUPS[g][1]}: modelled prevalence (district, %)",
             unit="%",
             kind="rate",
             polarity="higher_worse",
-            description=f"{name}: House of Commons Library model of QOF 2019/20 registers by district "
-            "(age-specific lists, weighted by limiting long-term illness).",
+            description=f"{GROUPS[g][1]}: House of Commons Library model of QOF 2019/20 registers "
+            "by district (age-specific lists, weighted by limiting long-term illness).",
         )
-        for slug, name in GROUPS.values()
+        for g in _WITHOUT_NDH
     ]
-    return Loaded(
-        rows=rows,
-        meta=meta,
-        files=[FileRead(source.source_id, source.path, raw.sha256, raw.size, len(frame))],
-    )
+    return Loaded(rows=rows, meta=meta, files=[table.file], gaps=table.gaps)
+
+
+load_hoc_qof.tables = lambda source: [hoc_spec(source)]  # type: ignore[attr-defined]

@@ -38,6 +38,24 @@ class RawFile:
         return len(self.data)
 
 
+def header_of(path: Path) -> list[str]:
+    """A CSV's header row only (UTF-8 checked), without reading the whole file."""
+    path = Path(path)
+    with path.open("rb") as fh:
+        head = fh.read(65536)
+    if not head.strip():
+        raise InputError("the file is empty; expected a header row and data rows", file=path, row=1)
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    _check_not_utf16(path, head)
+    end = head.find(b"\n")
+    first = head if end < 0 else head[:end]
+    try:
+        return _header_of(first)
+    except UnicodeDecodeError as exc:
+        raise _encoding_error(path, first, exc.start) from None
+
+
 def _header_of(first_line: bytes) -> list[str]:
     return next(csv.reader([first_line.decode("utf-8").rstrip("\r\n")]), [])
 
@@ -49,9 +67,12 @@ def read_raw(path: Path) -> RawFile:
         raise InputError(
             "file not found; run `lantern fetch` or check `data_dir` in lantern.toml", file=path
         )
+    if path.is_dir():
+        raise InputError("expected a file, found a folder", file=path)
     data = path.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    _check_not_utf16(path, data)
     if not data.strip():
         raise InputError("the file is empty; expected a header row and data rows", file=path, row=1)
     first_end = data.find(b"\n")
@@ -63,10 +84,40 @@ def read_raw(path: Path) -> RawFile:
     header = _header_of(first_line)
     body = b"" if first_end < 0 else data[first_end + 1 :]
     if not body.strip():
-        raise InputError("the file has a header but no data rows", file=path, row=2)
+        raise InputError(
+            "the file has a header but no data rows; expected one row per area or record",
+            file=path,
+            row=2,
+        )
     if not data.endswith(b"\n"):
         _check_last_row(path, data, header)
     return RawFile(path=path, data=data, sha256=hashlib.sha256(data).hexdigest(), header=header)
+
+
+def _check_not_utf16(path: Path, data: bytes) -> None:
+    """UTF-16 (with or without a byte-order mark) is refused naming the encoding found."""
+    head = data[:4096]
+    bom = head[:2] in (b"\xff\xfe", b"\xfe\xff")
+    if not bom and head.count(b"\x00") < max(2, len(head) // 4):
+        return
+    column = None
+    if bom or head.count(b"\x00") >= len(head) // 4:
+        for encoding in ("utf-16", "utf-16-le", "utf-16-be"):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            first = text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+            if first.isprintable():
+                column = next(csv.reader([first]), [None])[0]
+                break
+    raise InputError(
+        "the file is UTF-16 encoded (or binary); expected UTF-8 text "
+        "(re-save it as UTF-8 CSV, e.g. `iconv -f utf-16 -t utf-8`)",
+        file=path,
+        row=1,
+        column=column,
+    )
 
 
 def _encoding_error(path: Path, data: bytes, position: int) -> InputError:
@@ -132,10 +183,19 @@ def check_header(
 
 
 def parse_csv(
-    raw: RawFile, *, usecols: Sequence[str], text_columns: Sequence[str] = ()
+    raw: RawFile,
+    *,
+    usecols: Sequence[str],
+    text_columns: Sequence[str] = (),
+    category_columns: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Parse the validated bytes into a frame (fast Arrow reader; the C reader names bad rows)."""
-    dtype = {c: "string" for c in text_columns}
+    """Parse the validated bytes into a frame (fast Arrow reader; the C reader names bad rows).
+
+    ``category_columns`` (area codes) come back as categories: every check then works on the
+    distinct codes, not on one string per row.
+    """
+    dtype = {c: "string[pyarrow]" for c in text_columns}
+    dtype |= {c: "category" for c in category_columns}
     try:
         return pd.read_csv(
             io.BytesIO(raw.data),

@@ -1,14 +1,29 @@
 """The registry: every official dataset Lantern loads, with publisher, licence, vintage and loader.
 
 ``path`` is relative to the data root (the bundled Essex sample or the England-wide folder share
-one layout). ``CHECKSUMS`` pins the SHA-256 of each England-wide file, which ``lantern fetch``
-verifies before it keeps a download.
+one layout). Each source also declares the value rules of its columns (``rules``, ``parts``; the
+loaders add the rules implied by each measure's kind), the areas it does not cover (``gaps``) and
+published values known to break a rule (``allowed``); ``Source.tables()`` lists every file it
+reads with those checks. ``CHECKSUMS`` pins the SHA-256 of each England-wide file (from
+``england_manifest.json``, which also pins row counts), which ``lantern fetch`` verifies.
 """
 
 from __future__ import annotations
 
 from lantern.sources import brc, cases, census, iod, misc, population, qof, vulnerable_groups
+from lantern.sources.manifest import england
 from lantern.sources.model import OGL, Source
+from lantern.sources.rules import (
+    DECILE,
+    NON_NEGATIVE,
+    PERCENT,
+    POSITIVE,
+    PROPORTION,
+    PartsOf,
+    bounded,
+    rank,
+)
+from lantern.sources.table import Gap
 
 IOD2019_URL = "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2019"
 IOD2025_URL = "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2025"
@@ -18,6 +33,26 @@ ONS = "Office for National Statistics"
 CENSUS = "Census 2021 topic summaries"
 REG_PARQUET = "gp_registrations_lsoa/gp_reg_pat_prac_lsoa11_jul2022_england.parquet"
 REG_CSV = "gp_registrations_lsoa/gp_reg_pat_prac_lsoa11_jul2022_essex.csv"
+ESSEX = ("E10000012", "E06000033", "E06000034")
+ENGLAND_ONLY = Gap("an England-only dataset: no Welsh areas", outside=("E92000001",))
+ESSEX_ONLY = Gap(
+    "published here for the Essex area only (Essex County Council, Southend-on-Sea, Thurrock)",
+    outside=ESSEX,
+)
+SCORE_100 = bounded(0, 100, "score")
+LSOA11_RANK = rank(32_844, "LSOAs 2011 in England")
+LSOA21_RANK = rank(33_755, "LSOAs 2021 in England")
+MSOA11_RANK = rank(6_791, "MSOAs 2011 in England")
+BANDS_5YR = tuple(f"age_{b}" for b in population.BANDS)
+SINGLE_YEARS = tuple(str(a) for a in range(90)) + ("90plus",)
+QOF_URL = (
+    "https://digital.nhs.uk/data-and-information/publications/statistical/"
+    "quality-and-outcomes-framework-achievement-prevalence-and-exceptions-data/"
+)
+QOF_DATASET = (
+    "Quality and Outcomes Framework {year}: prevalence by practice, apportioned to LSOA by "
+    "Patients Registered at a GP Practice (July 2022)"
+)
 
 
 def _census(table: str, path: str, title: str, loader, area_type: str = "lsoa") -> Source:  # noqa: ANN001
@@ -32,6 +67,26 @@ def _census(table: str, path: str, title: str, loader, area_type: str = "lsoa") 
         "2021-03-21",
         NOMIS_URL,
         loader,
+        rules=(("total_*", POSITIVE),),
+    )
+
+
+def _qof(source_id: str, year: str, url: str, download_url: str | None = None) -> Source:
+    return Source(
+        source_id,
+        qof.YEARS[source_id].path,
+        "NHS Digital",
+        QOF_DATASET.format(year=year),
+        OGL,
+        2011,
+        "lsoa",
+        qof.YEARS[source_id].period,
+        QOF_URL + url,
+        qof.load_qof_apportioned,
+        extra_paths=(REG_PARQUET, REG_CSV),
+        download_url=download_url,
+        gaps=(qof.ENGLAND_ONLY,),
+        coverage="England (LSOAs where patients of English practices live)",
     )
 
 
@@ -47,6 +102,9 @@ SOURCES: list[Source] = [
         "2019",
         IOD2019_URL,
         iod.load_iod2019_ranks,
+        rules=(("*_rank", LSOA11_RANK),),
+        gaps=(ENGLAND_ONLY,),
+        coverage="England",
     ),
     Source(
         "iod2019_scores",
@@ -59,6 +117,23 @@ SOURCES: list[Source] = [
         "2019",
         IOD2019_URL,
         iod.load_iod2019_scores,
+        rules=(
+            ("imd_score", SCORE_100),
+            ("*_score_rate", PROPORTION),
+            ("education_skills_training_score", SCORE_100),
+            ("barriers_housing_services_score", SCORE_100),
+            ("living_environment_score", SCORE_100),
+            ("adult_skills_subdomain_score", PROPORTION),
+            ("pop_*_mid2015", POSITIVE),
+        ),
+        parts=(
+            PartsOf(
+                ("pop_0_15_mid2015", "pop_16_59_mid2015", "pop_60plus_mid2015"),
+                "pop_total_mid2015",
+            ),
+        ),
+        gaps=(ENGLAND_ONLY,),
+        coverage="England",
     ),
     Source(
         "iod2019_subdomains",
@@ -71,6 +146,9 @@ SOURCES: list[Source] = [
         "2019",
         IOD2019_URL,
         iod.load_iod2019_subdomains,
+        rules=(("*_rank", LSOA11_RANK),),
+        gaps=(ENGLAND_ONLY,),
+        coverage="England",
     ),
     Source(
         "iod2019_indicators",
@@ -83,6 +161,24 @@ SOURCES: list[Source] = [
         "2019",
         IOD2019_URL,
         iod.load_iod2019_indicators,
+        rules=(
+            ("staying_on_in_education_post_16_indicator", PROPORTION),
+            ("entry_to_higher_education_indicator", PROPORTION),
+            ("adult_skills_and_english_language_proficiency_indicator", PROPORTION),
+            ("years_of_potential_life_lost_indicator", NON_NEGATIVE),
+            ("comparative_illness_and_disability_ratio_indicator", NON_NEGATIVE),
+            ("acute_morbidity_indicator", NON_NEGATIVE),
+            ("*_km", NON_NEGATIVE),
+            ("household_overcrowding_indicator", PROPORTION),
+            ("homelessness_indicator_rate_per_1000_households", bounded(0, 1000, "rate per 1,000")),
+            ("*_affordability_component_of_housing_affordability_indicator", PROPORTION),
+            ("housing_in_poor_condition_indicator", PROPORTION),
+            ("houses_without_central_heating_indicator", PROPORTION),
+            ("road_traffic_accidents_indicator", NON_NEGATIVE),
+            ("*air_quality_indicator", NON_NEGATIVE),
+        ),
+        gaps=(ENGLAND_ONLY,),
+        coverage="England",
     ),
     Source(
         "iod2025",
@@ -95,6 +191,17 @@ SOURCES: list[Source] = [
         "2025",
         IOD2025_URL,
         iod.load_iod2025,
+        rules=(
+            ("*_rank", LSOA21_RANK),
+            ("IMD_score", SCORE_100),
+            ("Income_score", PROPORTION),
+            ("Employment_score", PROPORTION),
+            ("Education_score", SCORE_100),
+            ("Housing_and_Services_score", SCORE_100),
+            ("Environment_score", SCORE_100),
+        ),
+        gaps=(ENGLAND_ONLY,),
+        coverage="England",
     ),
     Source(
         "pop2020",
@@ -108,6 +215,25 @@ SOURCES: list[Source] = [
         "https://www.ons.gov.uk/peoplepopulationandcommunity/populationandmigration/populationestimates/"
         "datasets/lowersuperoutputareamidyearpopulationestimates",
         population.load_mid2020_lsoa,
+        rules=(("total_population", POSITIVE),),
+        parts=(PartsOf(BANDS_5YR, "total_population"),),
+    ),
+    Source(
+        "pop2019",
+        "population/mid2019_lsoa11_single_year_essex.csv",
+        ONS,
+        "Lower layer Super Output Area population estimates, mid-2019 (SAPE22DT2), single year of age",
+        OGL,
+        2011,
+        "lsoa",
+        "2019-06-30",
+        "https://www.ons.gov.uk/peoplepopulationandcommunity/populationandmigration/populationestimates/"
+        "datasets/lowersuperoutputareamidyearpopulationestimates",
+        population.load_mid2019_lsoa,
+        rules=(("total_population", POSITIVE),),
+        parts=(PartsOf(SINGLE_YEARS, "total_population"),),
+        gaps=(ESSEX_ONLY,),
+        coverage="Essex area",
     ),
     Source(
         "pop2019_msoa",
@@ -121,6 +247,8 @@ SOURCES: list[Source] = [
         "https://www.ons.gov.uk/peoplepopulationandcommunity/populationandmigration/populationestimates/"
         "datasets/middlesuperoutputareamidyearpopulationestimates",
         population.load_mid2019_msoa,
+        rules=(("total_population", POSITIVE),),
+        parts=(PartsOf(BANDS_5YR, "total_population"),),
     ),
     _census(
         "ts007a",
@@ -181,6 +309,8 @@ SOURCES: list[Source] = [
         "2018",
         "https://github.com/ONSvisual/corona_maps",
         vulnerable_groups.load_older_people_density,
+        rules=(("pden_ppkm", NON_NEGATIVE),),
+        parts=(PartsOf(("eighty5",), "seventy"),),
     ),
     Source(
         "brc2020",
@@ -193,24 +323,51 @@ SOURCES: list[Source] = [
         "2020-04-26",
         "https://github.com/britishredcrosssociety/covid-19-vulnerability",
         brc.load_brc,
+        rules=(
+            ("*rank", MSOA11_RANK),
+            ("*decile", DECILE),
+            ("*prevalence*", PERCENT),
+            ("Obese adults", PERCENT),
+            ("Proportion*", PROPORTION),
+            ("Longest distance*", NON_NEGATIVE),
+        ),
+        gaps=(ENGLAND_ONLY,),
+        coverage="England",
     ),
     Source(
-        "qof1920",
-        "qof_practice_nhsd/qof_prevalence_practice_2019_20_england.csv",
-        "NHS Digital",
-        "Quality and Outcomes Framework 2019-20: prevalence by practice, apportioned to LSOA by "
-        "Patients Registered at a GP Practice (July 2022)",
-        OGL,
+        "brcvi2020",
+        "brc_covid_vulnerability/vulnerability-scores-MSOA-England_HEAD_abd0bcad.csv",
+        "British Red Cross",
+        "COVID-19 Vulnerability Index, published scores (MSOA, last changed 2020-07-01)",
+        "CC BY 4.0",
         2011,
-        "lsoa",
-        "2019/20",
-        "https://digital.nhs.uk/data-and-information/publications/statistical/"
-        "quality-and-outcomes-framework-achievement-prevalence-and-exceptions-data/2019-20",
-        qof.load_qof_apportioned,
-        extra_paths=(REG_PARQUET, REG_CSV),
+        "msoa",
+        "2020-07-01",
+        "https://github.com/britishredcrosssociety/covid-19-vulnerability",
+        brc.load_brc_published,
+        rules=(
+            ("Digital Vulnerability rank", NON_NEGATIVE),  # ranked among UK MSOAs, not England's
+            ("Clinical*rank", MSOA11_RANK),
+            ("Health*rank", MSOA11_RANK),
+            ("Economic*rank", MSOA11_RANK),
+            ("Social*rank", MSOA11_RANK),
+            ("Socioeconomic*rank", MSOA11_RANK),
+            ("Vulnerability rank", MSOA11_RANK),
+            ("*decile", DECILE),
+        ),
+        gaps=(ENGLAND_ONLY,),
+        coverage="England",
+    ),
+    _qof("qof1819", "2018-19", "2018-19"),
+    _qof(
+        "qof1920",
+        "2019-20",
+        "2019-20",
         download_url="https://raw.githubusercontent.com/datascience2021-web/hyp/"
         "2ca2ffd811a019d75969ec946c68366e2337560e/PREVALENCE_1920.csv",
     ),
+    _qof("qof2021", "2020-21", "2020-21"),
+    _qof("qof2122", "2021-22 (prevalence rates only)", "2021-22"),
     Source(
         "hoc_qof1920",
         "qof_hoc_library_2019_20/qof1920_modelled_prevalence_lad_england.csv",
@@ -222,6 +379,15 @@ SOURCES: list[Source] = [
         "2019/20",
         "https://github.com/houseofcommonslibrary/local-health-data-from-QOF",
         qof.load_hoc_qof,
+        gaps=(
+            ENGLAND_ONLY,
+            Gap(
+                "the model uses April 2020 districts: North and West Northamptonshire (2021) are "
+                "not in it",
+                codes=frozenset({"E06000061", "E06000062"}),
+            ),
+        ),
+        coverage="England (April 2020 districts)",
     ),
     Source(
         "cls_loneliness",
@@ -234,6 +400,8 @@ SOURCES: list[Source] = [
         "2021",
         "https://github.com/humaniverse/loneliness",
         misc.load_loneliness,
+        gaps=(ESSEX_ONLY,),
+        coverage="Essex area",
     ),
     Source(
         "ons_covid_deaths",
@@ -247,6 +415,8 @@ SOURCES: list[Source] = [
         "https://www.ons.gov.uk/peoplepopulationandcommunity/birthsdeathsandmarriages/deaths/datasets/"
         "deathsinvolvingcovid19bylocalareaanddeprivation",
         misc.load_covid_deaths,
+        gaps=(ENGLAND_ONLY,),
+        coverage="England",
     ),
     Source(
         "phe_cases",
@@ -261,49 +431,14 @@ SOURCES: list[Source] = [
         "https://coronavirus.data.gov.uk/details/download",
         cases.load_weekly_cases,
         extra_paths=(cases.POPULATION,),
+        gaps=(ENGLAND_ONLY,),
+        coverage="England",
     ),
 ]
 
 BY_ID = {s.source_id: s for s in SOURCES}
 
-CHECKSUMS: dict[str, str] = {
-    "imd2019/imd2019_lsoa11_ranks_deciles_england.csv": "a93e6a42e1af21a23ea2d355954776c62a05eae297725cdb1f5817d64c92d85d",
-    "imd2019/imd2019_lsoa11_all_scores_england.csv": "1a2cc338cc4dbbea509af49e8ae5b669629d9daebfad03743bdb9aeaee30d9a6",
-    "imd2019/imd2019_lsoa11_subdomain_ranks_deciles_england.csv": "e6f7c8145ff1289101d31d421aaac9e8616a2dd52922c43a0099a9121473a968",
-    "imd2019/imd2019_lsoa11_underlying_indicators_england.csv": "46f700fbc5209387b1b8a4ee90506cd26b1f053aa2a7b7fbcff2e65be029586a",
-    "imd2019/iod2025_lsoa21_scores_ranks_deciles_england.csv": "e82cc5533ba7c54e12426fbb39a1d472749e9c4115cc4cd3640f3ca59d77af08",
-    "population/mid2020_lsoa11_5yr_bands_ew.csv": "b55ce9a2f4a0e135b142533acafdbceef1fa7a7d13cf9fcee61db10329e764f4",
-    "population/mid2019_msoa11_5yr_bands_ew.csv": "43d0cebd54568ef1a3013f0bd800afc5611c724d310c0f3388f5a6c301b7274c",
-    "census2021/ts007a_like_age6_usual_residents_lsoa21_ew.csv": "1c26bfa4280bc4c964d917653b0a70f74f165e135815556be0bf306ae35b4ae6",
-    "census2021/ts011_household_deprivation_lsoa21_ew.csv": "207453a71b92692a027c431a8a288164f4b9ca7a4d9e72d95f4518746bb17e13",
-    "census2021/ts021_ethnic_group_lsoa21_ew.csv": "9cda8fc1f27d59283dc2ae6d25419bd7ad23ffb08a27b2b70dd38fb03e8084ce",
-    "census2021/ts022_ethnic_group_detailed_msoa21_ew.csv": "d56c705b2e1ba1c11416667076c764a4a0878c510ced2816978149b0bb349eb0",
-    "census2021/ts038_disability_lsoa21_ew.csv": "ded83c7290e6b8080bf1b91f6eaa867b1b18179f3a8c80d5098428145be3d438",
-    "census2021/ts044_accommodation_type_lsoa21_ew.csv": "14c11dd466fc06c4cab69e24301900a50939a3f5855b373850cdd72daaa53a27",
-    "census2021/ts052_occupancy_rating_bedrooms_lsoa21_ew.csv": "53274f491dd621f24595a0e082f4f68bb79f7e31aa52008df8c8bd3c5aeca1a2",
-    "census2021/ts054_tenure_lsoa21_ew.csv": "a908146c6f65c81b45653a0059eeb28d3816ce57bc4622d17a7197f100e6a6e0",
-    "ons_covid_vulnerable_groups_2020/ons_covid_aged70plus_85plus_popdensity_lsoa11_ew.csv": "879197788787a28df2eb5d3ded377dd7052d12f3e8c418e0a0654d3dbfc28ac2",
-    "ons_covid_vulnerable_groups_2020/ons_covid_census2011_household_health_care_lsoa11_ew.csv": "9f10bf18e831a19dc84b4d96a0936f12914f81ffd900b78be0a66d0c011c287f",
-    "brc_covid_vulnerability/vulnerability-MSOA-England_full_2020-04-26_09117728.csv": "89b30be8b9bd7c87cfdfb39cb8d545303d9ed68db20b756c9b7f31e07730926d",
-    "qof_practice_nhsd/qof_prevalence_practice_2019_20_england.csv": "6c0037be006286c4528459d1a91ade0b72eb44ee89271e7a08260036d79bbdb5",
-    REG_PARQUET: "b039285e697264315beb13d8922a605bdb30fe668d598d4ce9d2360f099831a8",
-    REG_CSV: "fd10a095fdaa4d1827d19f9f0541411f5ec3840c3fc730ae0f7e652cc049e179",
-    "qof_hoc_library_2019_20/qof1920_modelled_prevalence_lad_england.csv": "d6ea8bdadb2a55ea0054d23a54f69f47453bd10dd5643d639c0c9d77067a10c7",
-    "loneliness/cls_loneliness_modelled_lsoa21_essex.csv": "f396d9348f9b48a626acb9bf81f41102adbaf43ad4b9d218c8e471509c980b57",
-    "covid_deaths/ons_covid_deaths_msoa11_mar-dec2020_england.csv": "9c5dd356577f053130774258da577e6eddaade1b6af5872904a7d940c7f33efe",
-    "covid_cases/phe_covid_cases_weekly_msoa11_england_2020wk05-41_snapshot2020-10-20.csv": "d5d642f7d3a2197b1a41f722f2007afef557f2a9d2aa406e978cd32479a8cbfe",
-    "lookups/lsoa11_msoa11_lad21_utla21_region21_ew.csv": "c3dc1a31951e1bf1520f450a30e7ea7dba2ffc1f541458d397d381af88667070",
-    "lookups/lsoa21_msoa21_ward24_lad24_ew.csv": "7206df16d900e7b48417ad6770f15c60a6c08c213bc293db789561b24e252e66",
-    "lookups/lsoa11_lsoa21_lad22_ew.csv": "0d79c59f12f416503dec40dcbb4ce2e1c3b43624126530b75cac4fc7b1309cb6",
-    "lookups/lad21_utla21_ew.csv": "6a640ad0babf64942844131a3719a8dbfc5340e8f796b00a44a6c6c21ed11f4c",
-    "lookups/lad21_region21_en.csv": "a92bc294c2f2c1a2c27a8e37c3a787bf030228df002998ecbf9ea348d2e7dfdf",
-    "boundaries/lsoa11_ew_bsc.geojson": "5a5f131042841e876dd56523304b67422b69077e525e45c023e7340686d37ba7",
-    "boundaries/lsoa21_ew_bsc.geojson": "c521fab0e91052ba2e0fd1a31af1ed08a2b53d3fa0e910d98116c69a68c5b67d",
-    "boundaries/msoa11_ew_simplified.geojson": "e4df6abc8b68e7dc73ad9a34536e820de564c7499b848d817bbb3df101cc5eb7",
-    "boundaries/msoa21_ew_bsc.geojson": "c0d604382e5241568af8fb96362326f6f3d2d1a1156e36718a1361006969ed9b",
-    "boundaries/lad21_uk_bsc.geojson": "a8bb21f1a93a46f8577071ba79a9b04bdc86d3c1e524535acf0d1f7d1d06b533",
-    "boundaries/utla21_uk_bsc.geojson": "df83e7150794ba7d5b2bcc06013ca1b1333d17e24715d6061f2450145fc8d8c4",
-}
+CHECKSUMS: dict[str, str] = {path: e.sha256 for path, e in england().entries.items()}
 
 
 def get_source(source_id: str) -> Source:

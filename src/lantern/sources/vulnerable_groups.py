@@ -6,9 +6,7 @@ carry no denominators.
 
 from __future__ import annotations
 
-from lantern.sources.context import LoadContext
-from lantern.sources.model import Loaded, Source
-from lantern.sources.wide import Measure, load_wide
+from lantern.sources.wide import Measure, wide
 
 # (indicator slug, count column, % column, title, unit of the denominator)
 CENSUS2011 = [
@@ -93,7 +91,8 @@ CENSUS2011 = [
 NOTE = "Census 2011, as published in ONS's 2020 coronavirus vulnerable-groups maps (% of {unit})."
 
 
-def load_census2011_groups(source: Source, ctx: LoadContext) -> Loaded:
+@wide("LSOA Code")
+def load_census2011_groups() -> list[Measure]:
     measures = [
         Measure(
             f"ons2020.{key}",
@@ -107,10 +106,11 @@ def load_census2011_groups(source: Source, ctx: LoadContext) -> Loaded:
         )
         for key, num, pct, title, unit in CENSUS2011
     ]
-    return load_wide(source, ctx, "LSOA Code", measures)
+    return measures
 
 
-def load_older_people_density(source: Source, ctx: LoadContext) -> Loaded:
+@wide("lsoa11cd")
+def load_older_people_density() -> list[Measure]:
     note = "ONS mid-year estimates (probably mid-2018) as used in ONS's 2020 coronavirus maps."
     measures = [
         Measure(
@@ -143,4 +143,4 @@ def load_older_people_density(source: Source, ctx: LoadContext) -> Loaded:
             description="Residents per square kilometre; " + note,
         ),
     ]
-    return load_wide(source, ctx, "lsoa11cd", measures)
+    return measures

@@ -8,22 +8,17 @@ its published numerator and denominator columns), or compute a rate as
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from lantern.sources.checked import read_table
 from lantern.sources.context import LoadContext
-from lantern.sources.model import FileRead, Loaded, Source, WideRows
-from lantern.sources.reading import (
-    check_codes,
-    check_header,
-    check_unique,
-    numeric,
-    parse_csv,
-    read_raw,
-)
+from lantern.sources.model import Loaded, Source, WideRows
+from lantern.sources.rules import COUNT, DECILE, PERCENT, PartsOf, Rule
+from lantern.sources.table import Codes, TableSpec
 
 
 @dataclass(frozen=True)
@@ -87,6 +82,60 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
+def measure_rules(measures: Sequence[Measure]) -> tuple[list[tuple[str, Rule]], list[PartsOf]]:
+    """Value rules implied by each measure's kind and unit.
+
+    Counts (and a rate's numerators and denominator) are ≥ 0; published percentages are 0–100;
+    deciles are whole numbers 1–10; ranks are ≥ 1 (the registry adds each ranking's size); the
+    numerators of a computed rate may not add up to more than its denominator.
+    """
+    rules: list[tuple[str, Rule]] = []
+    parts: list[PartsOf] = []
+    for m in measures:
+        if m.kind == "count":
+            rules += [(c, COUNT) for c in ([m.column] if m.column else list(m.numerator))]
+        if m.kind == "decile" and m.column:
+            rules.append((m.column, DECILE))
+        if m.kind == "rank" and m.column:
+            rules.append((m.column, Rule("rank ≥ 1", low=1)))
+        if m.kind == "rate":
+            if m.column and m.unit == "%":
+                rules.append((m.column, PERCENT))
+            rules += [(c, COUNT) for c in m.numerator]
+            if m.denominator:
+                rules.append((m.denominator, COUNT))
+                parts.append(PartsOf(m.numerator, m.denominator))
+    return list(dict.fromkeys(rules)), list(dict.fromkeys(parts))
+
+
+def wide_spec(
+    source: Source,
+    code_column: str,
+    measures: Sequence[Measure],
+    *,
+    vintage_hint: dict[str, str] | None = None,
+    numbers: Sequence[str] | None = None,
+    ignore: Sequence[str] = (),
+) -> TableSpec:
+    """The checks for a wide table: its code column, measure columns, rules and declared gaps."""
+    rules, parts = measure_rules(measures)
+    value_columns = [c for m in measures for c in m.columns()]
+    value_columns += [c for p in source.parts for c in (*p.parts, p.total)]
+    value_columns = list(dict.fromkeys(value_columns))
+    return TableSpec(
+        source.source_id,
+        source.path,
+        codes=(Codes(code_column, source.area_type, source.vintage),),
+        numbers=tuple(numbers if numbers is not None else value_columns),
+        rules=tuple(rules) + tuple(source.rules),
+        parts=tuple(parts) + tuple(source.parts),
+        allowed=tuple(source.allowed),
+        vintage_hint=tuple((vintage_hint or {}).items()),
+        gaps=tuple(source.gaps),
+        ignore=tuple(ignore),
+    )
+
+
 def load_wide(
     source: Source,
     ctx: LoadContext,
@@ -94,26 +143,17 @@ def load_wide(
     measures: Sequence[Measure],
     *,
     vintage_hint: dict[str, str] | None = None,
+    spec: TableSpec | None = None,
 ) -> Loaded:
-    """Validate a wide table and return its measures as tidy rows for the wanted areas."""
-    raw = read_raw(source.file(ctx.data_dir))
-    value_columns = list(dict.fromkeys(c for m in measures for c in m.columns()))
-    check_header(raw, [code_column, *value_columns], vintage_hint=vintage_hint)
-    frame = parse_csv(raw, usecols=[code_column, *value_columns], text_columns=[code_column])
-    check_codes(
-        raw,
-        frame,
-        code_column,
-        source.area_type,
-        vintage=source.vintage,
-        other_vintage_codes=ctx.other_vintage_codes(source.area_type, source.vintage or 0),
-    )
-    values = numeric(raw, frame, value_columns)
-    check_unique(raw, frame, [code_column])
+    """Check a wide table (``read_table``) and return its measures as tidy rows for the wanted areas."""
+    spec = spec or wide_spec(source, code_column, measures, vintage_hint=vintage_hint)
+    table = read_table(spec, ctx)
+    frame, values = table.areas, table.area_values()
     keep = ctx.keep(frame[code_column], source.area_type, source.vintage).to_numpy()
     codes = frame[code_column].to_numpy(dtype=object)[keep]
-    values = values[keep]
-    wide = wide_rows(codes, values, measures, vintage=source.vintage or 0, period=source.period)
+    wide = wide_rows(
+        codes, values[keep], measures, vintage=source.vintage or 0, period=source.period
+    )
     meta = [
         source.meta(
             m.indicator_id,
@@ -125,8 +165,31 @@ def load_wide(
         )
         for m in measures
     ]
-    files = [FileRead(source.source_id, source.path, raw.sha256, raw.size, len(frame))]
-    return Loaded(wide=wide, meta=meta, files=files)
+    return Loaded(wide=wide, meta=meta, files=[table.file], gaps=table.gaps)
+
+
+@dataclass(frozen=True)
+class WideLoader:
+    """A source read as one wide table: its code column and the measures it yields."""
+
+    code_column: str
+    measures: Callable[[], list[Measure]]
+    hint: dict[str, str] | None = None
+
+    def tables(self, source: Source) -> list[TableSpec]:
+        return [wide_spec(source, self.code_column, self.measures(), vintage_hint=self.hint)]
+
+    def __call__(self, source: Source, ctx: LoadContext) -> Loaded:
+        return load_wide(source, ctx, self.code_column, self.measures(), vintage_hint=self.hint)
+
+
+def wide(code_column: str, *, hint: dict[str, str] | None = None):  # noqa: ANN201
+    """Decorator: a function returning measures becomes the source's ``WideLoader``."""
+
+    def make(measures: Callable[[], list[Measure]]) -> WideLoader:
+        return WideLoader(code_column, measures, hint)
+
+    return make
 
 
 def wide_rows(
@@ -149,6 +212,8 @@ def wide_rows(
             if m.column:  # a published rate alongside its counts
                 val = values[m.column].to_numpy()
             out_n[:, j], out_d[:, j] = num, den
+        elif m.column is None:  # a count summed from several columns (e.g. single years of age)
+            val = values[list(m.numerator)].to_numpy().sum(axis=1)
         else:
             val = values[m.column].to_numpy()
             if m.numerator:

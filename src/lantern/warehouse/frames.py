@@ -14,7 +14,7 @@ period, or ``None`` for each indicator's latest period.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,12 +22,9 @@ import pandas as pd
 from lantern.errors import ConfigError, InputError, Problem
 from lantern.geography.crosswalk import move
 
-if TYPE_CHECKING:
-    from lantern.warehouse.store import Warehouse
-
 # The LSOA population each vintage weights scores by: (indicator id, period).
 ENGLAND = "E92000001"  # benchmark rows (lantern.benchmarks) are stored for England
-POPULATION = {2011: ("pop2020.total", None), 2021: ("census2021.usual_residents", None)}
+POPULATION = {2011: ("pop.total", "2020-06-30"), 2021: ("census2021.usual_residents", None)}
 RATE_SCALE = {"%": 100.0, "per 1,000": 1000.0, "per 100,000": 100000.0}
 # Indicator ids that became periods of one indicator: old id prefix → (new prefix, period).
 RENAMED = {
@@ -48,7 +45,28 @@ def renamed_hint(indicator_id: str) -> str:
 class FramesMixin:
     """The index's view of the warehouse (mixed into ``Warehouse``)."""
 
-    def periods(self: Warehouse, indicator_ids: Iterable[str] | None = None) -> pd.DataFrame:
+    if TYPE_CHECKING:  # provided by Warehouse, which this class is mixed into
+        _cache: dict[str, Any]
+
+        def query(
+            self, sql: str, params: Sequence[Any] | None = None, *, table: str | None = None
+        ) -> pd.DataFrame: ...
+        def has(self, table: str) -> bool: ...
+        def area_codes(
+            self, area_type: str, vintage: int, within: Iterable[str] | None = None
+        ) -> list[str]: ...
+        def area_links(
+            self,
+            *,
+            child_type: str | None = None,
+            parent_type: str | None = None,
+            vintage: int | None = None,
+            children: Iterable[str] | None = None,
+        ) -> pd.DataFrame: ...
+        def crosswalk(self) -> pd.DataFrame: ...
+        def meta(self, indicator_ids: Iterable[str] | None = None) -> pd.DataFrame: ...
+
+    def periods(self, indicator_ids: Iterable[str] | None = None) -> pd.DataFrame:
         """``indicator_id, period, position, areas`` for every period held, oldest first."""
         ids = None if indicator_ids is None else list(indicator_ids)
         if self.has("indicator_periods"):
@@ -67,7 +85,7 @@ class FramesMixin:
             frame["position"] = frame.groupby("indicator_id")["period"].rank(method="first")
         return frame.sort_values(["indicator_id", "position"]).reset_index(drop=True)
 
-    def population(self: Warehouse, vintage: int) -> pd.Series | None:
+    def population(self, vintage: int) -> pd.Series | None:
         """LSOA populations for ``vintage`` (mid-2020 for 2011, Census 2021 for 2021), if loaded."""
         key = f"population{vintage}"
         if key not in self._cache:
@@ -84,7 +102,7 @@ class FramesMixin:
             )
         return self._cache[key]
 
-    def _chosen_periods(self: Warehouse, ids: list[str], period: Periods) -> dict[str, str]:
+    def _chosen_periods(self, ids: list[str], period: Periods) -> dict[str, str]:
         held = self.periods(ids)
         by_id = {k: list(g["period"]) for k, g in held.groupby("indicator_id", sort=False)}
         chosen, problems = {}, []
@@ -108,7 +126,7 @@ class FramesMixin:
         return chosen
 
     def indicator_frame(
-        self: Warehouse,
+        self,
         indicator_ids: Sequence[str],
         *,
         vintage: int,
@@ -162,32 +180,39 @@ class FramesMixin:
         return frame
 
     def period_frames(
-        self: Warehouse,
+        self,
         indicator_ids: Sequence[str],
         *,
         vintage: int,
         area_type: str = "lsoa",
         areas: Iterable[str] | None = None,
     ) -> dict[str, pd.DataFrame]:
-        """Every period of each indicator: ``{indicator_id: frame}``, one column per period."""
-        held = self.periods(indicator_ids)
+        """Every period of each indicator: ``{indicator_id: frame}``, one column per period
+        (oldest first), one row per area — moved and aggregated as ``indicator_frame`` does."""
+        ids = list(dict.fromkeys(indicator_ids))
+        meta = self.meta(ids).set_index("indicator_id")
+        held = self.periods(ids)
+        codes = self.area_codes(area_type, vintage, areas)
+        rows = self.query(
+            "SELECT indicator_id, area_code, period, value, numerator, denominator FROM indicators "
+            "WHERE list_contains(?, indicator_id) AND area_code <> ?",
+            [ids, ENGLAND],  # England's benchmark rows are not an area of the indicator's type
+        )
         out = {}
         for indicator_id, group in held.groupby("indicator_id", sort=False):
-            columns = {
-                p: self.indicator_frame(
-                    [str(indicator_id)],
-                    vintage=vintage,
-                    area_type=area_type,
-                    areas=areas,
-                    period=p,
-                )[indicator_id]
-                for p in group["period"]
-            }
-            out[str(indicator_id)] = pd.DataFrame(columns)
+            mine = rows[rows["indicator_id"] == indicator_id]
+            columns = {}
+            for period in group["period"]:
+                part = mine[mine["period"] == period].drop(columns=["indicator_id", "period"])
+                series = self._to_target(
+                    part, meta.loc[indicator_id], str(indicator_id), vintage, area_type
+                )
+                columns[str(period)] = series.reindex(codes).to_numpy(dtype=float)
+            out[str(indicator_id)] = pd.DataFrame(columns, index=pd.Index(codes, name="area_code"))
         return out
 
     def _to_target(
-        self: Warehouse,
+        self,
         rows: pd.DataFrame,
         meta: pd.Series,
         indicator_id: str,
@@ -210,9 +235,7 @@ class FramesMixin:
             f"{vintage} (values are never split down to smaller areas or moved between MSOA vintages)"
         )
 
-    def _move(
-        self: Warehouse, rows: pd.DataFrame, meta: pd.Series, source: int, target: int
-    ) -> pd.DataFrame:
+    def _move(self, rows: pd.DataFrame, meta: pd.Series, source: int, target: int) -> pd.DataFrame:
         kind = meta["kind"]
         if kind == "rate" and rows["denominator"].isna().all():
             kind = "score"  # a published rate without its denominator: population-weighted
@@ -228,7 +251,7 @@ class FramesMixin:
         return moved[["area_code", "value", "numerator", "denominator"]]
 
     def _aggregate(
-        self: Warehouse,
+        self,
         rows: pd.DataFrame,
         meta: pd.Series,
         indicator_id: str,

@@ -6,7 +6,9 @@ return empty frames with the table's columns. Any other database error is a ``Wa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -14,15 +16,25 @@ import pandas as pd
 from lantern.errors import WarehouseError
 from lantern.warehouse.schema import INDEX_TABLES, columns
 
-if TYPE_CHECKING:
-    from lantern.warehouse.store import Warehouse
-
 
 class ResultsMixin:
     """Index results and linked-cohort indicators (mixed into ``Warehouse``)."""
 
+    if TYPE_CHECKING:  # provided by Warehouse, which this class is mixed into
+        path: Path
+
+        def query(
+            self, sql: str, params: Sequence[Any] | None = None, *, table: str | None = None
+        ) -> pd.DataFrame: ...
+        def has(self, table: str) -> bool: ...
+        def _codes(self, codes: Iterable[str] | None) -> AbstractContextManager[str]: ...
+        def insert(self, table: str, frame: pd.DataFrame) -> None: ...
+        def execute(self, table: str, sql: str, params: Sequence[Any] | None = None) -> None: ...
+        def transaction(self, table: str) -> AbstractContextManager[None]: ...
+        def ensure_table(self, table: str) -> None: ...
+
     def _results(
-        self: Warehouse,
+        self,
         table: str,
         where: Mapping[str, Any],
         *,
@@ -45,15 +57,15 @@ class ResultsMixin:
             frame = frame.sort_values(key, ascending=not order.endswith("DESC"), kind="stable")
         return frame.reset_index(drop=True)
 
-    def index_runs(self: Warehouse, index_id: str | None = None) -> pd.DataFrame:
+    def index_runs(self, index_id: str | None = None) -> pd.DataFrame:
         """Built indexes, newest first."""
         return self._results("index_runs", {"index_id": index_id}, order="built_at DESC")
 
-    def index_components(self: Warehouse, index_id: str | None = None) -> pd.DataFrame:
+    def index_components(self, index_id: str | None = None) -> pd.DataFrame:
         return self._results("index_components", {"index_id": index_id}, order="position")
 
     def index_scores(
-        self: Warehouse,
+        self,
         index_id: str | None = None,
         *,
         reference: str | None = None,
@@ -66,31 +78,29 @@ class ResultsMixin:
             codes=codes,
         )
 
-    def index_weights(self: Warehouse, index_id: str | None = None) -> pd.DataFrame:
+    def index_weights(self, index_id: str | None = None) -> pd.DataFrame:
         return self._results("index_weights", {"index_id": index_id})
 
     def index_indicator_values(
-        self: Warehouse, index_id: str | None = None, *, codes: Iterable[str] | None = None
+        self, index_id: str | None = None, *, codes: Iterable[str] | None = None
     ) -> pd.DataFrame:
         return self._results("index_indicator_values", {"index_id": index_id}, codes=codes)
 
     def index_contributions(
-        self: Warehouse, index_id: str | None = None, *, codes: Iterable[str] | None = None
+        self, index_id: str | None = None, *, codes: Iterable[str] | None = None
     ) -> pd.DataFrame:
         return self._results("index_contributions", {"index_id": index_id}, codes=codes)
 
     def index_summaries(
-        self: Warehouse, index_id: str | None = None, *, measure: str | None = None
+        self, index_id: str | None = None, *, measure: str | None = None
     ) -> pd.DataFrame:
         return self._results("index_summaries", {"index_id": index_id, "measure": measure})
 
-    def index_validation(self: Warehouse, index_id: str | None = None) -> pd.DataFrame:
+    def index_validation(self, index_id: str | None = None) -> pd.DataFrame:
         return self._results("index_validation", {"index_id": index_id})
 
     # ----- writes ------------------------------------------------------------------------------
-    def replace_index_results(
-        self: Warehouse, index_id: str, tables: Mapping[str, pd.DataFrame]
-    ) -> None:
+    def replace_index_results(self, index_id: str, tables: Mapping[str, pd.DataFrame]) -> None:
         """Replace this index's rows in each given ``index_*`` table, in one transaction."""
         for name in tables:
             if name not in INDEX_TABLES:
@@ -101,9 +111,7 @@ class ResultsMixin:
                 self.execute(name, f"DELETE FROM {name} WHERE index_id = ?", [index_id])
                 self.insert(name, frame)
 
-    def replace_validation(
-        self: Warehouse, index_id: str, outcome_id: str, frame: pd.DataFrame
-    ) -> None:
+    def replace_validation(self, index_id: str, outcome_id: str, frame: pd.DataFrame) -> None:
         """Replace one index's validation against one outcome."""
         self.ensure_table("index_validation")
         with self.transaction("index_validation"):
@@ -114,9 +122,7 @@ class ResultsMixin:
             )
             self.insert("index_validation", frame)
 
-    def replace_indicator(
-        self: Warehouse, meta: Mapping[str, Any], period: str, rows: pd.DataFrame
-    ) -> None:
+    def replace_indicator(self, meta: Mapping[str, Any], period: str, rows: pd.DataFrame) -> None:
         """Replace one indicator's values for ``period`` and its description, in one transaction.
 
         ``meta`` holds the ``indicator_meta`` columns by name; ``rows`` holds ``area_code``,

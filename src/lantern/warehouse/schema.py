@@ -58,7 +58,7 @@ INDEX_TABLES: dict[str, str] = {
         index_id VARCHAR, name VARCHAR, title VARCHAR, spec_toml VARCHAR, spec_sha256 VARCHAR,
         reference VARCHAR, area_type VARCHAR, vintage INTEGER, n_areas INTEGER, draws INTEGER,
         seed BIGINT, decile_change_share DOUBLE, built_at TIMESTAMP WITH TIME ZONE,
-        lantern_version VARCHAR""",
+        lantern_version VARCHAR, method_note VARCHAR""",
     "index_components": """
         index_id VARCHAR, component VARCHAR, title VARCHAR, description VARCHAR, weight DOUBLE,
         position INTEGER""",
@@ -79,7 +79,8 @@ INDEX_TABLES: dict[str, str] = {
         index_id VARCHAR, area_type VARCHAR, area_code VARCHAR, vintage INTEGER, component VARCHAR,
         measure VARCHAR, value DOUBLE, rank DOUBLE""",
     "index_validation": """
-        index_id VARCHAR, outcome_id VARCHAR, predictor VARCHAR, measure VARCHAR, value DOUBLE""",
+        index_id VARCHAR, outcome_id VARCHAR, scope VARCHAR, predictor VARCHAR, measure VARCHAR,
+        value DOUBLE, detail VARCHAR""",
 }
 
 ALL_TABLES: dict[str, str] = {**TABLES, **INDEX_TABLES}
@@ -94,28 +95,6 @@ def columns(table: str) -> list[str]:
 def create_statement(table: str, *, if_not_exists: bool = False) -> str:
     guard = "IF NOT EXISTS " if if_not_exists else ""
     return f"CREATE TABLE {guard}{table} ({ALL_TABLES[table].strip()})"
-
-
-# The index tables, written by ``build`` (one index's rows replaced in one transaction).
-INDEX_TABLES: dict[str, str] = {
-    "index_runs": "index_id VARCHAR, name VARCHAR, title VARCHAR, spec_toml VARCHAR, spec_sha256 VARCHAR, "
-    "reference VARCHAR, area_type VARCHAR, vintage INTEGER, n_areas INTEGER, draws INTEGER, "
-    "seed BIGINT, decile_change_share DOUBLE, built_at TIMESTAMP WITH TIME ZONE, "
-    "lantern_version VARCHAR",
-    "index_components": "index_id VARCHAR, component VARCHAR, title VARCHAR, description VARCHAR, "
-    "weight DOUBLE, position INTEGER",
-    "index_scores": "index_id VARCHAR, area_code VARCHAR, vintage INTEGER, component VARCHAR, reference VARCHAR, "
-    "score DOUBLE, rank DOUBLE, decile DOUBLE, quintile DOUBLE, percentile DOUBLE, flag BOOLEAN, "
-    "rank_median DOUBLE, rank_p05 DOUBLE, rank_p95 DOUBLE, decile_change_share DOUBLE",
-    "index_indicator_values": "index_id VARCHAR, area_code VARCHAR, component VARCHAR, indicator_id VARCHAR, "
-    "value DOUBLE, imputed BOOLEAN, normalised DOUBLE, transformed DOUBLE",
-    "index_contributions": "index_id VARCHAR, area_code VARCHAR, component VARCHAR, indicator_id VARCHAR, "
-    "contribution DOUBLE, share DOUBLE",
-    "index_weights": "index_id VARCHAR, component VARCHAR, indicator_id VARCHAR, weight DOUBLE, method VARCHAR",
-    "index_summaries": "index_id VARCHAR, area_type VARCHAR, area_code VARCHAR, vintage INTEGER, "
-    "component VARCHAR, measure VARCHAR, value DOUBLE, rank DOUBLE",
-    "index_validation": "index_id VARCHAR, outcome_id VARCHAR, predictor VARCHAR, measure VARCHAR, value DOUBLE",
-}
 
 
 def create_statements() -> list[str]:

@@ -38,6 +38,7 @@ from lantern.warehouse.lock import WriterLock, remove_orphans, temp_path
 from lantern.warehouse.results import ResultsMixin
 from lantern.warehouse.schema import ALL_TABLES, INDEX_TABLES, columns, create_statements
 
+WRITER_MEMORY = "200MB"
 _TABLE_IN_SQL = re.compile(r"(?i)\b(?:from|join|into|update|table)\s+([a-z_][a-z0-9_]*)")
 
 
@@ -75,6 +76,11 @@ class Warehouse(FramesMixin, ResultsMixin):
         wh.path = path
         wh._open(read_only=False)
         wh.run = run
+        # A writer keeps DuckDB's buffers small (it spills to disk beyond them), so an England
+        # ingest stays well under 1 GB of memory; insertion order is not kept (no table relies on it).
+        with wh.guard("warehouse settings"):
+            wh.con.execute(f"SET memory_limit = '{WRITER_MEMORY}'")
+            wh.con.execute("SET preserve_insertion_order = false")
         return wh
 
     @classmethod
@@ -255,7 +261,8 @@ class Warehouse(FramesMixin, ResultsMixin):
 
         Filters: these indicators, these area codes, one vintage, or areas of these types.
         """
-        where, params = ["TRUE"], []
+        where: list[str] = ["TRUE"]
+        params: list[Any] = []
         if indicator_ids is not None:
             where.append("list_contains(?, i.indicator_id)")
             params.append(list(indicator_ids))
@@ -405,6 +412,19 @@ def _sigterm_unwinds() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextmanager
+def _sigterm_deferred() -> Iterator[None]:
+    """Hold SIGTERM until the block ends (then it is delivered and unwinds as usual)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _remove(path: Path) -> None:
     for candidate in (path, path.with_name(path.name + ".wal")):
         with suppress(FileNotFoundError):
@@ -424,20 +444,29 @@ def _session(
             run.details["cleaned_up"] = {"files": removed, "unfinished_runs": recovered}
         tmp = temp_path(path, run.run_id, "updating" if copy else "building")
         runlog.start(log, run)
+        committed = False
         try:
             if copy:
                 shutil.copyfile(path, tmp)
             wh = cls._writable(tmp, run)
             try:
                 yield wh
-                runlog.finish(log, run, "ok", run.details)
-                wh._write_runs(log)
-                with wh.guard("runs"):
-                    wh.con.execute("CHECKPOINT")
-            finally:
+            except BaseException:
                 wh.close()
-            os.replace(tmp, path)
+                raise
+            with _sigterm_deferred():  # the swap and its log entry happen whole or not at all
+                try:
+                    runlog.finish(log, run, "ok", run.details)
+                    wh._write_runs(log)
+                    with wh.guard("runs"):
+                        wh.con.execute("CHECKPOINT")
+                finally:
+                    wh.close()
+                os.replace(tmp, path)
+                committed = True
         except BaseException as exc:
+            if committed:  # a SIGTERM held during the swap: the run finished; now exit
+                raise
             _remove(tmp)
             if isinstance(exc, _Terminated):
                 status, message = "interrupted", "stopped by SIGTERM"

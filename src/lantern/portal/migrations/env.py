@@ -8,7 +8,14 @@ from sqlalchemy import create_engine
 from lantern.portal.models import Base
 
 config = context.config
-engine = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url"))
+engine = config.attributes.get("engine")
+if engine is None:
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError(
+            "run migrations through `lantern portal migrate`, which gives the engine"
+        )
+    engine = create_engine(url)
 
 with engine.connect() as connection:
     context.configure(

@@ -24,6 +24,7 @@ from lantern.portal.schemas import (
     ScopeIn,
     UserIn,
     UserOut,
+    role_name,
 )
 
 router = APIRouter(prefix="/api/admin", responses=ERRORS, tags=["administration"])
@@ -36,7 +37,7 @@ def user_out(u: User, now: datetime) -> UserOut:
         username=u.username,
         display_name=u.display_name,
         organisation=u.organisation,
-        role=u.role,
+        role=role_name(u.role),
         scope=sorted(s.area_code for s in u.scopes),
         active=u.active,
         locked=bool(u.locked_until and u.locked_until > now),

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import Response
-from sqlalchemy import func, select
 
 from lantern.portal import households
 from lantern.portal.deps import (
     AREA_ROLES,
     HOUSEHOLD_ROLES,
     Ctx,
+    aggregate_export_response,
+    aggregate_for,
     api_csrf,
     household_export_response,
     roles,
     scoped,
 )
-from lantern.portal.models import Area, AreaLink
+from lantern.portal.models import Area
 from lantern.portal.schemas import (
     AggregateOut,
+    AggregateTableOut,
     AreaDetail,
     AreaOut,
     AreaPage,
@@ -34,9 +36,10 @@ from lantern.portal.schemas import (
     Ok,
     OutcomeIn,
     Problem,
+    role_name,
 )
 
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem},
     401: {"model": Problem, "description": "not signed in"},
     403: {"model": Problem, "description": "role, CSRF token or agreement does not allow this"},
@@ -66,7 +69,7 @@ def me(ctx: Ctx = Depends(staff)) -> Me:
         username=u.username,
         display_name=u.display_name,
         organisation=u.organisation,
-        role=u.role,
+        role=role_name(u.role),
         scope=sorted(s.area_code for s in u.scopes),
         csrf_token=ctx.csrf_token,
     )
@@ -92,15 +95,10 @@ def list_areas(
 def area_detail(code: Annotated[str, Path(max_length=12)], ctx: Ctx = Depends(staff)) -> AreaDetail:
     q = scoped(ctx)
     area = q.area(code)
-    counts = ctx.db.execute(
-        select(AreaLink.child_type, func.count())
-        .where(AreaLink.parent_code == area.area_code, q.visible(AreaLink.child_code))
-        .group_by(AreaLink.child_type)
-    ).all()
     return AreaDetail(
         area=_area(area),
         parents=[_area(p) for p in q.parents(code)],
-        children={t: int(n) for t, n in counts},
+        children=q.child_counts(area.area_code),
     )
 
 
@@ -161,6 +159,49 @@ def indicator_values(
         AreaValue(area_code=a.area_code, area_name=a.area_name, period=v.period, value=v.value)
         for a, v in rows
     ]
+
+
+AggregateTableName = Literal["households", "outcomes"]
+
+
+@router.get("/aggregates", response_model=AggregateTableOut, tags=["aggregates"])
+def aggregate_table(
+    agreement: Annotated[str, Query(min_length=1, max_length=100)],
+    table: AggregateTableName = "households",
+    area_type: AreaType = "ward",
+    ctx: Ctx = Depends(staff),
+) -> AggregateTableOut:
+    """Counts of flagged households (``households``) or of their latest contact outcomes
+    (``outcomes``) by area, for your scope only, protected by the disclosure gate (small counts
+    withheld as ``null``, others rounded, secondary suppression). Audited."""
+    result = aggregate_for(
+        ctx, agreement=agreement, table=table, area_type=area_type, event="aggregates.viewed"
+    )
+    return AggregateTableOut(
+        table=result.table,
+        title=result.title,
+        agreement=result.agreement,
+        area_type=area_type,
+        columns=list(result.columns),
+        policy=result.policy,
+        withheld=result.withheld,
+        rows=result.rows,
+    )
+
+
+@router.get(
+    "/aggregates/export",
+    tags=["aggregates"],
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+def aggregate_export(
+    agreement: Annotated[str, Query(min_length=1, max_length=100)],
+    table: AggregateTableName = "households",
+    area_type: AreaType = "ward",
+    ctx: Ctx = Depends(staff),
+) -> Response:
+    """The same table as a CSV download (``[c]`` = withheld); audited with an export id."""
+    return aggregate_export_response(ctx, agreement=agreement, table=table, area_type=area_type)
 
 
 HouseholdParam = Annotated[str, Query(min_length=1, max_length=100)]

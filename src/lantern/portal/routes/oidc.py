@@ -19,6 +19,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from sqlalchemy import select
 
+from lantern.errors import ConfigError
 from lantern.portal import audit_db, sessions
 from lantern.portal.deps import Ctx, client_address, context, with_session
 from lantern.portal.models import User
@@ -44,8 +45,13 @@ class Provider:
     @property
     def meta(self) -> dict[str, Any]:
         if self._meta is None:
+            url = self.settings.oidc_metadata_url
+            if not url:
+                raise ConfigError(
+                    "portal settings", ["LANTERN_PORTAL_OIDC_METADATA_URL is not set"]
+                )
             with self.http() as client:
-                self._meta = client.get(self.settings.oidc_metadata_url).raise_for_status().json()
+                self._meta = client.get(url).raise_for_status().json()
         return self._meta
 
     @property
@@ -72,10 +78,13 @@ class Provider:
         )
 
     def verify_id_token(self, id_token: str, nonce: str) -> dict[str, Any]:
+        client_id = self.settings.oidc_client_id
+        if not client_id:  # the token's audience must be this portal, so it must be known
+            raise ConfigError("portal settings", ["LANTERN_PORTAL_OIDC_CLIENT_ID is not set"])
         token = jwt.decode(id_token, self.keys, algorithms=["RS256", "ES256"])
         jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": self.meta["issuer"]},
-            aud={"essential": True, "value": self.settings.oidc_client_id},
+            aud={"essential": True, "value": client_id},
             sub={"essential": True},
             nonce={"essential": True, "value": nonce},
             exp={"essential": True},

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from lantern.errors import ConfigError, IntegrityError
+from lantern.errors import ConfigError, GovernanceError, IntegrityError
 from lantern.portal import agreements as agreements_mod
 from lantern.portal import audit_db, households
 from lantern.portal.deps import (
@@ -18,6 +18,8 @@ from lantern.portal.deps import (
     AREA_ROLES,
     HOUSEHOLD_ROLES,
     Ctx,
+    aggregate_export_response,
+    aggregate_for,
     household_export_response,
     require_csrf,
     roles,
@@ -64,7 +66,8 @@ def area_page(request: Request, code: str, ctx: Ctx = Depends(staff)) -> Respons
     total, children = (
         q.areas(within=area.area_code, area_type=level, limit=500) if level else (0, [])
     )
-    counts = {t: q.areas(within=area.area_code, area_type=t, limit=1)[0] for t in AREA_TYPES}
+    held = q.child_counts(area.area_code)
+    counts = {t: held.get(t, 0) for t in AREA_TYPES}
     return render(
         request,
         "area.html",
@@ -76,6 +79,65 @@ def area_page(request: Request, code: str, ctx: Ctx = Depends(staff)) -> Respons
         level=level,
         counts={t: n for t, n in counts.items() if n},
     )
+
+
+@router.get("/aggregates")
+def aggregates_page(
+    request: Request,
+    ctx: Ctx = Depends(staff),
+    agreement: Text = "",
+    table: Text = "households",
+    area_type: Text = "",
+) -> Response:
+    """Choose an agreement, a table and an area level; see the protected table; download it."""
+    from lantern.portal import aggregates
+
+    options = [
+        a
+        for a in agreements_mod.all_agreements(ctx.db)
+        if a.is_active(ctx.today) and set(a.permitted_outputs) & set(aggregates.LEVELS)
+    ]
+    chosen = next((a for a in options if a.id == agreement), options[0] if options else None)
+    levels = [lvl for lvl in aggregates.LEVELS if chosen and lvl in chosen.permitted_outputs]
+    if area_type not in levels:
+        area_type = "ward" if "ward" in levels else (levels[0] if levels else "")
+    table = table if table in aggregates.TABLES else "households"
+    result, problem = None, None
+    if chosen is not None and area_type:
+        try:
+            result = aggregate_for(
+                ctx,
+                agreement=chosen.id,
+                table=table,
+                area_type=area_type,
+                event="aggregates.viewed",
+            )
+        except GovernanceError as exc:  # a level this agreement cannot combine safely
+            problem = str(exc)
+    return render(
+        request,
+        "aggregates.html",
+        ctx,
+        options=options,
+        agreement=chosen.id if chosen else "",
+        tables=aggregates.TABLES,
+        table=table,
+        levels=levels,
+        area_type=area_type,
+        result=result,
+        problem=problem,
+        withheld_mark=aggregates.WITHHELD,
+    )
+
+
+@router.get("/aggregates/export")
+def aggregates_export(
+    ctx: Ctx = Depends(staff),
+    agreement: Text = "",
+    table: Text = "households",
+    area_type: Text = "ward",
+) -> Response:
+    return aggregate_export_response(ctx, agreement=agreement, table=table, area_type=area_type)
 
 
 def _choice(ctx: Ctx, agreement: str, purpose: str) -> tuple[list, str, str]:

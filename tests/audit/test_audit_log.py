@@ -18,7 +18,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lantern.audit import GENESIS, AuditLog, canonical, entry_mac, head_mac, verify_export
+from lantern.audit import (
+    GENESIS,
+    AuditLog,
+    _remember_head,
+    canonical,
+    entry_mac,
+    head_mac,
+    verify_export,
+)
 from lantern.cli import main
 from lantern.errors import IntegrityError
 from lantern.keys.store import AuditKey, KeyStore
@@ -196,11 +204,13 @@ def test_every_tamper_operation_is_detected(written, op, i, j, data):
             log.verify()
 
 
-def test_insider_with_the_key_is_caught_by_the_witness_anchor(written, tmp_path):
+def test_insider_with_the_key_is_caught_by_the_witness_anchor(tmp_path):
     """Whoever holds the audit key can rebuild the chain; the countersigned anchor still breaks."""
-    root, store, _ = written
-    log = _copy(written, tmp_path / "log")
-    log = AuditLog(log.path, key=store.audit_key("proj"))
+    store = KeyStore(tmp_path / "keys")
+    store.create("proj", "b1")
+    log = AuditLog(tmp_path / "log" / "audit.jsonl", key=store.audit_key("proj"))
+    for i in range(N):
+        log.append("pseudonymise", agreement="A-1", purpose="service-planning", rows_in=i)
     witness = KeyStore(tmp_path / "witness-keys")
     pub = tmp_path / "witness.pub"
     assert (
@@ -228,8 +238,11 @@ def test_insider_with_the_key_is_caught_by_the_witness_anchor(written, tmp_path)
     forged, last = _rekey_chain(entries, key)
     _write(log, forged, {"entries": len(forged), "head": last, "key": key.key_id,
                          "mac": head_mac(key, len(forged), last)})  # fmt: skip
+    with pytest.raises(IntegrityError, match="key store recorded"):
+        log.verify()  # the key store remembers the real head ...
+    _remember_head(key, forged[0]["hash"], len(forged), last)  # ... unless the insider edits it too
     with pytest.raises(IntegrityError, match="anchor 1"):
-        log.verify()
+        log.verify()  # and then the witness's anchor still breaks
     assert main(["audit", "verify", str(log.path), "--witness", str(pub)]) == 6
     # removing the anchors does not help when the verifier pins the witness
     log.anchors_path.unlink()
@@ -253,3 +266,22 @@ def test_export_verifies_standalone_and_names_a_tampered_row(written, tmp_path):
     out.write_text("\n".join([header, *lines[:-1]]) + "\n")  # last row removed
     with pytest.raises(IntegrityError):
         verify_export(out)
+
+
+def test_an_older_head_put_back_after_truncation_is_caught_by_the_key_store(written, tmp_path):
+    """Cut entries off and restore the head file saved back then: the key store remembers more."""
+    root, store, _ = written
+    log = AuditLog(tmp_path / "log.jsonl", key=store.audit_key("proj"))
+    for i in range(5):
+        log.append("link", rows=i)
+    early_lines = log.path.read_text().splitlines()[:3]
+    log_copy = AuditLog(tmp_path / "early.jsonl")
+    log_copy.path.write_text("\n".join(early_lines) + "\n")
+    entries = list(log_copy.entries())
+    key = store.audit_key("proj")
+    old_head = {"entries": 3, "head": entries[-1]["hash"], "key": key.key_id,
+                "mac": head_mac(key, 3, entries[-1]["hash"])}  # fmt: skip
+    log.path.write_text("\n".join(early_lines) + "\n")
+    log.head_path.write_text(json.dumps(old_head))
+    with pytest.raises(IntegrityError, match="key store recorded 5 entries"):
+        log.verify()

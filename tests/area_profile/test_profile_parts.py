@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -95,3 +96,16 @@ def test_ward_counts_are_the_sums_of_their_neighbourhoods(essex_wh):
     for indicator_id, part in county.groupby("indicator_id"):
         want = 100 * part["numerator"].sum() / part["denominator"].sum()
         assert got[got["indicator_id"] == indicator_id]["county"].iloc[0] == pytest.approx(want)
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs chromium")
+def test_printing_works_inside_another_playwright_session(tmp_path):
+    """The suite (and a notebook) may already run sync Playwright in this thread."""
+    from playwright.sync_api import sync_playwright
+    from pypdf import PdfReader
+
+    from lantern.profile.pdf import print_pdf
+
+    with sync_playwright():
+        out = print_pdf("<html><body><p>Printed page</p></body></html>", tmp_path / "x.pdf")
+    assert "Printed page" in PdfReader(str(out)).pages[0].extract_text()

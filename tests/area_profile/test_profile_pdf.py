@@ -43,6 +43,18 @@ def test_lsoa_profile_is_one_page_with_its_facts(essex_project, essex_wh, tmp_pa
     lo, hi = (100 * float(v) for v in wilson_limits(num, den))
     assert f"{number(lo)}–{number(hi)}" in html.read_text(encoding="utf-8")
     assert f"{number(100 * num / den, '%')}" in text
+    # QOF apportionment flags beside the values, as lantern.profile.quality computes them
+    from lantern.paths import BUNDLED_ESSEX
+    from lantern.profile.quality import qof_flags
+
+    flags = qof_flags(essex_wh, BUNDLED_ESSEX, 2021)
+    mine = flags[flags["area_code"] == "E01021988"]
+    assert len(mine) > 0
+    page_html = html.read_text(encoding="utf-8")
+    assert page_html.count('class="flag"') == len(
+        set(mine["indicator_id"]) & set(essex_wh.index_weights()["indicator_id"])
+    )
+    assert "QOF estimates are shared out from GP practices" in text
     (artifacts_dir / "profile-lsoa.pdf").write_bytes(out.read_bytes())
 
 

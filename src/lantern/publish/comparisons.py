@@ -1,0 +1,63 @@
+"""What the open site adds for analysts: 95% intervals and comparisons for every indicator with
+counts, and the weekly cases series, read from the warehouse for the site's LSOAs and MSOAs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from lantern.benchmarks import SCALES
+from lantern.profile.compare import indicator_table
+from lantern.publish.sitedata import Measure
+from lantern.publish.weekly import site_cases
+from lantern.warehouse import Warehouse
+
+SUFFIXES = ("lower95", "upper95", "vs_county", "vs_england")
+
+
+def interval_columns(
+    wh: Warehouse,
+    measures: Sequence[Measure],
+    codes: pd.Index,
+    vintage: str,
+    area_codes: Sequence[str] | None,
+) -> pd.DataFrame:
+    """LSOA × ``<id>_lower95``, ``<id>_upper95``, ``<id>_vs_county``, ``<id>_vs_england`` for
+    every indicator measure that is a rate with counts (others get no columns)."""
+    ids = [
+        m.id for m in measures if m.group == "indicator" and m.kind == "rate" and m.unit in SCALES
+    ]
+    if not ids or not len(codes):
+        return pd.DataFrame(index=codes)
+    table = indicator_table(
+        wh,
+        ids,
+        vintage=int(vintage),
+        area_type="lsoa",
+        codes=list(codes),
+        county=list(area_codes or []),
+    )
+    out = pd.DataFrame(index=codes)
+    for indicator_id, part in table.groupby("indicator_id", sort=False):
+        if part["lower95"].isna().all():
+            continue
+        part = part.set_index("area_code").reindex(codes)
+        for suffix in SUFFIXES:
+            out[f"{indicator_id}_{suffix}"] = part[suffix].to_numpy()
+    return out
+
+
+def weekly_cases(
+    wh: Warehouse, summaries: dict[str, pd.DataFrame], areas: pd.DataFrame, vintage: str
+) -> dict[str, Any] | None:
+    """The week slider's data for the MSOA geography (codes in the site's MSOA order)."""
+    frame = summaries.get("msoa")
+    if frame is None:
+        codes = sorted({c for c in areas["msoa_code"] if c})
+        frame = pd.DataFrame(index=pd.Index(codes))
+    payload = site_cases(wh, frame, "msoa", int(vintage))
+    if payload is not None:
+        payload["codes"] = [str(c) for c in frame.index]
+    return payload

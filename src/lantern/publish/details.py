@@ -1,0 +1,210 @@
+"""Per-area detail for the panel: ``data/detail/<geo>/<district>.json``, one file per district.
+
+Each file is column-wise (one list per field, in the order of ``codes``) so a district of a few
+hundred areas stays small and England's 33,755 write in seconds:
+
+    {"codes": [...], "names": [...], "bbox": [[w, s, e, n], ...],
+     "parents": {"msoa": [[code, name], ...], "ward": [...], "district": [...]},
+     "values": {"<indicator id>": [...]},
+     "index": {"<component>": {"rank": [...], "decile": [...], "p05": [...], "p95": [...]}},
+     "contrib": {"index": {"<domain>": [share, ...]}},
+     "ci": {"<indicator id>": [[lower95, ...], [upper95, ...], [vs map, ...] | null, [vs England, ...]]},
+     "stays": [...], "why": [...], "imputed": [...]}
+
+Index and domain scores are not written: the page shows ranks and deciles, never raw scores.
+Indicator values and confidence limits are rounded to the decimals the page shows them with;
+comparisons are one letter (``h`` higher, ``s`` similar, ``l`` lower, ``""`` not compared).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from lantern.publish.display import decimals_for, rounded
+from lantern.publish.sitedata import SiteData
+from lantern.publish.sitejson import (
+    component,
+    deciles_from_ranks,
+    dump,
+    int_list,
+    ranks_of,
+    sig_list,
+)
+
+
+def _bboxes(geometry, codes: pd.Index) -> list[list[float] | None]:
+    geoms = geometry.geometry.reindex(codes).to_numpy()
+    bounds = shapely.bounds(geoms)
+    out: list[list[float] | None] = []
+    for row in np.round(bounds, 4).tolist():  # about 10 m: enough to fit the area in view
+        out.append(None if any(v != v for v in row) else row)
+    return out
+
+
+def _contributions(data: SiteData, codes: pd.Index) -> dict[str, list]:
+    """Each domain's share of each area's index score, one list per domain in the order of
+    ``codes`` (the panel's "what drives the index")."""
+    frame = data.contributions
+    if frame.empty:
+        return {}
+    frame = frame[frame["component"] == "index"]
+    wide = frame.pivot_table(index="area_code", columns="term", values="share", aggfunc="first")
+    wide = wide.reindex(codes)
+    return {term: sig_list(wide[term], 3) for term in wide.columns}
+
+
+def _index_terms(data: SiteData) -> dict[str, list[tuple[str, float]]]:
+    """Each area's index terms (domain, contribution), largest first, unrounded."""
+    frame = data.contributions
+    if frame.empty:
+        return {}
+    frame = frame[frame["component"] == "index"].sort_values(
+        ["area_code", "contribution"], ascending=[True, False]
+    )
+    out: dict[str, list[tuple[str, float]]] = {}
+    for code, term, c in zip(frame["area_code"], frame["term"], frame["contribution"], strict=True):
+        out.setdefault(code, []).append((term, float(c)))
+    return out
+
+
+def why(data: SiteData, code: str, name: str, terms: list[tuple[str, float]]) -> str:
+    """The sentence ``lantern explain`` prints first, for the area panel (the same function)."""
+    from lantern.index.explain import why_sentence
+
+    if not terms or "index.rank" not in data.index.columns:
+        return ""
+    titles = {m.id.split(".", 1)[-1]: m.title for m in data.measures if m.group != "indicator"}
+    top = [
+        (titles.get(t, t), data.index.at[code, f"{t}.rank"], c)
+        for t, c in terms[:2]
+        if f"{t}.rank" in data.index.columns
+    ]
+    return why_sentence(
+        f"{name} ({code})" if name and name != code else code,
+        data.index.at[code, "index.rank"],
+        int(data.index["index.rank"].notna().sum()),
+        data.index.at[code, "index.decile"],
+        top,
+        sum(c for _, c in terms),
+    )
+
+
+def _intervals(data: SiteData, indicators: list[str], codes: pd.Index) -> dict[str, list]:
+    """Per indicator with counts, for every area of ``codes`` in order: lower and upper 95%
+    limits (rounded as the page shows them) and the comparisons with the map's own value and
+    England (the first left out on an England map, where the two are the same)."""
+    out: dict[str, list] = {}
+    if data.intervals.empty:
+        return out
+    part = data.intervals.reindex(codes)
+    england = data.place == "England"
+    for m in indicators:
+        lo = f"{m}_lower95"
+        if lo not in part.columns:
+            continue
+        measure = data.measure(m)
+        places = decimals_for(data.values[m].tolist(), measure.unit, measure.kind)
+        out[m] = [
+            rounded(part[lo], places),
+            rounded(part[f"{m}_upper95"], places),
+            None if england else _words(part[f"{m}_vs_county"]),
+            _words(part[f"{m}_vs_england"]),
+        ]
+    return out
+
+
+VERDICT_CODES = {"higher": "h", "similar": "s", "lower": "l"}
+
+
+def _words(col: pd.Series) -> list[str] | None:
+    """Comparisons as one letter each (``h``, ``s``, ``l``; ``""`` where not compared); None
+    when no area is compared."""
+    out = [VERDICT_CODES.get(v, "") if isinstance(v, str) else "" for v in col]
+    return out if any(out) else None
+
+
+def write_details(
+    data: SiteData, site: Path, geo: str, frame: pd.DataFrame, measures: list[str], geometry
+) -> None:
+    """Write the detail files of one geography."""
+    indicators = [m for m in measures if data.measure(m).group == "indicator"]
+    columns: dict[str, list] = {}
+    for m in indicators:
+        measure = data.measure(m)
+        decimals = decimals_for(data.values[m].tolist(), measure.unit, measure.kind)
+        columns[m] = rounded(frame[m], decimals)
+    index_cols: dict[str, dict[str, list]] = {}
+    for m in measures:
+        if data.measure(m).group == "indicator":
+            continue
+        rank = ranks_of(data, geo, frame, m)
+        if rank is None:
+            continue
+        rank = rank.reindex(frame.index)
+        cols: dict[str, list] = {"rank": int_list(rank)}
+        if geo == "lsoa":
+            comp = component(m)
+            for field, name in (("decile", "decile"), ("rank_p05", "p05"), ("rank_p95", "p95")):
+                col = f"{comp}.{field}"
+                if col in data.index.columns and data.index[col].notna().any():
+                    cols[name] = int_list(data.index[col].reindex(frame.index))
+        else:
+            cols["decile"] = deciles_from_ranks(rank)
+        index_cols[component(m)] = cols
+    codes = list(frame.index)
+    names = [str(n) for n in frame["name"]]
+    boxes = _bboxes(geometry, frame.index)
+    contrib = _contributions(data, frame.index) if geo == "lsoa" else {}
+    intervals = _intervals(data, indicators, frame.index) if geo == "lsoa" else {}
+    stays: list = []
+    sentences: list[str] = []
+    if geo == "lsoa":  # how often each area stays in its decile, and why it ranks where it does
+        if "index.decile_change_share" in data.index.columns:
+            stays = sig_list(1 - data.index["index.decile_change_share"].reindex(frame.index), 3)
+        terms = _index_terms(data)
+        sentences = [why(data, c, n, terms.get(c, [])) for c, n in zip(codes, names, strict=True)]
+    parents = {}
+    if geo == "lsoa":
+        a = data.areas.reindex(frame.index)
+        parents = {
+            level: [[c, n] for c, n in zip(a[f"{level}_code"], a[f"{level}_name"], strict=True)]
+            for level in ("msoa", "ward")
+        }
+        parents["district"] = [[c, ""] for c in a["district_code"]]  # its name is in the page
+    imputed = None
+    if geo == "lsoa" and "index.imputed_share" in data.index.columns:
+        imputed = sig_list(data.index["index.imputed_share"].reindex(frame.index), 2)
+    for district, rows in frame.groupby("district_code", sort=False).indices.items():
+        take = rows.tolist()
+        out: dict[str, Any] = {
+            "codes": [codes[i] for i in take],
+            "names": [names[i] for i in take],
+            "bbox": [boxes[i] for i in take],
+            "values": {m: [col[i] for i in take] for m, col in columns.items()},
+            "index": {
+                comp: {k: [v[i] for i in take] for k, v in cols.items()}
+                for comp, cols in index_cols.items()
+            },
+        }
+        if intervals:
+            out["ci"] = {
+                m: [None if col is None else [col[i] for i in take] for col in cols]
+                for m, cols in intervals.items()
+            }
+        if geo == "lsoa":
+            out["parents"] = {level: [pairs[i] for i in take] for level, pairs in parents.items()}
+            out["contrib"] = {"index": {t: [col[i] for i in take] for t, col in contrib.items()}}
+            if stays:
+                out["stays"] = [stays[i] for i in take]
+            out["why"] = [sentences[i] for i in take]
+            if imputed is not None:
+                # share of each area's index weight resting on imputed values (over 0.5: flagged)
+                out["imputed"] = [imputed[i] for i in take]
+        else:
+            out["parents"] = {"district": [[district, ""] for _ in take]}
+        dump(site / "data" / "detail" / geo / f"{district or '_'}.json", out)

@@ -1,0 +1,80 @@
+// The map style: the choropleth of the current geography, hatching for areas with no data or
+// outside the filter, district outlines and the selected area drawn above it.
+const INK = "#1b1b1b";
+
+export function geoSource(g) {
+  // promoteId: features are addressable by GSS code, so an overlay (the weekly cases) can
+  // recolour through feature state without re-laying out the tiles.
+  return { type: "vector", url: `pmtiles://${new URL(g.tiles, location.href).href}`, promoteId: "code" };
+}
+
+export function geoLayers(g, { visible, fillColor, filtered }) {
+  const visibility = visible ? "visible" : "none";
+  return [
+    { id: `fill-${g.id}`, type: "fill", source: g.id, "source-layer": "areas", layout: { visibility }, paint: { "fill-color": fillColor || filtered, "fill-antialias": false } },
+    // Hidden (so not laid out at all) until some area has no data or is outside the filter.
+    { id: `hatch-${g.id}`, type: "fill", source: g.id, "source-layer": "areas", layout: { visibility: "none" }, filter: ["==", ["get", "i"], -1], paint: { "fill-pattern": "hatch-nodata", "fill-antialias": false } },
+    { id: `line-${g.id}`, type: "line", source: g.id, "source-layer": "areas", minzoom: g.id === "lsoa" ? 8 : 0, layout: { visibility }, paint: { "line-color": "#ffffff", "line-width": ["interpolate", ["linear"], ["zoom"], 8, 0.3, 12, 1], "line-opacity": 0.8 } },
+  ];
+}
+
+// Selected area: a white casing under a dark line, so it shows on every colour.
+export function selectionLayers(g, visible) {
+  const visibility = visible ? "visible" : "none";
+  const filter = ["==", ["get", "code"], ""];
+  return [
+    { id: `selcase-${g.id}`, type: "line", source: g.id, "source-layer": "areas", filter, layout: { visibility, "line-join": "round" }, paint: { "line-color": "#ffffff", "line-width": 6 } },
+    { id: `sel-${g.id}`, type: "line", source: g.id, "source-layer": "areas", filter, layout: { visibility, "line-join": "round" }, paint: { "line-color": INK, "line-width": 2.5 } },
+  ];
+}
+
+export function outlineSource(meta) {
+  return meta.outlines ? { type: "vector", url: `pmtiles://${new URL(meta.outlines, location.href).href}` } : null;
+}
+
+export function outlineLayers() {
+  const width = ["interpolate", ["linear"], ["zoom"], 5, 0.6, 8, 1.2, 12, 2];
+  return [
+    { id: "outline-case", type: "line", source: "outlines", "source-layer": "areas", layout: { "line-join": "round" }, paint: { "line-color": "#ffffff", "line-width": ["interpolate", ["linear"], ["zoom"], 5, 1.6, 8, 3, 12, 4.5], "line-opacity": 0.85 } },
+    { id: "outline", type: "line", source: "outlines", "source-layer": "areas", layout: { "line-join": "round" }, paint: { "line-color": "#3b3b3b", "line-width": width } },
+  ];
+}
+
+// Layers are ordered: every geography's fills and hatching, then district outlines, then the
+// selection outline on top.
+export function style(meta, current, fillColor) {
+  const sources = {};
+  const layers = [{ id: "background", type: "background", paint: { "background-color": "#eef1f4" } }];
+  if (meta.tileUrl) {
+    sources.basemap = { type: "raster", tiles: [meta.tileUrl], tileSize: 256, attribution: meta.tileAttribution || "" };
+    layers.push({ id: "basemap", type: "raster", source: "basemap", paint: { "raster-opacity": 0.6 } });
+  }
+  sources[current.id] = geoSource(current);
+  layers.push(...geoLayers(current, { visible: true, fillColor, filtered: meta.filtered }));
+  const outlines = outlineSource(meta);
+  if (outlines) {
+    sources.outlines = outlines;
+    layers.push(...outlineLayers());
+  }
+  layers.push(...selectionLayers(current, true));
+  return { version: 8, sources, layers };
+}
+
+// Add a geography's source and layers to a running map (below the outlines).
+export function ensureGeography(map, meta, g) {
+  if (map.getSource(g.id)) return;
+  map.addSource(g.id, geoSource(g));
+  const before = map.getLayer("outline-case") ? "outline-case" : undefined;
+  for (const layer of geoLayers(g, { visible: false, filtered: meta.filtered })) map.addLayer(layer, before);
+  for (const layer of selectionLayers(g, false)) map.addLayer(layer);
+}
+
+export function showGeography(map, meta) {
+  return (current) => {
+    for (const g of meta.geographies) {
+      const visibility = g.id === current.id ? "visible" : "none";
+      for (const id of [`fill-${g.id}`, `line-${g.id}`, `selcase-${g.id}`, `sel-${g.id}`]) if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", visibility);
+      if (g.id !== current.id && map.getLayer(`hatch-${g.id}`)) map.setLayoutProperty(`hatch-${g.id}`, "visibility", "none");
+    }
+  };
+}
