@@ -256,5 +256,6 @@ def test_zipped_tables_are_checked_like_plain_ones(tmp_path: Path, inner: str) -
     assert any("row 2, area E01000001" in str(f) for f in result.failures)
     (folder / "other.zip").write_bytes((folder / "lsoa.zip").read_bytes())
     assert any(
-        f.rule == "undeclared" and f.table == "other.zip" for f in check_folder(folder).failures
+        f.rule == "undeclared" and f.table.startswith("other.zip")
+        for f in check_folder(folder).failures
     )
