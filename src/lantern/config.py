@@ -273,13 +273,13 @@ def config_from_mapping(
             )
     from lantern.disclosure.project import parse_rules
 
-    section = raw.get("disclosure", {}) if isinstance(raw.get("disclosure"), dict) else {}
-    section = {
-        **section,
+    given = raw.get("disclosure", {}) if isinstance(raw.get("disclosure"), dict) else {}
+    rules_section = {
+        **given,
         **{k: values[("disclosure", k)] for (sec, k) in values if sec == "disclosure"},
     }
     rules, rule_problems = parse_rules(
-        section,
+        rules_section,
         threshold=threshold if isinstance(threshold, int) else 7,
         base=base if isinstance(base, int) else 5,
         where=file_label,

@@ -20,7 +20,7 @@ Codes the sets do not know are atoms of their own (linked to nothing). Pure: no 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,7 +41,10 @@ class AreaSets:
 
     @classmethod
     def from_pairs(
-        cls, codes: Sequence[str] | np.ndarray, atoms: Sequence[int] | np.ndarray, names=()
+        cls,
+        codes: Sequence[str] | np.ndarray,
+        atoms: Sequence[int] | np.ndarray,
+        names: Iterable[str] = (),
     ) -> AreaSets:
         """From ``(code, atom)`` pairs (duplicates ignored)."""
         frame = pd.DataFrame({"code": np.asarray(codes, dtype=object), "atom": atoms})
@@ -60,7 +63,8 @@ class AreaSets:
         return len(self.codes)
 
     def knows(self, codes: Sequence[str] | np.ndarray) -> np.ndarray:
-        return self.codes.get_indexer(np.asarray(codes, dtype=object)) >= 0
+        found: np.ndarray = self.codes.get_indexer(np.asarray(codes, dtype=object)) >= 0
+        return found
 
     def pairs(self, codes: Sequence[str] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(area position in codes, atom)`` for every atom of every code; unknown codes get
@@ -105,7 +109,8 @@ def _components(area: np.ndarray, atom: np.ndarray, n_areas: int) -> np.ndarray:
     n = n_areas + len(atoms)
     graph = sparse.coo_matrix((np.ones(len(area)), (area, n_areas + atom_ix)), shape=(n, n)).tocsr()
     _, labels = connected_components(graph, directed=False)
-    return labels[:n_areas]
+    out: np.ndarray = labels[:n_areas]
+    return out
 
 
 def structure(codes: Sequence[str] | np.ndarray, sets: AreaSets) -> Structure:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -154,7 +155,7 @@ def build_linked(
         cells["withheld"].to_numpy() & ~cells["current"].to_numpy()
     )
 
-    cache: dict[tuple, Structure] = {}
+    cache: dict[tuple[Any, ...], Structure] = {}
     eqs, cs, coefs = [], [], []
     n_eq = 0
     implicit_rows = []
@@ -221,7 +222,7 @@ def build_linked(
                 coefs += [np.array([-1.0]), np.ones(len(col))]
                 n_eq += 1
 
-    def cat(parts, dtype):
+    def cat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
         return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
 
     system = CellSystem(

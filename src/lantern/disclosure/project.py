@@ -24,7 +24,7 @@ Pure: parses a mapping, no file I/O.
 
 from __future__ import annotations
 
-import fnmatch
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -54,7 +54,7 @@ class Approval:
         """Whether this approval applies to a table or file known by any of ``names``."""
         if self.outputs and output not in self.outputs:
             return False
-        return any(fnmatch.fnmatchcase(n, pat) for n in names if n for pat in self.tables)
+        return any(glob_match(n, pat) for n in names if n for pat in self.tables)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -96,6 +96,27 @@ class DisclosureRules:
                 continue
             return a
         return None
+
+
+def glob_match(name: str, pattern: str) -> bool:
+    """Whether ``name`` matches a shell-style ``pattern`` (``*``, ``?``, ``[abc]``; case-sensitive)."""
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "*":
+            out.append(".*")
+        elif c == "?":
+            out.append(".")
+        elif c == "[" and (j := pattern.find("]", i + 2)) != -1:
+            body = pattern[i + 1 : j]
+            neg = body.startswith("!")
+            body = re.escape(body[1:] if neg else body).replace("\\-", "-")
+            out.append(f"[{'^' if neg else ''}{body}]")
+            i = j
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.fullmatch("".join(out), name, flags=re.DOTALL) is not None
 
 
 def default_floor(threshold: int = 7, base: int = 5) -> Policy:
@@ -168,7 +189,7 @@ def parse_rules(
         policy = None
         if type_ == "policy":
             try:
-                policy = policy_from(a.get("policy"), where=at)
+                policy = policy_from(a.get("policy") or {}, where=at)
             except ConfigError as exc:
                 problems += [f"{at}: {p.message}" for p in exc.problems]
         elif "policy" in a:

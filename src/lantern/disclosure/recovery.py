@@ -51,7 +51,9 @@ class Audit:
     @property
     def failing(self) -> np.ndarray:
         """Cells that fail the audit (recoverable or not protected)."""
-        return self.pinned | self.unprotected  # type: ignore[operator]
+        unprotected = self.unprotected if self.unprotected is not None else False
+        out: np.ndarray = self.pinned | unprotected
+        return out
 
     @property
     def ok(self) -> bool:
@@ -66,7 +68,8 @@ def _components(system: CellSystem) -> np.ndarray:
     cols = np.concatenate([n + system.eq, system.cell])
     graph = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n + m, n + m))
     _, labels = connected_components(graph, directed=False)
-    return labels[:n]
+    out: np.ndarray = labels[:n]
+    return out
 
 
 def _tree_cells(system: CellSystem, labels: np.ndarray) -> np.ndarray:
@@ -78,10 +81,13 @@ def _tree_cells(system: CellSystem, labels: np.ndarray) -> np.ndarray:
     bad_cell = (part_count > 1) | (total_count > 1)
     bad_label = np.zeros(labels.max() + 1 if n else 0, dtype=bool)
     bad_label[labels[bad_cell]] = True
-    return ~bad_label[labels]
+    out: np.ndarray = ~bad_label[labels]
+    return out
 
 
-def _tree_ranges(system, lo, hi, in_tree) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _tree_ranges(
+    system: CellSystem, lo: np.ndarray, hi: np.ndarray, in_tree: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact integer ranges for cells in tree components by propagation up then down."""
     n = system.size
     part = system.coef > 0
@@ -134,7 +140,13 @@ def _tree_ranges(system, lo, hi, in_tree) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def _milp_ranges(
-    system, lo, hi, cells, targets, point=None, required=None
+    system: CellSystem,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    cells: np.ndarray,
+    targets: np.ndarray,
+    point: np.ndarray | None = None,
+    required: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """Integer ranges of ``targets`` (cell indices within ``cells``) over one component.
 
@@ -165,7 +177,7 @@ def _milp_ranges(
             if milp(zero, constraints=constraints, bounds=bounds, integrality=integrality).success:
                 return None  # unbounded in this direction
             raise _Infeasible
-        x = np.round(res.x)
+        x: np.ndarray = np.round(res.x)
         np.minimum(seen_lo, x, out=seen_lo)
         np.maximum(seen_hi, x, out=seen_hi)
         return x

@@ -135,7 +135,7 @@ def write_site(
         }
     step("Writing the downloads")
     files = dl.write_downloads(data, site / "downloads")
-    write_manifest(site / "downloads", dl.release_tables(data), exempt=dl.release_exempt())
+    write_manifest(site / "downloads", dl.release_tables(data))
     step("Writing the pages")
     (site / "assets").mkdir(parents=True, exist_ok=True)
     for name in BUNDLE:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -50,6 +51,12 @@ INDEX_FIELD_TEXT = {
     ),
 }
 BASENAME = "lantern-lsoa"
+OPEN_LICENCE = re.compile(
+    r"open government licen[cs]e|\bOGL\b|open parliament licen[cs]e|\bCC[ -]?BY\b|\bCC0\b|"
+    r"creative commons attribution|\bODbL\b",
+    re.IGNORECASE,
+)
+"""Licences under which a source is open data (the open site republishes only those)."""
 
 
 INTERVAL_FIELDS = (
@@ -355,38 +362,38 @@ def write_downloads(data: SiteData, folder: Path, *, name: str = "lantern") -> l
 
 def release_tables(data: SiteData) -> list[dict]:
     """The downloads as described to the release gate (``disclosure-policy.json``): one table in
-    three formats. The gate checks every numeric column as a count under the project's
-    ``open_site`` policy except those ``verified_columns`` vouches for."""
+    three files, the CSV, the Parquet and the zipped GeoJSON boundaries (codes, names and index
+    results). Nothing is exempt: the gate reads every file. Every numeric column is checked as a
+    count under the project's ``open_site`` policy except those ``verified_columns`` vouches for
+    from the warehouse's provenance."""
+    files: list[tuple[str, str, str | None]] = [
+        ("csv", BASENAME, None),
+        ("parquet", f"{BASENAME}-parquet", None),
+    ]
+    files.append(("geojson.zip", f"{BASENAME}-boundaries", f"{BASENAME}.geojson:features"))
     return [
         {
-            "name": f"{BASENAME}{'' if ext == 'csv' else '-' + ext.split('.')[0]}",
+            "name": name,
             "path": f"{BASENAME}.{ext}",
+            **({"part": part} if part else {}),
             "cohort": BASENAME,
             "geography": "area_code",
             "area_type": "lsoa",
             "vintage": int(data.vintage),
             "description": f"Index and indicators by LSOA ({ext})",
         }
-        for ext in ("csv", "parquet")
-    ]
-
-
-def release_exempt() -> list[dict]:
-    """Downloads the release checker need not read, with the reason (``disclosure-policy.json``)."""
-    return [
-        {
-            "path": f"{BASENAME}.geojson.zip",
-            "reason": "boundaries with area codes, names and index ranks and scores; no counts",
-        }
+        for ext, name, part in files
     ]
 
 
 def verified_columns(data: SiteData) -> dict[str, str]:
-    """Columns of the downloads that republish official open data unchanged, with where each
-    comes from: an indicator loaded from an official source file (publisher and licence in the
-    warehouse), and the index results when every indicator feeding the index is one. Anything
-    else — a count from linked partner data — is left to the gate's rules."""
-    loaded = {s.source_id: s for s in data.sources}
+    """Columns of the downloads that republish official open data, with where each comes from:
+    an indicator loaded from an official source file (publisher and licence in the warehouse)
+    and its confidence limits and comparisons (computed from that published value and its own
+    published numerator and denominator), and the index results when every indicator feeding
+    the index is one. Anything else — a count from linked partner data, an indicator with no
+    recorded source or one under a licence that is not open — is left to the gate's rules, and refused if it looks like a count."""
+    loaded = {s.source_id: s for s in data.sources if OPEN_LICENCE.search(s.licence or "")}
     out: dict[str, str] = {}
     feeding_ok = True
     for m in data.measures:
@@ -397,6 +404,10 @@ def verified_columns(data: SiteData) -> dict[str, str]:
             feeding_ok &= m.domain is None
             continue
         out[m.id] = f"{src.publisher}: {src.dataset} ({src.licence}), published unchanged"
+        for suffix, text in INTERVAL_FIELDS:
+            out[f"{m.id}_{suffix}"] = (
+                f"{text} of {m.id}, computed from {src.publisher}: {src.dataset} ({src.licence})"
+            )
     if feeding_ok:
         for m in data.measures:
             if m.group == "indicator":

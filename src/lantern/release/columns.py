@@ -102,7 +102,11 @@ def _fail(t: ParsedTable, rule: str, message: str, *, area="-", column="-", row=
 
 
 def read_table(
-    frame: pd.DataFrame, spec: TableSpec, label: str, policy: Policy, skip: set[str] = frozenset()
+    frame: pd.DataFrame,
+    spec: TableSpec,
+    label: str,
+    policy: Policy,
+    skip: frozenset[str] | set[str] = frozenset(),
 ) -> ParsedTable:
     """Read a declared table: area codes, counts, measures; every cell rule it breaks.
     ``skip``: columns a writer vouched for (official data published unchanged)."""

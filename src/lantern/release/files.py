@@ -295,17 +295,17 @@ def inspect_bytes(
         if len(data) > 262 and data[257:262] == b"ustar":
             parts = []
             with tarfile.open(fileobj=io.BytesIO(data)) as tf:
-                for info in tf.getmembers():
-                    sub = f"{member}/{info.name}" if member else info.name
-                    if info.isfile():
+                for entry in tf.getmembers():
+                    sub = f"{member}/{entry.name}" if member else entry.name
+                    if entry.isfile():
                         parts += inspect_bytes(
-                            _limited(tf.extractfile(info), info.name),
-                            info.name,
+                            _limited(tf.extractfile(entry), entry.name),
+                            entry.name,
                             file,
                             sub,
                             depth + 1,
                         )
-                    elif not info.isdir():
+                    elif not entry.isdir():
                         parts.append(
                             Part(
                                 file,

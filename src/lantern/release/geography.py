@@ -92,8 +92,10 @@ def load_area_sets(folders: tuple[Path, ...]) -> AreaSets:
         by11.rename(columns={"lsoa11_code": "code"}),
     ]
 
-    def spread(chain: pd.DataFrame, key: str, atoms: pd.DataFrame, columns: list[str]) -> list:
-        out = []
+    def spread(
+        chain: pd.DataFrame, key: str, atoms: pd.DataFrame, columns: list[str]
+    ) -> list[pd.DataFrame]:
+        out: list[pd.DataFrame] = []
         if chain.empty or key not in chain:
             return out
         linked = chain.merge(atoms, left_on=key, right_on=atoms.columns[0])

@@ -20,6 +20,8 @@ RECORD_NAME = "disclosure-record.json"
 RECORD_FORMAT = "lantern-disclosure-record/1"
 DATAPACKAGE = "datapackage.json"
 YEAR_KEYS = {"vintage", "year", "boundary_year", "period"}
+PRECISION = re.compile(r"^/resources/\d+/geometry/coordinatePrecision$")
+"""A resource's coordinate precision (decimal places of its coordinates, 0-15): not a count."""
 AREA = re.compile(r"\b[EWSNK]\d{8}\b")
 
 
@@ -48,6 +50,15 @@ def is_record(path: Path) -> bool:
     return isinstance(data, dict) and data.get("format") == RECORD_FORMAT
 
 
+def _allowed(key: str, path: str, value: Any) -> bool:
+    """A year under a year key, or a resource's coordinate precision."""
+    if not isinstance(value, int):
+        return False
+    if key in YEAR_KEYS:
+        return 1900 <= value <= 2100
+    return bool(PRECISION.match(path)) and 0 <= value <= 15
+
+
 def _datapackage(folder: Path, rel: str) -> list[Failure]:
     out: list[Failure] = []
     try:
@@ -68,12 +79,10 @@ def _datapackage(folder: Path, rel: str) -> list[Failure]:
                 if target.is_file() and target.stat().st_size == value:
                     continue
                 why = "is not the size of the resource file it describes"
-            elif key in YEAR_KEYS and isinstance(value, int) and 1900 <= value <= 2100:
+            elif _allowed(key, path, value):
                 continue
             else:
-                why = (
-                    "is a number outside the fields a data package may hold (resource sizes, years)"
-                )
+                why = "is a number outside the fields a data package may hold (resource sizes, years, coordinate precision)"
             out.append(Failure(rel, "-", "-", path, "metadata", f"value {value!r} at {path} {why}"))
         elif isinstance(value, str) and pairs_area_with_number(value):
             out.append(

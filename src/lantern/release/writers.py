@@ -23,7 +23,7 @@ class Output:
     beside it as ``<stem>.disclosure-record.json``."""
 
     dest: Path
-    build: Callable[[Path], None]
+    build: Callable[[Path], object]
     single_file: bool = False
     verified: Mapping[str, Mapping[str, str]] | None = None
 
