@@ -111,8 +111,8 @@ def _read_table(spec: TableSpec, ctx: LoadContext) -> Table:
     table = Table(spec, path, frame, pd.DataFrame(index=frame.index), None, offset)  # type: ignore[arg-type]
     table.marker = _markers(frame, spec)
     check_text(table)
-    for codes in spec.codes:
-        check_codes(table, codes, ctx)
+    for code_spec in spec.codes:
+        check_codes(table, code_spec, ctx)
     table.values = numbers(table, spec.numeric_columns(list(frame.columns)))
     check_rules(table)
     if geometry is not None:
