@@ -81,11 +81,40 @@ def run_statuses(warehouse: Path) -> dict[str, list[str]]:
     return out
 
 
-def test_a_second_writer_is_refused_naming_the_running_one(project, capsys):
+HOLD_LOCK = """
+import sys
+from lantern.warehouse import Warehouse
+with Warehouse.rebuild(sys.argv[1], command="ingest") as wh:
+    wh.create_tables()
+    print("holding", flush=True)
+    sys.stdin.read()  # hold the lock until the test closes our stdin
+"""
+
+
+def test_real_ingest_takes_the_lock_in_its_own_name(project):
     settings, warehouse = project
     proc = start_ingest(settings)
     try:
         wait_until(lambda: lock_path(warehouse).exists() and building(warehouse), proc, "the lock")
+        holder = json.loads(lock_path(warehouse).read_text())
+        assert holder["command"] == "ingest" and holder["pid"] == proc.pid
+    finally:
+        assert proc.wait(timeout=300) == 0, proc.stderr.read().decode()
+    assert not lock_path(warehouse).exists() and orphans(warehouse) == []
+
+
+def test_a_second_writer_is_refused_naming_the_running_one(project, capsys):
+    """A writer that holds the lock for as long as the test needs: no race with a fast ingest."""
+    settings, warehouse = project
+    before = digest(warehouse)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(warehouse)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout.readline().decode().strip() == "holding", proc.stderr.read().decode()
         holder = json.loads(lock_path(warehouse).read_text())
         assert holder["command"] == "ingest" and holder["pid"] == proc.pid
         for command in (["build"], ["ingest", "--quiet"]):
@@ -99,12 +128,16 @@ def test_a_second_writer_is_refused_naming_the_running_one(project, capsys):
             Warehouse.update(warehouse, command="cohort"),
         ):
             pass
+        assert digest(warehouse) == before  # refused writers touched nothing
     finally:
+        proc.stdin.close()
         assert proc.wait(timeout=300) == 0, proc.stderr.read().decode()
-    # the running ingest finished untouched; the lock is gone and a writer may start again
+    # the holder finished; the lock is gone and a writer may start again
     assert not lock_path(warehouse).exists() and orphans(warehouse) == []
     with Warehouse(warehouse) as wh:
         assert list(wh.runs()["status"])[-1] == "ok"
+    with Warehouse.update(warehouse, command="cohort"):
+        pass
 
 
 def test_sigkill_leaves_the_warehouse_and_the_next_writer_cleans_up(project):

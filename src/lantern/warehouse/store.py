@@ -397,17 +397,24 @@ class _Terminated(SystemExit):
 
 
 @contextmanager
-def _sigterm_unwinds() -> Iterator[None]:
+def _sigterm_unwinds() -> Iterator[list[int]]:
+    """Turn SIGTERM into :class:`_Terminated`; yields the list of signals received.
+
+    DuckDB catches an exception raised by the handler while a query runs and reports
+    ``RuntimeError: Query interrupted`` instead, so the caller checks the list too.
+    """
+    received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield received
         return
 
     def handler(signum: int, frame: object) -> None:
+        received.append(signum)
         raise _Terminated(128 + signum)
 
     previous = signal.signal(signal.SIGTERM, handler)
     try:
-        yield
+        yield received
     finally:
         signal.signal(signal.SIGTERM, previous)
 
@@ -437,7 +444,7 @@ def _session(
 ) -> Iterator[Warehouse]:
     run = runlog.Run(uuid.uuid4().hex, command, config_sha256)
     log = AuditLog(runlog.run_log_path(path))
-    with WriterLock(path, command, run.run_id), _sigterm_unwinds():
+    with WriterLock(path, command, run.run_id), _sigterm_unwinds() as signals:
         removed = remove_orphans(path)
         recovered = runlog.recover_unfinished(log, removed=removed)
         if removed or recovered:
@@ -468,6 +475,11 @@ def _session(
             if committed:  # a SIGTERM held during the swap: the run finished; now exit
                 raise
             _remove(tmp)
+            if signals and not isinstance(exc, _Terminated):  # interrupted inside a DuckDB query
+                runlog.finish(
+                    log, run, "interrupted", {**run.details, "error": "stopped by SIGTERM"}
+                )
+                raise _Terminated(128 + signals[0]) from None
             if isinstance(exc, _Terminated):
                 status, message = "interrupted", "stopped by SIGTERM"
             elif isinstance(exc, KeyboardInterrupt):
