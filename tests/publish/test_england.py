@@ -41,10 +41,11 @@ def test_every_english_lsoa_is_in_the_tiles_exactly_once_per_tile(england):
     assert all(max(c.values()) == 1 for c in tiles)
     found = set().union(*tiles)
     assert len(found) == 33_755 and all(c.startswith("E01") for c in found)
-    # At the lowest zoom (a phone-width view of England) a pixel is ~600 m: the few LSOAs smaller
-    # than that are not drawn there, and appear from the next zoom on.
     assert len(set().union(*codes_per_tile(path, h["min_zoom"]))) >= 33_755 - 40
     assert len(set().union(*codes_per_tile(path, h["min_zoom"] + 1))) == 33_755
+    # every zoom the tileset claims, the phone-width view of England (zoom 4) included
+    for zoom in range(h["min_zoom"], h["max_zoom"]):
+        assert len(set().union(*codes_per_tile(path, zoom))) == 33_755, zoom
 
 
 def test_downloads_hold_every_area(england):
