@@ -87,6 +87,9 @@ def test_england_map_loads_offline_titled_for_england(england, browser, artifact
         # an area: one England column, the panel within the screen
         page.fill("#search", "Hartlepool 001A")
         page.click("#search-results button >> nth=0")
+        page.wait_for_selector("#panel table.indicators", state="attached")
+        if page.is_visible("#sheet-toggle"):  # a phone: the sheet peeks; open it to read all
+            page.click("#sheet-toggle")
         page.wait_for_selector("#panel table.indicators")
         heads = page.eval_on_selector_all(
             "#panel table.indicators thead th", "t => t.map(x => x.textContent)"
@@ -101,3 +104,22 @@ def test_england_map_loads_offline_titled_for_england(england, browser, artifact
         page.screenshot(path=str(artifacts_dir / f"site-england-area-{width}.png"))
         context.close()
     assert guard.blocked == [] and errors == []
+
+
+def test_england_method_page_and_data_package_name_no_other_place(england):
+    """Titles and descriptions on the method page and in the data package are England's own:
+    an index defined for Essex (its title leads with "Essex") is not presented as Essex's."""
+    import json
+    import re
+    from html import unescape
+
+    page = (england / "method.html").read_text(encoding="utf-8")
+    text = unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", "", page, flags=re.S)))
+    assert "Essex" not in text.replace("essex-covid", "")
+    assert "33,755 neighbourhoods" in text and "of England" in text
+    package = json.loads((england / "downloads" / "datapackage.json").read_text(encoding="utf-8"))
+    described = json.dumps(
+        [package["title"], package["description"]]
+        + [f.get("description", "") for f in package["resources"][0]["schema"]["fields"]]
+    )
+    assert "Essex" not in described

@@ -4,7 +4,6 @@ union on the real Essex boundaries)."""
 from __future__ import annotations
 
 import geopandas as gpd
-import pytest
 import shapely
 from tiles_decode import codes_per_tile, header
 
