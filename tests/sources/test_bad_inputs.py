@@ -147,6 +147,9 @@ INGEST_CASES = [
     ("lookups/lsoa11_lsoa21_lad22_ew.csv", bad_inputs.utf16),
     (PARQUET, bad_inputs.parquet_corrupted),
     (PARQUET, bad_inputs.impossible_value),
+    ("population/mid2019_msoa11_5yr_bands_ew.csv", bad_inputs.extra_field),
+    ("lookups/lad21_utla21_ew.csv", bad_inputs.missing_field),
+    ("covid_deaths/ons_covid_deaths_msoa11_mar-dec2020_england.csv", bad_inputs.infinite_value),
 ]
 
 

@@ -17,9 +17,11 @@ import pytest
 
 from lantern.config import ESSEX_AREA_CODES, load_config
 from lantern.errors import InputError, LanternError
+from lantern.geography.tables import SPECS
 from lantern.paths import BUNDLED_ESSEX
 from lantern.pipeline.check import check_data
 from lantern.pipeline.ingest import geography
+from lantern.sources import SOURCES
 from lantern.sources.manifest import Manifest
 from lantern.sources.rules import PartsOf, Rule, rules_for
 
@@ -152,3 +154,39 @@ def test_each_part_above_its_total_stops_the_file(tmp_path, essex_context, relat
     # the column named is one of a parts-within-total relation of this file
     columns = {c for p in CSV[relative].parts for c in (*p.parts, p.total)}
     assert any(f"column '{c}'" in str(error) for c in columns), error
+
+
+ALL_SPECS = [t for s in SOURCES for t in s.tables()] + list(SPECS.values())
+FILLED_CASES = list(
+    dict.fromkeys(
+        (spec.path, column, blank)
+        for spec in ALL_SPECS
+        if spec.path in CSV
+        for column in spec.filled
+        for blank in ("", "NA")
+    )
+)
+
+
+def test_the_weighting_populations_may_not_be_blank():
+    assert {r for r, _, _ in FILLED_CASES} >= {
+        "census2021/ts007a_like_age6_usual_residents_lsoa21_ew.csv",
+        "population/mid2020_lsoa11_5yr_bands_ew.csv",
+    }
+
+
+@pytest.mark.parametrize(
+    ("relative", "column", "blank"),
+    FILLED_CASES,
+    ids=[f"{r}-{c}-{b or 'empty'}" for r, c, b in FILLED_CASES],
+)
+def test_a_blank_in_a_column_that_must_be_filled_stops_the_file(tmp_path, relative, column, blank):
+    """A blank population used to end in "no population for E01…", naming no file."""
+    config_path, data = project(tmp_path, parquet=False)
+    path = data / relative
+    header, rows = _csv_rows(path)
+    rows[DATA_ROW - 1][header.index(column)] = blank
+    _write_csv(path, header, rows)
+    with pytest.raises(InputError) as raised:
+        check_data(load_config(config_path), [relative])
+    assert_located(f"error: {raised.value}", path, Expect(DATA_ROW + 1, column, ("missing",)))

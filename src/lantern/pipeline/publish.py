@@ -126,9 +126,9 @@ def write_site(
     meta["tileUrl"] = tile_url
     meta["preview"] = sitejson.write_preview(data, site)
     if data.cases is not None and "msoa" in frames:
-        sitejson.dump(site / "data" / "cases" / "msoa.json", data.cases)
+        sitejson.dump(site / "data" / "cases" / "msoa.json.gz", data.cases)
         meta["cases"] = {
-            "file": "data/cases/msoa.json",
+            "file": "data/cases/msoa.json.gz",
             "geography": "msoa",
             "weeks": data.cases["weeks"],
             "bivariate": "bivariate" in data.cases,
@@ -155,15 +155,16 @@ def write_site(
 
 
 def precompress(site: Path) -> None:
-    """Write ``name.gz`` beside each text file so servers can send it compressed.
+    """Write ``name.gz`` beside each page, script, style sheet and JSON file so servers can send
+    it compressed.
 
-    Not for the downloads (served byte for byte as checked and listed) nor for the per-district
-    detail files: one is fetched per chosen area, servers compress it on the fly (``lantern
-    serve`` does), and England's copies would cost 8 MB of the site.
+    Not for the downloads (served byte for byte as checked and listed) nor for the data files,
+    which are written compressed (``.json.gz``) and only so: the page inflates them, so the
+    site holds one copy of each on any static host.
     """
     for path in site.rglob("*"):
         parts = path.relative_to(site).parts
-        if parts[0] == "downloads" or parts[:2] == ("data", "detail"):
+        if parts[0] == "downloads":
             continue
         if path.is_file() and path.suffix in COMPRESS and path.stat().st_size > 1024:
             with (

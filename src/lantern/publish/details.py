@@ -1,4 +1,4 @@
-"""Per-area detail for the panel: ``data/detail/<geo>/<district>.json``, one file per district.
+"""Per-area detail for the panel: ``data/detail/<geo>/<district>.json.gz``, one file per district.
 
 Each file is column-wise (one list per field, in the order of ``codes``) so a district of a few
 hundred areas stays small and England's 33,755 write in seconds:
@@ -207,4 +207,4 @@ def write_details(
                 out["imputed"] = [imputed[i] for i in take]
         else:
             out["parents"] = {"district": [[district, ""] for _ in take]}
-        dump(site / "data" / "detail" / geo / f"{district or '_'}.json", out)
+        dump(site / "data" / "detail" / geo / f"{district or '_'}.json.gz", out)

@@ -114,6 +114,7 @@ def _read_table(spec: TableSpec, ctx: LoadContext) -> Table:
     for code_spec in spec.codes:
         check_codes(table, code_spec, ctx)
     table.values = numbers(table, spec.numeric_columns(list(frame.columns)))
+    check_filled(table)
     check_rules(table)
     if geometry is not None:
         from lantern.geography.geojson import check_geometries
@@ -325,6 +326,21 @@ def _finite(table: Table, column: str, values: np.ndarray) -> np.ndarray:
             "value is infinite (inf, or a number too large to hold); expected a finite number",
         )
     return values
+
+
+def check_filled(table: Table) -> None:
+    """Columns that may not be blank (``spec.filled``): the first blank area row is an error."""
+    values = table.area_values()
+    for column in table.spec.filled:
+        blank = np.isnan(values[column].to_numpy())
+        if blank.any():
+            raise _fail(
+                table,
+                values.index[int(blank.argmax())],
+                column,
+                "missing value (blank or NA); expected a value on every row: this column "
+                "weights or divides other values",
+            )
 
 
 def _excused(table: Table) -> np.ndarray | None:
