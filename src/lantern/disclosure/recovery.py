@@ -126,14 +126,17 @@ def _shape(system: CellSystem) -> _Shape:
             break
         depth = new
     max_depth = int(depth.max()) if n else 0
-    order = np.argsort(depth, kind="stable")
-    bounds = np.searchsorted(depth[order], np.arange(max_depth + 2))
-    levels = [order[bounds[k] : bounds[k + 1]] for k in range(max_depth + 1)]
-    levels = [lv[parent[lv] >= 0] for lv in levels]
+    has_parent = parent >= 0
+    levels = [np.flatnonzero((depth == k) & has_parent) for k in range(max_depth + 1)]
     steps = []
-    for lv in levels:
-        heads, inv = np.unique(parent[lv], return_inverse=True)
-        steps.append((lv, inv.astype(np.int64), heads))
+    mark = np.zeros(n, dtype=bool)
+    for lv in levels:  # heads and each kid's position among them, without sorting
+        par = parent[lv]
+        mark[par] = True
+        heads = np.flatnonzero(mark)
+        rank = np.cumsum(mark, dtype=np.int64) - 1
+        steps.append((lv, rank[par], heads))
+        mark[par] = False
     shape = _Shape(labels, forest, acyclic, parent, steps)
     system.cache["shape"] = shape
     return shape
