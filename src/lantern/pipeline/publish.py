@@ -156,11 +156,13 @@ def precompress(site: Path) -> None:
 
     Not for the downloads (served byte for byte as checked and listed) nor for the per-district
     detail files: one is fetched per chosen area, servers compress it on the fly (``lantern
-    serve`` does), and England's copies would cost 8 MB of the site.
+    serve`` does), and England's copies would cost 8 MB of the site. Nor for the whole-site
+    trend files (``data/trends``): the page reads an area's years from its detail file, so these
+    are for re-use only and their copies would cost England 5 MB.
     """
     for path in site.rglob("*"):
         parts = path.relative_to(site).parts
-        if parts[0] == "downloads" or parts[:2] == ("data", "detail"):
+        if parts[0] == "downloads" or parts[:2] in (("data", "detail"), ("data", "trends")):
             continue
         if path.is_file() and path.suffix in COMPRESS and path.stat().st_size > 1024:
             with (

@@ -9,7 +9,12 @@ hundred areas stays small and England's 33,755 write in seconds:
      "index": {"<component>": {"rank": [...], "decile": [...], "p05": [...], "p95": [...]}},
      "contrib": {"index": {"<domain>": [share, ...]}},
      "ci": {"<indicator id>": [[lower95, ...], [upper95, ...], [vs map, ...] | null, [vs England, ...]]},
-     "stays": [...], "why": [...], "imputed": [...]}
+     "stays": [...], "why": [...], "imputed": [...],
+     "trend": {"<indicator id>": {"v": [[one value per period], ...], "lo": [...], "hi": [...]}}}
+
+``trend`` (LSOAs) holds every period of the indicators the site shows over the years, in the
+periods of the page metadata's ``yearTrends``; ``lo``/``hi`` (95% limits) are left out for an
+indicator no period of which has counts, and are null in a period without counts.
 
 Index and domain scores are not written: the page shows ranks and deciles, never raw scores.
 Indicator values and confidence limits are rounded to the decimals the page shows them with;
@@ -128,6 +133,43 @@ def _words(col: pd.Series) -> list[str] | None:
     return out if any(out) else None
 
 
+def _yearly(data: SiteData, codes: pd.Index) -> dict[str, dict[str, list]]:
+    """Per trend indicator: each area's value and 95% limits per period, rounded as the panel shows the indicator (see ``lantern.publish.trends``)."""
+    table = data.yearly
+    if table is None or table.empty:
+        return {}
+    out: dict[str, dict[str, list]] = {}
+    for indicator_id, part in table.groupby("indicator_id", sort=False):
+        places = _places(data, str(indicator_id), part)
+        periods = list(dict.fromkeys(part["period"]))
+        cols: dict[str, list] = {}
+        wide = {
+            f: part.pivot(index="area_code", columns="period", values=f).reindex(
+                index=codes, columns=periods
+            )
+            for f in ("value", "lower95", "upper95")
+        }
+        by_period = {f: [w[p] for p in periods] for f, w in wide.items()}
+        v = [rounded(col, places) for col in by_period["value"]]
+        cols["v"] = [list(row) for row in zip(*v, strict=True)]
+        if part["lower95"].notna().any():
+            for key, f in (("lo", "lower95"), ("hi", "upper95")):
+                per = [rounded(col, places) for col in by_period[f]]
+                cols[key] = [list(row) for row in zip(*per, strict=True)]
+        out[str(indicator_id)] = cols
+    return out
+
+
+def _places(data: SiteData, indicator_id: str, part: pd.DataFrame) -> int:
+    """The decimals the panel shows the indicator with (its own measure's, if the site has it;
+    the same rule as ``sitejson.yearly_benchmarks``)."""
+    try:
+        m = data.measure(indicator_id)
+    except KeyError:
+        return decimals_for(part["value"].tolist(), str(part["unit"].iloc[0] or ""))
+    return decimals_for(data.values[m.id].tolist(), m.unit, m.kind)
+
+
 def write_details(
     data: SiteData, site: Path, geo: str, frame: pd.DataFrame, measures: list[str], geometry
 ) -> None:
@@ -161,6 +203,7 @@ def write_details(
     boxes = _bboxes(geometry, frame.index)
     contrib = _contributions(data, frame.index) if geo == "lsoa" else {}
     intervals = _intervals(data, indicators, frame.index) if geo == "lsoa" else {}
+    yearly = _yearly(data, frame.index) if geo == "lsoa" else {}
     stays: list = []
     sentences: list[str] = []
     if geo == "lsoa":  # how often each area stays in its decile, and why it ranks where it does
@@ -205,6 +248,11 @@ def write_details(
             if imputed is not None:
                 # share of each area's index weight resting on imputed values (over 0.5: flagged)
                 out["imputed"] = [imputed[i] for i in take]
+            if yearly:
+                out["trend"] = {
+                    m: {k: [col[i] for i in take] for k, col in cols.items()}
+                    for m, cols in yearly.items()
+                }
         else:
             out["parents"] = {"district": [[district, ""] for _ in take]}
         dump(site / "data" / "detail" / geo / f"{district or '_'}.json", out)

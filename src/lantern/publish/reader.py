@@ -13,6 +13,7 @@ from lantern.errors import ConfigError, Problem
 from lantern.publish import comparisons
 from lantern.publish.place import join_names
 from lantern.publish.sitedata import Measure, SiteData, Source
+from lantern.publish.trends import trend_table
 from lantern.warehouse import Warehouse
 
 ENGLAND = "E92000001"
@@ -89,6 +90,8 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
     comparators = _comparators(con, measures, values, areas, vintage, area_codes)
     intervals = comparisons.interval_columns(con, ind_measures, areas.index, vintage, area_codes)
     cases = comparisons.weekly_cases(con, summaries, areas, vintage)
+    trends = _trends(con, areas.index, vintage, set(domain_of))
+    yearly = trend_table(con, list(trends), areas.index, vintage, area_codes)
     place, place_names, other_places = _place(con, area_codes, areas, vintage)
     national = run is not None and str(run["reference"]) == "national"
     return SiteData(
@@ -108,7 +111,8 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
         comparators=comparators,
         sources=_sources(con, tables),
         postcodes=_postcodes(con, tables, areas.index),
-        trends=_trends(con, areas.index, vintage, set(domain_of)),
+        trends=trends,
+        yearly=yearly,
         place=place,
         place_names=place_names,
         other_places=other_places,
