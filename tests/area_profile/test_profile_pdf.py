@@ -43,6 +43,9 @@ def test_lsoa_profile_is_one_page_with_its_facts(essex_project, essex_wh, tmp_pa
     lo, hi = (100 * float(v) for v in wilson_limits(num, den))
     assert f"{number(lo)}–{number(hi)}" in html.read_text(encoding="utf-8")
     assert f"{number(100 * num / den, '%')}" in text
+    # each QOF prevalence over the years (2018/19 to 2021/22), as the map's panel shows it
+    assert "Diabetes mellitus (17+): recorded prevalence" in text
+    assert "2018/19" in text and "2021/22" in text
     # QOF apportionment flags beside the values, as lantern.profile.quality computes them
     from lantern.paths import BUNDLED_ESSEX
     from lantern.profile.quality import qof_flags
