@@ -56,7 +56,12 @@ def publish(
     assets = assets_dir()
     step("Reading the warehouse")
     data = read_site_data(
-        warehouse, title=title, area_codes=area_codes, vintage=vintage, index_id=index_id
+        warehouse,
+        title=title,
+        area_codes=area_codes,
+        vintage=vintage,
+        index_id=index_id,
+        data_dir=Path(config.data_dir),
     )
     site_dir = Path(site_dir)
     site_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -10,11 +10,15 @@ hundred areas stays small and England's 33,755 write in seconds:
      "contrib": {"index": {"<domain>": [share, ...]}},
      "ci": {"<indicator id>": [[lower95, ...], [upper95, ...], [vs map, ...] | null, [vs England, ...]]},
      "stays": [...], "why": [...], "imputed": [...],
-     "trend": {"<indicator id>": {"v": [[one value per period], ...], "lo": [...], "hi": [...]}}}
+     "trend": {"<indicator id>": {"v": [[one value per period], ...], "lo": [...], "hi": [...]}},
+     "flags": {"<indicator id>": ["c" | "o" | "", ...]}}
 
 ``trend`` (LSOAs) holds every period of the indicators the site shows over the years, in the
 periods of the page metadata's ``yearTrends``; ``lo``/``hi`` (95% limits) are left out for an
-indicator no period of which has counts, and are null in a period without counts.
+indicator no period of which has counts, and are null in a period without counts. ``flags``
+(LSOAs) marks QOF values whose apportionment from GP practices is weak: ``c`` the practices with
+QOF data register under 80% of the residents (low coverage), ``o`` one practice dominates and its
+recorded prevalence is an outlier (``lantern.profile.quality``).
 
 Index and domain scores are not written: the page shows ranks and deciles, never raw scores.
 Indicator values and confidence limits are rounded to the decimals the page shows them with;
@@ -160,6 +164,21 @@ def _yearly(data: SiteData, codes: pd.Index) -> dict[str, dict[str, list]]:
     return out
 
 
+FLAG_CODES = {"low_coverage": "c", "dominant_outlier": "o"}
+
+
+def _flags(data: SiteData, codes: pd.Index) -> dict[str, list[str]]:
+    """Per QOF indicator with any flag: each area's flag letter (``""`` unflagged)."""
+    quality = data.quality
+    if quality is None or quality.empty:
+        return {}
+    out = {}
+    for indicator_id, part in quality.groupby("indicator_id", sort=False):
+        flag = part.drop_duplicates("area_code").set_index("area_code")["flag"].reindex(codes)
+        out[str(indicator_id)] = [FLAG_CODES.get(f, "") if isinstance(f, str) else "" for f in flag]
+    return out
+
+
 def _places(data: SiteData, indicator_id: str, part: pd.DataFrame) -> int:
     """The decimals the panel shows the indicator with (its own measure's, if the site has it;
     the same rule as ``sitejson.yearly_benchmarks``)."""
@@ -204,6 +223,7 @@ def write_details(
     contrib = _contributions(data, frame.index) if geo == "lsoa" else {}
     intervals = _intervals(data, indicators, frame.index) if geo == "lsoa" else {}
     yearly = _yearly(data, frame.index) if geo == "lsoa" else {}
+    flags = _flags(data, frame.index) if geo == "lsoa" else {}
     stays: list = []
     sentences: list[str] = []
     if geo == "lsoa":  # how often each area stays in its decile, and why it ranks where it does
@@ -248,6 +268,8 @@ def write_details(
             if imputed is not None:
                 # share of each area's index weight resting on imputed values (over 0.5: flagged)
                 out["imputed"] = [imputed[i] for i in take]
+            if flags:
+                out["flags"] = {m: [col[i] for i in take] for m, col in flags.items()}
             if yearly:
                 out["trend"] = {
                     m: {k: [col[i] for i in take] for k, col in cols.items()}

@@ -147,9 +147,30 @@ def area_table(data: SiteData) -> pd.DataFrame:
                 if col in data.intervals.columns:
                     vals = data.intervals[col].reindex(data.areas.index).to_numpy()
                     extra[col] = np.round(vals.astype(float), places) if suffix in LIMITS else vals
+            flag = _quality_column(data, m.id)
+            if flag is not None:
+                extra[f"{m.id}_quality"] = flag
     out = pd.concat([out, pd.DataFrame(extra, index=out.index)], axis=1)
     empty = [c for c in out.columns if out[c].isna().all() or (out[c].astype(str) == "").all()]
     return out.drop(columns=empty)
+
+
+QUALITY_TEXT = (
+    "QOF apportionment quality: low_coverage where the GP practices with QOF data register under "
+    "80% of the area's residents; dominant_outlier where one practice supplies half or more of "
+    "its registered patients and that practice's recorded prevalence is among the 2.5% highest or "
+    "lowest and significantly (99.8%) different from England; empty otherwise. On LSOA 2021s the "
+    "registrations and residents are moved through the LSOA crosswalk first (see the method page)."
+)
+
+
+def _quality_column(data: SiteData, indicator_id: str) -> np.ndarray | None:
+    quality = data.quality
+    if quality is None or quality.empty or indicator_id not in set(quality["indicator_id"]):
+        return None
+    part = quality[quality["indicator_id"] == indicator_id].drop_duplicates("area_code")
+    flag = part.set_index("area_code")["flag"].reindex(data.areas.index)
+    return flag.fillna("").astype(str).to_numpy()
 
 
 def _fields(data: SiteData, table: pd.DataFrame) -> list[dict]:
@@ -201,6 +222,17 @@ def _fields(data: SiteData, table: pd.DataFrame) -> list[dict]:
                         "description": INTERVAL_TEXT[suffix],
                     }
                 )
+    for m in data.measures:
+        if m.group == "indicator":
+            fields.append(
+                {
+                    "name": f"{m.id}_quality",
+                    "title": f"{m.title}: data quality of the estimate",
+                    "type": "string",
+                    "description": QUALITY_TEXT,
+                    "constraints": {"enum": ["", "low_coverage", "dominant_outlier"]},
+                }
+            )
     by_name = {f["name"]: f for f in fields}
     out = []
     for col in table.columns:

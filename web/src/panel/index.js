@@ -18,8 +18,9 @@ export function setCases(c) {
 export const SUMMARY = summary;
 export const SECTIONS = [domains, indicators, years, trend, drivers, codes, sources];
 
-// Comparisons are stored as one letter each (lantern.publish.details).
+// Comparisons and QOF quality flags are stored as one letter each (lantern.publish.details).
 const VERDICTS = { h: "higher", s: "similar", l: "lower" };
+const FLAGS = { c: "low_coverage", o: "dominant_outlier" };
 
 // One area's row of a column-wise detail file (see lantern.publish.details).
 export function recordOf(file, code) {
@@ -36,6 +37,7 @@ export function recordOf(file, code) {
     stays: file.stays ? file.stays[i] : null,
     why: file.why ? file.why[i] : "",
     imputed: file.imputed ? file.imputed[i] : null,
+    flags: Object.fromEntries(Object.entries(file.flags || {}).map(([k, col]) => [k, FLAGS[col[i]] || ""])),
     trend: Object.fromEntries(Object.entries(file.trend || {}).map(([k, cols]) => [k, pick(cols)])),
     ci: Object.fromEntries(Object.entries(file.ci || {}).map(([k, cols]) => [k, cols.map((c, j) => (c ? (j >= 2 ? VERDICTS[c[i]] || "" : c[i]) : null))])),
   };
