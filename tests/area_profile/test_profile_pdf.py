@@ -68,10 +68,16 @@ def test_district_file_has_one_page_per_ward(essex_project, essex_wh, tmp_path):
     names = essex_wh.area_names()
     pages = _pages(out)
     assert len(pages) == len(wards) == 14
+    summaries = essex_wh.index_summaries()
+    summaries = summaries[(summaries["component"] == "index") & (summaries["area_type"] == "ward")]
+    bound = summaries.pivot_table(index="area_code", columns="measure", values="value")
     for page, code in zip(pages, wards, strict=True):
         assert code in page and str(names[code]) in page
         assert "of 257 wards" in page and "Basildon" in page
         assert "COVID-19 cases per 100,000" in page
+        # the ward's own 90% rank interval over the draws (its average score), not "–"
+        lo, hi = int(bound.loc[code, "rank_p05"]), int(bound.loc[code, "rank_p95"])
+        assert f"90% rank interval {lo}–{hi}" in page, page[:400]
 
 
 def test_msoa_profile_shows_weekly_cases(essex_project, tmp_path):

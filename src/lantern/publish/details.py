@@ -216,6 +216,10 @@ def write_details(
                     cols[name] = int_list(data.index[col].reindex(frame.index))
         else:
             cols["decile"] = deciles_from_ranks(rank)
+            for field, name in (("rank_p05", "p05"), ("rank_p95", "p95")):
+                col = f"{m}.{field}"
+                if col in frame.columns and frame[col].notna().any():
+                    cols[name] = int_list(frame[col].reindex(frame.index))
         index_cols[component(m)] = cols
     codes = list(frame.index)
     names = [str(n) for n in frame["name"]]
@@ -226,6 +230,9 @@ def write_details(
     flags = _flags(data, frame.index) if geo == "lsoa" else {}
     stays: list = []
     sentences: list[str] = []
+    if geo != "lsoa" and "index.decile_change_share" in frame.columns:
+        # how often a ward's (MSOA's, district's) average score stays in its decile of them
+        stays = sig_list(1 - frame["index.decile_change_share"].astype(float), 3)
     if geo == "lsoa":  # how often each area stays in its decile, and why it ranks where it does
         if "index.decile_change_share" in data.index.columns:
             stays = sig_list(1 - data.index["index.decile_change_share"].reindex(frame.index), 3)
@@ -277,4 +284,6 @@ def write_details(
                 }
         else:
             out["parents"] = {"district": [[district, ""] for _ in take]}
+            if stays:
+                out["stays"] = [stays[i] for i in take]
         dump(site / "data" / "detail" / geo / f"{district or '_'}.json", out)

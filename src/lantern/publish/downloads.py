@@ -251,7 +251,13 @@ def trends_table(data: SiteData) -> pd.DataFrame:
     table = data.yearly
     if table is None or table.empty:
         return pd.DataFrame()
-    out = table.drop(columns=["title", "unit"]).copy()
+    # only indicators from the official source files loaded (the release gate publishes those
+    # unchanged; the trends table has rates, no counts to protect)
+    loaded = {s.source_id for s in data.sources}
+    table = table[table["source_id"].isin(loaded)]
+    if table.empty:
+        return pd.DataFrame()
+    out = table.drop(columns=["title", "unit", "source_id"]).copy()
     for col in ("value", "county", "england"):
         out[col] = np.array(sig_list(out[col], 4), dtype=float)
     for indicator_id, rows in out.groupby("indicator_id", sort=False).groups.items():
@@ -555,6 +561,10 @@ def release_tables(data: SiteData) -> list[dict]:
     """
     counts = [m for m in data.measures if m.group == "indicator" and m.kind == "count"]
     loaded = {s.source_id for s in data.sources}
+    yearly = data.yearly
+    trend_rows = (
+        0 if yearly is None or yearly.empty else int(yearly["source_id"].isin(loaded).sum())
+    )
     official = all(m.source_id in loaded for m in counts)
     policy = "official" if official else "nhs_small_area"
     return [
@@ -573,7 +583,7 @@ def release_tables(data: SiteData) -> list[dict]:
         {
             "name": TRENDS if ext == "csv" else f"{TRENDS}-parquet",
             "path": f"{TRENDS}.{ext}",
-            "policy": policy,
+            "policy": "official",  # rates from the official source files only (trends_table)
             "count_columns": [],
             "geography": "area_code",
             "area_type": "lsoa",
@@ -581,9 +591,7 @@ def release_tables(data: SiteData) -> list[dict]:
             "description": f"Indicators over the years by LSOA: rates and their limits ({ext})",
         }
         for ext in ("csv", "parquet")
-        if data.yearly is not None
-        and not data.yearly.empty
-        and (ext == "parquet" or len(data.yearly) <= TRENDS_CSV_ROWS)
+        if trend_rows and (ext == "parquet" or trend_rows <= TRENDS_CSV_ROWS)
     ]
 
 

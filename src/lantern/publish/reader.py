@@ -338,6 +338,11 @@ def _contributions(con: Warehouse, run, codes: pd.Index) -> pd.DataFrame:
 
 def _summaries(con: Warehouse, run, comp_measures: list[Measure]) -> dict[str, pd.DataFrame]:
     df = con.index_summaries(run["index_id"], measure="average_score")
+    bounds = con.index_summaries(run["index_id"])
+    bounds = bounds[
+        (bounds["component"] == "index")
+        & bounds["measure"].isin(["rank_p05", "rank_p95", "decile_change_share"])
+    ]
     df["area_name"] = df["area_code"].map(con.area_names())
     out: dict[str, pd.DataFrame] = {}
     for level in ("msoa", "ward", "district"):
@@ -350,6 +355,12 @@ def _summaries(con: Warehouse, run, comp_measures: list[Measure]) -> dict[str, p
             sel = part[part["component"] == _component(m.id)].set_index("area_code")
             frame[m.id] = sel["value"]
             frame[f"{m.id}.rank"] = sel["rank"]
+        # the 90% interval of the index's rank over the Monte Carlo draws (built since the
+        # draws pool each area's neighbourhoods; absent in older warehouses)
+        for bound in ("rank_p05", "rank_p95", "decile_change_share"):
+            sel = bounds[(bounds["area_type"] == level) & (bounds["measure"] == bound)]
+            if len(sel):
+                frame[f"index.{bound}"] = sel.set_index("area_code")["value"]
         frame["name"] = frame["name"].fillna(frame.index.to_series())
         out[level] = frame
     return out

@@ -205,6 +205,10 @@ def write_values(data: SiteData, site: Path, geo: str, frame: pd.DataFrame) -> l
                         payload["stays"] = sig_list(1 - data.index["index.decile_change_share"], 3)
                 else:
                     payload["decile"] = deciles_from_ranks(rank)
+                    if mid == "index" and "index.rank_p05" in frame.columns:
+                        # for the table: the rank interval of the area's average score
+                        payload["p05"] = int_list(frame["index.rank_p05"])
+                        payload["p95"] = int_list(frame["index.rank_p95"])
                 if geo == "lsoa" and f"{component(mid)}.imputed_share" in data.index.columns:
                     share = data.index[f"{component(mid)}.imputed_share"].reindex(frame.index)
                     payload["imputed"] = sig_list(share, 2)

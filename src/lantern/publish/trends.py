@@ -25,6 +25,7 @@ COLUMNS = [
     "indicator_id",
     "title",
     "unit",
+    "source_id",
     "period",
     "value",
     "lower95",
@@ -66,6 +67,7 @@ def trend_table(
     meta = wh.meta(list(ids)).drop_duplicates("indicator_id").set_index("indicator_id")
     out["title"] = out["indicator_id"].map(meta["title"]).fillna(out["indicator_id"])
     out["unit"] = out["indicator_id"].map(meta["unit"]).fillna("")
+    out["source_id"] = out["indicator_id"].map(meta["source_id"]).fillna("")
     out = out.sort_values(["indicator_id", "position"], kind="stable")
     return out[COLUMNS].reset_index(drop=True)
 
