@@ -160,7 +160,7 @@ def impossible_value(path: Path, spec: TableSpec) -> Expect:
 
 def unknown_code(path: Path, spec: TableSpec) -> Expect:
     """A well-formed code of the right type that no ONS lookup knows (e.g. E01999999)."""
-    codes = _code_column(spec, typed=True)
+    codes = _code_column(spec)
     if codes is None:
         raise NotApplicable(
             "no area codes: practice codes are checked by pattern, and a practice absent from "
@@ -169,7 +169,7 @@ def unknown_code(path: Path, spec: TableSpec) -> Expect:
     if spec.format == "geojson":
         collection = _features(path)
         props = collection["features"][DATA_ROW - 1]["properties"]
-        props[codes.column] = props[codes.column][:3] + "999999"
+        props[codes.column] = (props[codes.column] or "E10")[:3] + "999999"
         _write_json(path, collection)
         return Expect(DATA_ROW, codes.column, ("unknown",))
     if spec.format == "parquet":
@@ -361,6 +361,45 @@ def parquet_corrupted(path: Path, spec: TableSpec) -> Expect:
     return Expect(None, None, ("Parquet",))
 
 
+def extra_field(path: Path, spec: TableSpec) -> Expect:
+    """One row with a field more than the header (a stray comma): values would shift."""
+    if spec.format != "csv":
+        raise NotApplicable("only delimited text has fields to miscount")
+    header, rows = _csv_rows(path)
+    rows[DATA_ROW - 1].append(rows[DATA_ROW - 1][-1] or "1")
+    _write_csv(path, header, rows)
+    return Expect(DATA_ROW + 1, header[-1], ("fields",))
+
+
+def missing_field(path: Path, spec: TableSpec) -> Expect:
+    """One row, in the middle of the file, with a field fewer than the header."""
+    if spec.format != "csv":
+        raise NotApplicable("only delimited text has fields to miscount")
+    header, rows = _csv_rows(path)
+    rows[DATA_ROW - 1].pop()
+    _write_csv(path, header, rows)
+    return Expect(DATA_ROW + 1, header[-1], ("fields",))
+
+
+def infinite_value(path: Path, spec: TableSpec) -> Expect:
+    """``inf`` (or a number too large to hold) in a numeric column."""
+    if spec.format == "parquet":
+        table = pq.read_table(path).to_pandas()
+        table["Patient"] = table["Patient"].astype("float64")
+        table.loc[DATA_ROW - 1, "Patient"] = float("inf")
+        _replace(path, _parquet_bytes(table))
+        return Expect(DATA_ROW, "Patient", ("finite",))
+    if spec.format != "csv":
+        raise NotApplicable("no numeric columns")
+    header, rows = _csv_rows(path)
+    numeric = [c for c in spec.numeric_columns(header) if c in header]
+    if not numeric:
+        raise NotApplicable("no numeric columns")
+    rows[DATA_ROW - 1][header.index(numeric[0])] = "1e400"
+    _write_csv(path, header, rows)
+    return Expect(DATA_ROW + 1, numeric[0], ("finite",))
+
+
 def _parquet_bytes(frame: pd.DataFrame) -> bytes:
     out = io.BytesIO()
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), out)
@@ -380,4 +419,7 @@ CLASSES = [
     latin1,
     utf16,
     parquet_corrupted,
+    extra_field,
+    missing_field,
+    infinite_value,
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -112,7 +113,10 @@ def test_bad_input_stops_with_file_row_column_and_rule(tmp_path, essex_context, 
     assert_located(f"error: {raised.value}", path, expect)
 
 
-@pytest.mark.parametrize("damage", CLASSES[:11], ids=[d.__name__ for d in CLASSES[:11]])
+CSV_CLASSES = [d for d in CLASSES if d is not bad_inputs.parquet_corrupted]
+
+
+@pytest.mark.parametrize("damage", CSV_CLASSES, ids=[d.__name__ for d in CSV_CLASSES])
 def test_the_command_prints_one_line_for_each_class(tmp_path, capsys, damage):
     """The CLI path for every class on one source file: exit code 2 and one line."""
     relative = "census2021/ts054_tenure_lsoa21_ew.csv"
@@ -143,6 +147,9 @@ INGEST_CASES = [
     ("lookups/lsoa11_lsoa21_lad22_ew.csv", bad_inputs.utf16),
     (PARQUET, bad_inputs.parquet_corrupted),
     (PARQUET, bad_inputs.impossible_value),
+    ("population/mid2019_msoa11_5yr_bands_ew.csv", bad_inputs.extra_field),
+    ("lookups/lad21_utla21_ew.csv", bad_inputs.missing_field),
+    ("covid_deaths/ons_covid_deaths_msoa11_mar-dec2020_england.csv", bad_inputs.infinite_value),
 ]
 
 
@@ -171,3 +178,18 @@ def test_ingest_keeps_the_warehouse(tmp_path, capsys, good_warehouse, relative, 
     assert digest(warehouse) == before
     left = sorted(p.name for p in warehouse.parent.iterdir())
     assert left == ["lantern.duckdb", "lantern.duckdb.runs.log", "lantern.duckdb.runs.log.head"]
+
+
+def test_damaged_boundaries_raise_no_warnings(tmp_path):
+    """GDAL warns about geometries it cannot read; the one-line error is all the user sees."""
+    config_path, data = project(tmp_path, parquet=False)
+    relative = "boundaries/lsoa21_essex_bsc.geojson"
+    collection = bad_inputs._features(data / relative)
+    collection["features"][2]["geometry"] = {"type": "Polyhedron", "coordinates": [[0.5]]}
+    bad_inputs._write_json(data / relative, collection)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(InputError) as raised:
+            check_data(load_config(config_path), [relative])
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], caught
+    assert_located(f"error: {raised.value}", data / relative, Expect(3, "geometry", ()))

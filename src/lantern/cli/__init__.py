@@ -53,7 +53,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "agreement": ("lantern.cli.linkage", "Data-sharing agreements."),
     "keys": ("lantern.cli.linkage", "Per-project, per-release secrets (kept apart from data)."),
     "pseudonymise": ("lantern.cli.linkage", "Partner side: tokens + attributes for the hub, key map for yourself; no clear identifier leaves."),
-    "link": ("lantern.cli.linkage", "Link a release folder (`lantern link RELEASE_DIR ...`, the same as `lantern link run`), or review a sample of its pairs (`lantern link review`)."),
+    "link": ("lantern.cli.linkage", "Link a batch folder (`lantern link BATCH_DIR ...`, the same as `lantern link run`), or review a sample of its pairs (`lantern link review`)."),
     "objections": ("lantern.cli.linkage", "The objection register (tokens only)."),
     "cohort": ("lantern.cli.linkage", "Linked cohorts counted by area, through the output gate."),
     "retention": ("lantern.cli.linkage", "Crypto-shred expired batches: destroy their keys in every key store given, and delete their files inside the project's declared data roots."),

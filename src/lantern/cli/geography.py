@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -14,6 +14,9 @@ from lantern.cli.progress import progress_bar
 from lantern.errors import InputError
 from lantern.geography.codes import AreaType, first_invalid, validate_code
 from lantern.paths import BUNDLED_ESSEX, shared_data_dir
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 geography_app = typer.Typer(
     help="GSS codes, the 2011 ↔ 2021 crosswalk and postcodes.", no_args_is_help=True
@@ -45,6 +48,8 @@ def codes(
 
 
 def _read_values(path: Path, kind: str) -> pd.DataFrame:
+    import pandas as pd
+
     if not path.exists():
         raise InputError("file not found", file=path)
     try:

@@ -394,7 +394,7 @@ class _LinkGroup(TyperGroup):
 
 link_app = typer.Typer(
     cls=_LinkGroup,
-    help="Link a release folder (`lantern link RELEASE_DIR ...`, the same as "
+    help="Link a batch folder (`lantern link BATCH_DIR ...`, the same as "
     "`lantern link run`), or review a sample of its pairs (`lantern link review`).",
     no_args_is_help=True,
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +58,11 @@ def read_geojson(path: Path, spec: TableSpec) -> tuple[pd.DataFrame, np.ndarray,
             row=_feature_at(data, exc.start),
         ) from None
     try:
-        frame = pyogrio.read_dataframe(io.BytesIO(data))
+        with warnings.catch_warnings():
+            # GDAL warns (and gives the feature no geometry) on what the checks below report
+            # with the feature's number; its warnings would only add unnumbered lines.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            frame = pyogrio.read_dataframe(io.BytesIO(data))
     except Exception:  # noqa: BLE001 - GDAL's errors are not typed; locate the problem with json
         raise _json_problem(path, data) from None
     if len(frame) == 0:

@@ -95,6 +95,7 @@ SPECS: dict[str, TableSpec] = {
         codes=(Codes("lsoa21_code", "lsoa", 2021),),
         numbers=("total_usual_residents",),
         rules=(("total_usual_residents", POSITIVE),),
+        filled=("total_usual_residents",),
         complete=False,
     ),
     POPULATION_2011: TableSpec(
@@ -103,6 +104,7 @@ SPECS: dict[str, TableSpec] = {
         codes=(Codes("lsoa11_code", "lsoa", 2011),),
         numbers=("total_population",),
         rules=(("total_population", POSITIVE),),
+        filled=("total_population",),
         complete=False,
     ),
 }

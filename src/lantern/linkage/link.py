@@ -1,6 +1,6 @@
 """Hub side: link partners' token files with Splink, cluster to persons, report quality.
 
-Reads a release folder of encrypted token files and their manifests, checks them against the
+Reads a batch folder of encrypted token files and their manifests, checks them against the
 agreement and their checksums, removes objectors again, links (DuckDB by default, Spark for
 data that outgrows one machine) and writes, into the output folder: ``persons.lnt`` (release
 record id, partner, person id; encrypted), ``links.lnt`` (accepted pairs; encrypted),
@@ -80,7 +80,7 @@ def discover_release(
     folder = Path(release_dir)
     manifests = sorted(folder.glob("*.manifest.json"))
     if not manifests:
-        raise InputError("no *.manifest.json files: is this a release folder?", file=folder)
+        raise InputError("no *.manifest.json files: is this a batch folder?", file=folder)
     files = []
     for path in manifests:
         manifest = json.loads(path.read_text("utf-8"))

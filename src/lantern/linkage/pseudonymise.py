@@ -197,7 +197,7 @@ def pseudonymise(
     out_dir, keymap_path = Path(out_dir).resolve(), Path(keymap_path).resolve()
     if keymap_path.parent == out_dir or out_dir in keymap_path.parents:
         raise InputError(
-            "the key map must be kept outside the release folder (it never leaves the partner)",
+            "the key map must be kept outside the batch folder (it never leaves the partner)",
             file=keymap_path,
         )
     require_data_location(out_dir, *([keys.store_root] if keys.store_root else []))

@@ -176,6 +176,8 @@ def universe(lookups: Lookups) -> dict[str, pd.Index]:
     for area_type, where in columns.items():
         parts = [lookups.chains[v][c].dropna() for v, c in where if c in lookups.chains[v]]
         out[area_type] = pd.Index(pd.unique(pd.concat(parts).to_numpy()))
+    # an upper tier (county or unitary) column: any code of any type
+    out[""] = pd.Index(pd.unique(pd.concat([pd.Series(i) for i in out.values()]).to_numpy()))
     return out
 
 

@@ -114,6 +114,7 @@ def _read_table(spec: TableSpec, ctx: LoadContext) -> Table:
     for code_spec in spec.codes:
         check_codes(table, code_spec, ctx)
     table.values = numbers(table, spec.numeric_columns(list(frame.columns)))
+    check_filled(table)
     check_rules(table)
     if geometry is not None:
         from lantern.geography.geojson import check_geometries
@@ -266,7 +267,7 @@ def check_codes(table: Table, codes: Codes, ctx: LoadContext) -> None:
                     f"{series.iloc[position]} is a {name} {2021 if codes.vintage == 2011 else 2011} "
                     f"code; expected {name} {codes.vintage} codes (wrong boundary vintage)",
                 )
-    universe = ctx.universe.get(codes.area_type) if codes.area_type else None
+    universe = ctx.universe.get(codes.area_type)
     if universe is not None and len(universe):
         unknown = ~series.isin(universe).to_numpy()
         if unknown.any():
@@ -298,7 +299,7 @@ def numbers(table: Table, columns: list[str]) -> pd.DataFrame:
     for column in columns:
         series = table.frame[column]
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-            out[column] = series.to_numpy(dtype="float64", na_value=np.nan)
+            out[column] = _finite(table, column, series.to_numpy(dtype="float64", na_value=np.nan))
             continue
         text = series.astype("string").str.strip()
         values = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
@@ -310,8 +311,36 @@ def numbers(table: Table, columns: list[str]) -> pd.DataFrame:
                 column,
                 "expected a number (blank or NA for missing)",
             )
-        out[column] = values.to_numpy(dtype="float64", na_value=np.nan)
+        out[column] = _finite(table, column, values.to_numpy(dtype="float64", na_value=np.nan))
     return pd.DataFrame(out, index=table.frame.index)
+
+
+def _finite(table: Table, column: str, values: np.ndarray) -> np.ndarray:
+    """No value is infinite (``inf``, ``1e400``): no official statistic is."""
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise _fail(
+            table,
+            table.frame.index[int(infinite.argmax())],
+            column,
+            "value is infinite (inf, or a number too large to hold); expected a finite number",
+        )
+    return values
+
+
+def check_filled(table: Table) -> None:
+    """Columns that may not be blank (``spec.filled``): the first blank area row is an error."""
+    values = table.area_values()
+    for column in table.spec.filled:
+        blank = np.isnan(values[column].to_numpy())
+        if blank.any():
+            raise _fail(
+                table,
+                values.index[int(blank.argmax())],
+                column,
+                "missing value (blank or NA); expected a value on every row: this column "
+                "weights or divides other values",
+            )
 
 
 def _excused(table: Table) -> np.ndarray | None:

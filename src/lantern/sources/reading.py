@@ -205,7 +205,8 @@ def parse_csv(
             na_values=NA_VALUES,
             keep_default_na=False,
         )
-    except Exception:  # noqa: BLE001 - re-read with the C parser, which reports the line
+    except Exception:  # noqa: BLE001 - find the row, else re-read with the C parser
+        _check_field_counts(raw)
         try:
             return pd.read_csv(
                 io.BytesIO(raw.data),
@@ -213,9 +214,10 @@ def parse_csv(
                 dtype=dtype,
                 na_values=NA_VALUES,
                 keep_default_na=False,
+                index_col=False,
             )
-        except pd.errors.ParserError as exc:
-            text = str(exc)
+        except (pd.errors.ParserError, ValueError) as exc:
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             row = None
             if " line " in text:
                 digits = text.split(" line ", 1)[1].split(",", 1)[0]
@@ -225,6 +227,44 @@ def parse_csv(
                 file=raw.path,
                 row=row,
             ) from None
+
+
+def _check_field_counts(raw: RawFile) -> None:
+    """Every row has as many fields as the header (a row with one more or one fewer field would
+    otherwise shift or blank its values silently). Rows count as records: header = row 1."""
+    expected = len(raw.header)
+    text = raw.data.decode("utf-8")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    row = 1
+    try:
+        for row, fields in enumerate(reader, start=1):  # noqa: B007 - row is reported on error
+            if not fields or len(fields) == expected:
+                continue
+            _wrong_field_count(raw, row, len(fields))
+    except csv.Error as exc:
+        raise InputError(
+            f"cannot parse the CSV ({exc}: a quote that never closes?); expected one "
+            "record per row",
+            file=raw.path,
+            row=row + 1,
+        ) from None
+
+
+def _wrong_field_count(raw: RawFile, row: int, found: int) -> None:
+    expected = len(raw.header)
+    if found < expected:
+        message = (
+            f"the row has {found} of the header's {expected} fields (a field separator or a line "
+            "break missing or where none belongs); expected one field per column"
+        )
+        column = raw.header[found]
+    else:
+        message = (
+            f"the row has {found} fields but the header has {expected} (an extra field "
+            "separator, or a value holding an unquoted comma); expected one field per column"
+        )
+        column = raw.header[-1]
+    raise InputError(message, file=raw.path, row=row, column=column)
 
 
 def check_codes(

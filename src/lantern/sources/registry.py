@@ -14,11 +14,14 @@ from lantern.sources import brc, cases, census, iod, misc, population, qof, vuln
 from lantern.sources.manifest import england
 from lantern.sources.model import OGL, Source
 from lantern.sources.rules import (
+    COUNT,
     DECILE,
+    FINITE,
     NON_NEGATIVE,
     PERCENT,
     POSITIVE,
     PROPORTION,
+    STANDARDISED,
     PartsOf,
     bounded,
     rank,
@@ -124,6 +127,9 @@ SOURCES: list[Source] = [
             ("barriers_housing_services_score", SCORE_100),
             ("living_environment_score", SCORE_100),
             ("adult_skills_subdomain_score", PROPORTION),
+            ("health_deprivation_disability_score", STANDARDISED),
+            ("crime_score", STANDARDISED),
+            ("*_subdomain_score", STANDARDISED),
             ("pop_*_mid2015", POSITIVE),
         ),
         parts=(
@@ -176,6 +182,8 @@ SOURCES: list[Source] = [
             ("houses_without_central_heating_indicator", PROPORTION),
             ("road_traffic_accidents_indicator", NON_NEGATIVE),
             ("*air_quality_indicator", NON_NEGATIVE),
+            ("mood_and_anxiety_disorders_indicator", STANDARDISED),
+            ("housing_affordability_indicator", STANDARDISED),
         ),
         gaps=(ENGLAND_ONLY,),
         coverage="England",
@@ -194,6 +202,8 @@ SOURCES: list[Source] = [
         rules=(
             ("*_rank", LSOA21_RANK),
             ("IMD_score", SCORE_100),
+            ("Health_score", STANDARDISED),
+            ("Crime_score", STANDARDISED),
             ("Income_score", PROPORTION),
             ("Employment_score", PROPORTION),
             ("Education_score", SCORE_100),
@@ -247,7 +257,7 @@ SOURCES: list[Source] = [
         "https://www.ons.gov.uk/peoplepopulationandcommunity/populationandmigration/populationestimates/"
         "datasets/middlesuperoutputareamidyearpopulationestimates",
         population.load_mid2019_msoa,
-        rules=(("total_population", POSITIVE),),
+        rules=(("total_population", POSITIVE), ("age_*", COUNT)),
         parts=(PartsOf(BANDS_5YR, "total_population"),),
     ),
     _census(
@@ -330,6 +340,18 @@ SOURCES: list[Source] = [
             ("Obese adults", PERCENT),
             ("Proportion*", PROPORTION),
             ("Longest distance*", NON_NEGATIVE),
+            ("*Vulnerability score", NON_NEGATIVE),  # sums of exponentially transformed ranks
+            ("Older people social care benefit*", PERCENT),
+            ("Employment and Support Allowance*", PERCENT),
+            ("People receiving Disability Benefits", PERCENT),
+            ("Personal Independence Payment*", PERCENT),
+            ("*Universal Credit*", PERCENT),
+            ("Household overcrowding", PROPORTION),
+            ("Housing in poor condition", PROPORTION),
+            ("Houses without central heating", PROPORTION),
+            ("Homelessness", NON_NEGATIVE),
+            ("Air quality", NON_NEGATIVE),
+            ("Loneliness", FINITE),  # a modelled score, negative in places
         ),
         gaps=(ENGLAND_ONLY,),
         coverage="England",
@@ -354,6 +376,13 @@ SOURCES: list[Source] = [
             ("Socioeconomic*rank", MSOA11_RANK),
             ("Vulnerability rank", MSOA11_RANK),
             ("*decile", DECILE),
+            ("Socioeconomic Vulnerability score", NON_NEGATIVE),
+            ("Vulnerability score", NON_NEGATIVE),
+            ("Clinical Vulnerability score", STANDARDISED),  # the domains' factor scores
+            ("Health/Wellbeing Vulnerability score", STANDARDISED),
+            ("Financial Vulnerability score", STANDARDISED),
+            ("Economic Vulnerability score", STANDARDISED),
+            ("Social Vulnerability score", STANDARDISED),
         ),
         gaps=(ENGLAND_ONLY,),
         coverage="England",

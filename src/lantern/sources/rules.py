@@ -38,12 +38,15 @@ class Rule:
                 out |= values > self.high
             if self.whole:
                 out |= np.isfinite(values) & (values != np.round(values))
+            out |= np.isinf(values)
             for marker in self.markers:
                 out &= values != marker
         return out
 
     def violation(self) -> str:
         """A value that breaks this rule (tests write it into files)."""
+        if self.low is None and self.high is None:
+            return "inf"
         if self.low is not None:
             return str(int(self.low) - 5001)
         assert self.high is not None
@@ -57,6 +60,11 @@ PERCENT = Rule("percentage 0–100", low=0, high=100)
 PROPORTION = Rule("proportion 0–1", low=0, high=1)
 DECILE = Rule("decile 1–10", low=1, high=10, whole=True)
 NON_NEGATIVE = Rule("value ≥ 0", low=0)
+# Standardised scores (mean 0, standard deviation 1 across England): beyond ±20 is a unit error.
+STANDARDISED = Rule("standardised score −20 to 20", low=-20, high=20)
+# A modelled value the publisher gives no bound for: only a finite number (declared, so every
+# numeric column of every file carries a rule).
+FINITE = Rule("a finite number (no published bound)")
 
 
 def rank(n: int, what: str) -> Rule:

@@ -68,6 +68,7 @@ class TableSpec:
     choices: tuple[tuple[str, tuple[str, ...]], ...] = ()
     patterns: tuple[tuple[str, str, str], ...] = ()  # (column, regex, what it should look like)
     allowed: tuple[Allowed, ...] = ()
+    filled: tuple[str, ...] = ()  # numeric columns that may not be blank (e.g. weighting totals)
     vintage_hint: tuple[tuple[str, str], ...] = ()
     complete: bool = True
     gaps: tuple[Gap, ...] = ()
