@@ -8,6 +8,7 @@ import json
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import geopandas as gpd
@@ -174,7 +175,7 @@ def _quality_column(data: SiteData, indicator_id: str) -> np.ndarray | None:
 
 
 def _fields(data: SiteData, table: pd.DataFrame) -> list[dict]:
-    fields = [
+    fields: list[dict[str, Any]] = [
         {"name": n, "title": t, "type": "string", **({"description": d} if d else {})}
         for n, t, d in AREA_FIELDS
     ]
