@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from browser_helpers import pixel_at
 from site_helpers import open_page, wait_idle, wait_ready
+
+from lantern.publish.sitejson import read as read_data
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +19,7 @@ def _msoa_point(essex_data, code: str) -> tuple[float, float]:
 
 
 def test_week_slider_recolours_the_map(essex_server, essex_site, page, essex_data, artifacts_dir):
-    cases = json.loads((essex_site / "data" / "cases" / "msoa.json").read_text())
+    cases = read_data(essex_site / "data" / "cases" / "msoa.json.gz")
     weeks = cases["weeks"]
     page.goto(f"{essex_server.url}/index.html")
     wait_ready(page)
@@ -64,7 +64,7 @@ def test_week_slider_recolours_the_map(essex_server, essex_site, page, essex_dat
 
 
 def test_where_cases_meet_vulnerability(essex_server, essex_site, page, essex_data, artifacts_dir):
-    cases = json.loads((essex_site / "data" / "cases" / "msoa.json").read_text())
+    cases = read_data(essex_site / "data" / "cases" / "msoa.json.gz")
     page.goto(f"{essex_server.url}/index.html")
     wait_ready(page)
     page.select_option("#cases-view", "bivariate")

@@ -41,10 +41,11 @@ def test_every_english_lsoa_is_in_the_tiles_exactly_once_per_tile(england):
     assert all(max(c.values()) == 1 for c in tiles)
     found = set().union(*tiles)
     assert len(found) == 33_755 and all(c.startswith("E01") for c in found)
-    # At the lowest zoom (a phone-width view of England) a pixel is ~600 m: the few LSOAs smaller
-    # than that are not drawn there, and appear from the next zoom on.
     assert len(set().union(*codes_per_tile(path, h["min_zoom"]))) >= 33_755 - 40
     assert len(set().union(*codes_per_tile(path, h["min_zoom"] + 1))) == 33_755
+    # every zoom the tileset claims, the phone-width view of England (zoom 4) included
+    for zoom in range(h["min_zoom"], h["max_zoom"]):
+        assert len(set().union(*codes_per_tile(path, zoom))) == 33_755, zoom
 
 
 def test_downloads_hold_every_area(england):
@@ -86,6 +87,9 @@ def test_england_map_loads_offline_titled_for_england(england, browser, artifact
         # an area: one England column, the panel within the screen
         page.fill("#search", "Hartlepool 001A")
         page.click("#search-results button >> nth=0")
+        page.wait_for_selector("#panel table.indicators", state="attached")
+        if page.is_visible("#sheet-toggle"):  # a phone: the sheet peeks; open it to read all
+            page.click("#sheet-toggle")
         page.wait_for_selector("#panel table.indicators")
         heads = page.eval_on_selector_all(
             "#panel table.indicators thead th", "t => t.map(x => x.textContent)"
@@ -100,3 +104,22 @@ def test_england_map_loads_offline_titled_for_england(england, browser, artifact
         page.screenshot(path=str(artifacts_dir / f"site-england-area-{width}.png"))
         context.close()
     assert guard.blocked == [] and errors == []
+
+
+def test_england_method_page_and_data_package_name_no_other_place(england):
+    """Titles and descriptions on the method page and in the data package are England's own:
+    an index defined for Essex (its title leads with "Essex") is not presented as Essex's."""
+    import json
+    import re
+    from html import unescape
+
+    page = (england / "method.html").read_text(encoding="utf-8")
+    text = unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", "", page, flags=re.S)))
+    assert "Essex" not in text.replace("essex-covid", "")
+    assert "33,755 neighbourhoods" in text and "of England" in text
+    package = json.loads((england / "downloads" / "datapackage.json").read_text(encoding="utf-8"))
+    described = json.dumps(
+        [package["title"], package["description"]]
+        + [f.get("description", "") for f in package["resources"][0]["schema"]["fields"]]
+    )
+    assert "Essex" not in described

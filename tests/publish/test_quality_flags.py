@@ -15,6 +15,7 @@ from site_helpers import open_page, wait_ready
 from lantern.benchmarks import ENGLAND
 from lantern.paths import BUNDLED_ESSEX
 from lantern.profile.quality import PERIOD, qof_flags
+from lantern.publish.sitejson import read
 from lantern.warehouse import Warehouse
 
 LETTER = {"low_coverage": "c", "dominant_outlier": "o"}
@@ -50,8 +51,8 @@ def test_the_index_qof_values_are_on_the_2021_map_in_the_index_year(essex_site, 
     assert qof["qof.dm_prevalence"]["england"] == pytest.approx(float(bench.iloc[0]), rel=1e-4)
     # the panel's values are the very values the index was computed from
     seen = 0
-    for path in (essex_site / "data/detail/lsoa").glob("*.json"):
-        detail = json.loads(path.read_text())
+    for path in (essex_site / "data/detail/lsoa").glob("*.json.gz"):
+        detail = read(path)
         for code, v in zip(detail["codes"], detail["values"]["qof.dm_prevalence"], strict=True):
             assert v == pytest.approx(used[code], abs=0.006)
             seen += 1
@@ -64,8 +65,8 @@ def test_detail_files_and_downloads_carry_the_flags(essex_site, essex_data, flag
     expected = flags[flags["indicator_id"].isin(shown)]
     assert len(expected) > 50
     got = []
-    for path in (essex_site / "data/detail/lsoa").glob("*.json"):
-        detail = json.loads(path.read_text())
+    for path in (essex_site / "data/detail/lsoa").glob("*.json.gz"):
+        detail = read(path)
         for indicator_id, col in detail.get("flags", {}).items():
             got += [(c, indicator_id, f) for c, f in zip(detail["codes"], col, strict=True) if f]
     want = {(r.area_code, r.indicator_id, LETTER[r.flag]) for r in expected.itertuples()}

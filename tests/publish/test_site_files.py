@@ -14,6 +14,7 @@ from tiles_decode import codes_per_tile, header, index_pairs
 
 from lantern.errors import ConfigError
 from lantern.publish.reader import read_site_data
+from lantern.publish.sitejson import read as read_data
 
 
 def test_every_lsoa_is_in_the_tiles_exactly_once_at_the_highest_zoom(essex_site, essex_data):
@@ -29,7 +30,7 @@ def test_every_lsoa_is_in_the_tiles_exactly_once_at_the_highest_zoom(essex_site,
 
 
 def test_feature_positions_match_the_area_list(essex_site):
-    areas = json.loads((essex_site / "data/areas/lsoa.json").read_text())
+    areas = read_data(essex_site / "data/areas/lsoa.json.gz")
     path = essex_site / "tiles" / "lsoa.pmtiles"
     pairs = index_pairs(path, header(path)["max_zoom"])
     assert all(areas["codes"][i] == code for i, code in pairs)

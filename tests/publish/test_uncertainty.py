@@ -5,7 +5,6 @@ uncertainty (how many areas are in the group over their whole rank interval)."""
 
 from __future__ import annotations
 
-import json
 import math
 import re
 
@@ -13,6 +12,7 @@ import numpy as np
 import pytest
 from site_helpers import open_page, wait_idle, wait_ready
 
+from lantern.publish.sitejson import read
 from lantern.warehouse import Warehouse
 
 
@@ -28,8 +28,8 @@ def bounds(essex_warehouse):
 
 @pytest.mark.parametrize("geo", ["msoa", "ward", "district"])
 def test_higher_areas_carry_their_rank_interval(essex_site, bounds, geo):
-    values = json.loads((essex_site / f"data/values/{geo}/index.json").read_text())
-    codes = json.loads((essex_site / f"data/areas/{geo}.json").read_text())["codes"]
+    values = read(essex_site / f"data/values/{geo}/index.json.gz")
+    codes = read(essex_site / f"data/areas/{geo}.json.gz")["codes"]
     mine = bounds.loc[geo].reindex(codes)
     assert values["p05"] == [int(v) for v in mine[("value", "rank_p05")]]
     assert values["p95"] == [int(v) for v in mine[("value", "rank_p95")]]
@@ -37,8 +37,8 @@ def test_higher_areas_carry_their_rank_interval(essex_site, bounds, geo):
     lo, hi = mine[("value", "rank_p05")].to_numpy(), mine[("value", "rank_p95")].to_numpy()
     assert (lo <= hi).all() and ((lo <= rank) & (rank <= hi)).mean() >= 0.9
     seen = 0
-    for path in (essex_site / f"data/detail/{geo}").glob("*.json"):
-        detail = json.loads(path.read_text())
+    for path in (essex_site / f"data/detail/{geo}").glob("*.json.gz"):
+        detail = read(path)
         for i, code in enumerate(detail["codes"]):
             row = bounds.loc[(geo, code)]
             assert detail["index"]["index"]["p05"][i] == row[("value", "rank_p05")]

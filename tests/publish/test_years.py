@@ -19,6 +19,7 @@ import pytest
 from site_helpers import open_page, wait_ready
 
 from lantern.benchmarks import ENGLAND
+from lantern.publish.sitejson import read
 from lantern.stats import wilson_limits
 from lantern.warehouse import Warehouse
 
@@ -85,8 +86,8 @@ def test_detail_files_and_page_metadata_carry_the_years(essex_site, essex_data):
     assert spec["england"][:3] == pytest.approx(list(first["england"])[:3], abs=1e-4)
     assert spec["england"][3] is None
     seen = 0
-    for path in (essex_site / "data/detail/lsoa").glob("*.json"):
-        detail = json.loads(path.read_text())
+    for path in (essex_site / "data/detail/lsoa").glob("*.json.gz"):
+        detail = read(path)
         trend = detail["trend"][QOF]
         rows = table[table["indicator_id"] == QOF]
         for i, code in enumerate(detail["codes"]):

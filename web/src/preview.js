@@ -1,5 +1,7 @@
 // A first coloured frame for county builds, drawn on a plain canvas from a compact copy of the
 // boundaries while the interactive map (MapLibre) starts; removed once the map has drawn.
+import { fetchJSON, valuesFile } from "./data.js";
+
 (function () {
   // The map fills the first screen below the header and controls (lantern.js keeps this up to date).
   const layout = document.querySelector(".layout");
@@ -14,8 +16,7 @@
   const measure = meta.measures.find((m) => m.id === (params.get("m") || meta.defaultMeasure));
   const plain = !params.get("g") && !params.get("d") && !params.get("dec") && !params.get("a");
   if (!meta.preview || !measure || !measure.geos.lsoa || !plain) return start();
-  const file = measure.id.replace(/[^A-Za-z0-9_.-]/g, "_");
-  Promise.all([fetch(meta.preview).then((r) => r.json()), fetch(`data/values/lsoa/${file}.json`).then((r) => r.json())])
+  Promise.all([fetchJSON(meta.preview), fetchJSON(valuesFile("lsoa", measure.id))])
     .then(([shapes, values]) => {
       draw(shapes, values.c, measure.geos.lsoa);
       window.lanternPreviewAt = performance.now();

@@ -55,7 +55,7 @@ export class Search {
     if (meta.hasPostcodes && POSTCODE.test(upper)) {
       const key = upper.replace(/\s+/g, "");
       try {
-        const table = await getJSON(`data/postcodes/${key.slice(0, -3)}.json`);
+        const table = await getJSON(`data/postcodes/${key.slice(0, -3)}.json.gz`);
         const lsoa = table[key];
         if (lsoa) results.push({ kind: "area", code: lsoa, label: `Postcode ${upper}: area ${lsoa}${meta.postcodesApproximate ? " (approximate: postcode placed by its grid reference)" : ""}` });
       } catch {

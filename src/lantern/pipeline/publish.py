@@ -128,9 +128,9 @@ def write_site(
     meta["tileUrl"] = tile_url
     meta["preview"] = sitejson.write_preview(data, site)
     if data.cases is not None and "msoa" in frames:
-        sitejson.dump(site / "data" / "cases" / "msoa.json", data.cases)
+        sitejson.dump(site / "data" / "cases" / "msoa.json.gz", data.cases)
         meta["cases"] = {
-            "file": "data/cases/msoa.json",
+            "file": "data/cases/msoa.json.gz",
             "geography": "msoa",
             "weeks": data.cases["weeks"],
             "bivariate": "bivariate" in data.cases,
@@ -157,17 +157,16 @@ def write_site(
 
 
 def precompress(site: Path) -> None:
-    """Write ``name.gz`` beside each text file so servers can send it compressed.
+    """Write ``name.gz`` beside each page, script, style sheet and JSON file so servers can send
+    it compressed.
 
-    Not for the downloads (served byte for byte as checked and listed) nor for the per-district
-    detail files: one is fetched per chosen area, servers compress it on the fly (``lantern
-    serve`` does), and England's copies would cost 8 MB of the site. Nor for the whole-site
-    trend files (``data/trends``): the page reads an area's years from its detail file, so these
-    are for re-use only and their copies would cost England 5 MB.
+    Not for the downloads (served byte for byte as checked and listed) nor for the data files,
+    which are written compressed (``.json.gz``) and only so: the page inflates them, so the
+    site holds one copy of each on any static host.
     """
     for path in site.rglob("*"):
         parts = path.relative_to(site).parts
-        if parts[0] == "downloads" or parts[:2] in (("data", "detail"), ("data", "trends")):
+        if parts[0] == "downloads":
             continue
         if path.is_file() and path.suffix in COMPRESS and path.stat().st_size > 1024:
             with (

@@ -1,4 +1,4 @@
-"""Per-area detail for the panel: ``data/detail/<geo>/<district>.json``, one file per district.
+"""Per-area detail for the panel: ``data/detail/<geo>/<district>.json.gz``, one file per district.
 
 Each file is column-wise (one list per field, in the order of ``codes``) so a district of a few
 hundred areas stays small and England's 33,755 write in seconds:
@@ -286,4 +286,4 @@ def write_details(
             out["parents"] = {"district": [[district, ""] for _ in take]}
             if stays:
                 out["stays"] = [stays[i] for i in take]
-        dump(site / "data" / "detail" / geo / f"{district or '_'}.json", out)
+        dump(site / "data" / "detail" / geo / f"{district or '_'}.json.gz", out)

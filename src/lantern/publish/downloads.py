@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lantern.publish.display import decimals_for, title_with_unit
+from lantern.publish.place import strip_place
 from lantern.publish.sitedata import SiteData
 from lantern.publish.sitejson import sig_list
 
@@ -187,9 +188,9 @@ def _fields(data: SiteData, table: pd.DataFrame) -> list[dict]:
             fields.append(
                 {
                     "name": f"{comp}_{fld}",
-                    "title": f"{m.title}: {text}",
+                    "title": f"{_own(data, m.title)}: {text}",
                     "unit": unit,
-                    "description": m.description or f"{m.title} {text}",
+                    "description": m.description or f"{_own(data, m.title)} {text}",
                 }
             )
     for m in data.measures:
@@ -359,6 +360,11 @@ def _trend_resources(data: SiteData, folder: Path) -> list[tuple[Path, dict]]:
     return out
 
 
+def _own(data: SiteData, title: str) -> str:
+    """``title`` without another place's name in front ("Essex … index" on an England build)."""
+    return strip_place(title, data.other_places, keep=data.place_names)
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
@@ -501,7 +507,8 @@ def write_downloads(data: SiteData, folder: Path, *, name: str = "lantern") -> l
         "name": name,
         "title": data.title,
         "description": (
-            f"{data.index_title or 'Indicators'} for {len(table)} neighbourhoods (LSOA {data.vintage}) "
+            f"{_own(data, data.index_title) or 'Indicators'} for {len(table):,} neighbourhoods "
+            f"(LSOA {data.vintage}) "
             f"of {data.place or 'the map'}. Boundaries: {data.boundary_note}. Rank 1 and decile 1 "
             "are the most vulnerable areas."
         ),

@@ -78,6 +78,17 @@ def render_method(data: SiteData, assets: Path, components: list[dict], note: st
         if m.group == "indicator"
     ]
     place = place_name(data)
+
+    def own(title: str) -> str:  # no other place's name leading a title ("Essex … index")
+        return strip_place(title, data.other_places, keep=data.place_names)
+
+    components = [{**c, "title": own(c["title"])} for c in components]
+    note = "\n".join(
+        (line[: len(line) - len(line.lstrip("#"))] + " " + own(line.lstrip("#").strip()))
+        if line.startswith("#")
+        else line
+        for line in note.splitlines()
+    )
     reference = (
         "within England"
         if data.national_reference or place == "England"
@@ -88,7 +99,7 @@ def render_method(data: SiteData, assets: Path, components: list[dict], note: st
         .get_template("method.html")
         .render(
             title=data.title,
-            index_title=strip_place(data.index_title, data.other_places, keep=data.place_names),
+            index_title=own(data.index_title),
             n_areas=f"{len(data.areas):,}",
             place=place,
             boundary_note=data.boundary_note,

@@ -1,6 +1,7 @@
 """A local web server for a published site: static files with HTTP Range (206) for the tiles,
 and the pre-compressed ``.gz`` copy of a file when the browser accepts gzip (JSON without one is
-compressed on the fly)."""
+compressed on the fly); the data files, stored only compressed (``.json.gz``), are sent as
+they are for the page to inflate."""
 
 from __future__ import annotations
 
@@ -49,6 +50,9 @@ class SiteFiles(StaticFiles):
                     },
                 )
         response = await super().get_response(path, scope)
+        if path.endswith(".gz") and response.status_code in (200, 206):
+            # a data file stored compressed (the page inflates it), not a JSON body to decode
+            response.headers["content-type"] = "application/gzip"
         response.headers.setdefault("cache-control", "no-cache")
         return response
 

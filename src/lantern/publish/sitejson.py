@@ -5,6 +5,7 @@ Per-area detail files are written by :mod:`lantern.publish.details`.
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 from pathlib import Path
@@ -63,10 +64,22 @@ def file_id(measure_id: str) -> str:
 
 
 def dump(path: Path, payload: Any) -> int:
+    """Write ``payload`` as compact JSON; gzip-compressed when ``path`` ends in ``.gz`` (the data
+    files: stored once, compressed, and inflated by the page). Returns the JSON's length."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    path.write_text(text, encoding="utf-8")
+    if path.suffix == ".gz":
+        raw = gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
+        path.write_bytes(raw)
+    else:
+        path.write_text(text, encoding="utf-8")
     return len(text)
+
+
+def read(path: Path) -> Any:
+    """A data file written by :func:`dump` (gzip-compressed when it ends in ``.gz``)."""
+    raw = path.read_bytes()
+    return json.loads(gzip.decompress(raw) if path.suffix == ".gz" else raw)
 
 
 def component(measure_id: str) -> str:
@@ -174,7 +187,7 @@ def bbox(geom) -> list[float]:
 
 
 def write_values(data: SiteData, site: Path, geo: str, frame: pd.DataFrame) -> list[str]:
-    """``data/values/<geo>/<measure>.json``: each area's colour class ``c`` (from the raw value,
+    """``data/values/<geo>/<measure>.json.gz``: each area's colour class ``c`` (from the raw value,
     so the map and the legend agree exactly); for indicators the value ``v`` rounded as the page
     shows it; for the index and domains ``rank`` and ``decile`` (never the raw score). Returns
     the measures written."""
@@ -212,18 +225,21 @@ def write_values(data: SiteData, site: Path, geo: str, frame: pd.DataFrame) -> l
                 if geo == "lsoa" and f"{component(mid)}.imputed_share" in data.index.columns:
                     share = data.index[f"{component(mid)}.imputed_share"].reindex(frame.index)
                     payload["imputed"] = sig_list(share, 2)
-        dump(site / "data" / "values" / geo / f"{file_id(mid)}.json", payload)
+        dump(site / "data" / "values" / geo / f"{file_id(mid)}.json.gz", payload)
     return measures
 
 
 def write_trends(data: SiteData, site: Path, codes: list[str]) -> None:
-    """``data/trends/lsoa/<indicator>.json``: ``{"periods": [...], "v": [[one value per area, in
+    """``data/trends/lsoa/<indicator>.json.gz``: ``{"periods": [...], "v": [[one value per area, in
     areas/lsoa.json order] per period]}`` for each indicator held for several periods."""
     for indicator_id, frame in data.trends.items():
         frame = frame.reindex(codes)
         dump(
-            site / "data" / "trends" / "lsoa" / f"{file_id(indicator_id)}.json",
-            {"periods": [str(p) for p in frame.columns], "v": [sig_list(frame[p]) for p in frame]},
+            site / "data" / "trends" / "lsoa" / f"{file_id(indicator_id)}.json.gz",
+            {
+                "periods": [str(p) for p in frame.columns],
+                "v": [sig_list(frame[p], 4) for p in frame],
+            },
         )
 
 
@@ -264,17 +280,17 @@ def write_areas(data: SiteData, site: Path, geo: str, frame: pd.DataFrame, distr
             pos = {n: i for i, n in enumerate(names)}
             areas[f"{level}Names"] = names
             areas[level] = [pos.get(n, -1) for n in data.areas[f"{level}_name"]]
-    dump(site / "data" / "areas" / f"{geo}.json", areas)
+    dump(site / "data" / "areas" / f"{geo}.json.gz", areas)
 
 
 def write_labels(data: SiteData, site: Path) -> dict[str, str]:
-    """``data/labels/<kind>.json``: ``[[name, lon, lat], …]`` largest population first."""
+    """``data/labels/<kind>.json.gz``: ``[[name, lon, lat], …]`` largest population first."""
     weights, _ = population_weights(data.values, data.areas.index)
     labels = place_labels(data.areas, data.geometry, weights)
     files = {}
     for kind in LABEL_FILES:
         rows = [[lb.name, lb.lon, lb.lat] for lb in labels if lb.kind == kind]
-        path = f"data/labels/{kind}.json"
+        path = f"data/labels/{kind}.json.gz"
         dump(site / path, rows)
         files[kind] = path
     return files
@@ -379,7 +395,7 @@ def _write_postcodes(postcodes: pd.DataFrame, site: Path) -> None:
     pcs["outward"] = pcs["key"].str[:-3]
     for outward, part in pcs.groupby("outward"):
         dump(
-            site / "data" / "postcodes" / f"{outward}.json",
+            site / "data" / "postcodes" / f"{outward}.json.gz",
             dict(zip(part["key"], part["lsoa_code"], strict=True)),
         )
 
@@ -402,7 +418,7 @@ def write_preview(data: SiteData, site: Path) -> str | None:
             rings.append(deltas.ravel().tolist())
             owner.append(i)
     dump(
-        site / "data" / "preview" / "lsoa.json",
+        site / "data" / "preview" / "lsoa.json.gz",
         {"scale": PREVIEW_SCALE, "rings": rings, "area": owner},
     )
-    return "data/preview/lsoa.json"
+    return "data/preview/lsoa.json.gz"

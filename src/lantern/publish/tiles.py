@@ -17,10 +17,15 @@ import shapely
 
 from lantern.errors import ConfigError
 
-# Keep every area at every zoom: no dropping of tiny polygons, no feature or size limits, and
-# shared borders simplified identically so neighbours never gap or overlap.
+# Keep every area at every zoom: no dropping of tiny polygons, no feature or size limits, shared
+# borders simplified identically so neighbours never gap or overlap, and no vertex shared by two
+# areas simplified away (a sliver LSOA, e.g. England's E01034031, 18 m wide, is otherwise
+# flattened into a line and dropped). Below the last zoom the tiles keep one more bit of detail
+# (a 190 m grid at zoom 4 in England) so the smallest areas still hold an area there.
 TIPPECANOE_FLAGS = [
     "--no-tiny-polygon-reduction",
+    "--no-simplification-of-shared-nodes",
+    "--low-detail=13",
     "--no-feature-limit",
     "--no-tile-size-limit",
     "--detect-shared-borders",

@@ -51,10 +51,22 @@ export class PlaceLabels {
     return this.loading[kind];
   }
 
+  // Width in pixels as drawn (style.css: districts in bold small capitals, letter-spaced).
   width(label) {
-    this.canvas.font = label.kind === "district" ? "700 12px system-ui, sans-serif" : label.kind === "town" ? "700 13px system-ui, sans-serif" : "500 12px system-ui, sans-serif";
-    const text = label.kind === "district" ? label.name.toUpperCase() : label.name;
-    return this.canvas.measureText(text).width + (label.kind === "district" ? text.length * 1.2 : 0);
+    const ctx = this.canvas;
+    if (label.kind === "district") {
+      ctx.font = "700 14px system-ui, sans-serif";
+      if ("fontVariantCaps" in ctx) {
+        ctx.fontVariantCaps = "all-small-caps";
+        const w = ctx.measureText(label.name).width;
+        ctx.fontVariantCaps = "normal";
+        return w + label.name.length * 0.84;
+      }
+      ctx.font = "700 12px system-ui, sans-serif"; // about as wide as 14px small capitals
+      return ctx.measureText(label.name.toUpperCase()).width + label.name.length * 1.2;
+    }
+    ctx.font = label.kind === "town" ? "700 13px system-ui, sans-serif" : "500 12px system-ui, sans-serif";
+    return ctx.measureText(label.name).width;
   }
 
   layout() {
@@ -72,7 +84,7 @@ export class PlaceLabels {
         if (p.x < 0 || p.y < 0 || p.x > w || p.y > h) continue;
         if (label.w === undefined) label.w = this.width(label);
         const half = label.w / 2 + GAP;
-        const box = [p.x - half, p.y - 9 - GAP, p.x + half, p.y + 9 + GAP];
+        const box = [p.x - half, p.y - 8 - GAP, p.x + half, p.y + 8 + GAP];
         if (box[0] < 0 || box[2] > w || box[1] < 0 || box[3] > h) continue;
         if (boxes.some((b) => overlaps(b, box)) || blocked.some((b) => overlaps(b, box))) continue;
         boxes.push(box);
