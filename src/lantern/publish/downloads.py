@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -93,6 +94,12 @@ TREND_FIELDS = [
     ("vs_county", "Compared with the county", "string", "", ""),
     ("vs_england", "Compared with England", "string", "", ""),
 ]
+OPEN_LICENCE = re.compile(
+    r"open government licen[cs]e|\bOGL\b|open parliament licen[cs]e|\bCC[ -]?BY\b|\bCC0\b|"
+    r"creative commons attribution|\bODbL\b",
+    re.IGNORECASE,
+)
+"""Licences under which a source is open data (the open site republishes only those)."""
 
 
 INTERVAL_FIELDS = (
@@ -253,9 +260,9 @@ def trends_table(data: SiteData) -> pd.DataFrame:
     table = data.yearly
     if table is None or table.empty:
         return pd.DataFrame()
-    # only indicators from the official source files loaded (the release gate publishes those
-    # unchanged; the trends table has rates, no counts to protect)
-    loaded = {s.source_id for s in data.sources}
+    # only indicators from official open source files loaded into the warehouse (the release
+    # gate is told so: ``verified_columns``); the trends table has rates, no counts
+    loaded = {s.source_id for s in data.sources if OPEN_LICENCE.search(s.licence or "")}
     table = table[table["source_id"].isin(loaded)]
     if table.empty:
         return pd.DataFrame()
@@ -561,38 +568,38 @@ def write_downloads(data: SiteData, folder: Path, *, name: str = "lantern") -> l
 
 
 def release_tables(data: SiteData) -> list[dict]:
-    """The downloads as declared to the release checker (``disclosure-policy.json``).
-
-    Count indicators are checked as counts: under ``official`` when every one comes from an
-    official source file loaded into the warehouse, otherwise under the default small-area policy.
-    Scores, rates, ranks and deciles are not counts.
-    """
-    counts = [m for m in data.measures if m.group == "indicator" and m.kind == "count"]
-    loaded = {s.source_id for s in data.sources}
+    """The downloads as described to the release gate (``disclosure-policy.json``): one table in
+    three files, the CSV, the Parquet and the zipped GeoJSON boundaries (codes, names and index
+    results). Nothing is exempt: the gate reads every file. Every numeric column is checked as a
+    count under the project's ``open_site`` policy except those ``verified_columns`` vouches for
+    from the warehouse's provenance."""
+    files: list[tuple[str, str, str | None]] = [
+        ("csv", BASENAME, None),
+        ("parquet", f"{BASENAME}-parquet", None),
+    ]
+    files.append(("geojson.zip", f"{BASENAME}-boundaries", f"{BASENAME}.geojson:features"))
+    loaded = {s.source_id for s in data.sources if OPEN_LICENCE.search(s.licence or "")}
     yearly = data.yearly
     trend_rows = (
         0 if yearly is None or yearly.empty else int(yearly["source_id"].isin(loaded).sum())
     )
-    official = all(m.source_id in loaded for m in counts)
-    policy = "official" if official else "nhs_small_area"
     return [
         {
-            "name": f"{BASENAME}{'' if ext == 'csv' else '-' + ext.split('.')[0]}",
+            "name": name,
             "path": f"{BASENAME}.{ext}",
-            "policy": policy,
-            "count_columns": [m.id for m in counts],
+            **({"part": part} if part else {}),
+            "cohort": BASENAME,
             "geography": "area_code",
             "area_type": "lsoa",
             "vintage": int(data.vintage),
             "description": f"Index and indicators by LSOA ({ext})",
         }
-        for ext in ("csv", "parquet")
+        for ext, name, part in files
     ] + [
         {
             "name": TRENDS if ext == "csv" else f"{TRENDS}-parquet",
             "path": f"{TRENDS}.{ext}",
-            "policy": "official",  # rates from the official source files only (trends_table)
-            "count_columns": [],
+            "cohort": TRENDS,
             "geography": "area_code",
             "area_type": "lsoa",
             "vintage": int(data.vintage),
@@ -603,14 +610,45 @@ def release_tables(data: SiteData) -> list[dict]:
     ]
 
 
-def release_exempt() -> list[dict]:
-    """Downloads the release checker need not read, with the reason (``disclosure-policy.json``)."""
-    return [
-        {
-            "path": f"{BASENAME}.geojson.zip",
-            "reason": "boundaries with area codes, names and index ranks and scores; no counts",
-        }
-    ]
+def verified_columns(data: SiteData) -> dict[str, str]:
+    """Columns of the downloads that republish official open data, with where each comes from:
+    an indicator loaded from an official source file (publisher and licence in the warehouse)
+    and its confidence limits and comparisons (computed from that published value and its own
+    published numerator and denominator), and the index results when every indicator feeding
+    the index is one. Anything else — a count from linked partner data, an indicator with no
+    recorded source or one under a licence that is not open — is left to the gate's rules, and refused if it looks like a count."""
+    loaded = {s.source_id: s for s in data.sources if OPEN_LICENCE.search(s.licence or "")}
+    out: dict[str, str] = {}
+    feeding_ok = True
+    for m in data.measures:
+        if m.group != "indicator":
+            continue
+        src = loaded.get(m.source_id or "")
+        if src is None:
+            feeding_ok &= m.domain is None
+            continue
+        out[m.id] = f"{src.publisher}: {src.dataset} ({src.licence}), published unchanged"
+        for suffix, text in INTERVAL_FIELDS:
+            out[f"{m.id}_{suffix}"] = (
+                f"{text} of {m.id}, computed from {src.publisher}: {src.dataset} ({src.licence})"
+            )
+    trends = data.yearly
+    if trends is not None and not trends.empty and trends["source_id"].isin(loaded).any():
+        ids = sorted(set(trends.loc[trends["source_id"].isin(loaded), "indicator_id"]))
+        what = f"official open indicators ({', '.join(ids)}) over the years"
+        out["value"] = f"{what}, published unchanged (4 significant figures)"
+        for col in ("lower95", "upper95"):
+            out[col] = f"{INTERVAL_TEXT[col]} Of {what}."
+        for col in ("county", "england"):
+            out[col] = f"{what}: the {col}'s total, sum of published numerators / denominators"
+    if feeding_ok:
+        for m in data.measures:
+            if m.group == "indicator":
+                continue
+            comp = "index" if m.id == "index" else m.id.split(".", 1)[1]
+            for fld in INDEX_FIELD_TEXT:
+                out[f"{comp}_{fld}"] = f"{m.title} {fld}, computed only from official open data"
+    return out
 
 
 def _size(n: int) -> str:
