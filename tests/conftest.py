@@ -42,3 +42,11 @@ def artifacts_dir() -> Path:
     """Folder for screenshots and reports a person can look at after the run."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(autouse=True)
+def _release_history(tmp_path_factory, monkeypatch):
+    """Each test gets its own project release history (the gate keeps it outside release folders)."""
+    monkeypatch.setenv(
+        "LANTERN_DISCLOSURE_HISTORY_DIR", str(tmp_path_factory.mktemp("release-history"))
+    )

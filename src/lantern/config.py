@@ -46,6 +46,11 @@ SETTINGS: dict[tuple[str, str], str] = {
     ("publish", "tile_url"): "str?",
     ("disclosure", "threshold"): "int",
     ("disclosure", "rounding_base"): "int",
+    ("disclosure", "history_dir"): "path",
+    ("disclosure", "open_site"): "raw",
+    ("disclosure", "cohort_counts"): "raw",
+    ("disclosure", "partner_extracts"): "raw",
+    ("disclosure", "approvals"): "raw",
 }
 KNOWN_SECTIONS = {"index", "publish", "disclosure"}
 
@@ -68,8 +73,13 @@ class PublishSettings:
 
 @dataclass(frozen=True)
 class DisclosureSettings:
+    """``[disclosure]``: the project's rules (``lantern.disclosure.project``) and where the
+    history of passed releases is kept (outside every release folder)."""
+
     threshold: int = 7
     rounding_base: int = 5
+    history_dir: Path | None = None
+    rules: Any = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +127,8 @@ def _coerce(
     base = kind.rstrip("?")
     if optional and (value is None or (from_env and value == "")):
         return None
+    if base == "raw":
+        return value
     try:
         if base == "int":
             if from_env:
@@ -259,6 +271,21 @@ def config_from_mapping(
             problems.append(
                 Problem("must be at least 1", file=file_label, column=f"disclosure.{key}")
             )
+    from lantern.disclosure.project import parse_rules
+
+    given = raw.get("disclosure", {}) if isinstance(raw.get("disclosure"), dict) else {}
+    rules_section = {
+        **given,
+        **{k: values[("disclosure", k)] for (sec, k) in values if sec == "disclosure"},
+    }
+    rules, rule_problems = parse_rules(
+        rules_section,
+        threshold=threshold if isinstance(threshold, int) else 7,
+        base=base if isinstance(base, int) else 5,
+        where=file_label,
+    )
+    problems += [Problem(m, file=file_label) for m in rule_problems]
+    history_dir = _path(get("disclosure", "history_dir", str(output_dir / "release-history")), root)
     publish = PublishSettings(
         site_dir=_path(get("publish", "site_dir", str(output_dir / "site")), root),
         title=get("publish", "title", PublishSettings.title),
@@ -277,7 +304,9 @@ def config_from_mapping(
         vintage=vintage,
         index=index,
         publish=publish,
-        disclosure=DisclosureSettings(threshold=threshold, rounding_base=base),
+        disclosure=DisclosureSettings(
+            threshold=threshold, rounding_base=base, history_dir=history_dir, rules=rules
+        ),
         raw=raw,
     )
 

@@ -74,3 +74,33 @@ def test_missing_front_end_build_is_a_clear_error(monkeypatch, essex_warehouse, 
             config_from_mapping({"warehouse": str(essex_warehouse)}, root=tmp_path),
             site_dir=tmp_path / "site",
         )
+
+
+def test_only_indicators_from_open_sources_are_vouched_for(essex_data):
+    """The open site's vouching rests on the warehouse's provenance: an indicator (and its
+    confidence limits and comparisons) from a source under an open licence is official open
+    data; one whose source is not open — and the index results it feeds — is left to the gate,
+    which checks its numbers as counts."""
+    from dataclasses import replace
+
+    from lantern.publish import downloads as dl
+
+    vouched = dl.verified_columns(essex_data)
+    indicators = [m for m in essex_data.measures if m.group == "indicator" and m.source_id]
+    assert indicators
+    for m in indicators:
+        assert m.id in vouched and f"{m.id}_lower95" in vouched and f"{m.id}_upper95" in vouched
+    assert "index_score" in vouched
+    closed = next(m for m in indicators if m.domain is not None)
+    sources = [
+        replace(s, licence="Restricted: data sharing agreement")
+        if s.source_id == closed.source_id
+        else s
+        for s in essex_data.sources
+    ]
+    vouched = dl.verified_columns(replace(essex_data, sources=sources))
+    assert closed.id not in vouched and f"{closed.id}_lower95" not in vouched
+    assert "index_score" not in vouched, "an index fed by non-open data is not official"
+    # the downloads declare every file to the gate; nothing is exempt from inspection
+    files = {t["path"] for t in dl.release_tables(essex_data)}
+    assert files == {f"{dl.BASENAME}.{ext}" for ext in ("csv", "parquet", "geojson.zip")}

@@ -82,13 +82,14 @@ def test_parquet_and_geojson_match_the_csv(essex_site, essex_data):
         assert z.namelist() == ["lantern-lsoa.geojson"]
     gj = gpd.read_file(f"/vsizip/{archive}/lantern-lsoa.geojson")
     assert sorted(gj["area_code"]) == sorted(csv["area_code"])
-    # codes, names and index results only: no indicator (so no count: the release gate need
-    # not read it, and the manifest exempts it saying so)
+    # codes, names and index results only: no indicator (so no count), and the release gate
+    # reads it like every other download: the manifest declares it a table, exempting nothing
     indicators = {m.id for m in essex_data.measures if m.group == "indicator"}
     assert set(gj.columns.drop("geometry")) < set(csv.columns)
     assert not indicators & set(gj.columns), "an indicator column in the boundaries file"
     manifest = json.loads((essex_site / "downloads/disclosure-policy.json").read_text())
-    assert [e["path"] for e in manifest["exempt"]] == ["lantern-lsoa.geojson.zip"]
+    assert "exempt" not in manifest
+    assert "lantern-lsoa.geojson.zip" in [t["path"] for t in manifest["tables"]]
     assert gj.geometry.is_valid.mean() > 0.99 and gj.crs.to_epsg() == 4326
 
 

@@ -9,6 +9,7 @@ without touching the tests.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 from dataclasses import dataclass
@@ -400,6 +401,14 @@ def infinite_value(path: Path, spec: TableSpec) -> Expect:
     return Expect(DATA_ROW + 1, numeric[0], ("finite",))
 
 
+def compressed(path: Path, spec: TableSpec) -> Expect:
+    """The file as downloaded but still gzip-compressed."""
+    _replace(path, gzip.compress(path.read_bytes(), mtime=0))
+    if spec.format == "parquet":
+        return Expect(None, None, ("Parquet",))
+    return Expect(1, None, ("gzip",))
+
+
 def _parquet_bytes(frame: pd.DataFrame) -> bytes:
     out = io.BytesIO()
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), out)
@@ -422,4 +431,5 @@ CLASSES = [
     extra_field,
     missing_field,
     infinite_value,
+    compressed,
 ]

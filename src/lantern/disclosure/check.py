@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lantern.disclosure.explain import explain_cell
 from lantern.disclosure.hierarchy import Hierarchy
 from lantern.disclosure.policy import Policy
 from lantern.disclosure.protect import published_layout
@@ -175,8 +176,23 @@ def check_table(
             e_lo[where] = np.maximum(e_lo[where], r_lo)
             e_hi[where] = np.minimum(e_hi[where], r_hi)
         target &= ~audit(merged, e_lo, e_hi, target).pinned
-    result = audit(merged, m_lo, m_hi, target)
+    result = audit(
+        merged,
+        m_lo,
+        m_hi,
+        target,
+        required=policy.required_high,
+        low_rule=policy.suppressed_low,
+    )
     keys = merged.keys
+    published = np.full(merged.size, np.nan)
+    for sys_, where in zip(systems[::-1], maps[::-1], strict=True):
+        published[where] = np.where(np.isnan(sys_.values), published[where], sys_.values)
+
+    def cell_name(i: int) -> str:
+        k = keys.iloc[int(i)]
+        return f"{k['area']} ({k['level']}, {k['column']})"
+
     for i in np.flatnonzero(result.inconsistent & target)[:50]:
         k = keys.iloc[int(i)]
         failures.append(
@@ -189,17 +205,26 @@ def check_table(
                 "published cells and totals (with earlier releases) contradict each other around this cell",
             )
         )
-    for i in np.flatnonzero(result.pinned):
+    across = " across releases" if history else ""
+    for i in np.flatnonzero(result.failing):
         k = keys.iloc[int(i)]
+        how = explain_cell(merged, int(i), published, result.low[i], result.high[i], cell_name)
+        if result.pinned[i]:
+            rule, what = "differencing", f"withheld cell can be recovered exactly{across}"
+        else:
+            rule = "protection"
+            what = (
+                f"withheld cell is not protected{across}: a reader can tell it is at most "
+                f"{result.high[i]:g}, below the protection level {policy.required_high:g}"
+            )
         failures.append(
             Failure(
                 total_names.get(k["level"], name),
                 k["level"],
                 k["area"],
                 k["column"],
-                "differencing",
-                "withheld cell can be recovered exactly from published cells and totals"
-                + (" across releases" if history else ""),
+                rule,
+                f"{what}; {how}",
             )
         )
     return failures

@@ -39,6 +39,9 @@ class Policy:
     ``suppress_zeros`` / ``suppress_full``: treat 0 and 100% (a part equal to its row total) as
     disclosive. ``noise``: ``laplace``/``geometric`` (OpenDP, ``epsilon`` per person, with each person
     in at most ``sensitivity`` cells) or ``cell_key`` (ONS method, applied to records).
+    ``protection``: how high a reader's feasible interval for a withheld cell must reach (default
+    ``threshold + 1``: a reader must not be able to tell that a withheld count is at most the
+    threshold); a larger value asks for wider intervals.
     """
 
     name: str = "custom"
@@ -51,6 +54,15 @@ class Policy:
     noise: Noise = "none"
     epsilon: float | None = None
     sensitivity: int = 1
+    protection: int | None = None
+
+    @property
+    def required_high(self) -> float:
+        """The feasible maximum a withheld cell must reach (``protection``, default threshold+1)."""
+        if not self.suppresses:
+            return 0.0
+        level = self.threshold + 1
+        return float(max(level, self.protection or 0))
 
     @property
     def suppresses(self) -> bool:
@@ -79,6 +91,8 @@ class Policy:
         if self.rounding_base > 1:
             parts.append(f"others rounded to the nearest {self.rounding_base}")
         parts.append(f"totals {self.totals}")
+        if self.protection:
+            parts.append(f"withheld cells must reach {self.protection}")
         if self.suppress_full:
             parts.append("100% cells suppressed")
         if self.noise != "none":
@@ -157,9 +171,47 @@ def validate_policy(policy: Policy) -> list[str]:
         problems.append("threshold must be a whole number >= 0")
     if not isinstance(policy.base, int) or policy.base < 1:
         problems.append("base must be a whole number >= 1")
+    if policy.protection is not None and (
+        not isinstance(policy.protection, int) or policy.protection < policy.threshold + 1
+    ):
+        problems.append("protection must be a whole number above the threshold")
     if policy.noise in ("laplace", "geometric"):
         if policy.epsilon is None or not policy.epsilon > 0:
             problems.append(f"{policy.noise} noise needs a stated epsilon > 0")
         if not isinstance(policy.sensitivity, int) or policy.sensitivity < 1:
             problems.append("sensitivity (cells one person can be in) must be a whole number >= 1")
     return problems
+
+
+def weaker_than(declared: Policy, floor: Policy) -> list[str]:
+    """How ``declared`` is weaker than the project's ``floor`` policy (empty when at least as strict).
+
+    A declared policy may make rules stricter (higher threshold, coarser rounding, zeros or 100%
+    cells withheld, wider protection, noise added), never weaker.
+    """
+    if floor.method == "none":
+        return []
+    if declared.method == "none":
+        return [f"'official' (published unchanged) instead of {floor.name!r}"]
+    out = []
+    if (declared.method == "midpoint6") != (floor.method == "midpoint6"):
+        return [f"method {declared.method!r} instead of {floor.method!r}"]
+    if floor.suppresses and not declared.suppresses:
+        out.append(
+            f"method {declared.method!r} withholds nothing; {floor.name!r} withholds small counts"
+        )
+    if declared.suppresses and declared.threshold < floor.threshold:
+        out.append(f"threshold {declared.threshold} is below the project's {floor.threshold}")
+    if declared.rounding_base % floor.rounding_base:
+        out.append(
+            f"rounding base {declared.rounding_base} is not a multiple of the project's {floor.rounding_base}"
+        )
+    if declared.suppressed_low > floor.suppressed_low:
+        out.append("zeros are published but the project withholds them")
+    if floor.suppress_full and not declared.suppress_full:
+        out.append("100% cells are published but the project withholds them")
+    if declared.required_high < floor.required_high:
+        out.append(
+            f"protection level {declared.required_high:g} is below the project's {floor.required_high:g}"
+        )
+    return out

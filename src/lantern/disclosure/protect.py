@@ -357,14 +357,22 @@ def protect_cells(
             target[cur] = sensitive & ~known  # a cell published before is public already
             truth = np.full(merged.size, np.nan)
             truth[cur] = v
-            result = audit(merged, lo, hi, target, truth)
+            result = audit(
+                merged,
+                lo,
+                hi,
+                target,
+                truth,
+                required=policy.required_high,
+                low_rule=policy.suppressed_low,
+            )
             audited = int(target.sum())
             if result.inconsistent.any():
                 raise DisclosureError(
                     "the previous release of this table does not agree with these counts; "
                     "publish changed data as a new table or period"
                 )
-            pinned = np.flatnonzero(result.pinned)
+            pinned = np.flatnonzero(result.failing)
             if not len(pinned):
                 break
             here = to_current[pinned]

@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from lantern.errors import InputError
+from lantern.sources.reading import check_not_binary
 from lantern.sources.table import TableSpec
 
 WGS84 = "EPSG:4326"
@@ -44,6 +45,7 @@ def read_geojson(path: Path, spec: TableSpec) -> tuple[pd.DataFrame, np.ndarray,
         raise InputError(
             "the file is empty; expected a GeoJSON FeatureCollection", file=path, row=1
         )
+    check_not_binary(path, data, "UTF-8 GeoJSON")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:200].count(b"\x00") > 10:
         raise InputError(
             "the file is UTF-16 encoded (or binary); expected UTF-8 GeoJSON", file=path, row=1

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -133,16 +134,17 @@ def published_levels(protected: Protected, levels: list[str]) -> dict[str, pd.Da
 
 
 def write_release_folder(
-    protected: Protected, agreement: Agreement, cohort_name: str, folder: str | Path
+    protected: Protected,
+    agreement: Agreement,
+    cohort_name: str,
+    folder: str | Path,
+    *,
+    period: str | None = None,
 ) -> Path:
-    """Write the cohort's LSOA table and its totals as a release folder and pass it through the gate.
-
-    The folder gets ``disclosure-policy.json`` declaring the agreement's policy and the parent
-    levels, and ``disclosure-record.json`` from ``lantern.release.gate``; a table that fails the
-    checker raises ``DisclosureError`` naming the cell and the rule.
-    """
-    from lantern.release import gate
-    from lantern.release.manifest import MANIFEST_NAME
+    """Write the cohort's LSOA table, its totals and ``disclosure-policy.json`` describing them
+    (the agreement's policy, the cohort and period) into ``folder``; ``aggregate_cohort`` builds
+    it in a temporary folder and gates it before it reaches its destination."""
+    from lantern.release import write_manifest
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -154,25 +156,42 @@ def write_release_folder(
         name = f"{cohort_name}_{col.split('_')[0]}.csv"
         protected.totals[col][[col, "count"]].to_csv(folder / name, index=False)
         totals[col] = name
-    manifest = {
-        "tables": [
-            {
-                "path": lsoa_file,
-                "policy": agreement.disclosure_policy.as_spec(),
-                "count_columns": ["count"],
-                "geography": "lsoa21_code",
-                "area_type": "lsoa",
-                "vintage": VINTAGE,
-                "levels": levels,
-                "totals": totals,
-            }
-        ]
+    table = {
+        "path": lsoa_file,
+        "policy": agreement.disclosure_policy.as_spec(),
+        "cohort": f"{agreement.id}/{cohort_name}",
+        "count_columns": ["count"],
+        "geography": "lsoa21_code",
+        "area_type": "lsoa",
+        "vintage": VINTAGE,
+        "levels": levels,
+        "totals": totals,
     }
-    import json
-
-    (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2), "utf-8")
-    gate(folder)
+    if period is not None:
+        table["period"] = period
+    write_manifest(folder, [table], output="cohort_counts")
     return folder
+
+
+def write_counts_csv(
+    table: pd.DataFrame, path: Path, agreement: Agreement, cohort_name: str, period: str
+) -> Path:
+    """The ``--out`` CSV (every level's areas, one row each) with the manifest describing it."""
+    from lantern.release import write_manifest
+
+    table.to_csv(path, index=False)
+    spec = {
+        "name": f"{cohort_name}_counts",
+        "path": path.name,
+        "policy": agreement.disclosure_policy.as_spec(),
+        "cohort": f"{agreement.id}/{cohort_name}",
+        "period": period,
+        "count_columns": ["value"],
+        "geography": "area_code",
+        "constants": {"vintage": VINTAGE},
+    }
+    write_manifest(path.parent, [spec], output="cohort_counts")
+    return path
 
 
 def aggregate_cohort(
@@ -192,8 +211,10 @@ def aggregate_cohort(
     release_out: str | Path | None = None,
     today: date | None = None,
     audit_key: AuditKey | None = None,
+    rules: Any = None,
 ) -> CohortOutput:
-    """Count a linked cohort by area through the output gate; write CSV and/or warehouse rows."""
+    """Count a linked cohort by area through the output gate; write CSV and/or warehouse rows.
+    ``rules``: the project's disclosure rules (default: from ``./lantern.toml``)."""
     authorise_run(agreement, purpose=purpose, today=today)
     for level in levels:
         require_output_level(agreement, level)
@@ -242,13 +263,18 @@ def aggregate_cohort(
     published = published_levels(protected, levels)
     indicator = f"linked.{cohort.name}_count"
     rows = pd.concat([f.assign(level=lv) for lv, f in published.items()], ignore_index=True)
+    # Every output is built in a temporary folder and gated; only when all pass are they swapped
+    # in (a refusal leaves every destination, and the warehouse, as it was).
+    from lantern.release.writers import Output, gate_outputs
+
+    table = rows.assign(indicator_id=indicator, period=release, vintage=VINTAGE)
+    outputs = []
     if out_csv is not None:
-        Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
-        rows.assign(indicator_id=indicator, period=release, vintage=VINTAGE).to_csv(
-            out_csv, index=False
-        )
+        dest = Path(out_csv)
+        outputs.append(Output(dest, lambda tmp: write_counts_csv(table, tmp / dest.name, agreement, cohort.name, release), single_file=True))  # fmt: skip
     if release_out is not None:
-        write_release_folder(protected, agreement, cohort.name, release_out)
+        outputs.append(Output(Path(release_out), lambda tmp: write_release_folder(protected, agreement, cohort.name, tmp, period=release)))  # fmt: skip
+    gate_outputs(outputs, rules=rules, output="cohort_counts")
     if warehouse is not None:
         write_indicator(warehouse, indicator, release, rows, agreement, cohort, levels)
     AuditLog(audit_log, key=audit_key).append(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import shutil
-import tempfile
 from pathlib import Path
 
 from lantern.config import Config
@@ -15,7 +14,9 @@ from lantern.publish import details, pages, sitejson, tiles
 from lantern.publish import downloads as dl
 from lantern.publish.reader import read_site_data
 from lantern.publish.sitedata import SiteData
-from lantern.release import gate, write_manifest
+from lantern.release import gate, project_rules, write_manifest
+from lantern.release.record import new_release_id, record_history
+from lantern.release.stage import staged_folder
 
 ASSETS = Path(__file__).resolve().parent.parent / "publish" / "assets"
 BUNDLE = ("lantern.js", "preview.js", "lantern.css", "lantern.js.LEGAL.txt")
@@ -44,7 +45,8 @@ def publish(
     index_id: str | None = None,
 ) -> Path:
     """Read the warehouse, write the site into a temporary folder, check the downloads with the
-    release gate (raises ``DisclosureError`` and leaves ``site_dir`` untouched on failure), then
+    release gate under the project's ``open_site`` rules from ``config`` (raises
+    ``DisclosureError`` and leaves ``site_dir`` untouched on failure), then
     swap it into ``site_dir`` (default ``publish.site_dir``). Returns ``site_dir``."""
     step = or_quiet(progress)
     warehouse = Path(warehouse or config.warehouse)
@@ -59,9 +61,11 @@ def publish(
         warehouse, title=title, area_codes=area_codes, vintage=vintage, index_id=index_id
     )
     site_dir = Path(site_dir)
-    site_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".publish-", dir=site_dir.parent))
-    try:
+    rules = project_rules(config)
+    release_id = new_release_id()
+    verified = dl.verified_columns(data)
+    # Built in a temporary folder beside site_dir and swapped in only when the gate passes.
+    with staged_folder(site_dir, prefix=".publish-") as tmp:
         write_site(
             data,
             tmp,
@@ -72,16 +76,15 @@ def publish(
             step=step,
         )
         step("Checking the downloads against the disclosure rules")
-        gate(tmp / "downloads")
-        old = site_dir.with_name(site_dir.name + ".old")
-        if site_dir.exists():
-            shutil.rmtree(old, ignore_errors=True)
-            site_dir.rename(old)
-        tmp.rename(site_dir)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        result = gate(
+            tmp / "downloads",
+            rules=rules,
+            output="open_site",
+            release_id=release_id,
+            verified={t["name"]: verified for t in dl.release_tables(data)},
+            keep_history=False,
+        )
+    record_history(result, release_id=release_id, rules=rules, folder=site_dir / "downloads")
     return site_dir
 
 
@@ -132,7 +135,7 @@ def write_site(
         }
     step("Writing the downloads")
     files = dl.write_downloads(data, site / "downloads")
-    write_manifest(site / "downloads", dl.release_tables(data), exempt=dl.release_exempt())
+    write_manifest(site / "downloads", dl.release_tables(data))
     step("Writing the pages")
     (site / "assets").mkdir(parents=True, exist_ok=True)
     for name in BUNDLE:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -51,6 +52,12 @@ INDEX_FIELD_TEXT = {
     ),
 }
 BASENAME = "lantern-lsoa"
+OPEN_LICENCE = re.compile(
+    r"open government licen[cs]e|\bOGL\b|open parliament licen[cs]e|\bCC[ -]?BY\b|\bCC0\b|"
+    r"creative commons attribution|\bODbL\b",
+    re.IGNORECASE,
+)
+"""Licences under which a source is open data (the open site republishes only those)."""
 
 
 INTERVAL_FIELDS = (
@@ -361,39 +368,61 @@ def write_downloads(data: SiteData, folder: Path, *, name: str = "lantern") -> l
 
 
 def release_tables(data: SiteData) -> list[dict]:
-    """The downloads as declared to the release checker (``disclosure-policy.json``).
-
-    Count indicators are checked as counts: under ``official`` when every one comes from an
-    official source file loaded into the warehouse, otherwise under the default small-area policy.
-    Scores, rates, ranks and deciles are not counts.
-    """
-    counts = [m for m in data.measures if m.group == "indicator" and m.kind == "count"]
-    loaded = {s.source_id for s in data.sources}
-    official = all(m.source_id in loaded for m in counts)
-    policy = "official" if official else "nhs_small_area"
+    """The downloads as described to the release gate (``disclosure-policy.json``): one table in
+    three files, the CSV, the Parquet and the zipped GeoJSON boundaries (codes, names and index
+    results). Nothing is exempt: the gate reads every file. Every numeric column is checked as a
+    count under the project's ``open_site`` policy except those ``verified_columns`` vouches for
+    from the warehouse's provenance."""
+    files: list[tuple[str, str, str | None]] = [
+        ("csv", BASENAME, None),
+        ("parquet", f"{BASENAME}-parquet", None),
+    ]
+    files.append(("geojson.zip", f"{BASENAME}-boundaries", f"{BASENAME}.geojson:features"))
     return [
         {
-            "name": f"{BASENAME}{'' if ext == 'csv' else '-' + ext.split('.')[0]}",
+            "name": name,
             "path": f"{BASENAME}.{ext}",
-            "policy": policy,
-            "count_columns": [m.id for m in counts],
+            **({"part": part} if part else {}),
+            "cohort": BASENAME,
             "geography": "area_code",
             "area_type": "lsoa",
             "vintage": int(data.vintage),
             "description": f"Index and indicators by LSOA ({ext})",
         }
-        for ext in ("csv", "parquet")
+        for ext, name, part in files
     ]
 
 
-def release_exempt() -> list[dict]:
-    """Downloads the release checker need not read, with the reason (``disclosure-policy.json``)."""
-    return [
-        {
-            "path": f"{BASENAME}.geojson.zip",
-            "reason": "boundaries with area codes, names and index ranks and scores; no counts",
-        }
-    ]
+def verified_columns(data: SiteData) -> dict[str, str]:
+    """Columns of the downloads that republish official open data, with where each comes from:
+    an indicator loaded from an official source file (publisher and licence in the warehouse)
+    and its confidence limits and comparisons (computed from that published value and its own
+    published numerator and denominator), and the index results when every indicator feeding
+    the index is one. Anything else — a count from linked partner data, an indicator with no
+    recorded source or one under a licence that is not open — is left to the gate's rules, and refused if it looks like a count."""
+    loaded = {s.source_id: s for s in data.sources if OPEN_LICENCE.search(s.licence or "")}
+    out: dict[str, str] = {}
+    feeding_ok = True
+    for m in data.measures:
+        if m.group != "indicator":
+            continue
+        src = loaded.get(m.source_id or "")
+        if src is None:
+            feeding_ok &= m.domain is None
+            continue
+        out[m.id] = f"{src.publisher}: {src.dataset} ({src.licence}), published unchanged"
+        for suffix, text in INTERVAL_FIELDS:
+            out[f"{m.id}_{suffix}"] = (
+                f"{text} of {m.id}, computed from {src.publisher}: {src.dataset} ({src.licence})"
+            )
+    if feeding_ok:
+        for m in data.measures:
+            if m.group == "indicator":
+                continue
+            comp = "index" if m.id == "index" else m.id.split(".", 1)[1]
+            for fld in INDEX_FIELD_TEXT:
+                out[f"{comp}_{fld}"] = f"{m.title} {fld}, computed only from official open data"
+    return out
 
 
 def _size(n: int) -> str:

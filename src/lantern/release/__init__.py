@@ -1,10 +1,13 @@
-"""The release workflow: manifests, the folder checker, disclosure records, two-person review.
+"""The release gate: the project's rules, every file of a folder inspected, every table audited
+with every other table and every earlier release of the same cohort; disclosure records, the
+project's release history, and two-person review.
 
-``check_folder(folder) -> CheckResult`` and ``write_disclosure_record(folder, result)`` are the
-contract used by ``lantern publish``; ``gate(folder)`` does both and raises ``DisclosureError``.
+``check_folder(folder, rules=, output=) -> CheckResult`` and ``gate(folder)`` (check, record,
+raise ``DisclosureError``) are the contract used by every writer; ``build_and_gate`` builds an
+output in a temporary folder and swaps it in only when the gate passes.
 """
 
-from lantern.release.checker import RECORD_NAME, CheckResult, TableReport, check_folder
+from lantern.release.checker import CheckResult, TableReport, check_folder
 from lantern.release.manifest import (
     MANIFEST_NAME,
     Manifest,
@@ -12,14 +15,17 @@ from lantern.release.manifest import (
     load_manifest,
     write_manifest,
 )
+from lantern.release.metadata import RECORD_NAME
 from lantern.release.record import failure_message, gate, verify_record, write_disclosure_record
 from lantern.release.review import list_requests, release, request_release, view, vote
+from lantern.release.settings import ProjectRules, project_rules
 
 __all__ = [
     "MANIFEST_NAME",
     "RECORD_NAME",
     "CheckResult",
     "Manifest",
+    "ProjectRules",
     "TableReport",
     "TableSpec",
     "check_folder",
@@ -27,6 +33,7 @@ __all__ = [
     "gate",
     "list_requests",
     "load_manifest",
+    "project_rules",
     "release",
     "request_release",
     "verify_record",

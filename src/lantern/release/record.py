@@ -1,30 +1,37 @@
-"""The disclosure record written beside the outputs, and the gate that refuses failing folders."""
+"""The disclosure record written beside the outputs, the project's release history, and the gate
+that refuses failing folders."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from lantern import __version__
 from lantern.errors import DisclosureError
-from lantern.release.checker import RECORD_NAME, CheckResult, check_folder, folder_files
-from lantern.release.history import snapshot
+from lantern.release.checker import DEFAULT_OUTPUT, CheckResult, check_folder, folder_files
+from lantern.release.history import History
+from lantern.release.metadata import RECORD_FORMAT, RECORD_NAME
+from lantern.release.settings import ProjectRules, project_rules
 
-RECORD_FORMAT = "lantern-disclosure-record/1"
 MAX_LISTED = 20
 
 
 def record_data(result: CheckResult, *, release_id: str | None = None) -> dict[str, Any]:
-    """The record as plain data: rules applied, cells withheld, failures and file checksums."""
+    """The record as plain data: rules applied, relaxations and who approved them, cells
+    withheld, failures and file checksums."""
     return {
         "format": RECORD_FORMAT,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "lantern_version": __version__,
         "release_id": release_id,
+        "output": result.output,
+        "rules_from": result.rules_source,
         "ok": result.ok,
+        "relaxations": result.relaxations,
         "tables": [
             {
                 "name": t.name,
@@ -45,27 +52,50 @@ def record_data(result: CheckResult, *, release_id: str | None = None) -> dict[s
     }
 
 
+def record_history(
+    result: CheckResult,
+    *,
+    release_id: str,
+    rules: ProjectRules | None = None,
+    folder: str | Path | None = None,
+) -> None:
+    """Add a passed release to the project's history (no-op for a failed one)."""
+    if not result.ok:
+        return
+    rules = rules or project_rules()
+    History(rules.history_dir).record(
+        result.publications,
+        release_id=release_id,
+        folder=str(Path(folder or result.folder).resolve()),
+        output=result.output,
+        files=result.files,
+    )
+
+
 def write_disclosure_record(
     folder: str | Path,
     result: CheckResult,
     *,
     release_id: str | None = None,
     keep_history: bool = True,
+    rules: ProjectRules | None = None,
 ) -> Path:
     """Write ``disclosure-record.json`` beside the outputs; when the check passed (and
-    ``keep_history``), keep a copy of each table for later releases' differencing checks."""
+    ``keep_history``), append the release to the project's history for later audits."""
     folder = Path(folder)
-    release_id = release_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    if result.ok and keep_history and result.manifest is not None:
-        for spec in result.manifest.tables:
-            if spec.policy.method != "none":
-                snapshot(folder, spec, release_id=release_id)
+    release_id = release_id or new_release_id()
+    if keep_history:
+        record_history(result, release_id=release_id, rules=rules, folder=folder)
     data = record_data(result, release_id=release_id)
     path = folder / RECORD_NAME
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n", "utf-8")
     os.replace(tmp, path)
     return path
+
+
+def new_release_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
 def failure_message(result: CheckResult) -> str:
@@ -76,10 +106,24 @@ def failure_message(result: CheckResult) -> str:
     return "\n".join(lines)
 
 
-def gate(folder: str | Path, *, release_id: str | None = None) -> CheckResult:
-    """Check a folder, write its record, and raise ``DisclosureError`` if anything fails."""
-    result = check_folder(folder)
-    write_disclosure_record(folder, result, release_id=release_id)
+def gate(
+    folder: str | Path,
+    *,
+    release_id: str | None = None,
+    rules: ProjectRules | None = None,
+    output: str = DEFAULT_OUTPUT,
+    verified: Mapping[str, Mapping[str, str]] | None = None,
+    keep_history: bool = True,
+) -> CheckResult:
+    """Check a folder, write its record (and, on a pass and with ``keep_history``, add it to the
+    project's history), and raise ``DisclosureError`` if anything fails. ``verified``: see
+    ``check_folder``. Writers that stage outputs pass ``keep_history=False`` and call
+    ``record_history`` once the outputs are in place."""
+    rules = rules or project_rules()
+    result = check_folder(folder, rules=rules, output=output, verified=verified)
+    write_disclosure_record(
+        folder, result, release_id=release_id, rules=rules, keep_history=keep_history
+    )
     if not result.ok:
         raise DisclosureError(failure_message(result))
     return result

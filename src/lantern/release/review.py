@@ -2,10 +2,12 @@
 
 States: ``pending`` (0 or 1 votes) -> ``reviewed`` (both voted) -> ``approved`` (both approve) or
 ``rejected`` (either rejects) -> ``released`` (approved, files unchanged since the request, check
-passes again). State lives in ``<folder>/.release/review.json``; every step is appended to the
-hash-chained ``<folder>/.release/audit.jsonl``. Until both have voted, a vote is logged only as a
-commitment (a salted hash) and views hide it from everyone but its author; when both have voted,
-the decisions are revealed and logged.
+passes again). The review state is the project's, kept beside the release history and not in the
+release folder (where it could carry data past the gate): ``<history_dir>/reviews/<folder>/``
+holds ``review.json`` and the hash-chained ``audit.jsonl``. Until both have voted, a vote is
+logged only as a commitment (a salted hash) and views hide it from everyone but its author; when
+both have voted, the decisions are revealed and logged. Every relaxation the check relied on (an
+``official`` table, an exemption, a weaker policy) is shown to both checkers with its approver.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from typing import Any
 
 from lantern.audit import AuditLog
 from lantern.errors import GovernanceError, IntegrityError
-from lantern.release.checker import check_folder, folder_files
-from lantern.release.history import STATE_DIR
+from lantern.release.checker import DEFAULT_OUTPUT, check_folder, folder_files
 from lantern.release.record import write_disclosure_record
+from lantern.release.settings import ProjectRules, project_rules
 
 REVIEW_FILE = "review.json"
 AUDIT_FILE = "audit.jsonl"
@@ -33,14 +35,30 @@ DECISIONS = ("approve", "reject")
 @dataclass(frozen=True)
 class Paths:
     folder: Path
+    rules: ProjectRules
+
+    @classmethod
+    def of(cls, folder: str | Path, rules: ProjectRules | None = None) -> Paths:
+        return cls(Path(folder), rules or project_rules())
+
+    @property
+    def home(self) -> Path:
+        resolved = self.folder.resolve()
+        key = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
+        return self.rules.history_dir / "reviews" / f"{resolved.name}-{key}"
 
     @property
     def state(self) -> Path:
-        return self.folder / STATE_DIR / REVIEW_FILE
+        return self.home / REVIEW_FILE
 
     @property
     def log(self) -> AuditLog:
-        return AuditLog(self.folder / STATE_DIR / AUDIT_FILE)
+        return AuditLog(self.home / AUDIT_FILE)
+
+
+def audit_log_path(folder: str | Path, rules: ProjectRules | None = None) -> Path:
+    """Where the review audit log of a release folder is kept."""
+    return Paths.of(folder, rules).log.path
 
 
 def _now() -> str:
@@ -76,17 +94,23 @@ def _name(name: str, what: str) -> str:
 
 
 def request_release(
-    folder: str | Path, *, requested_by: str, checkers: tuple[str, str], title: str = ""
+    folder: str | Path,
+    *,
+    requested_by: str,
+    checkers: tuple[str, str],
+    title: str = "",
+    rules: ProjectRules | None = None,
+    output: str = DEFAULT_OUTPUT,
 ) -> dict[str, Any]:
     """Open an output request: runs the check, fixes the files' checksums, names two checkers."""
-    paths = Paths(Path(folder))
+    paths = Paths.of(folder, rules)
     requested_by = _name(requested_by, "the requester")
     a, b = (_name(c, "each checker") for c in checkers)
     if a == b:
         raise GovernanceError("the two checkers must be different people")
     if requested_by in (a, b):
         raise GovernanceError("a checker cannot review their own request")
-    result = check_folder(paths.folder)
+    result = check_folder(paths.folder, rules=paths.rules, output=output)
     data = _load(paths)
     request_id = f"r{len(data['requests']) + 1}"
     request = {
@@ -96,6 +120,8 @@ def request_release(
         "checkers": [a, b],
         "created": _now(),
         "state": "pending",
+        "output": output,
+        "relaxations": result.relaxations,
         "check": {
             "ok": result.ok,
             "summary": result.summary(),
@@ -115,14 +141,20 @@ def request_release(
         check_ok=result.ok,
         files=len(request["files"]),
     )
-    return view(folder, request_id, viewer=requested_by)
+    return view(folder, request_id, viewer=requested_by, rules=paths.rules)
 
 
 def vote(
-    folder: str | Path, request_id: str, *, checker: str, decision: str, comment: str = ""
+    folder: str | Path,
+    request_id: str,
+    *,
+    checker: str,
+    decision: str,
+    comment: str = "",
+    rules: ProjectRules | None = None,
 ) -> dict[str, Any]:
     """Record one checker's independent decision (``approve`` or ``reject``)."""
-    paths = Paths(Path(folder))
+    paths = Paths.of(folder, rules)
     data = _load(paths)
     req = _get(data, request_id)
     checker = _name(checker, "the checker")
@@ -163,15 +195,17 @@ def vote(
             check_ok=req["check"]["ok"],
         )
     _save(paths, data)
-    return view(folder, request_id, viewer=checker)
+    return view(folder, request_id, viewer=checker, rules=paths.rules)
 
 
-def release(folder: str | Path, request_id: str, *, released_by: str) -> dict[str, Any]:
+def release(
+    folder: str | Path, request_id: str, *, released_by: str, rules: ProjectRules | None = None
+) -> dict[str, Any]:
     """Release an approved request: files must be unchanged and the check must still pass.
 
-    Writes the disclosure record and keeps the published tables for later differencing checks.
+    Writes the disclosure record and adds the release to the project's history for later audits.
     """
-    paths = Paths(Path(folder))
+    paths = Paths.of(folder, rules)
     data = _load(paths)
     req = _get(data, request_id)
     released_by = _name(released_by, "the releaser")
@@ -185,7 +219,7 @@ def release(folder: str | Path, request_id: str, *, released_by: str) -> dict[st
         names = sorted({p for p, _ in changed})[:5]
         paths.log.append("release.blocked", request=request_id, by=released_by, changed=names)
         raise IntegrityError(f"files changed since {request_id} was reviewed: {', '.join(names)}")
-    result = check_folder(paths.folder)
+    result = check_folder(paths.folder, rules=paths.rules, output=req.get("output", DEFAULT_OUTPUT))
     if not result.ok:
         paths.log.append(
             "release.blocked", request=request_id, by=released_by, failures=len(result.failures)
@@ -193,18 +227,26 @@ def release(folder: str | Path, request_id: str, *, released_by: str) -> dict[st
         raise GovernanceError(
             f"{request_id} no longer passes the disclosure check: {result.summary()}"
         )
-    record = write_disclosure_record(paths.folder, result, release_id=request_id)
+    record = write_disclosure_record(
+        paths.folder, result, release_id=f"{paths.home.name}/{request_id}", rules=paths.rules
+    )
     req["state"] = "released"
     req["released_by"] = released_by
     req["released"] = _now()
     _save(paths, data)
     paths.log.append("release.released", request=request_id, by=released_by, record=record.name)
-    return view(folder, request_id, viewer=released_by)
+    return view(folder, request_id, viewer=released_by, rules=paths.rules)
 
 
-def view(folder: str | Path, request_id: str, *, viewer: str | None = None) -> dict[str, Any]:
+def view(
+    folder: str | Path,
+    request_id: str,
+    *,
+    viewer: str | None = None,
+    rules: ProjectRules | None = None,
+) -> dict[str, Any]:
     """A request as ``viewer`` may see it: until both have voted, only the viewer's own vote."""
-    data = _load(Paths(Path(folder)))
+    data = _load(Paths.of(folder, rules))
     req = json.loads(json.dumps(_get(data, request_id)))
     both = req["state"] != "pending"
     votes = {}
@@ -219,8 +261,8 @@ def view(folder: str | Path, request_id: str, *, viewer: str | None = None) -> d
     return req
 
 
-def list_requests(folder: str | Path) -> list[dict[str, Any]]:
-    data = _load(Paths(Path(folder)))
+def list_requests(folder: str | Path, rules: ProjectRules | None = None) -> list[dict[str, Any]]:
+    data = _load(Paths.of(folder, rules))
     return [
         {
             "id": r["id"],

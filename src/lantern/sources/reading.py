@@ -47,6 +47,7 @@ def header_of(path: Path) -> list[str]:
         raise InputError("the file is empty; expected a header row and data rows", file=path, row=1)
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
+    check_not_binary(path, head)
     _check_not_utf16(path, head)
     end = head.find(b"\n")
     first = head if end < 0 else head[:end]
@@ -72,6 +73,7 @@ def read_raw(path: Path) -> RawFile:
     data = path.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    check_not_binary(path, data)
     _check_not_utf16(path, data)
     if not data.strip():
         raise InputError("the file is empty; expected a header row and data rows", file=path, row=1)
@@ -92,6 +94,25 @@ def read_raw(path: Path) -> RawFile:
     if not data.endswith(b"\n"):
         _check_last_row(path, data, header)
     return RawFile(path=path, data=data, sha256=hashlib.sha256(data).hexdigest(), header=header)
+
+
+# Leading bytes of the binary formats an official file often arrives in by mistake.
+BINARY_FORMATS = (
+    (b"\x1f\x8b", "gzip-compressed", "decompress it first (`gunzip`)"),
+    (b"PK\x03\x04", "a ZIP archive or an Excel workbook (.xlsx)", "extract it or save it as CSV"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)", "save it as CSV (UTF-8)"),
+    (b"PAR1", "a Parquet file", "give the CSV the registry expects"),
+    (b"%PDF", "a PDF document", "download the data file, not the report"),
+)
+
+
+def check_not_binary(path: Path, data: bytes, expected: str = "UTF-8 CSV text") -> None:
+    """A compressed, spreadsheet or other binary file is named as what it is, at row 1."""
+    for magic, what, advice in BINARY_FORMATS:
+        if data.startswith(magic):
+            raise InputError(
+                f"the file is {what}; expected {expected} — {advice}", file=path, row=1
+            )
 
 
 def _check_not_utf16(path: Path, data: bytes) -> None:
