@@ -119,7 +119,7 @@ export class AreaTable {
       }),
     );
     this.root.querySelector("#table-caption").textContent = `${m.title} by area${this.byRank ? " (rank 1 = most vulnerable)" : ""}, page ${this.page + 1} of ${pages}`;
-    this.root.querySelector("#table-count").textContent = `${rows.length} of ${this.rows.length} areas`;
+    this.root.querySelector("#table-count").textContent = `${rows.length.toLocaleString("en-GB")} of ${this.rows.length.toLocaleString("en-GB")} areas`;
     this.root.querySelector("#page-info").textContent = `Page ${this.page + 1} of ${pages}`;
     this.root.querySelector("#page-prev").disabled = this.page === 0;
     this.root.querySelector("#page-next").disabled = this.page >= pages - 1;

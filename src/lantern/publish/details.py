@@ -81,26 +81,41 @@ def _index_terms(data: SiteData) -> dict[str, list[tuple[str, float]]]:
     return out
 
 
-def why(data: SiteData, code: str, name: str, terms: list[tuple[str, float]]) -> str:
-    """The sentence ``lantern explain`` prints first, for the area panel (the same function)."""
+def why_sentences(
+    data: SiteData, codes: list[str], names: list[str], terms: dict[str, list[tuple[str, float]]]
+) -> list[str]:
+    """For each area, the sentence ``lantern explain`` prints first (the same function), for the
+    area panel; ``""`` where the area has no index terms."""
     from lantern.index.explain import why_sentence
 
-    if not terms or "index.rank" not in data.index.columns:
-        return ""
+    if "index.rank" not in data.index.columns:
+        return ["" for _ in codes]
     titles = {m.id.split(".", 1)[-1]: m.title for m in data.measures if m.group != "indicator"}
-    top = [
-        (titles.get(t, t), data.index.at[code, f"{t}.rank"], c)
-        for t, c in terms[:2]
-        if f"{t}.rank" in data.index.columns
-    ]
-    return why_sentence(
-        f"{name} ({code})" if name and name != code else code,
-        data.index.at[code, "index.rank"],
-        int(data.index["index.rank"].notna().sum()),
-        data.index.at[code, "index.decile"],
-        top,
-        sum(c for _, c in terms),
-    )
+    total = int(data.index["index.rank"].notna().sum())
+    ranks = {c: data.index[c].to_dict() for c in data.index.columns if c.endswith(".rank")}
+    deciles = data.index["index.decile"].to_dict()
+    out = []
+    for code, name in zip(codes, names, strict=True):
+        own = terms.get(code, [])
+        if not own:
+            out.append("")
+            continue
+        top = [
+            (titles.get(t, t), ranks[f"{t}.rank"][code], c)
+            for t, c in own[:2]
+            if f"{t}.rank" in ranks
+        ]
+        out.append(
+            why_sentence(
+                f"{name} ({code})" if name and name != code else code,
+                ranks["index.rank"][code],
+                total,
+                deciles[code],
+                top,
+                sum(c for _, c in own),
+            )
+        )
+    return out
 
 
 def _intervals(data: SiteData, indicators: list[str], codes: pd.Index) -> dict[str, list]:
@@ -237,7 +252,7 @@ def write_details(
         if "index.decile_change_share" in data.index.columns:
             stays = sig_list(1 - data.index["index.decile_change_share"].reindex(frame.index), 3)
         terms = _index_terms(data)
-        sentences = [why(data, c, n, terms.get(c, [])) for c, n in zip(codes, names, strict=True)]
+        sentences = why_sentences(data, codes, names, terms)
     parents = {}
     if geo == "lsoa":
         a = data.areas.reindex(frame.index)
