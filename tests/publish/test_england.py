@@ -115,8 +115,11 @@ def test_england_method_page_and_data_package_name_no_other_place(england):
 
     page = (england / "method.html").read_text(encoding="utf-8")
     text = unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", "", page, flags=re.S)))
+    text = " ".join(text.split())
     assert "Essex" not in text.replace("essex-covid", "")
     assert "33,755 neighbourhoods" in text and "of England" in text
+    assert "unchanged but for its headings" in text  # the Markdown download is the note as built
+    assert "Essex COVID-19" in (england / "method-note.md").read_text(encoding="utf-8")
     package = json.loads((england / "downloads" / "datapackage.json").read_text(encoding="utf-8"))
     described = json.dumps(
         [package["title"], package["description"]]

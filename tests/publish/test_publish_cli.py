@@ -112,4 +112,6 @@ def test_only_indicators_from_open_sources_are_vouched_for(essex_data):
     assert "index_score" not in vouched, "an index fed by non-open data is not official"
     # the downloads declare every file to the gate; nothing is exempt from inspection
     files = {t["path"] for t in dl.release_tables(essex_data)}
-    assert files == {f"{dl.BASENAME}.{ext}" for ext in ("csv", "parquet", "geojson.zip")}
+    assert files == {f"{dl.BASENAME}.{ext}" for ext in ("csv", "parquet", "geojson.zip")} | {
+        f"{dl.TRENDS}.{ext}" for ext in ("csv", "parquet")
+    }

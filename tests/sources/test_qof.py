@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -138,3 +140,38 @@ def test_england_registers_add_up_to_practice_totals(shared_data):
     assert dm["numerator"].sum() == pytest.approx(
         (qof["REGISTER"].to_numpy() * share).sum(), rel=1e-9
     )
+
+
+def test_practices_missing_from_the_registrations_are_a_measured_gap(tmp_path, capsys):
+    """A practice of a QOF year with no registered patients cannot be apportioned: it is counted
+    as a known gap of that year (shown by `lantern sources`), never silently dropped."""
+    from lantern.cli import main
+    from lantern.sources.manifest import entry_for
+
+    from .test_bad_inputs import project
+
+    config, data = project(tmp_path, parquet=False)
+    relative = YEARS["qof1920"].path
+    path = data / relative
+    text = path.read_bytes().decode("utf-8")
+    newline = "\r\n" if "\r\n" in text else "\n"
+    added = newline.join(f"Z99999,{g},5,TOTAL,1000" for g in ("AF", "DM")) + newline
+    path.unlink()
+    path.write_bytes((text + added).encode("utf-8"))
+    manifest = data / "manifest.json"
+    entries = json.loads(manifest.read_text(encoding="utf-8"))
+    entry = entry_for(path)
+    entries[relative] = {"sha256": entry.sha256, "rows": entry.rows, "bytes": entry.bytes}
+    manifest.unlink()
+    manifest.write_text(json.dumps(entries), encoding="utf-8")
+    practices = pd.read_csv(path)["PRACTICE_CODE"].nunique()
+
+    assert main(["sources", "--check", "-c", str(config), relative]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"known gap: qof1920: 1 of {practices:,} PRACTICE 2011 (e.g. Z99999)" in out
+    assert main(["ingest", "-c", str(config), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["sources", "-c", str(config)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"qof1920: 1 of {practices:,} PRACTICE 2011 in this project's area" in out
+    assert "qof2021: none in this project's data" in out

@@ -164,11 +164,14 @@ def _registry(config_path: Path) -> None:
     for s in SOURCES:
         for gap in s.gaps:
             found = (measured or {}).get((s.source_id, gap.reason))
-            scope = (
-                f"{found} in this project's area"
-                if found
-                else (", ".join(sorted(gap.codes)) or f"areas outside {', '.join(gap.outside)}")
-            )
+            if found:
+                scope = f"{found} in this project's area"
+            elif gap.codes or gap.outside:
+                scope = ", ".join(sorted(gap.codes)) or f"areas outside {', '.join(gap.outside)}"
+            else:  # measured at ingest (e.g. QOF practices missing from the registrations)
+                scope = (
+                    "none in this project's data" if measured is not None else "measured at ingest"
+                )
             console.print(
                 f"  {s.source_id}: {scope} — {gap.reason}", soft_wrap=True, highlight=False
             )

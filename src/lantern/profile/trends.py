@@ -43,15 +43,19 @@ def msoa11_members(
     msoa_of = dict(zip(links["child_code"], links["parent_code"], strict=False))
     size = links.groupby("parent_code")["child_code"].nunique()
     lsoa11["msoa11_code"] = lsoa11["lsoa11_code"].map(msoa_of)
-    out = {}
-    for code, part in lsoa11.dropna(subset=["msoa11_code"]).groupby("area_code"):
-        inside = part.drop_duplicates("lsoa11_code").groupby("msoa11_code").size()
-        share = inside / size.reindex(inside.index)
-        chosen = list(share[share > 0.5].index)
-        if area_type == "lsoa" or not chosen:
-            chosen = [str(inside.idxmax())]
-        out[str(code)] = sorted(chosen)
-    return out
+    pairs = lsoa11.dropna(subset=["msoa11_code"]).drop_duplicates(["area_code", "lsoa11_code"])
+    inside = pairs.groupby(["area_code", "msoa11_code"]).size().rename("n").reset_index()
+    inside["share"] = inside["n"] / inside["msoa11_code"].map(size).to_numpy()
+    # the MSOA holding most of the area (on a tie the first code, as idxmax gives)
+    top = inside.sort_values(["area_code", "n", "msoa11_code"], ascending=[True, False, True])
+    most = dict(top.drop_duplicates("area_code")[["area_code", "msoa11_code"]].to_numpy())
+    halves: dict[str, list[str]] = {}
+    if area_type != "lsoa":
+        for code, msoa in inside.loc[
+            inside["share"] > 0.5, ["area_code", "msoa11_code"]
+        ].to_numpy():
+            halves.setdefault(str(code), []).append(str(msoa))
+    return {str(c): sorted(halves.get(str(c)) or [str(m)]) for c, m in most.items()}
 
 
 def weekly_cases(

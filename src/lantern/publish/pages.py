@@ -83,12 +83,12 @@ def render_method(data: SiteData, assets: Path, components: list[dict], note: st
         return strip_place(title, data.other_places, keep=data.place_names)
 
     components = [{**c, "title": own(c["title"])} for c in components]
-    note = "\n".join(
-        (line[: len(line) - len(line.lstrip("#"))] + " " + own(line.lstrip("#").strip()))
-        if line.startswith("#")
-        else line
-        for line in note.splitlines()
-    )
+    lines = note.splitlines()
+    for k, line in enumerate(lines):
+        heading = line.lstrip("#").strip()
+        if line.startswith("#") and own(heading) != heading:
+            lines[k] = line[: len(line) - len(line.lstrip("#"))] + " " + own(heading)
+    retitled = "\n".join(lines) if lines != note.splitlines() else note
     reference = (
         "within England"
         if data.national_reference or place == "England"
@@ -107,6 +107,7 @@ def render_method(data: SiteData, assets: Path, components: list[dict], note: st
             components=components,
             indicators=indicators,
             sources=data.sources,
-            note_html=Markup(note_html(note)) if note else "",
+            note_html=Markup(note_html(retitled)) if note else "",
+            retitled=retitled is not note,
         )
     )

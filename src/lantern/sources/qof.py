@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from lantern.sources.checked import read_table
+from lantern.sources.checked import GapFound, read_table
 from lantern.sources.context import LoadContext
 from lantern.sources.model import TIDY_COLUMNS, FileRead, Loaded, Source, WideRows
 from lantern.sources.rules import COUNT, POSITIVE, PROPORTION, WHOLE_COUNT, PartsOf
@@ -63,6 +63,10 @@ NO_LSOA = "NO2011"  # NHS Digital: patients with no valid LSOA 2011
 ENGLAND_ONLY = Gap(
     "English GP practices only: Welsh LSOAs appear only for residents registered in England",
     outside=("E92000001",),
+)
+UNREGISTERED = Gap(
+    "GP practices of this QOF year with no patients in the July 2022 registrations (closed or "
+    "merged since): their registers and lists are left out of every LSOA"
 )
 _WITHOUT_NDH = tuple(g for g in GROUPS if g != "NDH")
 
@@ -300,6 +304,35 @@ def read_registrations(source: Source, ctx: LoadContext) -> tuple[pd.DataFrame, 
     return frame[keep.to_numpy()], table.file, table.gaps
 
 
+def unregistered(source: Source, ctx: LoadContext, practices: pd.DataFrame) -> GapFound | None:
+    """The practices of a QOF year absent from the registrations (every LSOA, not only the area's),
+    recorded as a known gap of the source: they cannot be apportioned."""
+    parquet_spec, csv_spec = registration_specs(source)
+    registered = next(
+        (
+            f
+            for k, f in ctx.tables.items()
+            if k in (("patients", parquet_spec), ("patients", csv_spec))
+        ),
+        None,
+    )
+    if not isinstance(registered, pd.DataFrame):
+        return None
+    codes = pd.Index(practices["practice_code"].unique())
+    missing = codes.difference(pd.Index(registered["practice_code"].astype(object).unique()))
+    if not len(missing):
+        return None
+    return GapFound(
+        source.source_id,
+        "practice",
+        2011,
+        len(missing),
+        len(codes),
+        str(min(missing)),
+        UNREGISTERED.reason,
+    )
+
+
 def apportion_rates(
     practices: pd.DataFrame, patients: pd.DataFrame
 ) -> tuple[pd.Index, list[str], np.ndarray]:
@@ -353,11 +386,13 @@ def load_qof_apportioned(source: Source, ctx: LoadContext) -> Loaded:
             value = np.where(lst > 0, 100 * reg / np.where(lst > 0, lst, 1), np.nan)
     ids = [f"qof.{GROUPS[g][0]}_prevalence" for g in groups]
     wide = WideRows(areas.to_numpy(dtype=object), ids, value, reg, lst, 2011, source.period)
+    found = [g.__class__(**{**g.__dict__, "source_id": source.source_id}) for g in gaps]
+    unmatched = unregistered(source, ctx, practices)
     return Loaded(
         wide=wide,
         meta=qof_meta(source, groups),
         files=[qof_file, reg_file],
-        gaps=[g.__class__(**{**g.__dict__, "source_id": source.source_id}) for g in gaps],
+        gaps=found + ([unmatched] if unmatched else []),
     )
 
 

@@ -88,7 +88,7 @@ def _qof(source_id: str, year: str, url: str, download_url: str | None = None) -
         qof.load_qof_apportioned,
         extra_paths=(REG_PARQUET, REG_CSV),
         download_url=download_url,
-        gaps=(qof.ENGLAND_ONLY,),
+        gaps=(qof.ENGLAND_ONLY, qof.UNREGISTERED),
         coverage="England (LSOAs where patients of English practices live)",
     )
 
