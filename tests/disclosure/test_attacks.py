@@ -335,3 +335,20 @@ def test_2011_and_2021_tables_are_linked_through_the_lsoa_lookup(tmp_path: Path)
     result = check_folder(folder, rules=exact())
     (f,) = [f for f in result.failures if f.area == half_a]
     assert f.rule == "differencing" and "bound it to 3" in f.message
+
+
+def test_a_text_column_with_blanks_is_text_not_withheld_counts(tmp_path: Path) -> None:
+    """Comparisons ("higher", "lower") with blanks where nothing is compared say nothing about a count: it is
+    an attribute of the area, not a column of withheld cells; numbers beside text still fail."""
+    codes = [L1, L2, L3, *M2_LSOAS]
+    comparison = ["higher", "", "lower", "", "", "similar", "", ""]
+    rows = "".join(f"{c},{20 + 5 * i},{v}\n" for i, (c, v) in enumerate(zip(codes, comparison, strict=True)))  # fmt: skip
+    folder = write_folder(
+        tmp_path, {"lsoa.csv": "lsoa21_code,count,vs_england\n" + rows}, [lsoa_table()]
+    )
+    result = check_folder(folder, rules=default_rules())
+    assert result.ok, [str(f) for f in result.failures]
+    assert {p.column[0] for p in result.publications} == {"count"}
+    mixed = rows.replace(",higher", ",4")
+    (folder / "lsoa.csv").write_text("lsoa21_code,count,vs_england\n" + mixed)
+    assert "withheld-marker" in rules_of(check_folder(folder, rules=default_rules()))

@@ -240,10 +240,12 @@ def _publications(
     spec = t.spec
     cohort, period = spec.cohort_id.replace("|", "/"), (spec.period or "").replace("|", "/")
     prefix = f"{cohort}@{period}"
+    if not t.counts:  # nothing counted (every number a measure or vouched for): no cells
+        return [], []
     cats = t.category_keys(frame)
     pubs = []
     for col, values in t.counts.items():
-        series = np.array([f"{prefix}|{c}|{col}" for c in cats], dtype=object)
+        series = (f"{prefix}|" + pd.Series(cats, dtype=object) + f"|{col}").to_numpy(dtype=object)
         column = np.full(len(values), col, dtype=object)
         pubs.append(
             Publication(

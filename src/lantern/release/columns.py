@@ -89,10 +89,12 @@ class ParsedTable:
     def category_keys(self, frame: pd.DataFrame) -> np.ndarray:
         if not self.categories:
             return np.full(len(self.areas), "", dtype=object)
-        keys = frame[self.categories].astype(str)
-        return keys.apply(
-            lambda r: "|".join(f"{c}={v}" for c, v in zip(self.categories, r, strict=True)), axis=1
-        ).to_numpy(dtype=object)
+        keys: pd.Series | None = None
+        for c in self.categories:  # "sex=F|age=65+", built column by column (vectorised)
+            part = f"{c}=" + frame[c].astype(str)
+            keys = part if keys is None else keys + "|" + part
+        assert keys is not None
+        return keys.to_numpy(dtype=object)
 
 
 def _fail(t: ParsedTable, rule: str, message: str, *, area="-", column="-", row=None) -> None:
@@ -146,7 +148,10 @@ def read_table(
                     row=int(rows[r]),
                 )
             continue
-        if other.all() and col not in spec.count_columns and col not in spec.measures:
+        # Text (names, "higher"/"lower") with blanks where there is nothing to say is text:
+        # a blank there withholds no count.
+        declared = col in spec.count_columns or col in spec.measures
+        if other.any() and not has_num.any() and not declared:
             text_cols.append(col)
             continue
         if other.any() and (has_num.any() or col in spec.count_columns or col in spec.measures):
