@@ -64,11 +64,11 @@ def main() -> int:
 
         if "--keep" in sys.argv:
             keep = Path(sys.argv[sys.argv.index("--keep") + 1])
-            _wh, site = build_site("england", ["E92000001"], data, keep)
+            _wh, site, _timing = build_site("england", ["E92000001"], data, keep)
             result = measure(site)
         else:
             with tempfile.TemporaryDirectory() as tmp:
-                _wh, site = build_site("england", ["E92000001"], data, Path(tmp))
+                _wh, site, _timing = build_site("england", ["E92000001"], data, Path(tmp))
                 result = measure(site)
     else:
         result = measure(site)
