@@ -43,6 +43,9 @@ def test_lsoa_profile_is_one_page_with_its_facts(essex_project, essex_wh, tmp_pa
     lo, hi = (100 * float(v) for v in wilson_limits(num, den))
     assert f"{number(lo)}–{number(hi)}" in html.read_text(encoding="utf-8")
     assert f"{number(100 * num / den, '%')}" in text
+    # each QOF prevalence over the years (2018/19 to 2021/22), as the map's panel shows it
+    assert "Diabetes mellitus (17+): recorded prevalence" in text
+    assert "2018/19" in text and "2021/22" in text
     # QOF apportionment flags beside the values, as lantern.profile.quality computes them
     from lantern.paths import BUNDLED_ESSEX
     from lantern.profile.quality import qof_flags
@@ -65,10 +68,16 @@ def test_district_file_has_one_page_per_ward(essex_project, essex_wh, tmp_path):
     names = essex_wh.area_names()
     pages = _pages(out)
     assert len(pages) == len(wards) == 14
+    summaries = essex_wh.index_summaries()
+    summaries = summaries[(summaries["component"] == "index") & (summaries["area_type"] == "ward")]
+    bound = summaries.pivot_table(index="area_code", columns="measure", values="value")
     for page, code in zip(pages, wards, strict=True):
         assert code in page and str(names[code]) in page
         assert "of 257 wards" in page and "Basildon" in page
         assert "COVID-19 cases per 100,000" in page
+        # the ward's own 90% rank interval over the draws (its average score), not "–"
+        lo, hi = int(bound.loc[code, "rank_p05"]), int(bound.loc[code, "rank_p95"])
+        assert f"90% rank interval {lo}–{hi}" in page, page[:400]
 
 
 def test_msoa_profile_shows_weekly_cases(essex_project, tmp_path):

@@ -232,7 +232,17 @@ def test_every_measure_reads_in_words_with_its_unit_once_and_no_raw_scores(
         shown = (
             # an indicator's legend shows that indicator's values, which may equal a score
             (page.text_content("#legend") if m["group"] != "indicator" else "")
-            + page.text_content("#panel-summary")
+            # (so may the summary's line for an indicator colouring the map, e.g. the IMD score,
+            # the one indicator of the deprivation domain)
+            + (
+                page.text_content("#panel-summary")
+                if m["group"] != "indicator"
+                else page.evaluate(
+                    "() => [...document.querySelectorAll("
+                    "'#panel-summary > div > :not(.summary-measure)')]"
+                    ".map(n => n.textContent).join(' ')"
+                )
+            )
             + page.text_content("#panel table.domains")
             + (" ".join(values) if m["group"] != "indicator" else "")
         )

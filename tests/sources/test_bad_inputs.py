@@ -193,3 +193,26 @@ def test_damaged_boundaries_raise_no_warnings(tmp_path):
             check_data(load_config(config_path), [relative])
     assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], caught
     assert_located(f"error: {raised.value}", data / relative, Expect(3, "geometry", ()))
+
+
+GEOJSON = [p for p, s in FILES.items() if s.format == "geojson"]
+
+
+@pytest.mark.parametrize("relative", GEOJSON)
+def test_a_self_intersecting_polygon_stops_the_file(tmp_path, essex_context, relative):
+    """A ring that crosses itself (a bow tie inside England): damaged coordinates."""
+    config_path, data = project(tmp_path, parquet=False)
+    path = data / relative
+    collection = bad_inputs._features(path)
+    bow_tie = [[0.1, 51.5], [0.3, 51.7], [0.3, 51.5], [0.1, 51.7], [0.1, 51.5]]
+    collection["features"][bad_inputs.DATA_ROW - 1]["geometry"] = {
+        "type": "Polygon",
+        "coordinates": [bow_tie],
+    }
+    bad_inputs._write_json(path, collection)
+    areas, _, pristine = essex_context
+    ctx = replace(pristine, data_dir=data, tables={}, manifest=Manifest.for_data_dir(data))
+    with pytest.raises(InputError) as raised:
+        check_data(load_config(config_path), [relative], context=(areas, ctx))
+    expect = Expect(bad_inputs.DATA_ROW, "geometry", ("not valid", "self-intersection"))
+    assert_located(f"error: {raised.value}", path, expect)

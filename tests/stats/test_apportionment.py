@@ -71,3 +71,80 @@ def test_flags_hand_worked():
     assert out.loc["B", "flag"] == ""
     # C: only 100 of 700 residents are with a practice that has QOF data → low coverage
     assert out.loc["C", "coverage"] == pytest.approx(100 / 700) and out.loc["C", "flag"] == LOW
+
+
+# --- flags on LSOA 2021s: the inputs moved through the crosswalk (lantern.profile.quality) ---
+
+
+def _moved_flags(patients, residents, cross):
+    from lantern.profile.quality import to_2021
+
+    moved, pop = to_2021(cross, patients, residents)
+    return apportionment_quality(_practices(), moved, pop, {"DM": 7.0}).set_index("area_code")
+
+
+def test_a_split_lsoa_gives_each_part_its_own_coverage_and_a_merge_is_judged_whole():
+    # A (2011) splits into A1/A2 (60/40); B and C (2011) merge into BC; D is unchanged.
+    cross = pd.DataFrame(
+        {
+            "lsoa11_code": ["A", "A", "B", "C", "D"],
+            "lsoa21_code": ["A1", "A2", "BC", "BC", "D"],
+            "weight": [0.6, 0.4, 1.0, 1.0, 1.0],
+        }
+    )
+    patients = pd.DataFrame(
+        {
+            "practice_code": ["P2", "P2", "P1", "P2", "P1"],
+            "area_code": ["A", "B", "C", "C", "D"],
+            "patients": [500.0, 900.0, 100.0, 40.0, 950.0],
+        }
+    )
+    residents = pd.Series({"A": 1000.0, "B": 1000.0, "C": 150.0, "D": 1000.0})
+    flags = _moved_flags(patients, residents, cross)
+    direct = apportionment_quality(_practices(), patients, residents, {"DM": 7.0})
+    direct = direct.set_index("area_code")
+    # a split keeps its parent's coverage (50%: low) in both parts
+    assert flags.loc["A1", "coverage"] == pytest.approx(0.5)
+    assert flags.loc["A2", "coverage"] == pytest.approx(0.5)
+    assert flags.loc["A1", "flag"] == flags.loc["A2", "flag"] == LOW
+    # C alone is mostly P1 (an outlier): flagged; merged with B, P2 dominates: not flagged
+    assert direct.loc["C", "flag"] == OUTLIER
+    assert flags.loc["BC", "coverage"] == pytest.approx(1040 / 1150)
+    assert flags.loc["BC", "top_practice"] == "P2" and flags.loc["BC", "flag"] == ""
+    # an unchanged LSOA has the same flag on both vintages
+    assert flags.loc["D", "flag"] == direct.loc["D", "flag"] == OUTLIER
+
+
+def test_unchanged_lsoas_keep_their_2011_flags_on_the_2021_map():
+    """Essex: every LSOA whose boundary did not change has the same flags on both vintages."""
+    from lantern.paths import BUNDLED_ESSEX
+    from lantern.profile.quality import qof_flags
+
+    pytest.importorskip("duckdb")
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from lantern.cli import main
+    from lantern.warehouse import Warehouse
+
+    with tempfile.TemporaryDirectory() as tmp:
+        here = Path.cwd()
+        os.chdir(tmp)
+        try:
+            assert main(["init"]) == 0 and main(["ingest"]) == 0
+        finally:
+            os.chdir(here)
+        with Warehouse(Path(tmp) / "out" / "lantern.duckdb") as wh:
+            f11 = qof_flags(wh, BUNDLED_ESSEX, 2011)
+            f21 = qof_flags(wh, BUNDLED_ESSEX, 2021)
+            cross = wh.crosswalk()
+    sizes11 = cross.groupby("lsoa11_code")["lsoa21_code"].transform("size")
+    sizes21 = cross.groupby("lsoa21_code")["lsoa11_code"].transform("size")
+    same = cross[(sizes11 == 1) & (sizes21 == 1) & (cross["lsoa11_code"] == cross["lsoa21_code"])]
+    codes = set(same["lsoa21_code"])
+    key = ["area_code", "indicator_id", "flag"]
+    a = f11[f11["area_code"].isin(codes)][key].astype(str).sort_values(key).reset_index(drop=True)
+    b = f21[f21["area_code"].isin(codes)][key].astype(str).sort_values(key).reset_index(drop=True)
+    assert len(a) > 100
+    pd.testing.assert_frame_equal(a, b)

@@ -15,7 +15,7 @@ function range(measure, cls) {
   return a === b ? a : `${a}–${b}`;
 }
 
-export function renderLegend(root, meta, measure, geo, { filtered, hasMissing }) {
+export function renderLegend(root, meta, measure, geo, { filtered, hasMissing, certainty = "" }) {
   const spec = measure.geos[geo.id];
   root.querySelector("#legend-title").textContent = measure.label;
   const items = spec.classes.map((cls) =>
@@ -39,6 +39,14 @@ export function renderLegend(root, meta, measure, geo, { filtered, hasMissing })
   note.textContent = darker + imputed;
   // how stable the index classes are (on a phone the area panel says it per area instead)
   if (measure.id === "index" && meta.stabilityNote) note.append(" ", el("span", { class: "legend-stability" }, meta.stabilityNote));
+  // with the "most vulnerable" filter on: how many areas are surely, and possibly, in that group
+  let sure = root.querySelector("#legend-certainty");
+  if (!sure) {
+    sure = el("p", { id: "legend-certainty", class: "hint legend-certainty" });
+    note.after(sure);
+  }
+  sure.textContent = certainty;
+  sure.hidden = !certainty;
 }
 
 // The legend can be folded away on a phone (its state is kept while the page is open).

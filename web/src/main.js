@@ -1,6 +1,7 @@
 // The Lantern open map: MapLibre over PMTiles, coloured from per-measure value files, with place
 // labels, district outlines, a hover/focus tooltip, an overlaid legend, an area panel (a bottom
 // sheet on a phone) and the whole view in the URL.
+import { certaintyText, groupCertainty } from "./certainty.js";
 import maplibregl from "maplibre-gl";
 import { Protocol } from "pmtiles";
 import { classesFor, FILTERED, fillExpression, hatchFilter, hatchKey, hatchPattern } from "./colour.js";
@@ -92,7 +93,16 @@ function syncControls() {
   $("deciles").disabled = !geo().hasDecile;
   $("table-filter").value = table.filter;
   const d = meta.districts.find((x) => x.code === state.district);
-  $("options-summary").textContent = `${measure().title}${d ? ` · ${d.name}` : ""}${state.deciles ? ` · most vulnerable ${state.deciles}0%` : ""}`;
+  $("options-summary").textContent = `${measure().title}${d ? ` · ${d.name}` : ""}${state.deciles ? ` · most vulnerable ${state.deciles}0% (estimate)` : ""}`;
+}
+
+// How certain the "most vulnerable" filter is, in the district shown (certainty.js).
+function filterCertainty() {
+  if (!state.deciles || !areas) return "";
+  const k = parseInt(state.deciles, 10);
+  const di = state.district ? meta.districts.findIndex((d) => d.code === state.district) : -1;
+  const c = groupCertainty(indexValues, k, rankTotal(), (i) => di < 0 || areas.district[i] === di);
+  return certaintyText(c, k);
 }
 
 function keepFn() {
@@ -128,7 +138,7 @@ function paint() {
       map.setLayoutProperty(hatch, "visibility", "visible");
     }
   }
-  renderLegend($("legend"), meta, m, g, { filtered: Boolean(state.district || state.deciles), hasMissing: values.c.some((c) => c < 0) });
+  renderLegend($("legend"), meta, m, g, { filtered: Boolean(state.district || state.deciles), hasMissing: values.c.some((c) => c < 0), certainty: filterCertainty() });
   updateTable();
   syncControls();
   if (cases.active()) {
@@ -480,7 +490,7 @@ $("deciles").addEventListener("change", (e) => {
   table.page = 0;
   paint();
   save();
-  live(e.target.value ? `Showing the most vulnerable ${e.target.value}0% only.` : "Showing all areas.");
+  live(e.target.value ? `Showing the most vulnerable ${e.target.value}0% only. ${filterCertainty()}` : "Showing all areas.");
 });
 $("options-toggle").addEventListener("click", () => {
   const open = $("options-toggle").getAttribute("aria-expanded") !== "true";

@@ -90,7 +90,9 @@ export class AreaTable {
     const cols = [this.header("name", "Area"), this.header("code", "Code"), this.header("district", "District"), this.header("value", this.byRank ? "Rank" : m.label)];
     if (this.hasDecile) cols.push(this.header("decile", "Index decile"));
     const uncertain = this.hasDecile && this.rows.some((r) => r.stays !== null && r.stays !== undefined);
-    if (uncertain) cols.push(el("th", { scope: "col" }, "Rank interval (90%)"), this.header("stays", "In this decile in"));
+    const intervals = this.hasDecile && this.rows.some((r) => r.interval);
+    if (intervals) cols.push(el("th", { scope: "col" }, "Rank interval (90%)"));
+    if (uncertain) cols.push(this.header("stays", "In this decile in"));
     cols[1].classList.add("wide-col");
     cols[2].classList.add("wide-col");
     head.replaceChildren(...cols);
@@ -111,11 +113,8 @@ export class AreaTable {
           el("td", { class: "num" }, this.byRank ? fmtInt(r.value) : fmtValue(m, r.value)),
         );
         if (this.hasDecile) tr.append(el("td", { class: "num" }, r.decile ?? "–"));
-        if (uncertain)
-          tr.append(
-            el("td", { class: "num" }, r.interval ? `${r.interval[0]}–${r.interval[1]}` : "–"),
-            el("td", { class: "num" }, r.stays === null || r.stays === undefined ? "–" : `${Math.round(100 * r.stays)}% of draws`),
-          );
+        if (intervals) tr.append(el("td", { class: "num" }, r.interval ? `${r.interval[0]}–${r.interval[1]}` : "–"));
+        if (uncertain) tr.append(el("td", { class: "num" }, r.stays === null || r.stays === undefined ? "–" : `${Math.round(100 * r.stays)}% of draws`));
         return tr;
       }),
     );

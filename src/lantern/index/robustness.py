@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.stats import norm
 
 from lantern.index.engine import INDEX, IndexResult, compute_domain, compute_index, indicator_matrix
@@ -31,6 +32,12 @@ class RobustnessResult:
     share_changing_decile: float  # mean over draws of the share of areas in a different decile
     # per domain: (median, p05, p95) of its rank over the draws (1 = most vulnerable)
     domains: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # per higher geography (``groups``): each parent area's (median, p05, p95) rank of its
+    # population-weighted average index score over the draws, among the parents of that level,
+    # and the share of draws that put it in another decile of that level than the base does
+    groups: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(
+        default_factory=dict
+    )
 
     def domain_frame(self, domain_id: str) -> pd.DataFrame:
         median, p05, p95 = self.domains[domain_id]
@@ -108,8 +115,15 @@ def monte_carlo(
     base: IndexResult | None = None,
     parents: pd.Series | None = None,
     chunk: int = 50,
+    groups: dict[str, tuple[np.ndarray, np.ndarray, int]] | None = None,
 ) -> RobustnessResult:
-    """Run ``draws`` perturbed versions of the index; areas without a base score are left out."""
+    """Run ``draws`` perturbed versions of the index; areas without a base score are left out.
+
+    ``groups`` (level → ``(parent, weight, n_parents)``, arrays aligned with the areas: each
+    area's parent position, -1 for none, and its population) asks also for the rank interval of
+    each parent's population-weighted average index score (IoD Appendix N "average score"),
+    ranked among the parents of its level in every draw as ``lantern build`` ranks the base.
+    """
     rob = spec.robustness
     draws = draws or rob.draws
     rng = np.random.default_rng(rob.seed if seed is None else seed)
@@ -154,6 +168,10 @@ def monte_carlo(
     varying = [k for k in range(len(spec.domains)) if k not in fixed]
     domain_ranks = {k: np.empty((draws, n), dtype=small) for k in varying}
     changed = np.zeros(n)
+    pooling = _pooling(groups or {}, keep)
+    group_ranks = {
+        level: np.empty((draws, m.shape[1]), dtype=np.int32) for level, m in pooling.items()
+    }
     for start in range(0, draws, chunk):
         size = min(chunk, draws - start)
         norm_choice = rng.integers(len(normalisations), size=size)
@@ -190,6 +208,11 @@ def monte_carlo(
             index = np.einsum("sk,ksn->sn", domain_w, inputs)
         desc = n + 1 - _ascending_ranks(index)
         ranks[start : start + size] = desc
+        for level, matrix in pooling.items():
+            averages = np.asarray(matrix.T @ index.T).T  # draws × parents (weights sum to 1)
+            group_ranks[level][start : start + size] = (
+                matrix.shape[1] + 1 - _ascending_ranks(averages)
+            )
         changed += (np.ceil(10 * desc / n) != base_decile).sum(axis=0)
     p05, median, p95 = np.percentile(ranks, [5, 50, 95], axis=0)
     share = changed / draws
@@ -208,6 +231,14 @@ def monte_carlo(
         else:  # one indicator: its rank is the same in every draw
             rank = base.components[domain.id]["rank"]
             domains[domain.id] = (rank.copy(), rank.copy(), rank.copy())
+    summary = {}
+    base_score = np.nan_to_num(np.asarray(base.components[INDEX]["score"], dtype=float)[keep])
+    for level, r in group_ranks.items():
+        g05, gmed, g95 = np.percentile(r, [5, 50, 95], axis=0)
+        m = pooling[level].shape[1]
+        base_rank = m + 1 - _ascending_ranks(np.asarray(pooling[level].T @ base_score)[None, :])[0]
+        moved = (np.ceil(10 * r / m) != np.ceil(10 * base_rank / m)).mean(axis=0)
+        summary[level] = (gmed, g05, g95, moved)
     return RobustnessResult(
         base.areas,
         draws,
@@ -217,4 +248,25 @@ def monte_carlo(
         spread(share),
         float(share.mean()),
         domains,
+        summary,
     )
+
+
+def _pooling(
+    groups: dict[str, tuple[np.ndarray, np.ndarray, int]], keep: np.ndarray
+) -> dict[str, sparse.csr_matrix]:
+    """Per level: a sparse areas × parents matrix whose column sums to 1 over the parent's
+    areas, weighted by population, so ``index @ matrix`` is each parent's average score."""
+    out = {}
+    for level, (parent, weight, n_parents) in groups.items():
+        parent = np.asarray(parent)[keep]
+        weight = np.nan_to_num(np.asarray(weight, dtype=float)[keep])
+        inside = parent >= 0
+        rows = np.flatnonzero(inside)
+        cols = parent[inside]
+        total = np.bincount(cols, weights=weight[inside], minlength=n_parents)
+        if (total <= 0).any():
+            continue  # a parent without population has no average: no interval for the level
+        values = weight[inside] / total[cols]
+        out[level] = sparse.csr_matrix((values, (rows, cols)), shape=(len(parent), n_parents))
+    return out

@@ -202,6 +202,80 @@ def summaries_table(
     ]
 
 
+def summary_groups(
+    result: IndexResult, inputs: BuildInputs, focus: pd.Index
+) -> dict[str, tuple[np.ndarray, np.ndarray, int, list[str]]]:
+    """Per summary level: each area's parent (position, -1 outside the focus or without one),
+    its population, the number of parents and their codes — the same parents and weights
+    ``summaries_table`` averages the index over, for the Monte Carlo rank intervals."""
+    pop = inputs.population
+    population = (
+        pop.reindex(result.areas).to_numpy(dtype=float)
+        if pop is not None
+        else np.ones(len(result.areas))
+    )
+    population = np.where(np.isnan(population), 0.0, population)
+    in_focus = pd.Index(result.areas).isin(focus)
+    out = {}
+    for level in SUMMARY_LEVELS:
+        links = inputs.links[inputs.links.parent_type == level].drop_duplicates("child_code")
+        if links.empty:
+            continue
+        parent_of = pd.Series(links["parent_code"].to_numpy(), index=links["child_code"])
+        parent = pd.Series(result.areas).map(parent_of).where(in_focus)
+        codes = sorted(parent.dropna().unique())
+        if len(codes) < 2:
+            continue
+        position = {c: i for i, c in enumerate(codes)}
+        idx = parent.map(position).fillna(-1).astype(int).to_numpy()
+        out[level] = (idx, population, len(codes), [str(c) for c in codes])
+    return out
+
+
+def summary_intervals(
+    rob: RobustnessResult,
+    groups: dict[str, tuple[np.ndarray, np.ndarray, int, list[str]]],
+    index_id: str,
+    vintage: int,
+) -> pd.DataFrame:
+    """``index_summaries`` rows ``rank_p05`` and ``rank_p95`` (value = the rank bound) and
+    ``decile_change_share`` for the index's average score of every higher area over the Monte
+    Carlo draws."""
+    frames = []
+    for level, (_median, p05, p95, moved) in rob.groups.items():
+        codes = groups[level][3]
+        for measure, values in (
+            ("rank_p05", np.round(p05)),
+            ("rank_p95", np.round(p95)),
+            ("decile_change_share", moved),
+        ):
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "index_id": index_id,
+                        "area_type": level,
+                        "area_code": codes,
+                        "vintage": vintage,
+                        "component": INDEX,
+                        "measure": measure,
+                        "value": values,
+                        "rank": np.nan,
+                    }
+                )
+            )
+    columns = [
+        "index_id",
+        "area_type",
+        "area_code",
+        "vintage",
+        "component",
+        "measure",
+        "value",
+        "rank",
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
 def reference_comparison(county: IndexResult, national: IndexResult, focus: pd.Index) -> str:
     """Markdown cross-tab of county-reference deciles against national-reference deciles."""
     c = pd.Series(county.components[INDEX]["decile"], index=county.areas).reindex(focus)
@@ -260,6 +334,7 @@ def build(config, *, progress: Progress | None = None, draws: int | None = None)
         else:
             primary, primary_data = county_result, inputs.county
         say(f"Monte Carlo robustness ({draws} draws)")
+        groups = summary_groups(primary, inputs, focus)
         rob: RobustnessResult = monte_carlo(
             spec,
             primary_data,
@@ -267,6 +342,7 @@ def build(config, *, progress: Progress | None = None, draws: int | None = None)
             seed=config.index.seed,
             base=primary,
             parents=inputs.parents,
+            groups={level: g[:3] for level, g in groups.items()},
         )
         say("Summarising to higher geographies")
         scores = [
@@ -316,7 +392,13 @@ def build(config, *, progress: Progress | None = None, draws: int | None = None)
             "index_indicator_values": indicator_values_table(primary, focus),
             "index_contributions": contributions_table(primary, focus),
             "index_weights": weights_table(primary),
-            "index_summaries": summaries_table(primary, inputs, focus, vintage),
+            "index_summaries": pd.concat(
+                [
+                    summaries_table(primary, inputs, focus, vintage),
+                    summary_intervals(rob, groups, spec.id, vintage),
+                ],
+                ignore_index=True,
+            ),
         }
         previous = wh.index_runs(spec.id) if wh.has("index_runs") else None
         validation = kept_validation(wh, spec.id, previous, runs["spec_sha256"].iloc[0])

@@ -58,7 +58,12 @@ def publish(
     assets = assets_dir()
     step("Reading the warehouse")
     data = read_site_data(
-        warehouse, title=title, area_codes=area_codes, vintage=vintage, index_id=index_id
+        warehouse,
+        title=title,
+        area_codes=area_codes,
+        vintage=vintage,
+        index_id=index_id,
+        data_dir=Path(config.data_dir),
     )
     site_dir = Path(site_dir)
     rules = project_rules(config)

@@ -240,9 +240,12 @@ def _index_rows(
             "rank": rank,
             "of": total,
             "decile": None if rank is None else int(np.ceil(rank * 10 / total)),
-            "p05": None,
-            "p95": None,
-            "stability": None,
+            # 90% interval of the rank of its average score over the Monte Carlo draws
+            "p05": _int(measures.get("rank_p05")),
+            "p95": _int(measures.get("rank_p95")),
+            "stability": None
+            if measures.get("decile_change_share") is None
+            else 1 - float(measures["decile_change_share"]),
             "extent": measures.get("extent"),
             "proportion": measures.get("proportion"),
             "n_areas": measures.get("n_areas"),

@@ -23,14 +23,21 @@ def interval_columns(
     codes: pd.Index,
     vintage: str,
     area_codes: Sequence[str] | None,
-) -> pd.DataFrame:
+    *,
+    periods: dict[str, str] | None = None,
+) -> tuple[pd.DataFrame, dict[str, dict[str, float | None]]]:
     """LSOA × ``<id>_lower95``, ``<id>_upper95``, ``<id>_vs_county``, ``<id>_vs_england`` for
-    every indicator measure that is a rate with counts (others get no columns)."""
+    every indicator measure that is a rate with counts (others get no columns), in the period
+    ``periods`` names for it (default: its latest); and for each such indicator the county's and
+    England's value of that period."""
     ids = [
         m.id for m in measures if m.group == "indicator" and m.kind == "rate" and m.unit in SCALES
     ]
     if not ids or not len(codes):
-        return pd.DataFrame(index=codes)
+        return pd.DataFrame(index=codes), {}
+    held = wh.periods(ids)
+    held_pairs = set(zip(held["indicator_id"], held["period"], strict=True))
+    wanted = {i: p for i, p in (periods or {}).items() if i in ids and (i, p) in held_pairs}
     table = indicator_table(
         wh,
         ids,
@@ -38,15 +45,21 @@ def interval_columns(
         area_type="lsoa",
         codes=list(codes),
         county=list(area_codes or []),
+        period=wanted or None,
     )
-    out = pd.DataFrame(index=codes)
+    columns: dict[str, Any] = {}
+    bench: dict[str, dict[str, float | None]] = {}
     for indicator_id, part in table.groupby("indicator_id", sort=False):
         if part["lower95"].isna().all():
             continue
+        first = part.iloc[0]
+        bench[str(indicator_id)] = {
+            k: None if pd.isna(first[k]) else float(first[k]) for k in ("county", "england")
+        }
         part = part.set_index("area_code").reindex(codes)
         for suffix in SUFFIXES:
-            out[f"{indicator_id}_{suffix}"] = part[suffix].to_numpy()
-    return out
+            columns[f"{indicator_id}_{suffix}"] = part[suffix].to_numpy()
+    return pd.DataFrame(columns, index=codes), bench
 
 
 def weekly_cases(

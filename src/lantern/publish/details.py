@@ -9,7 +9,16 @@ hundred areas stays small and England's 33,755 write in seconds:
      "index": {"<component>": {"rank": [...], "decile": [...], "p05": [...], "p95": [...]}},
      "contrib": {"index": {"<domain>": [share, ...]}},
      "ci": {"<indicator id>": [[lower95, ...], [upper95, ...], [vs map, ...] | null, [vs England, ...]]},
-     "stays": [...], "why": [...], "imputed": [...]}
+     "stays": [...], "why": [...], "imputed": [...],
+     "trend": {"<indicator id>": {"v": [[one value per period], ...], "lo": [...], "hi": [...]}},
+     "flags": {"<indicator id>": ["c" | "o" | "", ...]}}
+
+``trend`` (LSOAs) holds every period of the indicators the site shows over the years, in the
+periods of the page metadata's ``yearTrends``; ``lo``/``hi`` (95% limits) are left out for an
+indicator no period of which has counts, and are null in a period without counts. ``flags``
+(LSOAs) marks QOF values whose apportionment from GP practices is weak: ``c`` the practices with
+QOF data register under 80% of the residents (low coverage), ``o`` one practice dominates and its
+recorded prevalence is an outlier (``lantern.profile.quality``).
 
 Index and domain scores are not written: the page shows ranks and deciles, never raw scores.
 Indicator values and confidence limits are rounded to the decimals the page shows them with;
@@ -143,6 +152,58 @@ def _words(col: pd.Series) -> list[str] | None:
     return out if any(out) else None
 
 
+def _yearly(data: SiteData, codes: pd.Index) -> dict[str, dict[str, list]]:
+    """Per trend indicator: each area's value and 95% limits per period, rounded as the panel shows the indicator (see ``lantern.publish.trends``)."""
+    table = data.yearly
+    if table is None or table.empty:
+        return {}
+    out: dict[str, dict[str, list]] = {}
+    for indicator_id, part in table.groupby("indicator_id", sort=False):
+        places = _places(data, str(indicator_id), part)
+        periods = list(dict.fromkeys(part["period"]))
+        cols: dict[str, list] = {}
+        wide = {
+            f: part.pivot(index="area_code", columns="period", values=f).reindex(
+                index=codes, columns=periods
+            )
+            for f in ("value", "lower95", "upper95")
+        }
+        by_period = {f: [w[p] for p in periods] for f, w in wide.items()}
+        v = [rounded(col, places) for col in by_period["value"]]
+        cols["v"] = [list(row) for row in zip(*v, strict=True)]
+        if part["lower95"].notna().any():
+            for key, f in (("lo", "lower95"), ("hi", "upper95")):
+                per = [rounded(col, places) for col in by_period[f]]
+                cols[key] = [list(row) for row in zip(*per, strict=True)]
+        out[str(indicator_id)] = cols
+    return out
+
+
+FLAG_CODES = {"low_coverage": "c", "dominant_outlier": "o"}
+
+
+def _flags(data: SiteData, codes: pd.Index) -> dict[str, list[str]]:
+    """Per QOF indicator with any flag: each area's flag letter (``""`` unflagged)."""
+    quality = data.quality
+    if quality is None or quality.empty:
+        return {}
+    out = {}
+    for indicator_id, part in quality.groupby("indicator_id", sort=False):
+        flag = part.drop_duplicates("area_code").set_index("area_code")["flag"].reindex(codes)
+        out[str(indicator_id)] = [FLAG_CODES.get(f, "") if isinstance(f, str) else "" for f in flag]
+    return out
+
+
+def _places(data: SiteData, indicator_id: str, part: pd.DataFrame) -> int:
+    """The decimals the panel shows the indicator with (its own measure's, if the site has it;
+    the same rule as ``sitejson.yearly_benchmarks``)."""
+    try:
+        m = data.measure(indicator_id)
+    except KeyError:
+        return decimals_for(part["value"].tolist(), str(part["unit"].iloc[0] or ""))
+    return decimals_for(data.values[m.id].tolist(), m.unit, m.kind)
+
+
 def write_details(
     data: SiteData, site: Path, geo: str, frame: pd.DataFrame, measures: list[str], geometry
 ) -> None:
@@ -170,14 +231,23 @@ def write_details(
                     cols[name] = int_list(data.index[col].reindex(frame.index))
         else:
             cols["decile"] = deciles_from_ranks(rank)
+            for field, name in (("rank_p05", "p05"), ("rank_p95", "p95")):
+                col = f"{m}.{field}"
+                if col in frame.columns and frame[col].notna().any():
+                    cols[name] = int_list(frame[col].reindex(frame.index))
         index_cols[component(m)] = cols
     codes = list(frame.index)
     names = [str(n) for n in frame["name"]]
     boxes = _bboxes(geometry, frame.index)
     contrib = _contributions(data, frame.index) if geo == "lsoa" else {}
     intervals = _intervals(data, indicators, frame.index) if geo == "lsoa" else {}
+    yearly = _yearly(data, frame.index) if geo == "lsoa" else {}
+    flags = _flags(data, frame.index) if geo == "lsoa" else {}
     stays: list = []
     sentences: list[str] = []
+    if geo != "lsoa" and "index.decile_change_share" in frame.columns:
+        # how often a ward's (MSOA's, district's) average score stays in its decile of them
+        stays = sig_list(1 - frame["index.decile_change_share"].astype(float), 3)
     if geo == "lsoa":  # how often each area stays in its decile, and why it ranks where it does
         if "index.decile_change_share" in data.index.columns:
             stays = sig_list(1 - data.index["index.decile_change_share"].reindex(frame.index), 3)
@@ -220,6 +290,15 @@ def write_details(
             if imputed is not None:
                 # share of each area's index weight resting on imputed values (over 0.5: flagged)
                 out["imputed"] = [imputed[i] for i in take]
+            if flags:
+                out["flags"] = {m: [col[i] for i in take] for m, col in flags.items()}
+            if yearly:
+                out["trend"] = {
+                    m: {k: [col[i] for i in take] for k, col in cols.items()}
+                    for m, cols in yearly.items()
+                }
         else:
             out["parents"] = {"district": [[district, ""] for _ in take]}
+            if stays:
+                out["stays"] = [stays[i] for i in take]
         dump(site / "data" / "detail" / geo / f"{district or '_'}.json.gz", out)

@@ -9,15 +9,17 @@ import re
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from lantern.publish.display import decimals_for
+from lantern.publish.display import decimals_for, title_with_unit
 from lantern.publish.place import strip_place
 from lantern.publish.sitedata import SiteData
+from lantern.publish.sitejson import sig_list
 
 OGL = {
     "name": "OGL-UK-3.0",
@@ -52,6 +54,46 @@ INDEX_FIELD_TEXT = {
     ),
 }
 BASENAME = "lantern-lsoa"
+TRENDS = f"{BASENAME}-trends"
+# Above this many rows (England: 1.4 million) the trends table is Parquet only, so the site stays
+# small; a county's is also CSV.
+TRENDS_CSV_ROWS = 500_000
+TREND_FIELDS = [
+    ("area_code", "LSOA code", "string", "", "GSS code of the Lower layer Super Output Area"),
+    (
+        "indicator_id",
+        "Indicator",
+        "string",
+        "",
+        "Lantern indicator id (`lantern sources --indicators`)",
+    ),
+    (
+        "period",
+        "Period",
+        "string",
+        "",
+        "The period the value is for (QOF financial year, or the date of a population estimate)",
+    ),
+    ("value", "Value", "number", "", "The area's value in that period"),
+    ("lower95", "Lower 95% confidence limit", "number", "", ""),
+    ("upper95", "Upper 95% confidence limit", "number", "", ""),
+    (
+        "county",
+        "County value",
+        "number",
+        "",
+        "Sum of numerators / sum of denominators over the build's area, that period",
+    ),
+    (
+        "england",
+        "England value",
+        "number",
+        "",
+        "England's value that period (sum over every English area)",
+    ),
+    ("vs_county", "Compared with the county", "string", "", ""),
+    ("vs_england", "Compared with England", "string", "", ""),
+]
 OPEN_LICENCE = re.compile(
     r"open government licen[cs]e|\bOGL\b|open parliament licen[cs]e|\bCC[ -]?BY\b|\bCC0\b|"
     r"creative commons attribution|\bODbL\b",
@@ -114,13 +156,34 @@ def area_table(data: SiteData) -> pd.DataFrame:
                 if col in data.intervals.columns:
                     vals = data.intervals[col].reindex(data.areas.index).to_numpy()
                     extra[col] = np.round(vals.astype(float), places) if suffix in LIMITS else vals
+            flag = _quality_column(data, m.id)
+            if flag is not None:
+                extra[f"{m.id}_quality"] = flag
     out = pd.concat([out, pd.DataFrame(extra, index=out.index)], axis=1)
     empty = [c for c in out.columns if out[c].isna().all() or (out[c].astype(str) == "").all()]
     return out.drop(columns=empty)
 
 
+QUALITY_TEXT = (
+    "QOF apportionment quality: low_coverage where the GP practices with QOF data register under "
+    "80% of the area's residents; dominant_outlier where one practice supplies half or more of "
+    "its registered patients and that practice's recorded prevalence is among the 2.5% highest or "
+    "lowest and significantly (99.8%) different from England; empty otherwise. On LSOA 2021s the "
+    "registrations and residents are moved through the LSOA crosswalk first (see the method page)."
+)
+
+
+def _quality_column(data: SiteData, indicator_id: str) -> np.ndarray | None:
+    quality = data.quality
+    if quality is None or quality.empty or indicator_id not in set(quality["indicator_id"]):
+        return None
+    part = quality[quality["indicator_id"] == indicator_id].drop_duplicates("area_code")
+    flag = part.set_index("area_code")["flag"].reindex(data.areas.index)
+    return flag.fillna("").astype(str).to_numpy()
+
+
 def _fields(data: SiteData, table: pd.DataFrame) -> list[dict]:
-    fields = [
+    fields: list[dict[str, Any]] = [
         {"name": n, "title": t, "type": "string", **({"description": d} if d else {})}
         for n, t, d in AREA_FIELDS
     ]
@@ -168,6 +231,17 @@ def _fields(data: SiteData, table: pd.DataFrame) -> list[dict]:
                         "description": INTERVAL_TEXT[suffix],
                     }
                 )
+    for m in data.measures:
+        if m.group == "indicator":
+            fields.append(
+                {
+                    "name": f"{m.id}_quality",
+                    "title": f"{m.title}: data quality of the estimate",
+                    "type": "string",
+                    "description": QUALITY_TEXT,
+                    "constraints": {"enum": ["", "low_coverage", "dominant_outlier"]},
+                }
+            )
     by_name = {f["name"]: f for f in fields}
     out = []
     for col in table.columns:
@@ -175,6 +249,121 @@ def _fields(data: SiteData, table: pd.DataFrame) -> list[dict]:
         if field.get("type") != "string":
             field["type"] = "integer" if str(table[col].dtype) == "Int64" else "number"
         out.append(field)
+    return out
+
+
+def trends_table(data: SiteData) -> pd.DataFrame:
+    """Every period of the indicators the map shows over the years: one row per LSOA ×
+    indicator × period; values, county and England to 4 significant figures (as the site's trend
+    files), limits to the decimals the value is shown with (empty columns, and the county
+    comparison on an England map, left out; titles and units are in ``datapackage.json``)."""
+    table = data.yearly
+    if table is None or table.empty:
+        return pd.DataFrame()
+    # only indicators from official open source files loaded into the warehouse (the release
+    # gate is told so: ``verified_columns``); the trends table has rates, no counts
+    loaded = {s.source_id for s in data.sources if OPEN_LICENCE.search(s.licence or "")}
+    table = table[table["source_id"].isin(loaded)]
+    if table.empty:
+        return pd.DataFrame()
+    out = table.drop(columns=["title", "unit", "source_id"]).copy()
+    for col in ("value", "county", "england"):
+        out[col] = np.array(sig_list(out[col], 4), dtype=float)
+    for indicator_id, rows in out.groupby("indicator_id", sort=False).groups.items():
+        try:
+            m = data.measure(str(indicator_id))
+            places = decimals_for(data.values[m.id].tolist(), m.unit, m.kind)
+        except KeyError:
+            unit = str(table.loc[rows[0], "unit"] or "")
+            places = decimals_for(table.loc[rows, "value"].tolist(), unit)
+        for col in LIMITS:
+            out.loc[rows, col] = np.round(out.loc[rows, col].to_numpy(dtype=float), places)
+    if data.place == "England":
+        out = out.drop(columns=["county", "vs_county"])
+    empty = [c for c in out.columns if out[c].isna().all() or (out[c].astype(str) == "").all()]
+    return out.drop(columns=empty).reset_index(drop=True)
+
+
+def _trend_resources(data: SiteData, folder: Path) -> list[tuple[Path, dict]]:
+    """Write the trends table (Parquet, and CSV when not too large); their package entries."""
+    table = trends_table(data)
+    if table.empty:
+        return []
+    by_name = {n: (t, k, d) for n, t, k, _, d in TREND_FIELDS}
+    fields = []
+    for col in table.columns:
+        title, kind, text = by_name[col]
+        if col in INTERVAL_TEXT:
+            text = INTERVAL_TEXT[col]
+        field: dict = {"name": col, "title": title, "type": kind}
+        if text:
+            field["description"] = text
+        if col == "indicator_id":  # each indicator's title and unit
+            titles = data.yearly.drop_duplicates("indicator_id")
+            field["constraints"] = {"enum": [str(i) for i in titles["indicator_id"]]}
+            field["description"] = (
+                text
+                + ". "
+                + "; ".join(
+                    f"{r.indicator_id}: {title_with_unit(str(r.title), str(r.unit or ''))}"
+                    for r in titles.itertuples()
+                )
+            )
+        fields.append(field)
+    schema = {
+        "fields": fields,
+        "primaryKey": ["area_code", "indicator_id", "period"],
+        "missingValues": [""],
+    }
+    what = f"{data.title}: indicators over the years by LSOA"
+    pq = folder / f"{TRENDS}.parquet"
+    table.to_parquet(pq, index=False, compression="zstd")
+    out: list[tuple[Path, dict]] = []
+    if len(table) <= TRENDS_CSV_ROWS:
+        csv = folder / f"{TRENDS}.csv"
+        write_csv(table, csv)
+        out.append(
+            (
+                csv,
+                _resource(
+                    csv,
+                    name=TRENDS,
+                    profile="tabular-data-resource",
+                    title=f"{what} (CSV)",
+                    description=(
+                        "Each period of the indicators held for several (QOF prevalences "
+                        "2018/19 to 2021/22, population shares mid-2019 and mid-2020), moved to "
+                        f"LSOA {data.vintage} boundaries, with 95% limits and the comparisons "
+                        "where the period has counts (QOF 2021/22 is published as rates only)."
+                    ),
+                    format="csv",
+                    mediatype="text/csv",
+                    encoding="utf-8",
+                    dialect={"delimiter": ",", "header": True},
+                    schema=schema,
+                ),
+            )
+        )
+    out.append(
+        (
+            pq,
+            _resource(
+                pq,
+                name=f"{TRENDS}-parquet",
+                type="file",
+                profile="data-resource",
+                title=f"{what} (Apache Parquet)",
+                description=(
+                    "Each period of the indicators held for several, with 95% limits and the "
+                    "comparisons where the period has counts (same fields as the CSV, when "
+                    f"there is one; Parquet only above {TRENDS_CSV_ROWS:,} rows)."
+                ),
+                format="parquet",
+                mediatype="application/vnd.apache.parquet",
+                schema=schema,
+            ),
+        )
+    )
     return out
 
 
@@ -318,6 +507,8 @@ def write_downloads(data: SiteData, folder: Path, *, name: str = "lantern") -> l
             },
         ),
     ]
+    trends = _trend_resources(data, folder)
+    resources += [r for _, r in trends]
     package = {
         "profile": "data-package",
         "name": name,
@@ -355,6 +546,15 @@ def write_downloads(data: SiteData, folder: Path, *, name: str = "lantern") -> l
             "GeoJSON, zipped",
             "Boundaries with the index results, for GIS (join the CSV for indicators)",
         ),
+        *[
+            (
+                p,
+                "CSV" if p.suffix == ".csv" else "Parquet",
+                f"{data.title}: indicators over the years by LSOA, with 95% limits "
+                f"({'CSV' if p.suffix == '.csv' else 'Apache Parquet'})",
+            )
+            for p, _ in trends
+        ],
         (
             folder / "datapackage.json",
             "JSON",
@@ -378,6 +578,11 @@ def release_tables(data: SiteData) -> list[dict]:
         ("parquet", f"{BASENAME}-parquet", None),
     ]
     files.append(("geojson.zip", f"{BASENAME}-boundaries", f"{BASENAME}.geojson:features"))
+    loaded = {s.source_id for s in data.sources if OPEN_LICENCE.search(s.licence or "")}
+    yearly = data.yearly
+    trend_rows = (
+        0 if yearly is None or yearly.empty else int(yearly["source_id"].isin(loaded).sum())
+    )
     return [
         {
             "name": name,
@@ -390,6 +595,18 @@ def release_tables(data: SiteData) -> list[dict]:
             "description": f"Index and indicators by LSOA ({ext})",
         }
         for ext, name, part in files
+    ] + [
+        {
+            "name": TRENDS if ext == "csv" else f"{TRENDS}-parquet",
+            "path": f"{TRENDS}.{ext}",
+            "cohort": TRENDS,
+            "geography": "area_code",
+            "area_type": "lsoa",
+            "vintage": int(data.vintage),
+            "description": f"Indicators over the years by LSOA: rates and their limits ({ext})",
+        }
+        for ext in ("csv", "parquet")
+        if trend_rows and (ext == "parquet" or trend_rows <= TRENDS_CSV_ROWS)
     ]
 
 
@@ -415,6 +632,15 @@ def verified_columns(data: SiteData) -> dict[str, str]:
             out[f"{m.id}_{suffix}"] = (
                 f"{text} of {m.id}, computed from {src.publisher}: {src.dataset} ({src.licence})"
             )
+    trends = data.yearly
+    if trends is not None and not trends.empty and trends["source_id"].isin(loaded).any():
+        ids = sorted(set(trends.loc[trends["source_id"].isin(loaded), "indicator_id"]))
+        what = f"official open indicators ({', '.join(ids)}) over the years"
+        out["value"] = f"{what}, published unchanged (4 significant figures)"
+        for col in ("lower95", "upper95"):
+            out[col] = f"{INTERVAL_TEXT[col]} Of {what}."
+        for col in ("county", "england"):
+            out[col] = f"{what}: the {col}'s total, sum of published numerators / denominators"
     if feeding_ok:
         for m in data.measures:
             if m.group == "indicator":

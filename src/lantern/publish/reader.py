@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from lantern.errors import ConfigError, Problem
+from lantern.errors import ConfigError, InputError, Problem
 from lantern.publish import comparisons
 from lantern.publish.place import join_names
 from lantern.publish.sitedata import Measure, SiteData, Source
+from lantern.publish.trends import trend_table
 from lantern.warehouse import Warehouse
 
 ENGLAND = "E92000001"
@@ -35,11 +36,14 @@ def read_site_data(
     area_codes: list[str] | None = None,
     vintage: str | None = None,
     index_id: str | None = None,
+    data_dir: Path | None = None,
 ) -> SiteData:
     """Everything the site shows for the LSOAs of the build, straight from the warehouse.
 
     The LSOAs are those the index was built for (``index_scores``) or, without an index, the
     LSOAs inside ``area_codes``. Raises :class:`ConfigError` naming each missing table.
+    ``data_dir`` (the folder of source files the warehouse was loaded from) lets the QOF values
+    carry their apportionment quality flags, computed from the practice files.
     """
     if not Path(warehouse).exists():
         raise ConfigError(
@@ -48,7 +52,26 @@ def read_site_data(
         )
     with Warehouse(warehouse) as wh:
         wh.con.execute("SET enable_progress_bar = false")
-        return _read(wh, title=title, area_codes=area_codes, vintage=vintage, index_id=index_id)
+        data = _read(wh, title=title, area_codes=area_codes, vintage=vintage, index_id=index_id)
+        if data_dir is not None:
+            data.quality = _quality(wh, Path(data_dir), data)
+        return data
+
+
+def _quality(wh: Warehouse, data_dir: Path, data: SiteData) -> pd.DataFrame:
+    """The QOF flags of the map's LSOAs for the QOF measures it shows (of the period the flags
+    are computed for: the index's QOF year, 2019/20)."""
+    from lantern.profile.quality import PERIOD, qof_flags
+
+    shown = {m.id for m in data.measures if m.group == "indicator" and m.period == PERIOD}
+    if not shown:
+        return pd.DataFrame(columns=["area_code", "indicator_id", "flag"])
+    try:
+        flags = qof_flags(wh, data_dir, int(data.vintage))
+    except (OSError, InputError, ConfigError):
+        return pd.DataFrame(columns=["area_code", "indicator_id", "flag"])
+    flags = flags[flags["indicator_id"].isin(shown) & flags["area_code"].isin(data.areas.index)]
+    return flags[["area_code", "indicator_id", "flag"]].reset_index(drop=True)
 
 
 def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
@@ -81,14 +104,29 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
         domain_of = _indicator_domains(con, run)
         contributions = _contributions(con, run, areas.index)
         summaries = _summaries(con, run, comp_measures)
-    ind_measures, ind_values = _indicators(con, tables, areas.index, vintage, domain_of)
+    index_periods = _index_periods(run) if run is not None else {}
+    ind_measures, ind_values = _indicators(
+        con, tables, areas.index, vintage, domain_of, index_periods
+    )
     measures += ind_measures
     values = values.join(ind_values)
     if not measures:
         raise ConfigError("Cannot publish", ["the warehouse holds no indicators for these areas"])
     comparators = _comparators(con, measures, values, areas, vintage, area_codes)
-    intervals = comparisons.interval_columns(con, ind_measures, areas.index, vintage, area_codes)
+    intervals, benchmarks = comparisons.interval_columns(
+        con, ind_measures, areas.index, vintage, area_codes, periods=_shown_periods(ind_measures)
+    )
+    for indicator_id, bench in benchmarks.items():
+        # the county's (Σ numerators / Σ denominators) and England's value of the period shown:
+        # an indicator held for several periods has one England row per period, and one moved
+        # from the other boundary vintage has no rows on this one to total
+        shown = comparators.setdefault(indicator_id, {"county": None, "england": None})
+        for key in ("county", "england"):
+            if bench[key] is not None:
+                shown[key] = bench[key]
     cases = comparisons.weekly_cases(con, summaries, areas, vintage)
+    trends = _trends(con, areas.index, vintage, set(domain_of))
+    yearly = trend_table(con, list(trends), areas.index, vintage, area_codes)
     place, place_names, other_places = _place(con, area_codes, areas, vintage)
     national = run is not None and str(run["reference"]) == "national"
     return SiteData(
@@ -108,7 +146,8 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
         comparators=comparators,
         sources=_sources(con, tables),
         postcodes=_postcodes(con, tables, areas.index),
-        trends=_trends(con, areas.index, vintage, set(domain_of)),
+        trends=trends,
+        yearly=yearly,
         place=place,
         place_names=place_names,
         other_places=other_places,
@@ -117,6 +156,10 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
         intervals=intervals,
         cases=cases,
     )
+
+
+def _shown_periods(measures: list[Measure]) -> dict[str, str]:
+    return {m.id: m.period for m in measures if m.group == "indicator" and m.period}
 
 
 def _stability_note(run) -> str:
@@ -295,6 +338,11 @@ def _contributions(con: Warehouse, run, codes: pd.Index) -> pd.DataFrame:
 
 def _summaries(con: Warehouse, run, comp_measures: list[Measure]) -> dict[str, pd.DataFrame]:
     df = con.index_summaries(run["index_id"], measure="average_score")
+    bounds = con.index_summaries(run["index_id"])
+    bounds = bounds[
+        (bounds["component"] == "index")
+        & bounds["measure"].isin(["rank_p05", "rank_p95", "decile_change_share"])
+    ]
     df["area_name"] = df["area_code"].map(con.area_names())
     out: dict[str, pd.DataFrame] = {}
     for level in ("msoa", "ward", "district"):
@@ -307,20 +355,69 @@ def _summaries(con: Warehouse, run, comp_measures: list[Measure]) -> dict[str, p
             sel = part[part["component"] == _component(m.id)].set_index("area_code")
             frame[m.id] = sel["value"]
             frame[f"{m.id}.rank"] = sel["rank"]
+        # the 90% interval of the index's rank over the Monte Carlo draws (built since the
+        # draws pool each area's neighbourhoods; absent in older warehouses)
+        for bound in ("rank_p05", "rank_p95", "decile_change_share"):
+            sel = bounds[(bounds["area_type"] == level) & (bounds["measure"] == bound)]
+            if len(sel):
+                frame[f"index.{bound}"] = sel.set_index("area_code")["value"]
         frame["name"] = frame["name"].fillna(frame.index.to_series())
         out[level] = frame
     return out
 
 
-def _indicators(con: Warehouse, tables, codes: pd.Index, vintage: str, domain_of: dict[str, str]):
+def _index_periods(run) -> dict[str, str]:
+    """Each index indicator's period as the build used it (from the resolved spec)."""
+    import tomllib
+
+    try:
+        spec = tomllib.loads(str(run.get("spec_toml") or ""))
+    except tomllib.TOMLDecodeError:
+        return {}
+    out = {}
+    for domain in spec.get("domains", []):
+        for ind in domain.get("indicators", []):
+            if ind.get("period") and ind.get("column", ind.get("id")) == ind.get("id"):
+                out[str(ind["id"])] = str(ind["period"])
+    return out
+
+
+def _indicators(
+    con: Warehouse,
+    tables,
+    codes: pd.Index,
+    vintage: str,
+    domain_of: dict[str, str],
+    index_periods: dict[str, str] | None = None,
+):
+    """Indicator measures and their LSOA values: each indicator held at the map's boundary
+    vintage in its latest period, and each indicator the index is built from in the period the
+    index used, moved to the map's vintage through the LSOA crosswalk if it is held at the other
+    (QOF and the mid-2020 population estimates on LSOA 2011s, on a 2021 map) — the values the
+    index itself was computed from."""
     df = con.indicator_values(codes=list(codes), vintage=int(vintage))
-    if df.empty:
+    if not df.empty:
+        latest = df.groupby("indicator_id")["period"].transform("max")
+        df = df[df["period"].astype(str) == latest.astype(str)]
+        wide = df.pivot_table(
+            index="area_code", columns="indicator_id", values="value", aggfunc="first"
+        ).reindex(codes)
+    else:
+        wide = pd.DataFrame(index=codes)
+    periods: dict[str, str] = {}
+    known = set(con.meta(list(domain_of))["indicator_id"]) if domain_of else set()
+    in_index = [i for i in domain_of if i in known]
+    if in_index:
+        wanted = {i: p for i, p in (index_periods or {}).items() if i in in_index}
+        frame = con.indicator_frame(
+            in_index, vintage=int(vintage), area_type="lsoa", areas=list(codes), period=wanted
+        )
+        periods = dict(frame.attrs.get("periods", {}))
+        for i in in_index:
+            if i in frame.columns:
+                wide[i] = frame[i].reindex(codes).to_numpy(dtype=float)
+    if wide.shape[1] == 0:
         return [], pd.DataFrame(index=codes)
-    latest = df.groupby("indicator_id")["period"].transform("max")
-    df = df[df["period"].astype(str) == latest.astype(str)]
-    wide = df.pivot_table(
-        index="area_code", columns="indicator_id", values="value", aggfunc="first"
-    )
     meta = pd.DataFrame()
     if "indicator_meta" in tables:
         meta = con.meta().drop_duplicates("indicator_id")
@@ -340,7 +437,7 @@ def _indicators(con: Warehouse, tables, codes: pd.Index, vintage: str, domain_of
                 kind=str(row.get("kind") or ""),
                 description=str(row.get("description") or ""),
                 domain=_measure_id(domain_of[ind]) if ind in domain_of else None,
-                period=str(row.get("period") or ""),
+                period=periods.get(ind) or str(row.get("period") or ""),
                 source_id=str(row.get("source_id")) if row.get("source_id") else None,
                 licence=str(row.get("licence") or ""),
             )

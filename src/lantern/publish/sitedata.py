@@ -90,6 +90,13 @@ class SiteData:
     postcodes: pd.DataFrame | None = None
     # indicator id → LSOA code × period (oldest first), for indicators held for several periods
     trends: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # the same indicators long: LSOA × indicator × period with 95% limits and the county's and
+    # England's value where the period has counts (lantern.publish.trends)
+    yearly: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # QOF apportionment quality flags of the shown QOF values: ``area_code, indicator_id, flag``
+    # (``low_coverage`` or ``dominant_outlier``), on the map's boundary vintage
+    # (lantern.profile.quality); empty when the QOF source files were not at hand
+    quality: pd.DataFrame = field(default_factory=pd.DataFrame)
     # What the build covers: "England", "Colchester", "Essex, Southend-on-Sea and Thurrock"; the
     # names it is made of; names of other places a title may start with; how many areas the
     # index ranks among and whether that is all of England.

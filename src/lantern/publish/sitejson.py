@@ -26,6 +26,7 @@ from lantern.publish.display import decimals_for, map_classes, rounded, title_wi
 from lantern.publish.labels import legend_corners, place_labels, population_weights
 from lantern.publish.place import comparator_label, rank_note, strip_place
 from lantern.publish.sitedata import GEOGRAPHY_LABELS, SiteData
+from lantern.publish.trends import benchmarks
 
 FILTERED = "#ffffff"  # drawn under a light hatching: areas outside the district or decile filter
 LABEL_FILES = ("district", "town", "ward")
@@ -217,6 +218,10 @@ def write_values(data: SiteData, site: Path, geo: str, frame: pd.DataFrame) -> l
                         payload["stays"] = sig_list(1 - data.index["index.decile_change_share"], 3)
                 else:
                     payload["decile"] = deciles_from_ranks(rank)
+                    if mid == "index" and "index.rank_p05" in frame.columns:
+                        # for the table: the rank interval of the area's average score
+                        payload["p05"] = int_list(frame["index.rank_p05"])
+                        payload["p95"] = int_list(frame["index.rank_p95"])
                 if geo == "lsoa" and f"{component(mid)}.imputed_share" in data.index.columns:
                     share = data.index[f"{component(mid)}.imputed_share"].reindex(frame.index)
                     payload["imputed"] = sig_list(share, 2)
@@ -236,6 +241,23 @@ def write_trends(data: SiteData, site: Path, codes: list[str]) -> None:
                 "v": [sig_list(frame[p], 4) for p in frame],
             },
         )
+
+
+def yearly_benchmarks(data: SiteData) -> dict:
+    """Per trend indicator: its label and decimals (the map measure's, when the map shows it),
+    periods, and the county's and England's value in each."""
+    if data.yearly is None or data.yearly.empty:
+        return {}
+    out = benchmarks(data.yearly)
+    for indicator_id, spec in out.items():
+        measure = next((m for m in data.measures if m.id == indicator_id), None)
+        if measure is not None:
+            spec["title"] = measure.title
+            spec["decimals"] = decimals_for(
+                data.values[measure.id].tolist(), measure.unit, measure.kind
+            )
+        spec["label"] = title_with_unit(spec.pop("title"), spec["unit"])
+    return out
 
 
 def mostly_imputed(data: SiteData) -> int:
@@ -342,6 +364,7 @@ def write_data_files(
         "filtered": FILTERED,
         "patterns": {"noData": list(NO_DATA_PATTERN), "filtered": list(FILTERED_PATTERN)},
         "trends": {i: list(f.columns) for i, f in data.trends.items()},
+        "yearTrends": yearly_benchmarks(data),
         "mostlyImputed": mostly_imputed(data),
         "hasPostcodes": data.postcodes is not None and len(data.postcodes) > 0,
         "postcodesApproximate": bool(

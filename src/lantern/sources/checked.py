@@ -343,7 +343,8 @@ def check_filled(table: Table) -> None:
             )
 
 
-def _excused(table: Table) -> np.ndarray | None:
+def excused(table: Table) -> np.ndarray | None:
+    """Rows whose key the registry excuses from the rules (``spec.allowed``), or None."""
     spec = table.spec
     if not spec.allowed:
         return None
@@ -358,11 +359,11 @@ def _excused(table: Table) -> np.ndarray | None:
 def check_rules(table: Table) -> None:
     """Every value rule and parts-within-total check, naming the first offending row."""
     spec, values = table.spec, table.values
-    excused = _excused(table)
+    excused_rows = excused(table)
     for column in values.columns:
         for rule in rules_for(column, spec.rules):
             col = values[column].to_numpy()
-            position = first_bad(rule.bad(col), excused)
+            position = first_bad(rule.bad(col), excused_rows)
             if position is not None:
                 raise _fail(
                     table,
@@ -373,7 +374,7 @@ def check_rules(table: Table) -> None:
     for parts in spec.parts:
         part = summed([values[c].to_numpy() for c in parts.parts])
         total = values[parts.total].to_numpy()
-        position = first_bad(parts.bad(part, total), excused)
+        position = first_bad(parts.bad(part, total), excused_rows)
         if position is not None:
             raise _fail(
                 table,

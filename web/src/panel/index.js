@@ -7,6 +7,7 @@ import { indicators } from "./indicators.js";
 import { sources } from "./sources.js";
 import { summary } from "./summary.js";
 import { trend } from "./trend.js";
+import { years } from "./years.js";
 
 let cases = null; // the weekly cases overlay (cases.js), when the build has cases
 export function setCases(c) {
@@ -15,10 +16,11 @@ export function setCases(c) {
 
 // `summary` is shown first (on a phone it is what the bottom sheet shows before it is opened).
 export const SUMMARY = summary;
-export const SECTIONS = [domains, indicators, trend, drivers, codes, sources];
+export const SECTIONS = [domains, indicators, years, trend, drivers, codes, sources];
 
-// Comparisons are stored as one letter each (lantern.publish.details).
+// Comparisons and QOF quality flags are stored as one letter each (lantern.publish.details).
 const VERDICTS = { h: "higher", s: "similar", l: "lower" };
+const FLAGS = { c: "low_coverage", o: "dominant_outlier" };
 
 // One area's row of a column-wise detail file (see lantern.publish.details).
 export function recordOf(file, code) {
@@ -35,6 +37,8 @@ export function recordOf(file, code) {
     stays: file.stays ? file.stays[i] : null,
     why: file.why ? file.why[i] : "",
     imputed: file.imputed ? file.imputed[i] : null,
+    flags: Object.fromEntries(Object.entries(file.flags || {}).map(([k, col]) => [k, FLAGS[col[i]] || ""])),
+    trend: Object.fromEntries(Object.entries(file.trend || {}).map(([k, cols]) => [k, pick(cols)])),
     ci: Object.fromEntries(Object.entries(file.ci || {}).map(([k, cols]) => [k, cols.map((c, j) => (c ? (j >= 2 ? VERDICTS[c[i]] || "" : c[i]) : null))])),
   };
 }

@@ -3,6 +3,12 @@
 import { el, fmtValue } from "../format.js";
 import { englandSpine, spineChart } from "./charts.js";
 
+// QOF values shared out from GP practices whose estimate is weak here (lantern.profile.quality).
+const FLAG_TEXT = {
+  low_coverage: "few residents registered with the practices behind it",
+  dominant_outlier: "mostly one practice, whose recorded prevalence is an outlier",
+};
+
 const VERDICT = {
   higher_worse: { higher: "worse", lower: "better" },
   higher_better: { higher: "better", lower: "worse" },
@@ -27,10 +33,18 @@ export function indicators({ meta, record }) {
   const withCi = list.some((m) => (record.ci || {})[m.id]);
   if (withCi) head.push(el("th", { scope: "col" }, "Compared with England"));
   head.push(el("th", { scope: "col", class: "chart-cell" }, el("span", { "aria-hidden": "true" }, "← worse"), el("span", { class: "visually-hidden" }, "Spine chart")));
+  const flags = record.flags || {};
+  const flagged = list.filter((m) => flags[m.id]);
   const rows = list.map((m) => {
     const ci = (record.ci || {})[m.id];
     const v = ci ? verdict(m, ci[3]) : null;
-    const cells = [el("th", { scope: "row" }, m.label), el("td", { class: "num" }, fmtValue(m, values[m.id]))];
+    const flag = flags[m.id];
+    const value = el("td", { class: "num" }, fmtValue(m, values[m.id]));
+    if (flag)
+      value.append(
+        el("span", { class: "qof-flag", title: FLAG_TEXT[flag] }, el("span", { "aria-hidden": "true" }, " ⚑"), el("span", { class: "visually-hidden" }, ` (caution: ${FLAG_TEXT[flag]})`)),
+      );
+    const cells = [el("th", { scope: "row" }, m.label), value];
     if (local) cells.push(el("td", { class: "num" }, fmtValue(m, m.county)));
     if (england) cells.push(el("td", { class: "num" }, fmtValue(m, local ? m.england : m.england ?? m.county)));
     if (withCi) {
@@ -47,6 +61,17 @@ export function indicators({ meta, record }) {
     { class: "panel-section", "aria-labelledby": "indicators-title" },
     el("h3", { id: "indicators-title" }, "Indicators"),
     el("div", { class: "table-scroll", tabindex: "0", role: "group", "aria-label": "Indicators table (scrolls sideways on small screens)" }, el("table", { class: "values indicators" }, el("caption", { class: "visually-hidden" }, "Indicators for this area"), el("thead", {}, el("tr", {}, head)), el("tbody", {}, rows))),
+    flagged.length
+      ? el(
+          "p",
+          { class: "hint qof-note" },
+          el("span", { "aria-hidden": "true" }, "⚑ "),
+          `Read with care: ${flagged.map((m) => m.label.replace(/: recorded prevalence.*$/, "")).join(", ")}. ` +
+            "QOF values are shared out from GP practices by where their patients live; here " +
+            [...new Set(flagged.map((m) => FLAG_TEXT[flags[m.id]]))].join(", or ") +
+            ". See the method page.",
+        )
+      : null,
     el(
       "p",
       { class: "hint chart-key" },

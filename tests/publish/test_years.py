@@ -1,0 +1,166 @@
+"""Indicators over the years: every period of the QOF prevalences (2018/19–2021/22) and the
+population shares for each neighbourhood, with 95% limits where the period has counts, in the
+site data, the panel's detail files, the page, and the downloads.
+
+The oracle for the limits is independent of the publishing code: for an LSOA that did not change
+between the 2011 and 2021 boundaries, the warehouse's own numerator and denominator of the 2011
+LSOA, through ``lantern.stats.wilson_limits`` (itself checked against the published worked
+examples in tests/stats).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from site_helpers import open_page, wait_ready
+
+from lantern.benchmarks import ENGLAND
+from lantern.publish.sitejson import read
+from lantern.stats import wilson_limits
+from lantern.warehouse import Warehouse
+
+QOF = "qof.dm_prevalence"
+YEARS = ["2018/19", "2019/20", "2020/21", "2021/22"]
+
+
+@pytest.fixture(scope="module")
+def unchanged(essex_warehouse, essex_data) -> list[str]:
+    """LSOAs whose 2011 and 2021 boundaries are the same (code unchanged)."""
+    with Warehouse(essex_warehouse) as wh:
+        cross = wh.crosswalk()
+    one = cross.groupby("lsoa21_code")["lsoa11_code"].transform("size") == 1
+    same = cross[one & (cross["lsoa11_code"] == cross["lsoa21_code"])]
+    same = same[same.groupby("lsoa11_code")["lsoa21_code"].transform("size") == 1]
+    codes = [c for c in same["lsoa21_code"] if c in essex_data.areas.index]
+    assert len(codes) > 900
+    return codes
+
+
+def test_every_period_of_every_trend_indicator_for_every_lsoa(essex_data):
+    table = essex_data.yearly
+    assert set(table["indicator_id"]) == set(essex_data.trends)
+    for indicator_id, frame in essex_data.trends.items():
+        part = table[table["indicator_id"] == indicator_id]
+        assert list(dict.fromkeys(part["period"])) == list(frame.columns)  # oldest first
+        wide = part.pivot(index="area_code", columns="period", values="value")
+        wide = wide.reindex(index=frame.index, columns=frame.columns)
+        assert np.allclose(wide.to_numpy(float), frame.to_numpy(float), equal_nan=True)
+
+
+def test_limits_are_wilson_from_the_areas_own_counts(essex_data, essex_warehouse, unchanged):
+    table = essex_data.yearly.set_index(["area_code", "indicator_id", "period"])
+    with Warehouse(essex_warehouse) as wh:
+        raw = wh.indicator_values([QOF])
+        bench = wh.query(
+            "SELECT period, value FROM benchmarks WHERE indicator_id = ? AND area_code = ?",
+            [QOF, ENGLAND],
+            table="benchmarks",
+        ).set_index("period")["value"]
+    raw = raw[raw["area_code"].isin(unchanged)].set_index(["area_code", "period"])
+    for period in YEARS[:3]:
+        rows = raw.xs(period, level="period")
+        lo, hi = wilson_limits(rows["numerator"].to_numpy(), rows["denominator"].to_numpy())
+        got = table.xs((QOF, period), level=("indicator_id", "period")).reindex(rows.index)
+        assert np.allclose(got["lower95"], 100 * lo) and np.allclose(got["upper95"], 100 * hi)
+        assert np.allclose(got["england"], bench[period])
+        below, above = bench[period] < 100 * lo, bench[period] > 100 * hi
+        expected = np.where(below, "higher", np.where(above, "lower", "similar"))
+        assert (got["vs_england"].to_numpy() == expected).all()
+    # 2021/22 is published as rates only: a value, no interval, no England total
+    last = table.xs((QOF, YEARS[3]), level=("indicator_id", "period"))
+    assert last["value"].notna().all() and last["lower95"].isna().all()
+    assert last["england"].isna().all()
+
+
+def test_detail_files_and_page_metadata_carry_the_years(essex_site, essex_data):
+    meta_text = (essex_site / "index.html").read_text(encoding="utf-8")
+    meta = json.loads(re.search(r'id="lantern-meta"[^>]*>(.*?)</script>', meta_text, re.S)[1])
+    spec = meta["yearTrends"][QOF]
+    assert spec["periods"] == YEARS and "prevalence" in spec["label"].lower()
+    table = essex_data.yearly
+    first = table[table["indicator_id"] == QOF].drop_duplicates("period")
+    assert spec["england"][:3] == pytest.approx(list(first["england"])[:3], abs=1e-4)
+    assert spec["england"][3] is None
+    seen = 0
+    for path in (essex_site / "data/detail/lsoa").glob("*.json.gz"):
+        detail = read(path)
+        trend = detail["trend"][QOF]
+        rows = table[table["indicator_id"] == QOF]
+        for i, code in enumerate(detail["codes"]):
+            mine = rows[rows["area_code"] == code].set_index("period").reindex(YEARS)
+            places = spec["decimals"]
+            assert trend["v"][i] == pytest.approx(list(mine["value"].round(places)), abs=1e-9)
+            assert trend["lo"][i][:3] == pytest.approx(
+                list(mine["lower95"].round(places))[:3], abs=1e-9
+            )
+            assert trend["lo"][i][3] is None and trend["hi"][i][3] is None
+            seen += 1
+    assert seen == len(essex_data.areas)
+
+
+def test_downloads_carry_the_years_with_limits(essex_site, essex_data):
+    csv = pd.read_csv(essex_site / "downloads" / "lantern-lsoa-trends.csv")
+    pq = pd.read_parquet(essex_site / "downloads" / "lantern-lsoa-trends.parquet")
+    assert len(csv) == len(pq) == len(essex_data.yearly)
+    assert not csv.duplicated(["area_code", "indicator_id", "period"]).any()
+    for col in ("value", "lower95", "upper95", "england", "vs_england", "vs_county"):
+        assert col in csv.columns
+    mine = csv[(csv["indicator_id"] == QOF) & (csv["period"] == "2019/20")].set_index("area_code")
+    truth = essex_data.yearly
+    truth = truth[(truth["indicator_id"] == QOF) & (truth["period"] == "2019/20")]
+    truth = truth.set_index("area_code").reindex(mine.index)
+    assert np.allclose(mine["value"], truth["value"], rtol=1e-3)
+    assert np.allclose(mine["lower95"], truth["lower95"], atol=0.006)
+    assert (mine["vs_england"] == truth["vs_england"]).all()
+    package = json.loads((essex_site / "downloads" / "datapackage.json").read_text())
+    names = {r["name"] for r in package["resources"]}
+    assert {"lantern-lsoa-trends", "lantern-lsoa-trends-parquet"} <= names
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", [(1280, 800), (390, 844)])
+def test_panel_shows_each_year_with_its_interval(
+    essex_server, browser, essex_data, artifacts_dir, unchanged, size
+):
+    code = unchanged[0]
+    width, height = size
+    context, pg, guard, errors = open_page(browser, width=width, height=height)
+    try:
+        pg.goto(f"{essex_server.url}/index.html#a={code}")
+        wait_ready(pg)
+        pg.wait_for_function(
+            "document.querySelector('#panel-title').textContent !== 'Choose an area'"
+        )
+        if width < 600 and pg.is_visible("#sheet-toggle"):
+            pg.click("#sheet-toggle")  # a phone shows the panel as a bottom sheet
+        group = pg.locator(f"table.years tbody[data-indicator='{QOF}']")
+        assert group.count() == 1
+        head = [t.strip() for t in group.locator("xpath=../thead//th").all_inner_texts()]
+        assert head == YEARS
+        cells = group.locator("tr").nth(1).locator("td").all_inner_texts()
+        rows = essex_data.yearly
+        mine = rows[(rows["indicator_id"] == QOF) & (rows["area_code"] == code)]
+        mine = mine.set_index("period").reindex(YEARS)
+        meta = pg.evaluate("window.lantern.meta.yearTrends")[QOF]
+        places = meta["decimals"]
+        for period, cell in zip(YEARS, cells, strict=True):
+            r = mine.loc[period]
+            assert f"{r['value']:.{places}f}" in cell
+            if period != "2021/22":
+                assert f"{r['lower95']:.{places}f}–{r['upper95']:.{places}f}" in cell
+            else:
+                assert "–" not in cell  # no counts that year: no interval
+        england = group.locator("tr.year-bench td").all_inner_texts()
+        assert england[0] == f"{mine.loc['2018/19', 'england']:.{places}f}"
+        assert "no interval" in pg.text_content("#panel")
+        assert pg.evaluate("document.documentElement.scrollWidth") <= width
+        group.scroll_into_view_if_needed()
+        tag = "desktop" if width > 600 else "phone"
+        pg.screenshot(path=str(artifacts_dir / f"site-panel-years-{tag}.png"))
+    finally:
+        context.close()
+    assert guard.blocked == [] and errors == []
