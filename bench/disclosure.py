@@ -1,12 +1,20 @@
-"""Benchmark: the disclosure gate over an England-wide LSOA table beside a plain pandas baseline.
+"""Benchmark: protecting and auditing an England LSOA table beside a plain pandas baseline.
 
 33,755 LSOA 2021 areas x 20 count measures from Census 2021 tables, with MSOA 2021 and district
-(LAD 2024) totals. Run: ``python -m bench.disclosure`` (needs the England-wide data folder).
+(LAD 2024) totals. The gate withholds counts 1..7, rounds the rest to 5 and keeps withholding
+until no withheld cell can be pinned down or bounded at or below 7 from what is published (the
+full audit: interval propagation over the nested sums, exact; an MSOA split between districts
+becomes unpublished pieces so the sums stay acyclic). The baseline suppresses 1..7 and rounds,
+with no audit at all. Each is timed as the best of several runs in the same process (wall clock
+and CPU time), so the ratio holds on a busy machine too; the target is protect <= 25x baseline.
+
+Run: ``python bench/disclosure.py`` (``make bench BENCH=disclosure``); needs the England-wide data.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -14,6 +22,8 @@ import pandas as pd
 from lantern.disclosure import Hierarchy, check_table, protect_table
 from lantern.paths import shared_data_dir
 
+RUNS = 5
+TARGET = 25.0
 MEASURES = {
     "ts007a_like_age6_usual_residents_lsoa21_ew.csv": [
         "Aged 65 years and over",
@@ -80,42 +90,59 @@ def baseline(df: pd.DataFrame, columns: list[str]) -> dict[str, pd.DataFrame]:
     return out
 
 
+def best(fn: Callable[[], object], runs: int = RUNS) -> tuple[float, float, object]:
+    """Best wall-clock and best CPU seconds over ``runs`` calls (after one warm-up call)."""
+    result = fn()
+    wall, cpu = [], []
+    for _ in range(runs):
+        w, c = time.perf_counter(), time.process_time()
+        result = fn()
+        wall.append(time.perf_counter() - w)
+        cpu.append(time.process_time() - c)
+    return min(wall), min(cpu), result
+
+
 def main() -> None:
     df, columns = england_table()
     print(
         f"table: {len(df):,} LSOA21 x {len(columns)} measures; {df.msoa21_code.nunique():,} MSOA21, "
         f"{df.ltla24_code.nunique()} LAD24"
     )
-    t0 = time.perf_counter()
-    base = baseline(df, columns)
-    t_base = time.perf_counter() - t0
-    withheld_base = int(sum(f.isna().sum().sum() for f in base.values()))
-
     hierarchy = Hierarchy("lsoa21_code", ("msoa21_code", "ltla24_code"))
-    t0 = time.perf_counter()
-    out = protect_table(df, count_columns=columns, policy="nhs_small_area", hierarchy=hierarchy)
-    t_protect = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    failures = check_table(
-        "england",
-        out.table,
-        count_columns=columns,
-        policy=out.policy,
-        hierarchy=hierarchy,
-        totals=out.totals,
+    b_wall, b_cpu, base = best(lambda: baseline(df, columns))
+    withheld_base = int(sum(f.isna().sum().sum() for f in base.values()))  # type: ignore[union-attr]
+    p_wall, p_cpu, out = best(
+        lambda: protect_table(
+            df, count_columns=columns, policy="nhs_small_area", hierarchy=hierarchy
+        )
     )
-    t_check = time.perf_counter() - t0
-    reasons = out.suppressed["reason"].value_counts().to_dict()
-    print(f"baseline pandas round-and-suppress: {t_base:7.2f} s, {withheld_base:,} cells withheld")
+    c_wall, c_cpu, failures = best(
+        lambda: check_table(
+            "england",
+            out.table,  # type: ignore[union-attr]
+            count_columns=columns,
+            policy=out.policy,  # type: ignore[union-attr]
+            hierarchy=hierarchy,
+            totals=out.totals,  # type: ignore[union-attr]
+        )
+    )
+    reasons = out.suppressed["reason"].value_counts().to_dict()  # type: ignore[union-attr]
+    print(f"best of {RUNS}               wall s    cpu s")
     print(
-        f"gate protect_table (with audit):   {t_protect:7.2f} s, {len(out.suppressed):,} cells withheld {reasons}"
+        f"baseline round-and-suppress {b_wall:7.3f}  {b_cpu:7.3f}   {withheld_base:,} cells withheld"
     )
-    print(f"gate check_table:                  {t_check:7.2f} s, {len(failures)} failures")
     print(
-        f"ratio protect/baseline: {t_protect / t_base:.1f}x; (protect+check)/baseline: "
-        f"{(t_protect + t_check) / t_base:.1f}x"
+        f"gate protect_table + audit  {p_wall:7.3f}  {p_cpu:7.3f}   "
+        f"{len(out.suppressed):,} cells withheld {reasons}"  # type: ignore[union-attr]
     )
-    assert not failures and np.isfinite(t_protect)
+    print(f"gate check_table (audit)    {c_wall:7.3f}  {c_cpu:7.3f}   {len(failures)} failures")  # type: ignore[arg-type]
+    ratio = p_wall / b_wall
+    print(
+        f"ratio protect/baseline: {ratio:.1f}x wall, {p_cpu / b_cpu:.1f}x cpu (target <= {TARGET:g}x); "
+        f"(protect+check)/baseline: {(p_wall + c_wall) / b_wall:.1f}x wall, "
+        f"{(p_cpu + c_cpu) / b_cpu:.1f}x cpu"
+    )
+    assert not failures and np.isfinite(p_wall)
 
 
 if __name__ == "__main__":

@@ -173,3 +173,53 @@ def newly_recoverable(
     latest_eqs = [(dict(), publications[-1][1], publications[-1][2])]
     before = set(recoverable(publications[:-1] + latest_eqs, set(now)))
     return [k for k in now if k not in before]
+
+
+# --- An attacker for whole release folders, written from the ONS lookup alone ---------------
+
+LOOKUP_2021 = "lookups/lsoa21_msoa21_ward24_lad24_ew.csv"
+
+
+def lsoa_sets(data_dir) -> dict[str, frozenset[str]]:
+    """Every LSOA 2021, MSOA 2021, ward and district code as the set of LSOAs it covers, read
+    straight from the ONS best-fit lookup (not from Lantern)."""
+    import pandas as pd
+
+    lk = pd.read_csv(f"{data_dir}/{LOOKUP_2021}", dtype=str)
+    out: dict[str, frozenset[str]] = {c: frozenset([c]) for c in lk["lsoa21_code"]}
+    for col in ("msoa21_code", "ward24_code", "ltla24_code"):
+        for code, group in lk.groupby(col)["lsoa21_code"]:
+            out[code] = frozenset(group)
+    return out
+
+
+def attacker_ranges(
+    cells: list[tuple[frozenset[str], float, Policy]], targets: list[frozenset[str]]
+) -> list[tuple[float, float]]:
+    """Smallest and largest whole-number total of each target set of LSOAs over every table of
+    LSOA counts consistent with the published ``cells`` (LSOA set, value — NaN if withheld —
+    and the policy it was published under)."""
+    lsoas = sorted(
+        {lsoa for s, _, _ in cells for lsoa in s} | {lsoa for t in targets for lsoa in t}
+    )
+    index = {lsoa: i for i, lsoa in enumerate(lsoas)}
+    rows, lo, hi = [], [], []
+    for s, value, policy in cells:
+        row = np.zeros(len(lsoas))
+        row[[index[x] for x in s]] = 1
+        a, b = knowledge(value, policy)
+        rows.append(row)
+        lo.append(a)
+        hi.append(min(b, CAP))
+    cons = [LinearConstraint(np.array(rows), lo, hi)] if rows else []
+    bounds = Bounds(np.zeros(len(lsoas)), np.full(len(lsoas), CAP))
+    integ = np.ones(len(lsoas))
+    out = []
+    for t in targets:
+        c = np.zeros(len(lsoas))
+        c[[index[x] for x in t]] = 1
+        low = milp(c, constraints=cons, bounds=bounds, integrality=integ)
+        high = milp(-c, constraints=cons, bounds=bounds, integrality=integ)
+        assert low.success and high.success, "published values admit no table at all"
+        out.append((round(low.fun), round(-high.fun)))
+    return out

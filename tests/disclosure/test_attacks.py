@@ -295,3 +295,43 @@ def test_attack_7_a_new_period_is_audited_against_earlier_releases_of_the_cohort
     log.write_text(log.read_text().replace('"january"', '"janvier"'))
     with pytest.raises(IntegrityError, match="does not match"):
         check_folder(_month(tmp_path, "march", february, 29, period="2021-03"), rules=rules)
+
+
+def test_attack_1_with_renamed_columns_is_linked_by_values(tmp_path: Path) -> None:
+    """The MSOA column named differently, in another cohort: its values still sum the LSOAs."""
+    msoa = msoa_csv().replace("msoa21_code,count", "msoa21_code,people")
+    folder = write_folder(
+        tmp_path,
+        {"lsoa.csv": lsoa_csv(LSOA), "other.csv": msoa},
+        [lsoa_table(), msoa_table(path="other.csv", name="residents", cohort="residents")],
+    )
+    result = check_folder(folder, rules=exact())
+    (f,) = [f for f in result.failures if f.area == L1]
+    assert (
+        f.rule == "differencing" and "reading 'count' and 'people' as the same counts" in f.message
+    )
+    # an MSOA column whose values cannot be those sums (M2's LSOAs are all published and add
+    # to 130) is a different measure and is not linked
+    unrelated = msoa.replace(f"{M2},130", f"{M2},75")
+    (tmp_path / "other.csv").write_text(unrelated)
+    assert check_folder(folder, rules=exact()).ok
+
+
+def test_2011_and_2021_tables_are_linked_through_the_lsoa_lookup(tmp_path: Path) -> None:
+    """LSOA 2011 E01015895 split into 2021's E01034095 and E01034096: a 2011 table publishing the
+    old LSOA gives away a withheld 2021 half."""
+    old, (half_a, half_b) = "E01015895", ("E01034095", "E01034096")
+    folder = write_folder(
+        tmp_path,
+        {
+            "lsoa21.csv": f"lsoa21_code,count\n{half_a},\n{half_b},40\n",
+            "lsoa11.csv": f"lsoa11_code,count\n{old},43\n",
+        },
+        [
+            {"path": "lsoa21.csv", "geography": "lsoa21_code", "cohort": "c", "vintage": 2021},
+            {"path": "lsoa11.csv", "geography": "lsoa11_code", "cohort": "c", "vintage": 2011},
+        ],
+    )
+    result = check_folder(folder, rules=exact())
+    (f,) = [f for f in result.failures if f.area == half_a]
+    assert f.rule == "differencing" and "bound it to 3" in f.message

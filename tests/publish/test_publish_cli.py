@@ -62,6 +62,15 @@ def test_publish_refuses_downloads_that_fail_disclosure_control(essex_warehouse,
         publish(config_from_mapping({"warehouse": str(wh)}, root=tmp_path), site_dir=site)
     assert not site.exists(), "a refused site must not be published"
     assert not list(tmp_path.glob(".publish-*")), "the temporary folder is cleaned up"
+    # a site already published stays exactly as it was
+    (site / "downloads").mkdir(parents=True)
+    (site / "index.html").write_text("the site as it was")
+    (site / "downloads" / "lantern-lsoa.csv").write_text("area_code\n")
+    before = {p: p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    with pytest.raises(DisclosureError):
+        publish(config_from_mapping({"warehouse": str(wh)}, root=tmp_path), site_dir=site)
+    assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
+    assert not list(tmp_path.glob(".publish-*"))
 
 
 def test_missing_front_end_build_is_a_clear_error(monkeypatch, essex_warehouse, tmp_path):

@@ -314,3 +314,33 @@ def test_england_wide_ingest(england):
     assert years.loc[("pop.total", "2019-06-30"), "areas"] == 1077
     geoms = england.query("SELECT count(*) AS n FROM geometries WHERE area_type = 'lsoa'")["n"][0]
     assert geoms == 32844 + 33755
+
+
+@pytest.mark.slow
+def test_england_qof_practices_without_registrations_are_counted(england, shared_data):
+    """Oracle: the practices of each QOF file (with a register) absent from the Parquet."""
+    import pyarrow.parquet as pq
+
+    from lantern.sources.qof import YEARS
+
+    registered = set(
+        pq.read_table(
+            shared_data / "gp_registrations_lsoa/gp_reg_pat_prac_lsoa11_jul2022_england.parquet",
+            columns=["OrganisationCode"],
+        )
+        .column(0)
+        .to_pylist()
+    )
+    gaps = england.source_gaps()
+    gaps = gaps[gaps["area_type"] == "practice"].set_index("source_id")
+    for source_id, year in YEARS.items():
+        frame = pd.read_csv(shared_data / year.path, dtype=str)
+        code = "PRACTICE_CODE" if "PRACTICE_CODE" in frame else frame.columns[0]
+        if not year.rates_only:
+            frame = frame[frame["REGISTER"].notna() & frame[year.list_column].notna()]
+        practices = set(frame[code])
+        missing = practices - registered
+        assert gaps.loc[source_id, "missing"] == len(missing), source_id
+        assert gaps.loc[source_id, "wanted"] == len(practices), source_id
+        assert gaps.loc[source_id, "example"] == min(missing)
+    assert gaps.loc["qof1819", "missing"] > gaps.loc["qof2122", "missing"] > 0

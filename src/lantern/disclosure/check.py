@@ -58,10 +58,28 @@ class Release:
     policy: Policy
 
 
-def _cells(frame: pd.DataFrame, key: str, columns: Sequence[str]) -> pd.DataFrame:
-    values = frame[list(columns)].apply(pd.to_numeric, errors="coerce").astype(float)
-    out = values.assign(_area=frame[key].astype(str).to_numpy(), _row=np.arange(len(frame)) + 2)
-    return out.melt(id_vars=["_area", "_row"], var_name="column", value_name="value")
+def _values(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """The count columns as floats (NaN = withheld), one column per count."""
+    return np.column_stack(
+        [pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan) for c in columns]
+    ) if len(columns) else np.zeros((len(frame), 0))  # fmt: skip
+
+
+def _cell_failures(
+    label: str,
+    level: str,
+    frame: pd.DataFrame,
+    columns: list[str],
+    bad: np.ndarray,
+    rule: str,
+    msg: str,
+) -> list[Failure]:
+    rows, cols = np.nonzero(bad)
+    areas = frame[level].astype(str).to_numpy()
+    return [
+        Failure(label, level, areas[r], columns[c], rule, msg, int(r) + 2)
+        for r, c in zip(rows.tolist(), cols.tolist(), strict=True)
+    ]
 
 
 def check_table(
@@ -89,38 +107,19 @@ def check_table(
     for label, level, frame in frames:
         if level != hierarchy.geography and derived:
             continue
-        cells = _cells(frame, level, count_columns)
-        v = cells["value"].to_numpy()
+        v = _values(frame, count_columns)
+        columns = list(count_columns)
         if policy.suppresses:
             bad = (v >= policy.suppressed_low) & (v <= policy.threshold)
-            for _, c in cells[bad].iterrows():
-                failures.append(
-                    Failure(
-                        label,
-                        level,
-                        c["_area"],
-                        c["column"],
-                        "suppressed-range",
-                        f"published count is in the suppressed range {policy.suppressed_low}..{policy.threshold}",
-                        int(c["_row"]),
-                    )
-                )
+            msg = f"published count is in the suppressed range {policy.suppressed_low}..{policy.threshold}"
+            failures += _cell_failures(label, level, frame, columns, bad, "suppressed-range", msg)
         if policy.method == "midpoint6":
             bad = ~is_midpoint6_value(v)
-            rule, msg = (
-                "rounding-base",
-                "published count is not a midpoint-6 value (0, 3, 9, 15, ...)",
-            )
+            msg = "published count is not a midpoint-6 value (0, 3, 9, 15, ...)"
         else:
             bad = ~is_multiple(v, policy.rounding_base)
-            rule, msg = (
-                "rounding-base",
-                f"published count is not a multiple of {policy.rounding_base}",
-            )
-        for _, c in cells[bad].iterrows():
-            failures.append(
-                Failure(label, level, c["_area"], c["column"], rule, msg, int(c["_row"]))
-            )
+            msg = f"published count is not a multiple of {policy.rounding_base}"
+        failures += _cell_failures(label, level, frame, columns, bad, "rounding-base", msg)
 
     if derived:
         failures += _check_derived(
@@ -157,6 +156,8 @@ def check_table(
     for sys_, where in zip(systems[1:], maps[1:], strict=True):
         withheld_before[where[np.isnan(sys_.values)]] = True
     lo = np.where(withheld_before[maps[0]] & np.isnan(system.values), 0.0, lo)
+    if system.implicit is not None:
+        lo = np.where(system.implicit, 0.0, lo)
     m_lo[maps[0]], m_hi[maps[0]] = lo, hi
     for rel, sys_, where in zip(history, systems[1:], maps[1:], strict=True):
         r_lo, r_hi = published_interval(sys_.values, rel.policy)
@@ -213,8 +214,10 @@ def check_table(
             rule, what = "differencing", f"withheld cell can be recovered exactly{across}"
         else:
             rule = "protection"
+            implicit = merged.implicit is not None and merged.implicit[i]
+            cell = "the unpublished part of an area" if implicit else "withheld cell"
             what = (
-                f"withheld cell is not protected{across}: a reader can tell it is at most "
+                f"{cell} is not protected{across}: a reader can tell it is at most "
                 f"{result.high[i]:g}, below the protection level {policy.required_high:g}"
             )
         failures.append(

@@ -231,6 +231,7 @@ def build_linked(
         eq=cat(eqs, np.int64),
         cell=cat(cs, np.int64),
         coef=cat(coefs, float),
+        implicit=cells["implicit"].to_numpy(dtype=bool),
     )
     return system, cells
 
@@ -282,13 +283,7 @@ def linked_audit(
                     "(areas summed by geography across the release and earlier releases)",
                 )
             )
-    implicit_cell = cells["implicit"].to_numpy(dtype=bool)
-    with np.errstate(invalid="ignore"):
-        small = (result.high < cells["required"].to_numpy(dtype=float)) & (
-            result.low >= cells["low_rule"].to_numpy(dtype=float)
-        )
-    failing = np.where(implicit_cell, small & target & ~result.inconsistent, result.failing)
-    for i in np.flatnonzero(failing):
+    for i in np.flatnonzero(result.failing):
         how = explain_cell(system, int(i), published, result.low[i], result.high[i], name)
         implicit = bool(cells["implicit"].iat[i])
         if result.low[i] == result.high[i]:

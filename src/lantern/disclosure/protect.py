@@ -26,6 +26,8 @@ from lantern.disclosure.rules import in_suppressed_range, publish_values, publis
 from lantern.disclosure.system import CellSystem, Layout, build_system, merge_systems
 from lantern.errors import ConfigError, DisclosureError, InputError
 
+INF = np.inf
+
 ROW_LEVEL = "row"
 
 
@@ -70,23 +72,25 @@ def published_layout(
 ) -> Layout:
     """Lay out published frames (base rows and per-level totals) for an audit."""
     geo = hierarchy.geography
-    base = table.set_index(geo)[list(count_columns)].astype("Float64").astype(float)
-    base.index = base.index.astype(str)
-    parents = table.set_index(geo)[list(hierarchy.levels)].astype(str)
-    parents.index = base.index
+
+    def floats(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+        index = pd.Index(frame[key].astype(str).to_numpy(), name=key)
+        data = {
+            c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            for c in count_columns
+        }
+        return pd.DataFrame(data, index=index)
+
+    base = floats(table, geo)
+    parents = pd.DataFrame(
+        {lv: table[lv].astype(str).to_numpy() for lv in hierarchy.levels}, index=base.index
+    )
     protected = policy.totals == "protected"
     tot: dict[str, pd.DataFrame] = {}
     if protected:
         for level in hierarchy.levels:
             if level in totals:
-                frame = (
-                    totals[level]
-                    .set_index(level)[list(count_columns)]
-                    .astype("Float64")
-                    .astype(float)
-                )
-                frame.index = frame.index.astype(str)
-                tot[level] = frame
+                tot[level] = floats(totals[level], level)
     return Layout(
         base_level=geo,
         base=base,
@@ -151,6 +155,51 @@ def _complements(
     p_cell, cand = p_cell[order], cand[order]
     first = np.unique(p_cell, return_index=True)[1]
     return pd.Series(cand[first], index=p_cell[first])
+
+
+def _binding_complements(
+    system: CellSystem,
+    failing: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    need: np.ndarray,
+    candidate: np.ndarray,
+    value: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each failing cell, every equation that on its own bounds the cell too tightly (below
+    ``need``, or to one value) gets its smallest candidate withheld. Returns the chosen cells and
+    the failing cells no single equation explains (left to the nearest-candidate search)."""
+    m = system.n_equations
+    eq, cell, part = system.eq, system.cell, system.coef > 0
+    fin = np.isfinite(hi[cell])
+    s_lo = np.bincount(eq[part], weights=lo[cell][part], minlength=m)
+    s_hi = np.bincount(eq[part & fin], weights=hi[cell][part & fin], minlength=m)
+    s_inf = np.bincount(eq[part & ~fin], minlength=m)
+    t_lo = np.full(m, -INF)
+    t_hi = np.full(m, INF)
+    t_lo[eq[~part]] = lo[cell[~part]]
+    t_hi[eq[~part]] = hi[cell[~part]]
+    is_f = np.isin(cell, failing)
+    e, c, pa = eq[is_f], cell[is_f], part[is_f]
+    c_inf = ~np.isfinite(hi[c])
+    others_hi = np.where(
+        s_inf[e] - (pa & c_inf) > 0, INF, s_hi[e] - np.where(pa & ~c_inf, hi[c], 0)
+    )
+    with np.errstate(invalid="ignore"):
+        up = np.where(pa, t_hi[e] - (s_lo[e] - lo[c]), np.where(s_inf[e] > 0, INF, s_hi[e]))
+        down = np.where(pa, t_lo[e] - others_hi, s_lo[e])
+    binding = (up < need[c]) | (np.maximum(down, lo[c]) >= np.minimum(up, hi[c]))
+    has_candidate = np.zeros(m, dtype=bool)
+    has_candidate[eq[candidate[cell]]] = True
+    useful = binding & has_candidate[e]
+    explained = np.unique(c[useful])
+    eqs = np.unique(e[useful])
+    cand = candidate[cell] & np.isin(eq, eqs)
+    ce, cc = eq[cand], cell[cand]
+    order = np.lexsort((cc, value[cc], ce))
+    ce, cc = ce[order], cc[order]
+    first = np.unique(ce, return_index=True)[1]
+    return np.unique(cc[first]), np.setdiff1d(failing, explained)
 
 
 def _nearest_candidate(
@@ -309,6 +358,10 @@ def protect_cells(
     rounds_in = ~supp & in_suppressed_range(publish_values(v, policy), policy)
     supp |= rounds_in
     reason[rounds_in] = "rounds into suppressed range"
+    # Unpublished pieces (an MSOA's part inside one district) are never published: audited only.
+    imp = system.implicit if system.implicit is not None else np.zeros(system.size, dtype=bool)
+    supp[imp] = True
+    reason[imp] = ""
     systems = [system] if previous is None else [system, previous[0]]
     merged, maps = merge_systems(systems)
     cur = maps[0]
@@ -341,22 +394,39 @@ def protect_cells(
         earlier_only[cur] = False
 
     audited = 0
+    recheck: np.ndarray | None = None
     if policy.method != "none" and merged.n_equations:
+        alone = previous is None  # the merged system is this one: no index mapping needed
+        pub_all = publish_values(v, policy).astype(float)
+        lo_c, hi_c = published_interval(np.where(supp, np.nan, pub_all), policy)
+        truth = v.astype(float) if alone else np.full(merged.size, np.nan)
+        if not alone:
+            truth[cur] = v
+        need = np.full(merged.size, policy.required_high)
+        value = v.astype(float) if alone else np.full(merged.size, np.inf)
+        if not alone:
+            value[cur] = v
+        changed: np.ndarray = np.zeros(0, dtype=np.int64)
         for _ in range(system.size + 1):
-            pub = publish_values(v, policy).astype(float)
-            pub[supp] = np.nan
-            lo_c, hi_c = published_interval(pub, policy)
+            if len(changed):  # only the cells whose status changed get a new interval
+                lo_c[changed], hi_c[changed] = published_interval(
+                    np.where(supp[changed], np.nan, pub_all[changed]), policy
+                )
             # A cell withheld in the earlier release may be withheld now only for that reason,
             # so this release says nothing about its size (the earlier release still does).
-            lo_c[withheld_before] = 0.0
-            lo, hi = prev_lo.copy(), prev_hi.copy()
-            lo[cur] = np.maximum(lo[cur], lo_c)
-            hi[cur] = np.minimum(hi[cur], hi_c)
+            lo_c[withheld_before | imp] = 0.0
+            if alone:
+                lo, hi = lo_c, hi_c
+            else:
+                lo, hi = prev_lo.copy(), prev_hi.copy()
+                lo[cur] = np.maximum(lo[cur], lo_c)
+                hi[cur] = np.minimum(hi[cur], hi_c)
             sensitive = supp | ((policy.method == "midpoint6") & (v >= 1) & (v <= 6))
-            target = earlier_only.copy()
-            target[cur] = sensitive & ~known  # a cell published before is public already
-            truth = np.full(merged.size, np.nan)
-            truth[cur] = v
+            if alone:
+                target = sensitive & ~known
+            else:
+                target = earlier_only.copy()
+                target[cur] = sensitive & ~known  # a cell published before is public already
             result = audit(
                 merged,
                 lo,
@@ -365,6 +435,7 @@ def protect_cells(
                 truth,
                 required=policy.required_high,
                 low_rule=policy.suppressed_low,
+                recheck=recheck,
             )
             audited = int(target.sum())
             if result.inconsistent.any():
@@ -375,7 +446,7 @@ def protect_cells(
             pinned = np.flatnonzero(result.failing)
             if not len(pinned):
                 break
-            here = to_current[pinned]
+            here = pinned if alone else to_current[pinned]
             # A zero withheld only because an earlier policy withheld zeros is not disclosive under
             # this policy: publish it rather than withhold more.
             freed = here[
@@ -388,35 +459,47 @@ def protect_cells(
                 supp[freed] = False
                 reason[freed] = ""
                 withheld_before[freed] = False
+                recheck = cur[freed]
+                changed = freed
                 continue
             exposed = here[(here >= 0) & ~supp[np.maximum(here, 0)]]
             supp[exposed] = True
             reason[exposed] = "recoverable"
-            still = pinned[
-                (here < 0) | np.isin(here, np.flatnonzero(supp)) & ~np.isin(here, exposed)
-            ]
+            still = pinned[(here < 0) | (supp[np.maximum(here, 0)] & ~np.isin(here, exposed))]
             if not len(still):
+                recheck = cur[exposed]
+                changed = exposed
                 continue
             candidate = np.zeros(merged.size, dtype=bool)
             candidate[cur] = ~supp & (v > 0) & ~known
-            value = np.full(merged.size, np.inf)
-            value[cur] = v
-            chosen = _complements(merged, still, candidate, value)
-            missing = np.setdiff1d(still, chosen.index.to_numpy())
-            extra = [
-                c
-                for c in (_nearest_candidate(merged, m, candidate, value) for m in missing)
-                if c >= 0
-            ]
-            chosen = pd.concat([chosen, pd.Series(extra, dtype=np.int64)])
+            known_lo = np.where(np.isnan(result.low), lo, result.low)
+            known_hi = np.where(np.isnan(result.high), hi, result.high)
+            chosen_arr, unexplained = _binding_complements(
+                merged, still, known_lo, known_hi, need, candidate, value
+            )
+            chosen = pd.Series(chosen_arr, dtype=np.int64)
+            # Cells no single sum explains often pass once the others' complements are in:
+            # search further only when this round would otherwise add nothing.
+            if len(unexplained) and not len(chosen_arr):
+                near = _complements(merged, unexplained, candidate, value)
+                chosen = pd.concat([chosen, near])
+                missing = np.setdiff1d(unexplained, near.index.to_numpy())
+                extra = [
+                    c
+                    for c in (_nearest_candidate(merged, m, candidate, value) for m in missing)
+                    if c >= 0
+                ]
+                chosen = pd.concat([chosen, pd.Series(extra, dtype=np.int64)])
             if len(chosen) == 0:
                 raise DisclosureError(
-                    f"{_describe(merged.keys, missing[0])}: withheld cell can be recovered from the "
+                    f"{_describe(merged.keys, still[0])}: withheld cell can be recovered from the "
                     "totals and no other cell is available to withhold (rule: secondary suppression)"
                 )
             add = to_current[np.unique(chosen.to_numpy())]
             supp[add] = True
             reason[add] = "secondary"
+            recheck = np.concatenate([cur[add], cur[exposed], still])
+            changed = np.concatenate([add, exposed])
 
     pub = publish_values(v, policy).astype(float) if policy.method != "none" else v.astype(float)
     pub[supp] = np.nan
@@ -438,20 +521,23 @@ def _assemble(
 ) -> Protected:
     keys = system.keys
     geo = hierarchy.geography
-    table = df.copy()
-    base_mask = (keys["level"] == geo).to_numpy()
-    base_pub = pd.DataFrame(
-        {
-            "area": keys["area"][base_mask].to_numpy(),
-            "column": keys["column"][base_mask].to_numpy(),
-            "v": pub[base_mask],
-        }
-    ).pivot(index="area", columns="column", values="v")
-    areas = df[geo].astype(str)
-    for col in count_columns:
-        table[col] = pd.array(base_pub[col].reindex(areas).to_numpy(), dtype="Float64").astype(
-            "Int64"
-        )
+    blocks = system.cache["blocks"]
+    n_col = len(count_columns)
+
+    def block(level: str) -> tuple[np.ndarray, pd.Index]:
+        off, rows, index = blocks[level]
+        return pub[off : off + rows * n_col].reshape(n_col, rows), index
+
+    def whole(values: np.ndarray) -> pd.arrays.IntegerArray:
+        missing = np.isnan(values)
+        return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
+
+    base_vals, _ = block(geo)  # rows in the order of df
+    published = {c: whole(base_vals[j]) for j, c in enumerate(count_columns)}
+    table = pd.DataFrame(
+        {c: (published[c] if c in published else df[c].to_numpy()) for c in df.columns},
+        index=df.index,
+    )
     if not protected_totals and hierarchy.column_totals:
         for total, parts in hierarchy.column_totals.items():
             table[total] = table[list(parts)].fillna(0).sum(axis=1).astype("Int64")
@@ -459,15 +545,10 @@ def _assemble(
     totals: dict[str, pd.DataFrame] = {}
     for level in hierarchy.levels:
         if protected_totals:
-            m = (keys["level"] == level).to_numpy()
+            vals, index = block(level)
             frame = pd.DataFrame(
-                {
-                    "area": keys["area"][m].to_numpy(),
-                    "column": keys["column"][m].to_numpy(),
-                    "v": pub[m],
-                }
-            ).pivot(index="area", columns="column", values="v")
-            frame = frame[list(count_columns)].astype("Float64").astype("Int64")
+                {c: whole(vals[j]) for j, c in enumerate(count_columns)}, index=index
+            )
         else:
             frame = _mask_in_range(
                 derived_raw.groupby(df[level].astype(str))[list(count_columns)].sum(min_count=0),
@@ -480,7 +561,9 @@ def _assemble(
             table[total] = _mask_in_range(table[[total]], policy)[total].astype("Int64")
     if hierarchy.geography == ROW_LEVEL:
         table = table.drop(columns=[ROW_LEVEL])
-    suppressed = keys[supp].assign(reason=reason[supp]).reset_index(drop=True)
+    shown = supp & (system.implicit if system.implicit is not None else False)
+    listed = supp & ~shown
+    suppressed = keys[listed].assign(reason=reason[listed]).reset_index(drop=True)
     return Protected(
         table=table,
         totals=totals,

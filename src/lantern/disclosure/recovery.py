@@ -28,6 +28,8 @@ from lantern.disclosure.system import CellSystem
 
 INF = np.inf
 CAP_FACTOR = 10.0
+MAX_PROPAGATION = 200
+BATCH_ROUNDS = 4
 
 
 @dataclass
@@ -61,82 +63,170 @@ class Audit:
 
 
 def _components(system: CellSystem) -> np.ndarray:
+    """Connected component of each cell: every part joined to its equation's total."""
     n, m = system.size, system.n_equations
     if m == 0:
         return np.arange(n)
-    rows = np.concatenate([system.cell, n + system.eq])
-    cols = np.concatenate([n + system.eq, system.cell])
-    graph = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n + m, n + m))
-    _, labels = connected_components(graph, directed=False)
-    out: np.ndarray = labels[:n]
-    return out
-
-
-def _tree_cells(system: CellSystem, labels: np.ndarray) -> np.ndarray:
-    """Cells in components where every cell is a part of at most one equation and the total of at
-    most one (a forest of sums)."""
-    n = system.size
-    part_count = np.bincount(system.cell[system.coef > 0], minlength=n)
-    total_count = np.bincount(system.cell[system.coef < 0], minlength=n)
-    bad_cell = (part_count > 1) | (total_count > 1)
-    bad_label = np.zeros(labels.max() + 1 if n else 0, dtype=bool)
-    bad_label[labels[bad_cell]] = True
-    out: np.ndarray = ~bad_label[labels]
-    return out
-
-
-def _tree_ranges(
-    system: CellSystem, lo: np.ndarray, hi: np.ndarray, in_tree: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exact integer ranges for cells in tree components by propagation up then down."""
-    n = system.size
     part = system.coef > 0
+    total_of = np.full(m, -1, dtype=np.int64)
+    total_of[system.eq[~part]] = system.cell[~part]
+    rows, cols = system.cell[part], total_of[system.eq[part]]
+    ok = cols >= 0
+    graph = sparse.coo_matrix(
+        (np.ones(int(ok.sum()), dtype=np.int8), (rows[ok], cols[ok])), shape=(n, n)
+    )
+    _, labels = connected_components(graph, directed=True, connection="weak")
+    out: np.ndarray = labels
+    return out
+
+
+@dataclass
+class _Shape:
+    """How a system's components are solved (fixed by its equations, so computed once):
+    ``forest`` — every cell a part of at most one sum and the total of at most one (rooted
+    propagation); ``acyclic`` — any other component whose cell–equation graph has no cycle
+    (bounds propagation to a fixpoint is exact there); anything else by integer programming."""
+
+    labels: np.ndarray
+    forest: np.ndarray
+    acyclic: np.ndarray
+    parent: np.ndarray
+    levels: list[
+        tuple[np.ndarray, np.ndarray, np.ndarray]
+    ]  # cells, index of parent in heads, heads
+
+
+def _shape(system: CellSystem) -> _Shape:
+    if "shape" in system.cache:
+        cached: _Shape = system.cache["shape"]
+        return cached
+    n = system.size
+    labels = _components(system)
+    n_lab = labels.max() + 1 if n else 0
+    part = system.coef > 0
+    part_count = np.bincount(system.cell[part], minlength=n)
+    total_count = np.bincount(system.cell[~part], minlength=n)
+    bad = np.zeros(n_lab, dtype=bool)
+    bad[labels[(part_count > 1) | (total_count > 1)]] = True
+    forest = ~bad[labels]
+    eq_label = np.zeros(system.n_equations, dtype=np.int64)
+    eq_label[system.eq] = labels[system.cell]
+    edges = np.bincount(labels[system.cell], minlength=n_lab)
+    vertices = np.bincount(labels, minlength=n_lab) + np.bincount(eq_label, minlength=n_lab)
+    acyclic = (edges == vertices - 1)[labels] & ~forest
     eq_total = np.full(system.n_equations, -1, dtype=np.int64)
     eq_total[system.eq[~part]] = system.cell[~part]
     parent = np.full(n, -1, dtype=np.int64)
     parent[system.cell[part]] = eq_total[system.eq[part]]
-    parent[~in_tree] = -1
+    parent[~forest] = -1
     depth = np.zeros(n, dtype=np.int64)
     for _ in range(n + 1):
         new = np.where(parent >= 0, depth[np.maximum(parent, 0)] + 1, 0)
         if np.array_equal(new, depth):
             break
         depth = new
-    f_lo, f_hi = lo.astype(float).copy(), hi.astype(float).copy()
-    s_lo = np.zeros(n)
-    s_hi = np.zeros(n)
-    s_inf = np.zeros(n, dtype=np.int64)
     max_depth = int(depth.max()) if n else 0
-    levels = [np.flatnonzero((depth == k) & (parent >= 0)) for k in range(max_depth + 1)]
-    for k in range(max_depth, 0, -1):
-        kids = levels[k]
-        par = parent[kids]
-        finite = np.isfinite(f_hi[kids])
-        s_lo += np.bincount(par, weights=f_lo[kids], minlength=n)
-        s_hi += np.bincount(par[finite], weights=f_hi[kids][finite], minlength=n)
-        s_inf += np.bincount(par[~finite], minlength=n)
-        heads = np.unique(par)
-        f_lo[heads] = np.maximum(f_lo[heads], s_lo[heads])
-        f_hi[heads] = np.minimum(f_hi[heads], np.where(s_inf[heads] > 0, INF, s_hi[heads]))
+    has_parent = parent >= 0
+    levels = [np.flatnonzero((depth == k) & has_parent) for k in range(max_depth + 1)]
+    steps = []
+    mark = np.zeros(n, dtype=bool)
+    for lv in levels:  # heads and each kid's position among them, without sorting
+        par = parent[lv]
+        mark[par] = True
+        heads = np.flatnonzero(mark)
+        rank = np.cumsum(mark, dtype=np.int64) - 1
+        steps.append((lv, rank[par], heads))
+        mark[par] = False
+    shape = _Shape(labels, forest, acyclic, parent, steps)
+    system.cache["shape"] = shape
+    return shape
+
+
+BIG = float(2**50)  # stands for "no upper bound" inside sums (exact in float64 with the counts)
+
+
+def _tree_ranges(
+    shape: _Shape, lo: np.ndarray, hi: np.ndarray, active: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact integer ranges for cells in forest components by propagation up then down.
+
+    Each cell is the total of at most one sum, so a level's sums are kept for its heads only.
+    An unbounded cell counts as ``BIG`` in a sum; any sum reaching ``BIG / 2`` is unbounded
+    (sums are exact in float64 while they hold fewer than eight unbounded parts, and more than
+    one unbounded part leaves every other part unbounded anyway)."""
+    levels = shape.levels
+    if active is not None:  # only some components: the others' results are not used
+        levels = [(kids[m], inv[m], heads) for kids, inv, heads in levels for m in [active[kids]]]
+    f_lo = lo.astype(float)
+    f_hi = np.minimum(hi.astype(float), BIG)
+    sums = {}
+    for k in range(len(levels) - 1, 0, -1):
+        kids, inv, heads = levels[k]
+        s_lo = np.bincount(inv, weights=f_lo[kids], minlength=len(heads))
+        s_hi = np.bincount(inv, weights=f_hi[kids], minlength=len(heads))
+        sums[k] = (s_lo, s_hi)
+        f_lo[heads] = np.maximum(f_lo[heads], s_lo)
+        f_hi[heads] = np.minimum(f_hi[heads], np.minimum(s_hi, BIG))
 
     g_lo, g_hi = f_lo.copy(), f_hi.copy()
-    for k in range(1, max_depth + 1):
-        kids = levels[k]
-        par = parent[kids]
-        kid_inf = ~np.isfinite(f_hi[kids])
-        others_inf = s_inf[par] - kid_inf
-        others_hi = np.where(others_inf > 0, INF, s_hi[par] - np.where(kid_inf, 0.0, f_hi[kids]))
-        others_lo = s_lo[par] - f_lo[kids]
-        with np.errstate(invalid="ignore"):
-            low_bound = g_lo[par] - others_hi
-            high_bound = g_hi[par] - others_lo
-        low_bound = np.where(np.isnan(low_bound), -INF, low_bound)
-        high_bound = np.where(np.isnan(high_bound), INF, high_bound)
-        g_lo[kids] = np.maximum(f_lo[kids], low_bound)
-        g_hi[kids] = np.minimum(f_hi[kids], high_bound)
+    for k in range(1, len(levels)):
+        kids, inv, heads = levels[k]
+        s_lo, s_hi = sums[k]
+        k_lo, k_hi = f_lo[kids], f_hi[kids]
+        others_hi = s_hi[inv] - k_hi
+        others_hi[others_hi >= BIG * 0.5] = BIG
+        g_lo[kids] = np.maximum(k_lo, g_lo[heads][inv] - others_hi)
+        g_hi[kids] = np.minimum(k_hi, g_hi[heads][inv] - (s_lo[inv] - k_lo))
+    g_hi[g_hi >= BIG * 0.5] = INF
     g_lo, g_hi = np.ceil(g_lo - 1e-9), np.floor(g_hi + 1e-9)
     inconsistent = g_lo > g_hi
     return g_lo, g_hi, inconsistent
+
+
+def _acyclic_ranges(
+    system: CellSystem, lo: np.ndarray, hi: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Exact integer ranges in components whose cell–equation graph is a tree, by tightening
+    every cell's bounds from every sum it is in until nothing changes. Returns the ranges, the
+    cells found inconsistent, and the cells where no fixpoint was reached (left to the solver)."""
+    n, m = system.size, system.n_equations
+    inc = mask[system.cell]
+    e, c, part = system.eq[inc], system.cell[inc], system.coef[inc] > 0
+    L, H = lo.astype(float).copy(), hi.astype(float).copy()
+    bad = np.zeros(n, dtype=bool)
+    if not len(e):
+        return L, H, bad, np.zeros(n, dtype=bool)
+    order = np.argsort(c, kind="stable")
+    c_sorted = c[order]
+    starts = np.flatnonzero(np.r_[True, c_sorted[1:] != c_sorted[:-1]])
+    cells = c_sorted[starts]
+    for _ in range(MAX_PROPAGATION):
+        fin = np.isfinite(H[c])
+        s_lo = np.bincount(e[part], weights=L[c][part], minlength=m)
+        s_hi = np.bincount(e[part & fin], weights=H[c][part & fin], minlength=m)
+        s_inf = np.bincount(e[part & ~fin], minlength=m)
+        t_lo = np.full(m, -INF)
+        t_hi = np.full(m, INF)
+        t_lo[e[~part]] = L[c[~part]]
+        t_hi[e[~part]] = H[c[~part]]
+        others_hi = np.where(
+            s_inf[e] - (part & ~fin) > 0, INF, s_hi[e] - np.where(part & fin, H[c], 0.0)
+        )
+        with np.errstate(invalid="ignore"):
+            up = np.where(part, t_hi[e] - (s_lo[e] - L[c]), np.where(s_inf[e] > 0, INF, s_hi[e]))
+            down = np.where(part, t_lo[e] - others_hi, s_lo[e])
+        down = np.where(np.isnan(down), -INF, down)
+        up = np.where(np.isnan(up), INF, up)
+        new_lo = np.maximum(L[cells], np.ceil(np.maximum.reduceat(down[order], starts) - 1e-9))
+        new_hi = np.minimum(H[cells], np.floor(np.minimum.reduceat(up[order], starts) + 1e-9))
+        changed = (new_lo != L[cells]) | (new_hi != H[cells])
+        L[cells], H[cells] = new_lo, new_hi
+        if (new_lo > new_hi).any() or not changed.any():
+            bad[cells[new_lo > new_hi]] = True
+            return L, H, bad, np.zeros(n, dtype=bool)
+    stuck = np.zeros(n, dtype=bool)
+    stuck[cells] = True
+    return L, H, bad, stuck
 
 
 def _milp_ranges(
@@ -194,6 +284,16 @@ def _milp_ranges(
         solve(-c)
         if not all(settled(t, j) for j, t in enumerate(targets)):
             solve(c)
+        # A few more solves pushing every unsettled target up at once settle most of them.
+        for _ in range(BATCH_ROUNDS):
+            open_ = [t for j, t in enumerate(targets) if not settled(t, j)]
+            if len(open_) < 2:
+                break
+            c = np.zeros(len(cells))
+            c[open_] = 1.0
+            solve(-c)
+            if sum(not settled(t, j) for j, t in enumerate(targets)) == len(open_):
+                break
         for j, t in enumerate(targets):
             if settled(t, j):
                 out_lo[j], out_hi[j] = seen_lo[t], seen_hi[t]
@@ -225,10 +325,15 @@ def audit(
     *,
     required: np.ndarray | float | None = None,
     low_rule: np.ndarray | float | None = None,
+    recheck: np.ndarray | None = None,
+    exact: bool = False,
 ) -> Audit:
     """Feasible integer range of every protected cell; which are pinned and which unprotected.
 
-    ``required`` (per cell or one value): the feasible maximum a protected cell must reach (the
+    Unpublished cells of the system (``system.implicit``: pieces no table publishes, such as the
+    part of an MSOA inside one district) fail only by being a small non-zero count, not by
+    being pinned. ``required`` (per cell or one value): the feasible maximum a protected cell
+    must reach (the
     protection level, e.g. threshold + 1); ``low_rule``: the bottom of the suppressed range. A
     cell is unprotected when its maximum is below ``required`` and its minimum at least
     ``low_rule`` (a reader can tell it is a small non-zero count). Without ``required`` only exact
@@ -257,15 +362,28 @@ def audit(
     if n == 0:
         empty = np.zeros(0, dtype=bool)
         return Audit(low, high, empty, inconsistent, empty)
-    labels = _components(system)
-    in_tree = _tree_cells(system, labels)
-    t_lo, t_hi, t_bad = _tree_ranges(system, lo, hi, in_tree)
+    shape = _shape(system)
+    labels = shape.labels
+    active = np.ones(n, dtype=bool)
+    if recheck is not None:
+        touched = np.zeros(labels.max() + 1, dtype=bool)
+        touched[labels[np.asarray(recheck, dtype=np.int64)]] = True
+        active = touched[labels]
+    in_tree = shape.forest & active
+    t_lo, t_hi, t_bad = _tree_ranges(shape, lo, hi, None if recheck is None else active)
     low[in_tree], high[in_tree] = t_lo[in_tree], t_hi[in_tree]
     # An inconsistency anywhere in a tree component marks that component.
     bad_labels = np.unique(labels[in_tree & t_bad])
     inconsistent |= np.isin(labels, bad_labels) & in_tree
+    acyclic = shape.acyclic & active
+    if acyclic.any():
+        a_lo, a_hi, a_bad, stuck = _acyclic_ranges(system, lo, hi, acyclic)
+        done = acyclic & ~stuck
+        low[done], high[done] = a_lo[done], a_hi[done]
+        inconsistent |= np.isin(labels, np.unique(labels[a_bad])) & done
+        in_tree = in_tree | done
 
-    other = ~in_tree
+    other = ~in_tree & ~shape.forest & active
     wanted = np.unique(labels[other & protected])
     if len(wanted):
         order = np.argsort(labels, kind="stable")
@@ -274,13 +392,13 @@ def audit(
         for _label, s, e in zip(wanted, starts, ends, strict=True):
             cells = order[s:e]
             targets = np.flatnonzero(protected[cells])
-            c_lo, c_hi, bad = _milp_ranges(
-                system, lo, hi, cells, targets, point, need[cells[targets]]
-            )
+            want = np.full(len(targets), INF) if exact else need[cells[targets]]
+            c_lo, c_hi, bad = _milp_ranges(system, lo, hi, cells, targets, point, want)
             low[cells[targets]], high[cells[targets]] = c_lo, c_hi
             if bad:
                 inconsistent[cells] = True
+    implicit = system.implicit if system.implicit is not None else np.zeros(n, dtype=bool)
     with np.errstate(invalid="ignore"):
-        pinned = protected & (low == high) & ~inconsistent
+        pinned = protected & (low == high) & ~inconsistent & ~implicit
         unprotected = protected & (high < need) & (low >= floor) & ~inconsistent & ~pinned
     return Audit(low, high, pinned, inconsistent, unprotected)

@@ -127,6 +127,22 @@ def check_geometries(table, geometry: np.ndarray) -> np.ndarray:  # noqa: ANN001
             row=table.row(table.frame.index[position]),
             column="geometry",
         )
+    from lantern.sources.checked import excused
+
+    invalid = ~shapely.is_valid(geometry) & areas
+    allowed = excused(table)
+    if allowed is not None:
+        invalid &= ~allowed
+    if invalid.any():
+        position = int(invalid.argmax())
+        reason = shapely.is_valid_reason(geometry[position])
+        raise InputError(
+            f"the polygon is not valid ({reason}); expected a valid polygon (rings that close "
+            "and do not cross) — damaged coordinates, or another file",
+            file=table.path,
+            row=table.row(table.frame.index[position]),
+            column="geometry",
+        )
     bounds = shapely.bounds(geometry)
     low_x, low_y, high_x, high_y = ENGLAND_AND_WALES
     with np.errstate(invalid="ignore"):

@@ -20,7 +20,7 @@ from lantern.sources.checked import GapFound, Table, check_checksum, read_table
 from lantern.sources.context import LoadContext
 from lantern.sources.manifest import Manifest
 from lantern.sources.rules import POSITIVE
-from lantern.sources.table import Codes, Gap, TableSpec
+from lantern.sources.table import Allowed, Codes, Gap, TableSpec
 
 LOOKUP_2011 = "lookups/lsoa11_msoa11_lad21_utla21_region21_ew.csv"
 LOOKUP_2021 = "lookups/lsoa21_msoa21_ward24_lad24_ew.csv"
@@ -201,6 +201,13 @@ def require_all(needed: pd.Series, table: Table, column: str, what: str, *, sour
         )
 
 
+# Published boundaries known to be invalid polygons, excused from the validity rule.
+INVALID_AS_PUBLISHED = Allowed(
+    frozenset({("E01019828",)}),
+    "ONS LSOA 2011 BSC boundary published with a self-intersecting ring (North East Derbyshire 008C)",
+)
+
+
 def _boundary(path: str, code: str, name: str, area_type: str, vintage: int | None) -> TableSpec:
     uk = "_uk_" in path
     return TableSpec(
@@ -208,6 +215,7 @@ def _boundary(path: str, code: str, name: str, area_type: str, vintage: int | No
         path,
         codes=(Codes(code, area_type, vintage, skip_prefixes=("S", "N") if uk else ()),),
         text=(name,),
+        allowed=(INVALID_AS_PUBLISHED,) if (area_type, vintage) == ("lsoa", 2011) else (),
         complete=False,
         format="geojson",
     )

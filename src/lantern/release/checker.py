@@ -24,6 +24,7 @@ import pandas as pd
 
 from lantern.disclosure.check import Failure
 from lantern.disclosure.linked import Publication, RowTotal, linked_audit
+from lantern.disclosure.plausible import merge_link, value_links
 from lantern.disclosure.policy import Policy, weaker_than
 from lantern.release.columns import GSS, ParsedTable, numbers_in_text, numeric_columns, read_table
 from lantern.release.files import Part, inspect_file, walk_folder
@@ -266,6 +267,12 @@ def _publications(
     return pubs, totals
 
 
+def _finding(f, prefix: str = "") -> Failure:
+    row = f.rows[0] if f.rows else None
+    where = ", ".join(f.tables) if f.tables else "(not published: worked out from the others)"
+    return Failure(where, f.series.split("|")[0], f.area, f.column, f.rule, prefix + f.message, row)
+
+
 def check_folder(
     folder: str | Path,
     *,
@@ -381,14 +388,20 @@ def check_folder(
     if pubs:
         step("linked audit")
         audit = linked_audit(pubs + earlier, sets, row_totals)
+        seen = set()
         for f in audit.findings:
-            row = f.rows[0] if f.rows else None
-            where = (
-                ", ".join(f.tables) if f.tables else "(not published: worked out from the others)"
-            )
-            result.failures.append(
-                Failure(where, f.series.split("|")[0], f.area, f.column, f.rule, f.message, row)
-            )
+            seen.add((f.area, f.tables, f.rule))
+            result.failures.append(_finding(f))
+        step("series linked by their values")
+        for a, b in value_links(pubs, sets):
+            extra = linked_audit(merge_link(pubs + earlier, a, b), sets)
+            names = f"{a.rsplit('|', 1)[-1]!r} and {b.rsplit('|', 1)[-1]!r}"
+            for f in extra.findings:
+                if f.rule == "totals" or (f.area, f.tables, f.rule) in seen:
+                    continue
+                seen.add((f.area, f.tables, f.rule))
+                prefix = f"reading {names} as the same counts, as their values allow: "
+                result.failures.append(_finding(f, prefix))
         step("earlier periods")
         result.failures += cross_period_failures(store, pubs, sets, floor)
     counts = store.counts(pubs)

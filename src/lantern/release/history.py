@@ -190,7 +190,7 @@ def _ranges(pubs: Sequence[Publication], sets: AreaSets) -> pd.DataFrame:
     system, cells = build_linked(pubs, sets)
     lo = cells["lo"].to_numpy(dtype=float)
     hi = cells["hi"].to_numpy(dtype=float)
-    result = audit(system, lo, hi, cells["target"].to_numpy(dtype=bool))
+    result = audit(system, lo, hi, np.ones(len(cells), dtype=bool), exact=True)
     low = np.where(np.isnan(result.low), lo, result.low)
     high = np.where(np.isnan(result.high), hi, result.high)
     key = (

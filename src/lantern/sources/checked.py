@@ -175,15 +175,17 @@ def _parquet(path: Path, spec: TableSpec) -> tuple[pd.DataFrame, bytes]:
                 for name in arrow.column_names
             }
         )
+        if arrow.num_rows == 0:
+            raise InputError("the file has no rows; expected one row per record", file=path, row=1)
+        return arrow.to_pandas(), data  # text columns as categories
     except (pa.ArrowException, OSError, ValueError) as exc:
+        # the exception's text may quote a damaged value: name only its kind
         raise InputError(
-            f"cannot read the Parquet data ({str(exc).splitlines()[0]}); the file may be "
-            "truncated or damaged, download it again",
+            f"cannot read the Parquet data ({type(exc).__name__}: damaged pages or text that is "
+            "not UTF-8); expected the file as published — it may be truncated or damaged, "
+            "download it again",
             file=path,
         ) from None
-    if arrow.num_rows == 0:
-        raise InputError("the file has no rows; expected one row per record", file=path, row=1)
-    return arrow.to_pandas(), data  # text columns as categories
 
 
 def _markers(frame: pd.DataFrame, spec: TableSpec) -> np.ndarray:
@@ -343,7 +345,8 @@ def check_filled(table: Table) -> None:
             )
 
 
-def _excused(table: Table) -> np.ndarray | None:
+def excused(table: Table) -> np.ndarray | None:
+    """Rows whose key the registry excuses from the rules (``spec.allowed``), or None."""
     spec = table.spec
     if not spec.allowed:
         return None
@@ -358,11 +361,11 @@ def _excused(table: Table) -> np.ndarray | None:
 def check_rules(table: Table) -> None:
     """Every value rule and parts-within-total check, naming the first offending row."""
     spec, values = table.spec, table.values
-    excused = _excused(table)
+    excused_rows = excused(table)
     for column in values.columns:
         for rule in rules_for(column, spec.rules):
             col = values[column].to_numpy()
-            position = first_bad(rule.bad(col), excused)
+            position = first_bad(rule.bad(col), excused_rows)
             if position is not None:
                 raise _fail(
                     table,
@@ -373,7 +376,7 @@ def check_rules(table: Table) -> None:
     for parts in spec.parts:
         part = summed([values[c].to_numpy() for c in parts.parts])
         total = values[parts.total].to_numpy()
-        position = first_bad(parts.bad(part, total), excused)
+        position = first_bad(parts.bad(part, total), excused_rows)
         if position is not None:
             raise _fail(
                 table,
