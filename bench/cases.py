@@ -5,7 +5,8 @@ publish, as ``bench/map.py`` does), opens it in headless Chromium, switches the 
 cases (7,264 MSOAs) and times ``setWeek`` from the call until MapLibre is idle again, for ten
 weeks. The baseline, measured in the same run on the same page, is the site's own recolour by
 another measure at the same geography (``setMeasure``). Prints the median, the worst and the
-ratio. Run with ``python bench/cases.py`` (needs the England-wide files).
+ratio, and for each week how many MSOAs change colour and how long the page's own JavaScript
+takes (the rest of a recolour is the one frame MapLibre draws). Run with ``python bench/cases.py`` (needs the England-wide files).
 
     python bench/cases.py [--site DIR]   # reuse a published England site
     python bench/cases.py --keep DIR     # build it into DIR and keep it
@@ -43,14 +44,30 @@ def measure(site: Path) -> dict:
             "document.querySelector('#map canvas').dataset.casesWeek", timeout=300_000
         )
         page.evaluate("new Promise(r => window.lantern.map.once('idle', r))")
-        weeks = [page.evaluate(f"window.lantern.cases.setWeek({w - 5})") for w in WEEKS]
+        weeks, detail = [], []
+        for w in WEEKS:
+            # the areas whose colour changes, and the page's own work (JavaScript, synchronous)
+            # apart from the frame MapLibre then draws
+            changed = page.evaluate(
+                f"(() => {{ const c = window.lantern.cases, a = c.drawn, b = c.data.bands[{w - 5}];"
+                " let n = 0; for (let i = 0; i < b.length; i++) if (!a || a[i] !== b[i]) n++;"
+                " return n; })()"
+            )
+            # as setWeek does, timing the page's own (synchronous) work on its own as well
+            js, total = page.evaluate(
+                "new Promise(r => { const c = window.lantern.cases, m = window.lantern.map;"
+                f" const t = performance.now(); c.setWeek({w - 5}).then(ms => r([js, ms]));"
+                " const js = performance.now() - t; })"
+            )
+            weeks.append(total)
+            detail.append((changed, js))
         page.select_option("#cases-view", "")
         measures = page.evaluate(
             "window.lantern.meta.measures.filter(m => m.geos.msoa).map(m => m.id).slice(1, 6)"
         )
         base = [page.evaluate(f"window.lantern.setMeasure('{m}')") for m in measures]
         browser.close()
-    return {"weeks_ms": weeks, "measure_ms": base}
+    return {"weeks_ms": weeks, "measure_ms": base, "detail": detail}
 
 
 def main() -> int:
@@ -64,11 +81,11 @@ def main() -> int:
 
         if "--keep" in sys.argv:
             keep = Path(sys.argv[sys.argv.index("--keep") + 1])
-            _wh, site = build_site("england", ["E92000001"], data, keep)
+            _wh, site, _timing = build_site("england", ["E92000001"], data, keep)
             result = measure(site)
         else:
             with tempfile.TemporaryDirectory() as tmp:
-                _wh, site = build_site("england", ["E92000001"], data, Path(tmp))
+                _wh, site, _timing = build_site("england", ["E92000001"], data, Path(tmp))
                 result = measure(site)
     else:
         result = measure(site)
@@ -77,6 +94,12 @@ def main() -> int:
     print(f"England, 7,264 MSOAs: week slider recolour median {med:.0f} ms, worst {worst:.0f} ms")
     print(
         "each week (ms):", ", ".join(f"{w}: {ms:.0f}" for w, ms in zip(WEEKS, weeks, strict=True))
+    )
+    print(
+        "areas recoloured, page JavaScript (ms):",
+        ", ".join(
+            f"{w}: {n} / {js:.0f}" for w, (n, js) in zip(WEEKS, result["detail"], strict=True)
+        ),
     )
     print(f"baseline (recolour by another measure, MSOA geography): median {med_base:.0f} ms")
     print(

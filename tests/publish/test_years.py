@@ -164,3 +164,25 @@ def test_panel_shows_each_year_with_its_interval(
     finally:
         context.close()
     assert guard.blocked == [] and errors == []
+
+
+def test_a_national_build_keeps_its_downloads_lean(essex_data, monkeypatch):
+    """England (over 30,000 LSOAs) leaves the trends table and the indicators moved from the other
+    boundary vintage out of the downloads, so the site stays small; the panel keeps them."""
+    from lantern.publish import downloads as dl
+    from lantern.publish import sitedata
+
+    assert not essex_data.national and essex_data.moved
+    assert {"qof.dm_prevalence", "pop.aged_70_plus_pct"} <= set(essex_data.moved)
+    assert "census2021.overcrowded_pct" not in essex_data.moved
+    full = dl.area_table(essex_data)
+    assert "qof.dm_prevalence" in full.columns and len(dl.trends_table(essex_data))
+    monkeypatch.setattr(sitedata, "LEAN_AREAS", 100)
+    assert essex_data.national
+    lean = dl.area_table(essex_data)
+    assert not any(c.split("_lower95")[0] in essex_data.moved for c in lean.columns)
+    assert "qof.dm_prevalence" not in lean.columns and "census2021.overcrowded_pct" in lean.columns
+    assert dl.trends_table(essex_data).empty
+    assert {t["path"] for t in dl.release_tables(essex_data)} == {
+        f"{dl.BASENAME}.{ext}" for ext in ("csv", "parquet", "geojson.zip")
+    }

@@ -216,3 +216,49 @@ def test_a_self_intersecting_polygon_stops_the_file(tmp_path, essex_context, rel
         check_data(load_config(config_path), [relative], context=(areas, ctx))
     expect = Expect(bad_inputs.DATA_ROW, "geometry", ("not valid", "self-intersection"))
     assert_located(f"error: {raised.value}", path, expect)
+
+
+@pytest.mark.parametrize("where", ["header", "row", "last row"])
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "brc_covid_vulnerability/vulnerability-MSOA-England_full_2020-04-26_09117728.csv",
+        "lookups/lad21_utla21_ew.csv",
+        "population/mid2020_lsoa11_5yr_bands_ew.csv",
+    ],
+)
+def test_a_stray_carriage_return_is_one_line(tmp_path, capsys, relative, where):
+    """A bare CR (not before a line feed) ends a record for every CSV reader: it once reached
+    the csv module's "new-line character seen in unquoted field" as a traceback."""
+    config, data = project(tmp_path, parquet=False)
+    path = data / relative
+    raw = path.read_bytes().rstrip(b"\n")
+    lines = raw.split(b"\n")
+    i = {"header": 0, "row": bad_inputs.DATA_ROW, "last row": len(lines) - 1}[where]
+    lines[i] = lines[i][: len(lines[i]) // 2] + b"\r" + lines[i][len(lines[i]) // 2 :]
+    bad_inputs._replace(path, b"\n".join(lines) + (b"" if where == "last row" else b"\n"))
+    code = main(["sources", "--check", "-c", str(config), relative])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert_located(err, path, Expect(None, None, ()))
+
+
+def test_parquet_text_that_is_not_utf8_is_one_line(tmp_path, capsys):
+    """Damaged text inside a Parquet page: named as such, the damaged value never printed."""
+    import pyarrow.parquet as pq
+
+    config, data = project(tmp_path, parquet=True)
+    path = data / PARQUET
+    table = pq.read_table(path)
+    pq.write_table(table, path, compression="NONE", use_dictionary=False)
+    value = table.column("LSOA11CD")[bad_inputs.DATA_ROW - 1].as_py().encode()
+    raw = bytearray(path.read_bytes())
+    at = raw.find(value)
+    assert at > 0
+    raw[at + 4] = 0xFF
+    bad_inputs._replace(path, bytes(raw))
+    code = main(["sources", "--check", "-c", str(config), PARQUET])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert_located(err, path, Expect(None, None, ("Parquet", "not UTF-8")))
+    assert value.decode()[5:] not in err

@@ -141,7 +141,7 @@ def area_table(data: SiteData) -> pd.DataFrame:
             )
     extra: dict[str, np.ndarray] = {}
     for m in data.measures:
-        if m.group == "indicator":
+        if m.group == "indicator" and not (data.national and m.id in data.moved):
             vals = data.values[m.id].to_numpy(dtype=float)
             whole = np.isnan(vals) | (vals == np.round(vals))
             # whole-number indicators (counts) are written as integers: "125", not "125.0"
@@ -258,7 +258,7 @@ def trends_table(data: SiteData) -> pd.DataFrame:
     files), limits to the decimals the value is shown with (empty columns, and the county
     comparison on an England map, left out; titles and units are in ``datapackage.json``)."""
     table = data.yearly
-    if table is None or table.empty:
+    if table is None or table.empty or data.national:
         return pd.DataFrame()
     # only indicators from official open source files loaded into the warehouse (the release
     # gate is told so: ``verified_columns``); the trends table has rates, no counts
@@ -581,7 +581,9 @@ def release_tables(data: SiteData) -> list[dict]:
     loaded = {s.source_id for s in data.sources if OPEN_LICENCE.search(s.licence or "")}
     yearly = data.yearly
     trend_rows = (
-        0 if yearly is None or yearly.empty else int(yearly["source_id"].isin(loaded).sum())
+        0
+        if yearly is None or yearly.empty or data.national
+        else int(yearly["source_id"].isin(loaded).sum())
     )
     return [
         {

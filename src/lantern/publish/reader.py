@@ -129,6 +129,12 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
     yearly = trend_table(con, list(trends), areas.index, vintage, area_codes)
     place, place_names, other_places = _place(con, area_codes, areas, vintage)
     national = run is not None and str(run["reference"]) == "national"
+    held = con.meta([m.id for m in ind_measures]) if ind_measures else pd.DataFrame()
+    moved = tuple(
+        str(i)
+        for i, v in zip(held.get("indicator_id", []), held.get("vintage", []), strict=True)
+        if int(v) != int(vintage)
+    )
     return SiteData(
         title=title or index_title or "Neighbourhood vulnerability",
         vintage=vintage,
@@ -155,6 +161,7 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
         national_reference=national,
         intervals=intervals,
         cases=cases,
+        moved=moved,
     )
 
 

@@ -51,6 +51,9 @@ class Source:
     loaded_at: str = ""
 
 
+LEAN_AREAS = 30_000
+
+
 @dataclass
 class SiteData:
     """Everything the site and the downloads are written from.
@@ -105,10 +108,19 @@ class SiteData:
     other_places: tuple[str, ...] = ()
     rank_total: int = 0
     national_reference: bool = False
+    # indicators shown on the map though held on the other boundary vintage (moved through the
+    # LSOA crosswalk: the index's inputs, e.g. QOF on a 2021 map)
+    moved: tuple[str, ...] = ()
     # LSOA × <indicator>_lower95/_upper95/_vs_county/_vs_england (lantern.publish.comparisons)
     intervals: pd.DataFrame = field(default_factory=pd.DataFrame)
     # the week slider's data for the MSOA geography (lantern.publish.weekly), if cases are loaded
     cases: dict | None = None
+
+    @property
+    def national(self) -> bool:
+        """A build of all England (about 33,000 LSOAs): its downloads stay lean (see
+        ``lantern.publish.downloads``)."""
+        return len(self.areas) > LEAN_AREAS
 
     def measure(self, measure_id: str) -> Measure:
         for m in self.measures:

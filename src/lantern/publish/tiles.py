@@ -19,13 +19,11 @@ from lantern.errors import ConfigError
 
 # Keep every area at every zoom: no dropping of tiny polygons, no feature or size limits, shared
 # borders simplified identically so neighbours never gap or overlap, and no vertex shared by two
-# areas simplified away (a sliver LSOA, e.g. England's E01034031, 18 m wide, is otherwise
-# flattened into a line and dropped). Below the last zoom the tiles keep one more bit of detail
-# (a 190 m grid at zoom 4 in England) so the smallest areas still hold an area there.
+# areas simplified away (a sliver LSOA, e.g. England's E01034031, 10 m wide, is otherwise
+# flattened into a line and dropped).
 TIPPECANOE_FLAGS = [
     "--no-tiny-polygon-reduction",
     "--no-simplification-of-shared-nodes",
-    "--low-detail=13",
     "--no-feature-limit",
     "--no-tile-size-limit",
     "--detect-shared-borders",
@@ -97,19 +95,76 @@ def _write_source(geometry: gpd.GeoDataFrame, codes: list[str], src: Path) -> No
             fh.write(f'{{"type":"Feature","properties":{props},"geometry":{shape}}}\n')
 
 
-def _command(src: Path, out: Path, zooms: tuple[int, int]) -> list[str]:
+# The first zoom's tiles keep one more bit of detail (a 190 m grid at zoom 4 in England, not
+# 380 m), so England's smallest LSOAs still hold an area there; the other zooms keep the default.
+FIRST_ZOOM_DETAIL = 13
+
+
+def _commands(src: Path, out: Path, zooms: tuple[int, int]) -> list[list[str]]:
+    """tippecanoe runs writing ``out`` (one zoom range) or, when the range spans several zooms,
+    ``<name>.first.pmtiles`` (the first zoom, finer) and ``<name>.rest.pmtiles`` (the others),
+    joined afterwards."""
+
+    def run(target: Path, low: int, high: int, *extra: str) -> list[str]:
+        return [
+            tippecanoe_binary(),
+            "-o",
+            str(target),
+            "-l",
+            "areas",
+            f"-Z{low}",
+            f"-z{high}",
+            "-P",  # read the line-delimited input in parallel
+            *TIPPECANOE_FLAGS,
+            *extra,
+            str(src),
+        ]
+
+    if zooms[0] == zooms[1]:
+        return [run(out, *zooms, f"--full-detail={FIRST_ZOOM_DETAIL}")]
+    first, rest = _parts(out)
     return [
-        tippecanoe_binary(),
-        "-o",
-        str(out),
-        "-l",
-        "areas",
-        f"-Z{zooms[0]}",
-        f"-z{zooms[1]}",
-        "-P",  # read the line-delimited input in parallel
-        *TIPPECANOE_FLAGS,
-        str(src),
+        run(first, zooms[0], zooms[0], f"--full-detail={FIRST_ZOOM_DETAIL}"),
+        run(rest, zooms[0] + 1, zooms[1]),
     ]
+
+
+def _parts(out: Path) -> tuple[Path, Path]:
+    # tippecanoe picks the format from the name's ending
+    return out.with_name(f"{out.stem}.first{out.suffix}"), out.with_name(
+        f"{out.stem}.rest{out.suffix}"
+    )
+
+
+def join_archives(parts: list[Path], out: Path) -> None:
+    """The tiles of PMTiles archives holding different zooms as one archive (the header and
+    metadata of the last, its zoom range widened to all of them)."""
+    from pmtiles.reader import MmapSource, Reader, all_tiles
+    from pmtiles.tile import zxy_to_tileid
+    from pmtiles.writer import Writer
+
+    tiles: list[tuple[int, bytes]] = []
+    header: dict = {}
+    metadata: dict = {}
+    lows = []
+    for part in parts:
+        with part.open("rb") as fh:
+            source = MmapSource(fh)
+            reader = Reader(source)
+            header, metadata = dict(reader.header()), dict(reader.metadata())
+            lows.append(header["min_zoom"])
+            tiles += [(zxy_to_tileid(z, x, y), data) for (z, x, y), data in all_tiles(source)]
+    low = min(lows)
+    header["min_zoom"] = low
+    if "minzoom" in metadata:
+        metadata["minzoom"] = str(low)
+    for layer in metadata.get("vector_layers", []):
+        layer["minzoom"] = low
+    with out.open("wb") as fh:
+        writer = Writer(fh)
+        for tile_id, data in sorted(tiles, key=lambda t: t[0]):
+            writer.write_tile(tile_id, data)
+        writer.finalize(header, metadata)
 
 
 def write_tilesets(jobs: list[Tileset], *, parallel: int = 2) -> None:
@@ -132,14 +187,21 @@ def write_tilesets(jobs: list[Tileset], *, parallel: int = 2) -> None:
             src = Path(tmp) / f"{n}.geojsonl"
             _write_source(job.geometry, job.codes, src)
             job.out.parent.mkdir(parents=True, exist_ok=True)
-            while len(running) >= parallel:
-                finish(*running.pop(0))
-            proc = subprocess.Popen(
-                _command(src, job.out, job.zooms), stdout=subprocess.PIPE, stderr=subprocess.PIPE
-            )
-            running.append((job, proc))
+            for command in _commands(src, job.out, job.zooms):
+                while len(running) >= parallel:
+                    finish(*running.pop(0))
+                proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                running.append((job, proc))
         for job, proc in running:
             finish(job, proc)
+        for job in jobs:
+            if job.zooms[0] == job.zooms[1]:
+                continue
+            parts = list(_parts(job.out))
+            if not failures:
+                join_archives(parts, job.out)
+            for part in parts:
+                part.unlink(missing_ok=True)
     if failures:
         raise ConfigError("Cannot publish: tile building failed", failures)
 

@@ -175,15 +175,17 @@ def _parquet(path: Path, spec: TableSpec) -> tuple[pd.DataFrame, bytes]:
                 for name in arrow.column_names
             }
         )
+        if arrow.num_rows == 0:
+            raise InputError("the file has no rows; expected one row per record", file=path, row=1)
+        return arrow.to_pandas(), data  # text columns as categories
     except (pa.ArrowException, OSError, ValueError) as exc:
+        # the exception's text may quote a damaged value: name only its kind
         raise InputError(
-            f"cannot read the Parquet data ({str(exc).splitlines()[0]}); the file may be "
-            "truncated or damaged, download it again",
+            f"cannot read the Parquet data ({type(exc).__name__}: damaged pages or text that is "
+            "not UTF-8); expected the file as published — it may be truncated or damaged, "
+            "download it again",
             file=path,
         ) from None
-    if arrow.num_rows == 0:
-        raise InputError("the file has no rows; expected one row per record", file=path, row=1)
-    return arrow.to_pandas(), data  # text columns as categories
 
 
 def _markers(frame: pd.DataFrame, spec: TableSpec) -> np.ndarray:

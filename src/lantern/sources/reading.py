@@ -58,7 +58,17 @@ def header_of(path: Path) -> list[str]:
 
 
 def _header_of(first_line: bytes) -> list[str]:
-    return next(csv.reader([first_line.decode("utf-8").rstrip("\r\n")]), [])
+    return first_record(first_line.decode("utf-8").rstrip("\r\n"))
+
+
+def first_record(text: str) -> list[str]:
+    """The fields of the first CSV record in ``text`` (a stray carriage return ends it; none if
+    the csv module cannot read it, e.g. a field beyond its size limit)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return next(reader, [])
+    except csv.Error:
+        return []
 
 
 def read_raw(path: Path) -> RawFile:
@@ -130,7 +140,8 @@ def _check_not_utf16(path: Path, data: bytes) -> None:
                 continue
             first = text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
             if first.isprintable():
-                column = next(csv.reader([first]), [None])[0]
+                fields = first_record(first)
+                column = fields[0] if fields else None
                 break
     raise InputError(
         "the file is UTF-16 encoded (or binary); expected UTF-8 text "
@@ -164,7 +175,7 @@ def _encoding_error(path: Path, data: bytes, position: int) -> InputError:
 def _check_last_row(path: Path, data: bytes, header: list[str]) -> None:
     """A file not ending in a newline whose last row is short was cut off (truncated download)."""
     start = data.rfind(b"\n") + 1
-    fields = next(csv.reader([data[start:].decode("utf-8")]), [])
+    fields = first_record(data[start:].decode("utf-8"))
     if len(fields) < len(header):
         row = data.count(b"\n") + 1
         raise InputError(
