@@ -290,7 +290,6 @@ def protect_table(
     )
     system = build_system(layout)
     v = system.values
-    lookup = pd.Series(np.arange(system.size), index=pd.MultiIndex.from_frame(system.keys))
     reason = np.full(system.size, "", dtype=object)
     supp = in_suppressed_range(v, policy)
     reason[supp] = np.where(v[supp] == 0, "zero", "primary")
@@ -298,6 +297,7 @@ def protect_table(
         full_layout = Layout(
             geo, base, parents, raw_totals if protected_totals else {}, hierarchy.column_totals
         )
+        lookup = pd.Series(np.arange(system.size), index=pd.MultiIndex.from_frame(system.keys))
         full = _full_cells(full_layout, lookup)
         new = full[~supp[full]]
         supp[new] = True
