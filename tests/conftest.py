@@ -18,6 +18,8 @@ def local_key_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     path = tmp_path_factory.mktemp("local-keys")
     os.environ["LANTERN_KEYS"] = str(path)
+    # Session-scoped fixtures keep their release history in the run's temporary folder too.
+    os.environ["LANTERN_DISCLOSURE_HISTORY_DIR"] = str(tmp_path_factory.mktemp("session-history"))
     return path
 
 
@@ -42,6 +44,14 @@ def artifacts_dir() -> Path:
     """Folder for screenshots and reports a person can look at after the run."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _module_release_history(tmp_path_factory):
+    """Module-scoped fixtures get their module's own release history too, never ``./out``."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LANTERN_DISCLOSURE_HISTORY_DIR", str(tmp_path_factory.mktemp("module-history")))
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -24,8 +24,14 @@ from lantern.disclosure.hierarchy import Hierarchy
 from lantern.disclosure.policy import Policy
 from lantern.disclosure.protect import published_layout
 from lantern.disclosure.recovery import audit
-from lantern.disclosure.rules import is_midpoint6_value, is_multiple, published_interval
-from lantern.disclosure.system import Layout, build_system, equation_violations, merge_systems
+from lantern.disclosure.rules import is_midpoint6_value, is_multiple
+from lantern.disclosure.system import (
+    Layout,
+    build_system,
+    equation_violations,
+    known_intervals,
+    merge_systems,
+)
 
 
 @dataclass(frozen=True)
@@ -131,7 +137,7 @@ def check_table(
         table, totals, hierarchy=hierarchy, count_columns=count_columns, policy=policy
     )
     system = build_system(layout)
-    lo, hi = published_interval(system.values, policy)
+    lo, hi = known_intervals(system, policy)
     bad_eq = equation_violations(system, lo, hi)
     for eq in np.flatnonzero(bad_eq)[:50]:
         head = system.cell[(system.eq == eq) & (system.coef < 0)][0]
@@ -160,7 +166,7 @@ def check_table(
         lo = np.where(system.implicit, 0.0, lo)
     m_lo[maps[0]], m_hi[maps[0]] = lo, hi
     for rel, sys_, where in zip(history, systems[1:], maps[1:], strict=True):
-        r_lo, r_hi = published_interval(sys_.values, rel.policy)
+        r_lo, r_hi = known_intervals(sys_, rel.policy)
         m_lo[where] = np.maximum(m_lo[where], r_lo)
         m_hi[where] = np.minimum(m_hi[where], r_hi)
     target = np.zeros(merged.size, dtype=bool)
@@ -173,7 +179,7 @@ def check_table(
         # Cells earlier releases already pin down (with today's equations) are public already.
         e_lo, e_hi = np.zeros(merged.size), np.full(merged.size, np.inf)
         for rel, sys_, where in zip(history, systems[1:], maps[1:], strict=True):
-            r_lo, r_hi = published_interval(sys_.values, rel.policy)
+            r_lo, r_hi = known_intervals(sys_, rel.policy)
             e_lo[where] = np.maximum(e_lo[where], r_lo)
             e_hi[where] = np.minimum(e_hi[where], r_hi)
         target &= ~audit(merged, e_lo, e_hi, target).pinned

@@ -23,7 +23,13 @@ from lantern.disclosure.noise import noisy_counts
 from lantern.disclosure.policy import Policy, policy_from
 from lantern.disclosure.recovery import audit
 from lantern.disclosure.rules import in_suppressed_range, publish_values, published_interval
-from lantern.disclosure.system import CellSystem, Layout, build_system, merge_systems
+from lantern.disclosure.system import (
+    CellSystem,
+    Layout,
+    build_system,
+    known_intervals,
+    merge_systems,
+)
 from lantern.errors import ConfigError, DisclosureError, InputError
 
 INF = np.inf
@@ -373,7 +379,7 @@ def protect_cells(
     withheld_before = np.zeros(system.size, dtype=bool)
     if previous is not None:
         p_sys, p_policy = previous
-        plo, phi = published_interval(p_sys.values, p_policy)
+        plo, phi = known_intervals(p_sys, p_policy)
         prev_lo[maps[1]], prev_hi[maps[1]] = plo, phi
         back = to_current[maps[1]]
         was_withheld = np.isnan(p_sys.values) & (back >= 0)

@@ -20,6 +20,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from lantern.disclosure.policy import Policy
+from lantern.disclosure.rules import published_interval
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -299,6 +302,19 @@ def merge_systems(systems: Sequence[CellSystem]) -> tuple[CellSystem, list[np.nd
         coef=cat(coefs, float),
     )
     return merged, maps
+
+
+def known_intervals(system: CellSystem, policy: Policy) -> tuple[np.ndarray, np.ndarray]:
+    """What a reader knows of each cell from the published values alone: ``lo <= x <= hi``.
+
+    Unpublished pieces (``system.implicit``) carry the sum of their published parts, which is not
+    itself a published value: a reader knows them only through the equations (``0 <= x``).
+    """
+    lo, hi = published_interval(system.values, policy)
+    if system.implicit is not None:
+        lo = np.where(system.implicit, 0.0, lo)
+        hi = np.where(system.implicit, np.inf, hi)
+    return lo, hi
 
 
 def equation_violations(system: CellSystem, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
