@@ -75,16 +75,35 @@ def read_table(spec: TableSpec, ctx: LoadContext, *, checksum: bool = True) -> T
     A file several sources read with the same checks (``spec.reuse``: the GP registrations, once
     per QOF year) is read once per run.
     """
-    cached = ctx.tables.get(spec)
+    key = reuse_key(spec)
+    cached = ctx.tables.get(key) if key is not None else None
     if isinstance(cached, Table):
-        table = cached
+        table = _for_source(cached, spec)
     else:
         table = _read_table(spec, ctx)
-        if spec.reuse:
-            ctx.tables[spec] = table
+        if key is not None:
+            ctx.tables[key] = table
     if checksum:
         check_checksum(table, ctx.manifest)
     return table
+
+
+def reuse_key(spec: TableSpec) -> TableSpec | None:
+    """The cache key of a file read once per run (``spec.reuse``): its checks, whichever source
+    asks (the QOF years share the GP registrations), or None for a file read each time."""
+    return replace(spec, source_id="") if spec.reuse else None
+
+
+def _for_source(table: Table, spec: TableSpec) -> Table:
+    """A file read earlier in the run, recorded as read by ``spec.source_id`` too."""
+    if table.spec.source_id == spec.source_id:
+        return table
+    return replace(
+        table,
+        spec=spec,
+        file=replace(table.file, source_id=spec.source_id),
+        gaps=[replace(g, source_id=spec.source_id) for g in table.gaps],
+    )
 
 
 def _read_table(spec: TableSpec, ctx: LoadContext) -> Table:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from lantern.sources.checked import GapFound, read_table
+from lantern.sources.checked import GapFound, read_table, reuse_key
 from lantern.sources.context import LoadContext
 from lantern.sources.model import TIDY_COLUMNS, FileRead, Loaded, Source, WideRows
 from lantern.sources.rules import COUNT, POSITIVE, PROPORTION, WHOLE_COUNT, PartsOf
@@ -273,7 +273,7 @@ def read_registrations(source: Source, ctx: LoadContext) -> tuple[pd.DataFrame, 
     parquet_spec, csv_spec = registration_specs(source)
     spec = parquet_spec if (ctx.data_dir / parquet_spec.path).exists() else csv_spec
     table = read_table(spec, ctx)
-    cached = ctx.tables.get(("patients", spec))
+    cached = ctx.tables.get(("patients", reuse_key(spec)))
     if isinstance(cached, pd.DataFrame):
         frame = cached
     elif spec is parquet_spec:
@@ -299,7 +299,7 @@ def read_registrations(source: Source, ctx: LoadContext) -> tuple[pd.DataFrame, 
                 "practice_total": table.values["practice_total_patients"].to_numpy(),
             }
         ).reset_index(drop=True)
-    ctx.tables[("patients", spec)] = frame
+    ctx.tables[("patients", reuse_key(spec))] = frame
     keep = ctx.keep(frame["area_code"], "lsoa", 2011)
     return frame[keep.to_numpy()], table.file, table.gaps
 
@@ -312,7 +312,7 @@ def unregistered(source: Source, ctx: LoadContext, practices: pd.DataFrame) -> G
         (
             f
             for k, f in ctx.tables.items()
-            if k in (("patients", parquet_spec), ("patients", csv_spec))
+            if k in (("patients", reuse_key(parquet_spec)), ("patients", reuse_key(csv_spec)))
         ),
         None,
     )
