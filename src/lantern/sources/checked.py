@@ -305,13 +305,17 @@ def check_codes(table: Table, codes: Codes, ctx: LoadContext) -> None:
 
 
 def _per_row(series: pd.Series, test) -> np.ndarray:  # noqa: ANN001
-    """``test`` (values → bool mask) per row; for categories, run once per distinct value."""
+    """``test`` (values → bool mask) per row, run once per distinct value (a blank included)."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         categories = pd.Series(series.cat.categories.astype(str))
         per_category = np.asarray(test(categories), dtype=bool)
         codes = series.cat.codes.to_numpy()
         return np.where(codes >= 0, per_category[np.maximum(codes, 0)], False)
-    return np.asarray(test(series), dtype=bool)
+    positions, distinct = pd.factorize(series, use_na_sentinel=False)
+    if 2 * len(distinct) > len(series):  # mostly distinct values: test the rows themselves
+        return np.asarray(test(series), dtype=bool)
+    per_value = np.asarray(test(pd.Series(distinct, dtype=series.dtype)), dtype=bool)
+    return per_value[positions]
 
 
 def numbers(table: Table, columns: list[str]) -> pd.DataFrame:

@@ -245,10 +245,13 @@ def read_practices(source: Source, ctx: LoadContext) -> tuple[pd.DataFrame, File
     frame, values = table.frame, table.values
     if year.rates_only:
         long = values.set_axis(frame["practice_code"].astype(object).to_numpy()).stack()
+        index = long.index
+        assert isinstance(index, pd.MultiIndex)
+        groups = index.levels[1].str.replace("_prevalence", "")  # once per group, not per row
         practices = pd.DataFrame(
             {
-                "practice_code": long.index.get_level_values(0).to_numpy(dtype=object),
-                "group": long.index.get_level_values(1).str.replace("_prevalence", "").to_numpy(),
+                "practice_code": index.get_level_values(0).to_numpy(dtype=object),
+                "group": groups.to_numpy(dtype=object)[index.codes[1]],
                 "rate": long.to_numpy(dtype=float),
             }
         )
