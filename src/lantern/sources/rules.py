@@ -13,6 +13,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -99,7 +100,14 @@ class PartsOf:
 
 def rules_for(column: str, rules: Iterable[tuple[str, Rule]]) -> list[Rule]:
     """The rules whose pattern (an exact name or a shell glob like ``age_*``) matches ``column``."""
-    return [r for pattern, r in rules if pattern == column or fnmatch.fnmatchcase(column, pattern)]
+    return list(_rules_for(column, tuple(rules)))
+
+
+@lru_cache(maxsize=4096)
+def _rules_for(column: str, rules: tuple[tuple[str, Rule], ...]) -> tuple[Rule, ...]:
+    return tuple(
+        r for pattern, r in rules if pattern == column or fnmatch.fnmatchcase(column, pattern)
+    )
 
 
 def first_bad(mask: np.ndarray, allowed: np.ndarray | None = None) -> int | None:
