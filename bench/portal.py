@@ -366,7 +366,7 @@ def run(args: argparse.Namespace, workers: int, key: str) -> int:
                     "-m",
                     "locust",
                     "-f",
-                    str(HERE / "portal_locustfile.py"),
+                    os.environ.get("LANTERN_BENCH_LOCUSTFILE", str(HERE / "portal_locustfile.py")),
                     "--headless",
                     "-u",
                     str(args.users),
