@@ -16,6 +16,7 @@ recolour ≤ 0.8 s, publish ≤ 60 s and a site ≤ 100 MB.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import shutil
 import sys
@@ -119,10 +120,17 @@ def measure(browser, url: str, *, kind: str) -> dict:
     transferred = sent["bytes"]
     extra = {}
     if kind == "site":
-        # labels and district outlines are part of the first view that was timed
+        # labels and district outlines are part of the first view that was timed; the page's
+        # performance marks say where the time went (start = the script running, first-tile,
+        # idle = every tile drawn, labels = place names placed)
         extra = {
             "labels": page.evaluate("window.lantern.labels().length"),
             "outlines": page.evaluate("window.lantern.map.isSourceLoaded('outlines')"),
+            "marks": page.evaluate(
+                "Object.fromEntries(performance.getEntriesByType('mark')"
+                ".filter(m => m.name.startsWith('lantern:'))"
+                ".map(m => [m.name.slice(8), Math.round(m.startTime)]))"
+            ),
         }
         times = [page.evaluate(f"window.lantern.setMeasure('{m}')") for m in (SECOND, THIRD, FIRST)]
         recolour = sorted(times)[1]  # median of three
@@ -184,14 +192,17 @@ def run(data: Path, work: Path) -> dict:
         wh, site, timing = build_site(name, areas, folder, work)
         build_s = time.perf_counter() - t0
         baseline_page(wh, site)
+        load = [round(os.getloadavg()[0], 1)]
         with LocalServer(site) as server, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             ours = measure(browser, f"{server.url}/index.html", kind="site")
             base = measure(browser, f"{server.url}/baseline.html", kind="baseline")
             browser.close()
+        load.append(round(os.getloadavg()[0], 1))
         results[name] = {
             "site": ours,
             "baseline": base,
+            "load_average": load,
             "build_s": round(build_s, 1),
             **timing,
             "speedup": round(base["first_coloured_s"] / ours["first_coloured_s"], 2),
@@ -229,6 +240,12 @@ def report(results: dict) -> str:
                 f" {mark(r['site_mb'] <= t['site_mb'])} <= {t['site_mb']} MB]"
             )
         lines.append(publish + f"; ingest+build+publish {r['build_s']} s")
+        marks = " ".join(
+            f"{k} {v}" for k, v in sorted(r["site"]["marks"].items(), key=lambda kv: kv[1])
+        )
+        lines.append(
+            f"{name:8} marks     {marks} (ms); load average {r['load_average'][0]} -> {r['load_average'][1]}"
+        )
     return "\n".join(lines)
 
 

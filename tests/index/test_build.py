@@ -106,6 +106,9 @@ def test_method_note_and_resolved_spec(project, tables):
         "Spearman",
         "qof.copd_prevalence",
         "= the index score",
+        # the county build's areas are ranked among themselves, and named
+        "Reference population for ranks: **Essex, Southend-on-Sea and Thurrock (its 1,111 LSOAs",
+        "| Essex, Southend-on-Sea and Thurrock (211 MSOAs) |",  # the validation column too
     ):
         assert text in note
     spec = parse_spec_text((project / "out" / "essex-covid-spec.toml").read_text())

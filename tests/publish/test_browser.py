@@ -189,6 +189,36 @@ def test_filter_to_a_district_zooms_and_limits_the_table(
     assert deciles and set(deciles) == {"1"}
 
 
+def test_first_view_is_coloured_from_the_page_before_any_data_file(essex_server, page, essex_data):
+    """The default view's classes are inlined in the page: the map is coloured (with the classes
+    the warehouse values imply) before the area list or any value file is fetched, and those
+    files still arrive afterwards for the table, search and tooltip."""
+    page.goto(f"{essex_server.url}/index.html")
+    wait_ready(page)
+    coloured = page.evaluate("window.lantern.colouredAt")
+    fetched = page.evaluate(
+        "performance.getEntriesByType('resource').map(r => [r.name, r.startTime])"
+        ".filter(([n]) => /data\\/(areas|values)\\//.test(n))"
+    )
+    assert fetched, "the area list and values are never fetched"
+    assert all(start >= coloured for _, start in fetched), (coloured, fetched)
+    page.wait_for_selector("#table-view tbody tr")  # the table filled once they arrived
+    meta = page.evaluate("window.lantern.meta")
+    measure = meta["defaultMeasure"]
+    spec = next(m for m in meta["measures"] if m["id"] == measure)["geos"]["lsoa"]
+    values = essex_data.values[measure]
+    geo = essex_data.geometry.to_crs(27700)
+    for code in geo.area.sort_values(ascending=False).index[:6]:
+        pt = essex_data.geometry.loc[code].geometry.representative_point()
+        expected = spec["colours"][class_of(float(values[code]), spec["breaks"])]
+        got = pixel_at(page, pt.x, pt.y)
+        assert max(abs(a - b) for a, b in zip(got, hex_rgb(expected), strict=True)) <= 3, (
+            code,
+            got,
+            expected,
+        )
+
+
 def test_switch_measure_recolours_with_the_classes_the_values_imply(
     essex_server, page, essex_data, artifacts_dir
 ):

@@ -119,7 +119,13 @@ def test_england_method_page_and_data_package_name_no_other_place(england):
     assert "Essex" not in text.replace("essex-covid", "")
     assert "33,755 neighbourhoods" in text and "of England" in text
     assert "unchanged but for its headings" in text  # the Markdown download is the note as built
-    assert "Essex COVID-19" in (england / "method-note.md").read_text(encoding="utf-8")
+    note = (england / "method-note.md").read_text(encoding="utf-8")
+    assert "Essex COVID-19" in note
+    # ranked among England's areas, and said so: no county where there is none
+    assert "Reference population for ranks: England (all 33,755 LSOAs" in text
+    assert "Reference population for ranks: **England (all 33,755 LSOAs" in note
+    assert "county" not in re.search(r"Reference population for ranks:[^\n]*", note)[0].lower()
+    assert not re.search(r"\bCounty\b", text.replace("County Durham", ""))
     package = json.loads((england / "downloads" / "datapackage.json").read_text(encoding="utf-8"))
     described = json.dumps(
         [package["title"], package["description"]]

@@ -13,6 +13,7 @@ from lantern.publish.labels import (
     legend_corners,
     place_labels,
     population_weights,
+    short_name,
     town_of_wards,
     weighted_centroid,
 )
@@ -54,6 +55,20 @@ def test_every_town_is_a_shared_leading_phrase(wards):
         n = len(town.split())
         assert lead(ward, n) == town.lower().split()
         assert sum(1 for w in set(wards) if lead(w, n) == town.lower().split()) >= 2
+
+
+def test_district_labels_read_as_people_say_them():
+    assert short_name("Herefordshire, County of") == "Herefordshire"
+    assert short_name("Bristol, City of") == "Bristol"
+    assert short_name("Kingston upon Hull, City of") == "Kingston upon Hull"
+    assert short_name("Windsor and Maidenhead") == "Windsor and Maidenhead"
+    assert short_name("County Durham") == "County Durham"
+    assert short_name("City of London") == "City of London"
+
+
+@given(st.text(min_size=1, max_size=30).filter(lambda s: "," not in s and s.strip() == s))
+def test_a_name_without_an_official_suffix_is_kept(name):
+    assert short_name(name) == name
 
 
 def test_weighted_centroid_matches_the_formula_and_stays_inside():

@@ -82,6 +82,22 @@ def test_first_view(sized, essex_server, artifacts_dir):
     assert f["legendItems"][0]["text"].startswith("Most vulnerable")
     # the map fills the rest of the first screen
     assert f["map"]["bottom"] <= f["H"] + 1 and f["map"]["height"] >= 0.45 * f["H"]
+    # no neighbourhood hidden under the legend: the whole build is fitted clear of it, on the map
+    box = page.evaluate(
+        "(() => { const m = window.lantern.map, b = window.lantern.meta.bounds;"
+        " const c = m.getCanvas().getBoundingClientRect();"
+        " const nw = m.project([b[0], b[3]]), se = m.project([b[2], b[1]]);"
+        " return {left: c.left + nw.x, top: c.top + nw.y, right: c.left + se.x,"
+        " bottom: c.top + se.y, mapLeft: c.left, mapRight: c.right}; })()"
+    )
+    lg = f["legend"]
+    assert (
+        lg["right"] <= box["left"] + 1
+        or box["right"] <= lg["left"] + 1
+        or lg["bottom"] <= box["top"] + 1
+        or box["bottom"] <= lg["top"] + 1
+    ), f"the legend {lg} covers part of the build {box}"
+    assert box["mapLeft"] - 1 <= box["left"] and box["right"] <= box["mapRight"] + 1, box
     labels = page.evaluate(
         "[...document.querySelectorAll('.place-label')].map(n => { const r = n.getBoundingClientRect();"
         " return [n.textContent, r.left, r.top, r.right, r.bottom, n.className]; })"

@@ -36,6 +36,20 @@ def test_feature_positions_match_the_area_list(essex_site):
     assert all(areas["codes"][i] == code for i, code in pairs)
 
 
+def test_the_first_view_s_inlined_classes_are_the_default_measure_s(essex_site):
+    """``meta.firstClasses`` (one character per area, in the area list's order) says exactly what
+    the default measure's value file says, so the first view and a later repaint agree."""
+    import re
+
+    html = (essex_site / "index.html").read_text(encoding="utf-8")
+    meta = json.loads(re.search(r'id="lantern-meta"[^>]*>(.*?)</script>', html, re.S)[1])
+    values = read_data(essex_site / f"data/values/lsoa/{meta['defaultMeasure']}.json.gz")
+    areas = read_data(essex_site / "data/areas/lsoa.json.gz")
+    inline = meta["firstClasses"]
+    assert len(inline) == len(areas["codes"]) == len(values["c"])
+    assert [-1 if ch == "-" else int(ch) for ch in inline] == values["c"]
+
+
 def test_higher_geographies_are_complete(essex_site, essex_data):
     for level, column in (
         ("district", "district_code"),

@@ -175,3 +175,35 @@ def test_practices_missing_from_the_registrations_are_a_measured_gap(tmp_path, c
     out = " ".join(capsys.readouterr().out.split())
     assert f"qof1920: 1 of {practices:,} PRACTICE 2011 in this project's area" in out
     assert "qof2021: none in this project's data" in out
+
+
+def test_registrations_are_read_once_for_every_qof_year(bundled_essex, monkeypatch):
+    """The GP registrations every QOF year apportions by are read and checked once per run; each
+    year still records the file under its own source and gets the same values as when loaded
+    alone."""
+    from lantern.pipeline.ingest import geography
+    from lantern.sources import checked
+
+    areas = ["E10000012", "E06000033", "E06000034"]
+    alone = {}
+    for source_id in YEARS:
+        _, _, fresh = geography(bundled_essex, areas)
+        alone[source_id] = load_source(get_source(source_id), fresh)
+
+    _, _, ctx = geography(bundled_essex, areas)
+    reads: list[str] = []
+    real = checked._read_table
+    monkeypatch.setattr(
+        checked, "_read_table", lambda spec, ctx: reads.append(spec.path) or real(spec, ctx)
+    )
+    for source_id in YEARS:
+        loaded = load_source(get_source(source_id), ctx)
+        registrations = [f for f in loaded.files if f.file.startswith("gp_registrations_lsoa/")]
+        assert [f.source_id for f in loaded.files] == [source_id, source_id]
+        assert registrations and registrations[0] == alone[source_id].files[1]
+        assert [g.source_id for g in loaded.gaps] == [source_id] * len(loaded.gaps)
+        assert loaded.gaps == alone[source_id].gaps
+        pd.testing.assert_frame_equal(loaded.rows, alone[source_id].rows)
+    registration_reads = [p for p in reads if p.startswith("gp_registrations_lsoa/")]
+    assert len(registration_reads) == 1
+    assert len(reads) == len(YEARS) + 1

@@ -10,6 +10,7 @@ import { decileWords, el, fmtInt, fmtWithUnit } from "./format.js";
 import { foldLegend, legendToggle, renderLegend } from "./legend.js";
 import { PlaceLabels } from "./map/labels.js";
 import { ensureGeography, showGeography, style } from "./map/layers.js";
+import { clearOf } from "./map/camera.js";
 import { addPatterns } from "./map/patterns.js";
 import { Tooltip } from "./map/tooltip.js";
 import { Cases } from "./cases.js";
@@ -112,11 +113,10 @@ function keepFn() {
   return (i) => (di < 0 || areas.district[i] === di) && (!maxDecile || !deciles || (deciles[i] !== null && deciles[i] <= maxDecile));
 }
 
-function paint() {
+// The map's colours and hatching from each area's class (a no-op when they are unchanged).
+function paintMap() {
   const g = geo();
-  const m = measure();
-  const spec = m.geos[g.id];
-  classes = classesFor(values.c, keepFn());
+  const spec = measure().geos[g.id];
   map.setPaintProperty(`fill-${g.id}`, "fill-color", fillExpression(classes, spec.colours, meta.noData, meta.filtered));
   const hatched = hatchKey(classes);
   const key = `${g.id}:${hatched}`;
@@ -138,8 +138,18 @@ function paint() {
       map.setLayoutProperty(hatch, "visibility", "visible");
     }
   }
+}
+
+// tableLater: the table (33,755 rows for England) is rebuilt after the map's next frame, which
+// hands the new colours to the map's worker first.
+function paint({ tableLater = false } = {}) {
+  const g = geo();
+  const m = measure();
+  classes = classesFor(values.c, keepFn());
+  paintMap();
   renderLegend($("legend"), meta, m, g, { filtered: Boolean(state.district || state.deciles), hasMissing: values.c.some((c) => c < 0), certainty: filterCertainty() });
-  updateTable();
+  if (tableLater) requestAnimationFrame(() => setTimeout(updateTable, 0));
+  else updateTable();
   syncControls();
   if (cases.active()) {
     cases.ownStyle = false; // the measure's colours were just set: the overlay restyles the layer
@@ -173,26 +183,41 @@ function areaInfo(code) {
   return { name: areas.names[i], district: meta.districts[areas.district[i]], decile: indexValues && indexValues.decile ? indexValues.decile[i] : null };
 }
 
-// The parts of the map hidden by the legend (on a phone, across the top) and the bottom sheet.
-function covered() {
+// The legend's rectangle in the map box's pixels (null when it is not shown).
+function legendRect() {
+  const box = $("map").getBoundingClientRect();
+  const r = $("legend").getBoundingClientRect();
+  if ($("legend").hidden || !r.width || !r.height) return null;
+  return { left: r.left - box.left, top: r.top - box.top, right: r.right - box.left, bottom: r.bottom - box.top };
+}
+
+// The parts of the map hidden by the legend (on a phone across the top, on a wider screen the
+// side, top or bottom that leaves `bbox` biggest) and the bottom sheet.
+function covered(bbox) {
   const c = map.getCanvas();
-  const out = { top: 0, bottom: 0 };
+  const out = { top: 0, bottom: 0, left: 0, right: 0 };
   if (sheet.phone()) {
     const legend = $("legend").getBoundingClientRect();
     out.top = Math.min(legend.bottom - c.getBoundingClientRect().top, c.clientHeight * 0.4);
     out.bottom = Math.min(sheet.covered(), c.clientHeight * 0.6);
+  } else {
+    const pad = clearOf(bbox, c.clientWidth, c.clientHeight, legendRect(), 0);
+    out.top = Math.min(pad.top, c.clientHeight * 0.5);
+    out.bottom = Math.min(pad.bottom, c.clientHeight * 0.5);
+    out.left = Math.min(pad.left, c.clientWidth * 0.6);
+    out.right = Math.min(pad.right, c.clientWidth * 0.6);
   }
   return out;
 }
 
 function fit(bbox, { share, maxZoom }) {
   const c = map.getCanvas();
-  const { top, bottom } = covered();
-  const w = c.clientWidth;
+  const { top, bottom, left, right } = covered(bbox);
+  const w = Math.max(40, c.clientWidth - left - right);
   const h = Math.max(40, c.clientHeight - top - bottom);
   const padX = Math.max(10, (w * (1 - share)) / 2);
   const padY = Math.max(10, (h * (1 - share)) / 2);
-  map.fitBounds([[bbox[0], bbox[1]], [bbox[2], bbox[3]]], { padding: { top: top + padY, bottom: bottom + padY, left: padX, right: padX }, maxZoom, duration: 0 });
+  map.fitBounds([[bbox[0], bbox[1]], [bbox[2], bbox[3]]], { padding: { top: top + padY, bottom: bottom + padY, left: left + padX, right: right + padX }, maxZoom, duration: 0 });
 }
 
 // A selected area takes the middle third of the free part of the map, so its neighbours and
@@ -276,7 +301,7 @@ async function setMeasure(id) {
   state.measure = id;
   const t0 = performance.now();
   await loadValues();
-  paint();
+  paint({ tableLater: true });
   if (record) renderPanel($("panel"), { meta, geo: geo(), code: state.area, record, measure: measure(), rankTotal: rankTotal() });
   save();
   return new Promise((resolve) => map.once("idle", () => resolve(performance.now() - t0)));
@@ -391,12 +416,27 @@ function blocked() {
 function firstCamera(district) {
   if (state.view) return { center: state.view.center, zoom: state.view.zoom };
   const box = $("map").getBoundingClientRect();
-  const pad = { top: 10, bottom: 10, left: 10, right: 10 };
+  const bounds = district ? district.bbox : meta.bounds;
+  let pad = { top: 10, bottom: 10, left: 10, right: 10 };
   if (sheet.phone()) {
     pad.top = Math.min($("legend").getBoundingClientRect().bottom - box.top + 8, box.height * 0.4);
     pad.bottom = Math.min($("panel").getBoundingClientRect().height + 8, box.height * 0.3);
+  } else {
+    pad = clearOf(bounds, box.width, box.height, legendRect());
   }
-  return { bounds: district ? district.bbox : meta.bounds, fitBoundsOptions: { padding: pad } };
+  // the first-frame preview (county builds) is redrawn with the same camera
+  if (!district && window.lanternPreview) window.lanternPreview.redraw(pad);
+  return { bounds, fitBoundsOptions: { padding: pad } };
+}
+
+// The inlined classes of the default view (meta.firstClasses), when the link asks for that view.
+function firstClasses() {
+  const text = meta.firstClasses;
+  const plain = !state.district && !state.deciles && !state.area && state.geography === "lsoa" && state.measure === meta.defaultMeasure;
+  if (!text || !plain || !geoById.lsoa || text.length !== geoById.lsoa.count) return null;
+  const out = new Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) === 45 ? -1 : text.charCodeAt(i) - 48;
+  return out;
 }
 
 async function start() {
@@ -404,20 +444,29 @@ async function start() {
   fitLayout();
   const protocol = new Protocol();
   maplibregl.addProtocol("pmtiles", protocol.tile);
-  // The colours need only the value file; the area list (names for the table and search) is
-  // waited for first only when a filter or an area in the link needs it.
-  const areasReady = (areasLoaded = loadGeographyData()).then(() => {
+  // The default view's colours are inlined in the page (meta.firstClasses), so the map is
+  // coloured without waiting for a data file; the area list and the value files (names, values
+  // and ranks for the table, search and tooltip) are fetched once that first view is drawn.
+  // Otherwise the colours need the value file, and the area list is waited for first only when
+  // a filter or an area in the link needs it.
+  const first = firstClasses();
+  let drawn;
+  const firstDrawn = new Promise((resolve) => (drawn = resolve));
+  areasLoaded = first ? firstDrawn.then(loadGeographyData) : loadGeographyData();
+  const areasReady = areasLoaded.then(() => {
     const fixed = reconcile(state, meta, areaInfo);
     state = fixed.state;
     notify(fixed.notes);
   });
-  const dataReady = (async () => {
-    if (state.district || state.deciles || state.area || !geoById[state.geography] || !geo().measures.includes(state.measure)) await areasReady;
-    await loadValues();
-  })();
+  const dataReady = first
+    ? Promise.resolve()
+    : (async () => {
+        if (state.district || state.deciles || state.area || !geoById[state.geography] || !geo().measures.includes(state.measure)) await areasReady;
+        await loadValues();
+      })();
   // The legend is drawn before the map, in the corner where it hides least (chosen at publish).
   const shown = geo().measures.includes(state.measure) ? measure() : measureById[geo().measures[0]];
-  renderLegend($("legend"), meta, shown, geo(), { filtered: Boolean(state.district || state.deciles), hasMissing: false });
+  renderLegend($("legend"), meta, shown, geo(), { filtered: Boolean(state.district || state.deciles), hasMissing: Boolean(first && first.some((c) => c < 0)) });
   if (!sheet.phone()) $("legend").dataset.corner = (meta.legendCorners || ["bl"])[0];
   const view = state.view;
   const district = meta.districts.find((x) => x.code === state.district);
@@ -436,6 +485,15 @@ async function start() {
     if (!map.hasImage("hatch-nodata")) addPatterns(map, meta.patterns);
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+  // Marks for profiling the first view (bench/map.py prints them).
+  map.once("load", () => performance.mark("lantern:map-load"));
+  map.once("render", () => performance.mark("lantern:first-frame"));
+  map.on("sourcedata", function first(e) {
+    if (e.sourceId === geo().id && e.tile) {
+      performance.mark("lantern:first-tile");
+      map.off("sourcedata", first);
+    }
+  });
   labels = new PlaceLabels(map, $("map-column"), meta.labels);
   labels.blocked = blocked;
   tooltip = new Tooltip(map, $("map-column"), {
@@ -453,21 +511,35 @@ async function start() {
     if (started) save({ push: false });
   });
   await dataReady;
+  performance.mark("lantern:data");
   syncControls();
   await new Promise((resolve) => (map.style && map.style._loaded ? resolve() : map.once("styledata", resolve)));
   if (!map.hasImage("hatch-nodata")) addPatterns(map, meta.patterns);
-  paint();
+  if (first) {
+    classes = first;
+    paintMap();
+  } else paint();
   performance.mark("lantern:coloured-style");
-  const labelled = labels.update();
-  map.once("idle", async () => {
-    await labelled;
-    const preview = document.getElementById("map-preview");
-    if (preview) preview.remove();
-    window.lantern.colouredAt = performance.now();
-    document.body.dataset.ready = "true";
-  });
+  const labelled = labels.update().then(() => performance.mark("lantern:labels"));
+  const ready = new Promise((resolve) =>
+    map.once("idle", async () => {
+      performance.mark("lantern:idle");
+      await labelled;
+      const preview = document.getElementById("map-preview");
+      if (preview) preview.remove();
+      window.lantern.colouredAt = performance.now();
+      resolve();
+    }),
+  );
+  if (first) {
+    await ready;
+    drawn();
+    await Promise.all([areasReady, loadValues()]);
+    paint(); // the same colours (nothing is laid out again); the legend, table and controls
+  }
+  ready.then(() => (document.body.dataset.ready = "true"));
   await areasReady;
-  updateTable();
+  if (!first) updateTable();
   if (state.area) await select(state.area, "url", { fit: !view });
   table.render();
   started = true;

@@ -1,6 +1,7 @@
 // A first coloured frame for county builds, drawn on a plain canvas from a compact copy of the
 // boundaries while the interactive map (MapLibre) starts; removed once the map has drawn.
 import { fetchJSON, valuesFile } from "./data.js";
+import { projector } from "./map/camera.js";
 
 (function () {
   // The map fills the first screen below the header and controls (lantern.js keeps this up to date).
@@ -16,7 +17,10 @@ import { fetchJSON, valuesFile } from "./data.js";
   const measure = meta.measures.find((m) => m.id === (params.get("m") || meta.defaultMeasure));
   const plain = !params.get("g") && !params.get("d") && !params.get("dec") && !params.get("a");
   if (!meta.preview || !measure || !measure.geos.lsoa || !plain) return start();
-  Promise.all([fetchJSON(meta.preview), fetchJSON(valuesFile("lsoa", measure.id))])
+  // the default view's classes are inlined in the page (one character per area, "-": no data)
+  const inline = measure.id === meta.defaultMeasure && meta.firstClasses;
+  const classes = inline ? Promise.resolve({ c: Array.from(inline, (ch) => (ch === "-" ? -1 : ch.charCodeAt(0) - 48)) }) : fetchJSON(valuesFile("lsoa", measure.id));
+  Promise.all([fetchJSON(meta.preview), classes])
     .then(([shapes, values]) => {
       draw(shapes, values.c, measure.geos.lsoa);
       window.lanternPreviewAt = performance.now();
@@ -38,35 +42,31 @@ import { fetchJSON, valuesFile } from "./data.js";
     box.parentNode.append(canvas);
     const ctx = canvas.getContext("2d");
     ctx.scale(ratio, ratio);
-    ctx.fillStyle = "#eef1f4";
-    ctx.fillRect(0, 0, w, h);
-    // Web Mercator camera fitted to the bounds with 10 px padding, as the map does.
-    const mx = (lon) => (lon + 180) / 360;
-    const my = (lat) => {
-      const s = Math.sin((lat * Math.PI) / 180);
-      return 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI);
-    };
-    const [w0, s0, e0, n0] = meta.bounds;
-    const x0 = mx(w0), x1 = mx(e0), y0 = my(n0), y1 = my(s0);
-    const k = Math.min((w - 20) / (x1 - x0), (h - 20) / (y1 - y0));
-    const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
-    const q = shapes.scale;
     const colour = (i) => (v[i] >= 0 ? spec.colours[v[i]] : meta.noData);
-    for (let r = 0; r < shapes.rings.length; r++) {
-      const ring = shapes.rings[r];
-      let lon = 0, lat = 0;
-      ctx.beginPath();
-      for (let j = 0; j < ring.length; j += 2) {
-        lon += ring[j];
-        lat += ring[j + 1];
-        const px = w / 2 + (mx(lon / q) - cx) * k;
-        const py = h / 2 + (my(lat / q) - cy) * k;
-        if (j === 0) ctx.moveTo(px, py);
-        else ctx.lineTo(px, py);
+    // Web Mercator camera fitted to the bounds as the map does (first with 10 px padding; the map
+    // calls redraw with the padding that keeps its legend clear).
+    const paint = (pad) => {
+      const project = projector(meta.bounds, w, h, pad);
+      ctx.fillStyle = "#eef1f4";
+      ctx.fillRect(0, 0, w, h);
+      const q = shapes.scale;
+      for (let r = 0; r < shapes.rings.length; r++) {
+        const ring = shapes.rings[r];
+        let lon = 0, lat = 0;
+        ctx.beginPath();
+        for (let j = 0; j < ring.length; j += 2) {
+          lon += ring[j];
+          lat += ring[j + 1];
+          const [px, py] = project(lon / q, lat / q);
+          if (j === 0) ctx.moveTo(px, py);
+          else ctx.lineTo(px, py);
+        }
+        ctx.closePath();
+        ctx.fillStyle = colour(shapes.area[r]);
+        ctx.fill();
       }
-      ctx.closePath();
-      ctx.fillStyle = colour(shapes.area[r]);
-      ctx.fill();
-    }
+    };
+    paint({ top: 10, bottom: 10, left: 10, right: 10 });
+    window.lanternPreview = { redraw: (pad) => canvas.isConnected && paint(pad) };
   }
 })();

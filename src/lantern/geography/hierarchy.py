@@ -146,9 +146,9 @@ def read_lookups(data_dir: Path) -> Lookups:
 
 
 def _add_country(chain: pd.DataFrame, lsoa_column: str) -> pd.DataFrame:
-    letter = chain[lsoa_column].str[0]
-    chain["country_code"] = letter.map(lambda c: COUNTRIES[c][0])
-    chain["country_name"] = letter.map(lambda c: COUNTRIES[c][1])
+    letter = chain[lsoa_column].str.slice(0, 1)
+    chain["country_code"] = letter.map({k: code for k, (code, _) in COUNTRIES.items()})
+    chain["country_name"] = letter.map({k: name for k, (_, name) in COUNTRIES.items()})
     return chain
 
 

@@ -32,6 +32,24 @@ _R_TEXT = {
 }
 
 
+def reference_text(reference: str, place: str, n: int, area_type: str = "lsoa") -> str:
+    """The reference population in words: the place whose areas are ranked together.
+
+    ``reference`` is the build's code (``county``: the configured areas among themselves;
+    ``national``: every area held), ``place`` the build's place ("England", "Essex, Southend-on-Sea
+    and Thurrock"), ``n`` the areas ranked. No build is called a county unless it is one.
+    """
+    areas = f"{n:,} {area_type.upper()}s"
+    place = place or "the configured areas"
+    if reference == "national":
+        if place == "England":
+            return f"England (all {areas} ranked together)"
+        return f"England (all {areas} held, ranked together; {place} reported)"
+    if place == "England":
+        return f"England (all {areas} ranked together)"
+    return f"{place} (its {areas} ranked among themselves, not against England)"
+
+
 def _fmt(x: float, digits: int = 4) -> str:
     return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.{digits}g}"
 
@@ -40,6 +58,7 @@ def method_note(
     result: IndexResult,
     *,
     reference: str,
+    place: str = "",
     reference_note: str = "",
     robustness: RobustnessResult | None = None,
     area_names: pd.Series | None = None,
@@ -60,7 +79,8 @@ def method_note(
         f"Index `{spec.id}`, built {built_at}. {spec.description}",
         "",
         f"- Areas: {n:,} {spec.area_type.upper()}s, boundary vintage {spec.vintage}.",
-        f"- Reference population for ranks: **{reference}**. {reference_note}",
+        f"- Reference population for ranks: **{reference_text(reference, place, n, spec.area_type)}**."
+        + (f" {reference_note}" if reference_note else ""),
         "- Rank 1 = most vulnerable; decile = ceil(10 · rank / N), so decile 1 = the most vulnerable 10%.",
         f"- Ties: `{spec.ties}` ranks; rounding: `{spec.rounding}`.",
         "",

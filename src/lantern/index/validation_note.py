@@ -1,6 +1,7 @@
 """The method note's validation section, rendered from the ``index_validation`` rows.
 
-Rows are ``scope`` (``england`` or ``county``), ``predictor``, ``measure``, ``value`` and
+Rows are ``scope`` (``england`` or ``county``: the build's own areas, labelled with its place's
+name, so an England build never reads "County"), ``predictor``, ``measure``, ``value`` and
 ``detail`` (the predictor's label). The same rows feed the site's method page, so the note, the
 page and the docs show one table.
 """
@@ -30,11 +31,19 @@ def rho_cell(rows: pd.DataFrame, scope: str, predictor: str) -> str:
     return f"{rho:+.3f}{ci}"
 
 
-def comparison_table(rows: pd.DataFrame) -> list[list[str]]:
+def scope_labels(place: str = "") -> dict[str, str]:
+    """Column names of the scopes: ``county`` is the build's place when it is known."""
+    return {**SCOPES, "county": place or SCOPES["county"]}
+
+
+def comparison_table(rows: pd.DataFrame, place: str = "") -> list[list[str]]:
     """Header plus one row per predictor: label, then ρ with its interval for each scope."""
+    labels = scope_labels(place)
     scopes = [s for s in SCOPES if (rows.scope == s).any()]
+    if place == "England" and "england" in scopes:
+        scopes.remove("county")  # the build's own areas are England: one England column
     header = ["predictor"] + [
-        f"{SCOPES[s]} ({int(_value(rows, s, 'index', 'n_areas')):,} MSOAs)" for s in scopes
+        f"{labels[s]} ({int(_value(rows, s, 'index', 'n_areas')):,} MSOAs)" for s in scopes
     ]
     table = [header]
     present = [p for p in ORDER if (rows.predictor == p).any()]
@@ -47,30 +56,34 @@ def comparison_table(rows: pd.DataFrame) -> list[list[str]]:
     return table
 
 
-def validation_markdown(rows: pd.DataFrame, *, county_name: str = "the county") -> str:
-    """The whole validation section (Markdown) from the ``index_validation`` rows of one index."""
+def validation_markdown(rows: pd.DataFrame, *, place: str = "") -> str:
+    """The whole validation section (Markdown) from the ``index_validation`` rows of one index;
+    ``place`` names the build's own areas ("England", "Essex, Southend-on-Sea and Thurrock")."""
     if rows.empty:
         return "## Validation\n\nNot run yet: `lantern validate`."
     rows = rows.assign(scope=rows["scope"].fillna("county"))
     outcome = rows[rows.predictor == "outcome"]["detail"].dropna()
-    table = comparison_table(rows)
+    table = comparison_table(rows, place)
+    labels = scope_labels(place)
+    shown = [s for s in SCOPES if (rows.scope == s).any()]
+    if place == "England" and "england" in shown:
+        shown.remove("county")
     lines = [
         "## Validation against COVID-19 deaths",
         "",
         outcome.iloc[0] if len(outcome) else "",
         "",
         "Spearman's ρ between each predictor and the crude death rate, with a 95% bootstrap "
-        "interval (1,000 resamples of MSOAs): crude rates of about ten deaths per MSOA are noisy. "
-        f"County = {county_name}.",
+        "interval (1,000 resamples of MSOAs): crude rates of about ten deaths per MSOA are noisy.",
         "",
         "| " + " | ".join(table[0]) + " |",
         "|" + "---|" * len(table[0]),
     ]
     lines += ["| " + " | ".join(r) + " |" for r in table[1:]]
-    for scope in (s for s in SCOPES if (rows.scope == s).any()):
+    for scope in shown:
         lines += [
             "",
-            f"Deaths per 100,000 residents by decile of each predictor, {SCOPES[scope]} "
+            f"Deaths per 100,000 residents by decile of each predictor, {labels[scope]} "
             "(decile 1 = most vulnerable 10% of MSOAs):",
             "",
         ]
@@ -97,6 +110,6 @@ def validation_markdown(rows: pd.DataFrame, *, county_name: str = "the county") 
         lines += ["", notes.iloc[0]]
     if len(held):
         weights = ", ".join(f"{r.measure} {r.value:.3f}" for r in held.itertuples())
-        lines += ["", f"Domain weights fitted without the county's region: {weights}."]
+        lines += ["", f"Domain weights fitted without {labels['county']}'s region: {weights}."]
     lines.append("")
     return "\n".join(lines)

@@ -39,6 +39,7 @@ from lantern.index.tables import (
 )
 from lantern.index.validation_note import validation_markdown
 from lantern.pipeline.progress import Progress, or_quiet
+from lantern.publish.place import ENGLAND, join_names
 
 SUMMARY_LEVELS = ("msoa", "ward", "district", "county")
 
@@ -70,6 +71,16 @@ def resolve_spec(config) -> tuple[IndexSpec, str]:
 def reference_of(config) -> str:
     """``national`` (rank among every area held, then report the county) or ``county``."""
     return "national" if config.index.reference in ("england", "national") else "county"
+
+
+def build_place(wh, area_codes) -> str:
+    """The configured areas in words ("England", "Essex, Southend-on-Sea and Thurrock"), named
+    from the warehouse (a code without a name stays a code)."""
+    codes = list(area_codes or [])
+    if ENGLAND in codes:
+        return "England"
+    names = wh.area_names() if codes else pd.Series(dtype=object)
+    return join_names([str(names.get(c, c)) for c in codes])
 
 
 def spec_vintage(spec: IndexSpec, config) -> int:
@@ -325,7 +336,7 @@ def build(config, *, progress: Progress | None = None, draws: int | None = None)
         elif reference == "national":
             reference_note = (
                 "The warehouse holds only the configured areas, so national ranking is not "
-                "possible; ranks are within the county."
+                "possible; ranks are within the configured areas."
             )
             reference = "county"
         # "national" survives only when the national result was computed
@@ -402,7 +413,8 @@ def build(config, *, progress: Progress | None = None, draws: int | None = None)
         }
         previous = wh.index_runs(spec.id) if wh.has("index_runs") else None
         validation = kept_validation(wh, spec.id, previous, runs["spec_sha256"].iloc[0])
-        validation_md = validation_markdown(validation, county_name=", ".join(config.area_codes))
+        place = build_place(wh, config.area_codes)
+        validation_md = validation_markdown(validation, place=place)
         comparison = (
             reference_comparison(county_result, national_result, focus)
             if national_result is not None
@@ -411,6 +423,7 @@ def build(config, *, progress: Progress | None = None, draws: int | None = None)
         note = method_note(
             primary,
             reference=reference,
+            place=place,
             reference_note=reference_note,
             robustness=rob,
             area_names=inputs.names,

@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -212,20 +213,36 @@ def postcode_rows(lookup: PostcodeLookup, ctx: LoadContext) -> pd.DataFrame:
     return out[inside].drop_duplicates("postcode").reset_index(drop=True)
 
 
-def _prefetched(sources: list[Source], ctx: LoadContext) -> Iterator[tuple[Source, Loaded]]:
-    """Load each source while the previous one is written (DuckDB releases the GIL)."""
-    if not sources:
-        return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lantern-load") as pool:
-        pending: Future[Loaded] = pool.submit(load_source, sources[0], ctx)
-        try:
-            for i, source in enumerate(sources):
-                loaded = pending.result()
-                if i + 1 < len(sources):
-                    pending = pool.submit(load_source, sources[i + 1], ctx)
-                yield source, loaded
-        finally:
+@contextmanager
+def _prefetched(
+    sources: list[Source], ctx: LoadContext
+) -> Iterator[Iterator[tuple[Source, Loaded]]]:
+    """Load the sources in a second thread, each while the previous one is written.
+
+    The first starts on entry, so it overlaps whatever the caller writes before iterating
+    (DuckDB and the Arrow CSV reader release the GIL). Leaving the block waits for a load
+    still running; an error it met is raised only when its source is reached, so errors come
+    in the order of the steps.
+    """
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lantern-load")
+    pending: Future[Loaded] | None = pool.submit(load_source, sources[0], ctx) if sources else None
+
+    def loads() -> Iterator[tuple[Source, Loaded]]:
+        nonlocal pending
+        for i, source in enumerate(sources):
+            assert pending is not None
+            loaded = pending.result()
+            pending = (
+                pool.submit(load_source, sources[i + 1], ctx) if i + 1 < len(sources) else None
+            )
+            yield source, loaded
+
+    try:
+        yield loads()
+    finally:
+        if pending is not None:
             pending.cancel()
+        pool.shutdown(wait=True)
 
 
 class Described:
@@ -348,11 +365,27 @@ def _build(
     data_dir = Path(config.data_dir)
     steps.step("geography: hierarchy 2011 and 2021")
     areas, links, ctx = geography(data_dir, config.area_codes)
-    for vintage in (2011, 2021):
-        wh.insert("areas", areas[vintage][columns("areas")])
-        wh.insert("area_links", links[vintage][columns("area_links")])
-    steps.done()
+    with _prefetched(sources, ctx) as loads:
+        for vintage in (2011, 2021):
+            wh.insert("areas", areas[vintage][columns("areas")])
+            wh.insert("area_links", links[vintage][columns("area_links")])
+        steps.done()
+        return _write(wh, config, sources, steps, ctx, areas, loads, geometries=geometries)
 
+
+def _write(
+    wh: Warehouse,
+    config: Config,
+    sources: list[Source],
+    steps: Steps,
+    ctx: LoadContext,
+    areas: dict[int, pd.DataFrame],
+    loads: Iterator[tuple[Source, Loaded]],
+    *,
+    geometries: bool,
+) -> dict[str, Any]:
+    """Everything after the hierarchy, while the sources load in a second thread."""
+    data_dir = Path(config.data_dir)
     steps.step("geography: LSOA 2011 ↔ 2021 crosswalk")
     cross = load_crosswalk(data_dir)
     inside = cross["lsoa11_code"].isin(ctx.wanted[("lsoa", 2011)]) | cross["lsoa21_code"].isin(
@@ -376,7 +409,7 @@ def _build(
     periods, gaps = [], []
     metas: list[IndicatorMeta] = []
     total_rows = 0
-    for source, loaded in _prefetched(sources, ctx):
+    for source, loaded in loads:
         steps.step(f"source: {source.source_id}")
         new_periods = _periods(source, loaded)
         described.add(source, loaded.meta, new_periods)

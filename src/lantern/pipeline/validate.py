@@ -32,7 +32,7 @@ from lantern.index.validation import (
     weighted_mean_by,
 )
 from lantern.index.validation_note import comparison_table, validation_markdown
-from lantern.pipeline.build import note_paths, read_inputs, resolve_spec
+from lantern.pipeline.build import build_place, note_paths, read_inputs, resolve_spec
 from lantern.pipeline.progress import Progress, or_quiet
 
 OUTCOME_ID = "ons.covid_deaths_mar_dec2020"
@@ -60,9 +60,10 @@ class ValidationReport:
     index_id: str
     rows: pd.DataFrame
     note_path: Path
+    place: str = ""
 
     def summary_text(self) -> str:
-        table = comparison_table(self.rows)
+        table = comparison_table(self.rows, self.place)
         width = max(len(r[0]) for r in table)
         lines = [f"{self.index_id} against COVID-19 deaths (Mar–Dec 2020), Spearman ρ (95% CI):"]
         lines += ["  " + r[0].ljust(width) + "  " + "   ".join(r[1:]) for r in table]
@@ -166,6 +167,7 @@ def validate(config: Config, *, progress: Progress | None = None) -> ValidationR
     with Warehouse(config.warehouse) as wh:
         say("Reading the index's indicators and the geography", step=0, of=5)
         inputs = read_inputs(wh, spec, vintage=2021, area_codes=config.area_codes)
+        place = build_place(wh, config.area_codes)
         geo = _geography(wh, config.area_codes)
         deaths = wh.indicator_frame([DEATHS], vintage=2011, area_type="msoa")[DEATHS]
         population = geo.pop11.groupby(geo.msoa_of.reindex(geo.pop11.index)).sum()
@@ -240,7 +242,7 @@ def validate(config: Config, *, progress: Progress | None = None) -> ValidationR
             rows,
             columns=["index_id", "outcome_id", "scope", "predictor", "measure", "value", "detail"],
         )
-    section = validation_markdown(frame, county_name=_county_name(config))
+    section = validation_markdown(frame, place=place)
     with Warehouse.update(config.warehouse, command="validate") as wh:
         _replace_validation(wh, spec.id, frame)
         runs = wh.index_runs(spec.id)
@@ -255,7 +257,7 @@ def validate(config: Config, *, progress: Progress | None = None) -> ValidationR
                 [_with_section(runs.method_note.iloc[0], section), spec.id],
             )
     _write_into_note(note_path, section)
-    return ValidationReport(spec.id, frame, note_path)
+    return ValidationReport(spec.id, frame, note_path, place)
 
 
 _OUTCOME = (
@@ -266,10 +268,6 @@ _OUTCOME = (
     "mean); the IMD 2019 score and the share aged 70+ are population-weighted from LSOA 2011; the "
     "British Red Cross index is published by MSOA 2011."
 )
-
-
-def _county_name(config: Config) -> str:
-    return ", ".join(config.area_codes)
 
 
 def _rows(index_id, scopes, predictors, rate, deaths, population, labels) -> list[tuple]:

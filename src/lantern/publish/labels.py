@@ -126,6 +126,16 @@ def weighted_centroid(
     return float(shapely.get_x(q)), float(shapely.get_y(q))
 
 
+_OFFICIAL_SUFFIX = re.compile(r",\s*(?:County|City|Royal Borough|Borough) of\s*$", re.IGNORECASE)
+
+
+def short_name(name: str) -> str:
+    """A district's name as people say it on a map: ONS's "Herefordshire, County of",
+    "Bristol, City of" and "Kingston upon Hull, City of" read "Herefordshire", "Bristol" and
+    "Kingston upon Hull" (the panel and downloads keep the official name)."""
+    return _OFFICIAL_SUFFIX.sub("", name).strip() or name
+
+
 def place_labels(
     areas: pd.DataFrame, geometry: gpd.GeoDataFrame, population: pd.Series
 ) -> list[Label]:
@@ -152,7 +162,7 @@ def place_labels(
             ward = frame.at[code, "ward_name"]
             if district:
                 groups[("district", district)].append(i)
-                names[("district", district)] = district
+                names[("district", district)] = short_name(district)
             if ward:
                 key = ("ward", str(ward_key.at[code]))
                 groups[key].append(i)

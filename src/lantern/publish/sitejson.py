@@ -186,6 +186,26 @@ def bbox(geom) -> list[float]:
     return [round(minx, 5), round(miny, 5), round(maxx, 5), round(maxy, 5)]
 
 
+def class_codes(col: pd.Series) -> list[int]:
+    """Each area's colour class (0 = lowest) from the raw value, -1 where there is none."""
+    vals = col.astype(float).to_numpy()
+    upper = np.asarray([sig(b) for b in quantile_breaks(col.astype(float).tolist())], dtype=float)
+    cls = np.minimum(np.searchsorted(upper, vals, side="left"), max(len(upper) - 1, 0))
+    return [int(k) if np.isfinite(v) else -1 for k, v in zip(cls, vals, strict=True)]
+
+
+def first_classes(frame: pd.DataFrame, measure: str) -> str | None:
+    """The first view's colours inlined in the page, so the map is coloured without waiting for
+    any data file: one character per area in ``areas/lsoa`` order, the class digit or ``-`` (no
+    data)."""
+    if measure not in frame.columns:
+        return None
+    codes = class_codes(frame[measure])
+    if any(k > 8 for k in codes):  # 9 is the page's "outside the filter"
+        return None
+    return "".join("-" if k < 0 else str(k) for k in codes)
+
+
 def write_values(data: SiteData, site: Path, geo: str, frame: pd.DataFrame) -> list[str]:
     """``data/values/<geo>/<measure>.json.gz``: each area's colour class ``c`` (from the raw value,
     so the map and the legend agree exactly); for indicators the value ``v`` rounded as the page
@@ -195,13 +215,8 @@ def write_values(data: SiteData, site: Path, geo: str, frame: pd.DataFrame) -> l
     for mid in measures:
         m = data.measure(mid)
         col = frame[mid].astype(float)
-        breaks = [sig(b) for b in quantile_breaks(col.tolist())]
-        upper = np.asarray(breaks, dtype=float)
         vals = col.to_numpy()
-        cls = np.minimum(np.searchsorted(upper, vals, side="left"), max(len(upper) - 1, 0))
-        payload: dict[str, Any] = {
-            "c": [int(k) if np.isfinite(v) else -1 for k, v in zip(cls, vals, strict=True)]
-        }
+        payload: dict[str, Any] = {"c": class_codes(col)}
         if m.group == "indicator":
             payload["v"] = rounded(vals, decimals_for(data.values[mid].tolist(), m.unit, m.kind))
         else:
@@ -344,6 +359,9 @@ def write_data_files(
         "rankTotal": data.rank_total or len(data.areas),
         "countyLabel": None if england else comparator_label(data.place, data.place_names),
         "defaultMeasure": data.default_measure,
+        "firstClasses": first_classes(frames["lsoa"], data.default_measure)
+        if "lsoa" in frames
+        else None,
         "measures": measure_specs(data, frames),
         "geographies": geographies,
         "districts": [

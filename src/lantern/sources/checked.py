@@ -75,16 +75,35 @@ def read_table(spec: TableSpec, ctx: LoadContext, *, checksum: bool = True) -> T
     A file several sources read with the same checks (``spec.reuse``: the GP registrations, once
     per QOF year) is read once per run.
     """
-    cached = ctx.tables.get(spec)
+    key = reuse_key(spec)
+    cached = ctx.tables.get(key) if key is not None else None
     if isinstance(cached, Table):
-        table = cached
+        table = _for_source(cached, spec)
     else:
         table = _read_table(spec, ctx)
-        if spec.reuse:
-            ctx.tables[spec] = table
+        if key is not None:
+            ctx.tables[key] = table
     if checksum:
         check_checksum(table, ctx.manifest)
     return table
+
+
+def reuse_key(spec: TableSpec) -> TableSpec | None:
+    """The cache key of a file read once per run (``spec.reuse``): its checks, whichever source
+    asks (the QOF years share the GP registrations), or None for a file read each time."""
+    return replace(spec, source_id="") if spec.reuse else None
+
+
+def _for_source(table: Table, spec: TableSpec) -> Table:
+    """A file read earlier in the run, recorded as read by ``spec.source_id`` too."""
+    if table.spec.source_id == spec.source_id:
+        return table
+    return replace(
+        table,
+        spec=spec,
+        file=replace(table.file, source_id=spec.source_id),
+        gaps=[replace(g, source_id=spec.source_id) for g in table.gaps],
+    )
 
 
 def _read_table(spec: TableSpec, ctx: LoadContext) -> Table:
@@ -286,13 +305,17 @@ def check_codes(table: Table, codes: Codes, ctx: LoadContext) -> None:
 
 
 def _per_row(series: pd.Series, test) -> np.ndarray:  # noqa: ANN001
-    """``test`` (values → bool mask) per row; for categories, run once per distinct value."""
+    """``test`` (values → bool mask) per row, run once per distinct value (a blank included)."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         categories = pd.Series(series.cat.categories.astype(str))
         per_category = np.asarray(test(categories), dtype=bool)
         codes = series.cat.codes.to_numpy()
         return np.where(codes >= 0, per_category[np.maximum(codes, 0)], False)
-    return np.asarray(test(series), dtype=bool)
+    positions, distinct = pd.factorize(series, use_na_sentinel=False)
+    if 2 * len(distinct) > len(series):  # mostly distinct values: test the rows themselves
+        return np.asarray(test(series), dtype=bool)
+    per_value = np.asarray(test(pd.Series(distinct, dtype=series.dtype)), dtype=bool)
+    return per_value[positions]
 
 
 def numbers(table: Table, columns: list[str]) -> pd.DataFrame:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from lantern.sources.checked import GapFound, read_table
+from lantern.sources.checked import GapFound, read_table, reuse_key
 from lantern.sources.context import LoadContext
 from lantern.sources.model import TIDY_COLUMNS, FileRead, Loaded, Source, WideRows
 from lantern.sources.rules import COUNT, POSITIVE, PROPORTION, WHOLE_COUNT, PartsOf
@@ -245,10 +245,13 @@ def read_practices(source: Source, ctx: LoadContext) -> tuple[pd.DataFrame, File
     frame, values = table.frame, table.values
     if year.rates_only:
         long = values.set_axis(frame["practice_code"].astype(object).to_numpy()).stack()
+        index = long.index
+        assert isinstance(index, pd.MultiIndex)
+        groups = index.levels[1].str.replace("_prevalence", "")  # once per group, not per row
         practices = pd.DataFrame(
             {
-                "practice_code": long.index.get_level_values(0).to_numpy(dtype=object),
-                "group": long.index.get_level_values(1).str.replace("_prevalence", "").to_numpy(),
+                "practice_code": index.get_level_values(0).to_numpy(dtype=object),
+                "group": groups.to_numpy(dtype=object)[index.codes[1]],
                 "rate": long.to_numpy(dtype=float),
             }
         )
@@ -273,7 +276,7 @@ def read_registrations(source: Source, ctx: LoadContext) -> tuple[pd.DataFrame, 
     parquet_spec, csv_spec = registration_specs(source)
     spec = parquet_spec if (ctx.data_dir / parquet_spec.path).exists() else csv_spec
     table = read_table(spec, ctx)
-    cached = ctx.tables.get(("patients", spec))
+    cached = ctx.tables.get(("patients", reuse_key(spec)))
     if isinstance(cached, pd.DataFrame):
         frame = cached
     elif spec is parquet_spec:
@@ -299,7 +302,7 @@ def read_registrations(source: Source, ctx: LoadContext) -> tuple[pd.DataFrame, 
                 "practice_total": table.values["practice_total_patients"].to_numpy(),
             }
         ).reset_index(drop=True)
-    ctx.tables[("patients", spec)] = frame
+    ctx.tables[("patients", reuse_key(spec))] = frame
     keep = ctx.keep(frame["area_code"], "lsoa", 2011)
     return frame[keep.to_numpy()], table.file, table.gaps
 
@@ -312,7 +315,7 @@ def unregistered(source: Source, ctx: LoadContext, practices: pd.DataFrame) -> G
         (
             f
             for k, f in ctx.tables.items()
-            if k in (("patients", parquet_spec), ("patients", csv_spec))
+            if k in (("patients", reuse_key(parquet_spec)), ("patients", reuse_key(csv_spec)))
         ),
         None,
     )

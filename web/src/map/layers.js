@@ -2,10 +2,13 @@
 // outside the filter, district outlines and the selected area drawn above it.
 const INK = "#1b1b1b";
 
-export function geoSource(g) {
-  // promoteId: features are addressable by GSS code, so an overlay (the weekly cases) can
-  // recolour through feature state without re-laying out the tiles.
-  return { type: "vector", url: `pmtiles://${new URL(g.tiles, location.href).href}`, promoteId: "code" };
+export function geoSource(g, meta) {
+  const source = { type: "vector", url: `pmtiles://${new URL(g.tiles, location.href).href}` };
+  // The weekly cases overlay's geography: features addressable by GSS code, so the overlay
+  // recolours through feature state without re-laying out the tiles. Only there: an id for each
+  // of England's 33,755 LSOAs would slow every tile's layout for nothing.
+  if (meta && meta.cases && meta.cases.geography === g.id) source.promoteId = "code";
+  return source;
 }
 
 export function geoLayers(g, { visible, fillColor, filtered }) {
@@ -49,7 +52,7 @@ export function style(meta, current, fillColor) {
     sources.basemap = { type: "raster", tiles: [meta.tileUrl], tileSize: 256, attribution: meta.tileAttribution || "" };
     layers.push({ id: "basemap", type: "raster", source: "basemap", paint: { "raster-opacity": 0.6 } });
   }
-  sources[current.id] = geoSource(current);
+  sources[current.id] = geoSource(current, meta);
   layers.push(...geoLayers(current, { visible: true, fillColor, filtered: meta.filtered }));
   const outlines = outlineSource(meta);
   if (outlines) {
@@ -63,7 +66,7 @@ export function style(meta, current, fillColor) {
 // Add a geography's source and layers to a running map (below the outlines).
 export function ensureGeography(map, meta, g) {
   if (map.getSource(g.id)) return;
-  map.addSource(g.id, geoSource(g));
+  map.addSource(g.id, geoSource(g, meta));
   const before = map.getLayer("outline-case") ? "outline-case" : undefined;
   for (const layer of geoLayers(g, { visible: false, filtered: meta.filtered })) map.addLayer(layer, before);
   for (const layer of selectionLayers(g, false)) map.addLayer(layer);
