@@ -11,7 +11,8 @@ household views (API and page), audited household CSV exports, contact outcomes 
 aggregates read and downloaded through the disclosure gate (API, CSV, page), objections sent
 through the public form, and the public register.
 Prints requests/s, p50/p99 latency and errors per kind, each kind's p99 against the baseline
-(``/api/health``: no database work) in the same run, and the machine's load average.
+(``/api/health``: no database work) in the same run, the p99 and requests over 200 ms of each
+5 s of the run (is a tail from the start or from the whole run?), and the machine's load average.
 Target: 0 errors and p99 < 200 ms for every kind.
 """
 
@@ -251,6 +252,24 @@ def summarise(rows: list[dict[str, str]], seconds: float) -> dict[str, dict[str,
     return out
 
 
+def time_series(log: Path, step: int = 5) -> list[tuple[int, int, float, int]]:
+    """(seconds from the start, requests, p99 ms, requests over 200 ms) per ``step`` seconds of
+    request start time: shows whether a tail comes from the start or from the whole run."""
+    rows = [line.split("\t") for line in log.read_text().splitlines() if line]
+    if not rows:
+        return []
+    t0 = min(float(r[0]) for r in rows)
+    windows: dict[int, list[float]] = {}
+    for start, _name, ms in rows:
+        windows.setdefault(int((float(start) - t0) // step) * step, []).append(float(ms))
+    out = []
+    for t, times in sorted(windows.items()):
+        times.sort()
+        p99 = times[min(len(times) - 1, int(0.99 * len(times)))]
+        out.append((t, len(times), p99, sum(ms > 200 for ms in times)))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50)
@@ -382,7 +401,11 @@ def run(args: argparse.Namespace, workers: int, key: str) -> int:
                     "--loglevel",
                     "WARNING",
                 ],
-                env={**os.environ, "LANTERN_BENCH_CONFIG": json.dumps(config)},
+                env={
+                    **os.environ,
+                    "LANTERN_BENCH_CONFIG": json.dumps(config),
+                    "LANTERN_BENCH_REQUEST_LOG": str(folder / "requests.tsv"),
+                },
                 preexec_fn=(lambda: os.nice(args.nice)) if args.nice is not None else None,
                 check=False,
                 stdout=subprocess.DEVNULL
@@ -400,6 +423,7 @@ def run(args: argparse.Namespace, workers: int, key: str) -> int:
             }
             rows = read_stats(prefix)
             stats = summarise(rows, args.seconds)
+            series = time_series(folder / "requests.tsv")
             costs = cpu_per_request(base, config, server.pid, args.db_pid)
         finally:
             server.terminate()
@@ -423,6 +447,10 @@ def run(args: argparse.Namespace, workers: int, key: str) -> int:
             f"{kind:<26}{s['requests']:>10}{s['rps']:>9.1f}{s['p50']:>9.0f}{s['p99']:>9.0f}"
             f"{s['errors']:>8}{s['p99'] / base:>9.2f}x"
         )
+    print(
+        "\nOver time (by 5 s of start time): requests, p99 ms, requests over 200 ms\n  "
+        + "  ".join(f"{t:>2}s {n} {p99:.0f} {slow}" for t, n, p99, slow in series)
+    )
     used = ", ".join(f"{k} {v / elapsed:.2f}" for k, v in shares.items())
     print(f"\nCores used during the run (of {os.cpu_count()}): {used}")
     print("\nCPU per request, one at a time (server + database), whatever the machine's load:")

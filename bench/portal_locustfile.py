@@ -17,10 +17,18 @@ import os
 import random
 import re
 
-from locust import FastHttpUser, between, task
+from locust import FastHttpUser, between, events, task
 
 CONFIG = json.loads(os.environ["LANTERN_BENCH_CONFIG"])
 IND = "iod2025.imd_score"
+
+if os.environ.get("LANTERN_BENCH_REQUEST_LOG"):
+    _LOG = open(os.environ["LANTERN_BENCH_REQUEST_LOG"], "a", buffering=1)  # noqa: SIM115
+
+    @events.request.add_listener
+    def _log(name: str, response_time: float, start_time: float, **_kw: object) -> None:
+        """Every request (start time, name, milliseconds), for the latency time series."""
+        _LOG.write(f"{start_time:.4f}\t{name}\t{response_time:.1f}\n")
 
 
 class HubWorker(FastHttpUser):

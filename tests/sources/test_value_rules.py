@@ -190,3 +190,43 @@ def test_a_blank_in_a_column_that_must_be_filled_stops_the_file(tmp_path, relati
     with pytest.raises(InputError) as raised:
         check_data(load_config(config_path), [relative])
     assert_located(f"error: {raised.value}", path, Expect(DATA_ROW + 1, column, ("missing",)))
+
+
+@pytest.mark.parametrize("dtype", ["text", "category"])
+def test_rows_the_registry_excuses_pass_only_by_their_whole_key(tmp_path, dtype):
+    """``Allowed`` keys excuse exactly their rows: a listed (practice, group) breaking a rule
+    passes, the same practice under another group, or another practice under that group, does
+    not, and the first unexcused row is named. Checked against a row-by-row oracle."""
+    from lantern.sources.checked import Table, excused, read_table
+    from lantern.sources.context import LoadContext
+    from lantern.sources.model import FileRead
+    from lantern.sources.rules import COUNT
+    from lantern.sources.table import Allowed, TableSpec
+
+    rows = [("A1", "DM", "5"), ("A1", "LD", "-3"), ("B2", "LD", "4"), ("B2", "DM", "7")]
+    allowed = Allowed(frozenset({("A1", "LD"), ("Z9", "DM")}), "published so")
+    spec = TableSpec(
+        "t",
+        "t.csv",
+        text=("practice", "group"),
+        numbers=("register",),
+        key=("practice", "group"),
+        rules=(("register", COUNT),),
+        allowed=(allowed,),
+        complete=False,
+    )
+    path = tmp_path / "t.csv"
+    path.write_text("practice,group,register\n" + "".join(f"{','.join(r)}\n" for r in rows))
+    table = read_table(spec, LoadContext(tmp_path), checksum=False)  # A1/LD is excused
+    frame = table.frame.astype("category") if dtype == "category" else table.frame
+    probe = Table(spec, path, frame, table.values, FileRead("t", "t.csv", "", 0, 4), 2)
+    keys = frame[["practice", "group"]].itertuples(index=False)
+    oracle = [tuple(str(v) for v in r) in allowed.keys for r in keys]
+    assert list(excused(probe)) == oracle == [False, True, False, False]
+
+    for damaged, row in ([("A1", "DM", "-1")], 2), ([("B2", "LD", "-1")], 4):
+        bad = [damaged[0] if (r[0], r[1]) == damaged[0][:2] else r for r in rows]
+        path.write_text("practice,group,register\n" + "".join(f"{','.join(r)}\n" for r in bad))
+        with pytest.raises(InputError) as raised:
+            read_table(spec, LoadContext(tmp_path), checksum=False)
+        assert f"row {row}" in str(raised.value) and "count ≥ 0" in str(raised.value)

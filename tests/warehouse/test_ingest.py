@@ -344,3 +344,39 @@ def test_england_qof_practices_without_registrations_are_counted(england, shared
         assert gaps.loc[source_id, "wanted"] == len(practices), source_id
         assert gaps.loc[source_id, "example"] == min(missing)
     assert gaps.loc["qof1819", "missing"] > gaps.loc["qof2122", "missing"] > 0
+
+
+def test_errors_come_in_step_order_while_sources_load_ahead(tmp_path, bundled_essex):
+    """Sources load in a second thread as soon as the hierarchy is known; an error met there
+    waits its turn. With a header-only population file (read by the crosswalk step) and an empty
+    first source (already being read ahead), the run stops on the population file, leaves no
+    warehouse and no loading thread behind."""
+    import threading
+
+    from lantern.config import config_from_mapping
+    from lantern.geography.tables import POPULATION_2021
+
+    data = tmp_path / "data"
+    for path in bundled_essex.rglob("*"):
+        if path.is_file():
+            target = data / path.relative_to(bundled_essex)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(path)
+    population = data / POPULATION_2021
+    header = population.read_bytes().splitlines(keepends=True)[0]
+    population.unlink()
+    population.write_bytes(header)
+    first = data / SOURCES[0].path
+    first.unlink()
+    first.write_bytes(b"")
+    config = config_from_mapping(
+        {"name": "t", "data_dir": str(data), "warehouse": str(tmp_path / "out" / "w.duckdb")},
+        root=tmp_path,
+    )
+    with pytest.raises(InputError) as raised:
+        ingest(config)
+    message = str(raised.value)
+    assert str(population) in message and "no data rows" in message, message
+    assert SOURCES[0].path not in message
+    assert not config.warehouse.exists()
+    assert not [t for t in threading.enumerate() if t.name.startswith("lantern-load")]

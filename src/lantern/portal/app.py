@@ -124,7 +124,7 @@ def create_app(
 ) -> FastAPI:
     """The portal app; ``oidc_transport`` (an httpx transport) reaches the identity provider."""
     settings = settings or PortalSettings()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     require_schema(engine)
     factory = session_factory(engine)
     with factory() as db:
@@ -133,6 +133,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # noqa: ANN202
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         task = None
         if settings.purge_interval_minutes > 0:
             task = asyncio.create_task(_purge_on_schedule(factory, settings, today))

@@ -14,13 +14,17 @@ from lantern.errors import ConfigError
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+def make_engine(url: str, *, pool_size: int = 20) -> Engine:
+    """An engine for ``url`` keeping up to ``pool_size`` connections open (as many again may be
+    opened for a burst); SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=pool_size,
+            max_overflow=pool_size,
         )
 
         @event.listens_for(engine, "connect")
@@ -33,7 +37,7 @@ def make_engine(url: str) -> Engine:
 
         return engine
     if url.startswith("postgresql+"):
-        return create_engine(url, pool_size=20, max_overflow=40, pool_pre_ping=True)
+        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
     raise ConfigError(
         "portal database", [f"unsupported database URL scheme in {url.split(':')[0]!r}"]
     )

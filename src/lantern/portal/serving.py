@@ -13,7 +13,8 @@ import socket
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
-APP = "lantern.portal.app:create_app"
+#: the app factory each worker process calls: the portal app, warmed before it takes requests
+APP = "lantern.portal.warm:create_served_app"
 
 
 class PortalConfig(uvicorn.Config):

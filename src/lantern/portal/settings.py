@@ -111,6 +111,15 @@ class PortalSettings:
         default_factory=lambda: _env_int("LANTERN_PORTAL_WRITE_RATE_PER_MINUTE", 120)
     )
 
+    #: database connections each server process keeps open (opened at start-up by ``serve``;
+    #: as many again may be opened for a burst): at least the requests one process serves at
+    #: once, and workers × this below the database's connection limit
+    db_pool_size: int = field(default_factory=lambda: _env_int("LANTERN_PORTAL_DB_POOL_SIZE", 25))
+    #: requests each server process works on at once (the rest wait their turn, in order):
+    #: more threads than this only take turns holding Python's interpreter lock, and the event
+    #: loop that answers finished requests waits behind all of them
+    threads: int = field(default_factory=lambda: _env_int("LANTERN_PORTAL_THREADS", 8))
+
     #: aggregates reuse outcome counts taken at most this many minutes ago (0: always now);
     #: any change to an agreement's households takes new counts at once
     aggregate_refresh_minutes: int = field(
@@ -125,6 +134,10 @@ class PortalSettings:
 
     def __post_init__(self) -> None:
         problems = []
+        if self.db_pool_size < 1:
+            problems.append("LANTERN_PORTAL_DB_POOL_SIZE must be at least 1")
+        if self.threads < 1:
+            problems.append("LANTERN_PORTAL_THREADS must be at least 1")
         from lantern.disclosure import PRESETS
 
         chosen = PRESETS.get(self.disclosure_policy)

@@ -374,10 +374,15 @@ def excused(table: Table) -> np.ndarray | None:
     if not spec.allowed:
         return None
     keys = list(spec.unique)
-    tuples = pd.MultiIndex.from_frame(table.frame[keys].astype(str))
+    first = table.frame[keys[0]]
     excused = np.zeros(len(table.frame), dtype=bool)
     for allowed in spec.allowed:
-        excused |= tuples.isin(list(allowed.keys))
+        # only rows whose first key part is allowed can match: build the key tuples for those
+        starts = sorted({key[0] for key in allowed.keys})
+        rows = np.flatnonzero(_per_row(first, lambda v, s=starts: v.astype(str).isin(s)))
+        if len(rows):
+            tuples = pd.MultiIndex.from_frame(table.frame[keys].iloc[rows].astype(str))
+            excused[rows[tuples.isin(list(allowed.keys))]] = True
     return excused
 
 

@@ -47,7 +47,13 @@ class LoadContext:
         other = self.known.get((area_type, 2021 if vintage == 2011 else 2011))
         if this is None or other is None:
             return None
-        return other.difference(this)
+        key = ("other vintage", area_type, vintage)
+        cached = self.tables.get(key)
+        if isinstance(cached, tuple) and cached[0] is this and cached[1] is other:
+            return cached[2]
+        codes = other.difference(this)
+        self.tables[key] = (this, other, codes)  # computed once per run, not once per file
+        return codes
 
     def keep(self, codes: pd.Series, area_type: str, vintage: int | None) -> pd.Series:
         """Boolean mask of rows whose code is in the area of interest."""

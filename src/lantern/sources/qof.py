@@ -303,8 +303,11 @@ def read_registrations(source: Source, ctx: LoadContext) -> tuple[pd.DataFrame, 
             }
         ).reset_index(drop=True)
     ctx.tables[("patients", reuse_key(spec))] = frame
-    keep = ctx.keep(frame["area_code"], "lsoa", 2011)
-    return frame[keep.to_numpy()], table.file, table.gaps
+    inside = ctx.tables.get(("patients inside", reuse_key(spec)))
+    if not isinstance(inside, pd.DataFrame):
+        keep = ctx.keep(frame["area_code"], "lsoa", 2011)
+        inside = ctx.tables[("patients inside", reuse_key(spec))] = frame[keep.to_numpy()]
+    return inside, table.file, table.gaps
 
 
 def unregistered(source: Source, ctx: LoadContext, practices: pd.DataFrame) -> GapFound | None:

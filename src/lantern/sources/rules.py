@@ -11,6 +11,7 @@ separately, by completeness.
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -106,8 +107,13 @@ def rules_for(column: str, rules: Iterable[tuple[str, Rule]]) -> list[Rule]:
 @lru_cache(maxsize=4096)
 def _rules_for(column: str, rules: tuple[tuple[str, Rule], ...]) -> tuple[Rule, ...]:
     return tuple(
-        r for pattern, r in rules if pattern == column or fnmatch.fnmatchcase(column, pattern)
+        r
+        for pattern, r in rules
+        if pattern == column or (_GLOB.search(pattern) and fnmatch.fnmatchcase(column, pattern))
     )
+
+
+_GLOB = re.compile(r"[*?\[]")  # a pattern without these matches only its own name
 
 
 def first_bad(mask: np.ndarray, allowed: np.ndarray | None = None) -> int | None:
