@@ -50,7 +50,9 @@ export function outlineLayers() {
 // selection outline on top.
 export function style(meta, current, fillColor) {
   const sources = {};
-  const layers = [{ id: "background", type: "background", paint: { "background-color": "#eef1f4" } }];
+  // No background layer: the map box's own colour (style.css) shows through the transparent
+  // canvas, which saves a shader and a full-screen draw on every frame.
+  const layers = [];
   if (meta.tileUrl) {
     sources.basemap = { type: "raster", tiles: [meta.tileUrl], tileSize: 256, attribution: meta.tileAttribution || "" };
     layers.push({ id: "basemap", type: "raster", source: "basemap", paint: { "raster-opacity": 0.6 } });
