@@ -11,7 +11,8 @@ household views (API and page), audited household CSV exports, contact outcomes 
 aggregates read and downloaded through the disclosure gate (API, CSV, page), objections sent
 through the public form, and the public register.
 Prints requests/s, p50/p99 latency and errors per kind, each kind's p99 against the baseline
-(``/api/health``: no database work) in the same run, and the machine's load average.
+(``/api/health``: no database work) in the same run, the p99 and requests over 200 ms of each
+5 s of the run (is a tail from the start or from the whole run?), and the machine's load average.
 Target: 0 errors and p99 < 200 ms for every kind.
 """
 
