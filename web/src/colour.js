@@ -48,3 +48,34 @@ export function hatchKey(classes) {
   }
   return any ? h : null;
 }
+
+// Every colour any measure can paint (with "outside the filter" and "no data"), so one fixed
+// expression colours every measure: each area's entry in this list comes from its feature state
+// "k" once set, else from the `first` list baked into the expression. A new measure or filter
+// then only sets feature states; the tiles are not laid out again.
+export function palette(meta) {
+  const colours = [];
+  for (const m of meta.measures) for (const spec of Object.values(m.geos || {})) for (const c of spec.colours || []) if (!colours.includes(c)) colours.push(c);
+  for (const c of [meta.filtered, meta.noData]) if (!colours.includes(c)) colours.push(c);
+  return colours;
+}
+
+// Each area's palette position for its class under the measure's colours.
+export function paletteIndex(classes, colours, all, noData, filtered) {
+  const pos = colours.map((c) => all.indexOf(c));
+  const nd = all.indexOf(noData);
+  const fi = all.indexOf(filtered);
+  const out = new Array(classes.length);
+  for (let i = 0; i < classes.length; i++) {
+    const c = classes[i];
+    out[i] = c === FILTERED ? fi : c >= 0 && c < pos.length ? pos[c] : nd;
+  }
+  return out;
+}
+
+export function stateExpression(first, all) {
+  const match = ["match", ["coalesce", ["feature-state", "k"], ["at", ["get", "i"], ["literal", first]]]];
+  all.forEach((c, i) => match.push(i, c));
+  match.push(all[all.length - 1]);
+  return match;
+}

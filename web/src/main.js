@@ -4,12 +4,12 @@
 import { certaintyText, groupCertainty } from "./certainty.js";
 import maplibregl from "maplibre-gl";
 import { Protocol } from "pmtiles";
-import { classesFor, FILTERED, fillExpression, hatchFilter, hatchKey, hatchPattern } from "./colour.js";
+import { classesFor, FILTERED, fillExpression, hatchFilter, hatchKey, hatchPattern, palette, paletteIndex, stateExpression } from "./colour.js";
 import { areasFile, detailFile, getJSON, valuesFile } from "./data.js";
 import { decileWords, el, fmtInt, fmtWithUnit } from "./format.js";
 import { foldLegend, legendToggle, renderLegend } from "./legend.js";
 import { PlaceLabels } from "./map/labels.js";
-import { ensureGeography, showGeography, style } from "./map/layers.js";
+import { casesGeography, ensureGeography, showGeography, style } from "./map/layers.js";
 import { clearOf } from "./map/camera.js";
 import { addPatterns } from "./map/patterns.js";
 import { Tooltip } from "./map/tooltip.js";
@@ -113,11 +113,31 @@ function keepFn() {
   return (i) => (di < 0 || areas.district[i] === di) && (!maxDecile || !deciles || (deciles[i] !== null && deciles[i] <= maxDecile));
 }
 
-// The map's colours and hatching from each area's class (a no-op when they are unchanged).
+// The map's colours and hatching from each area's class. A geography's first colours are baked
+// into its layer's expression; after that only the areas whose colour changes get a new feature
+// state, so a new measure or filter never lays the tiles out again (~0.2 s for England's
+// 33,755 areas, against ~0.9 s for a new expression). The cases overlay's geography keeps a
+// plain expression (the overlay sets its own states there).
+const PALETTE = palette(meta);
+const shown = {}; // geography id -> palette position each area shows
+
 function paintMap() {
   const g = geo();
   const spec = measure().geos[g.id];
-  map.setPaintProperty(`fill-${g.id}`, "fill-color", fillExpression(classes, spec.colours, meta.noData, meta.filtered));
+  const layer = `fill-${g.id}`;
+  if (casesGeography(meta, g)) {
+    map.setPaintProperty(layer, "fill-color", fillExpression(classes, spec.colours, meta.noData, meta.filtered));
+  } else {
+    const k = paletteIndex(classes, spec.colours, PALETTE, meta.noData, meta.filtered);
+    const before = shown[g.id];
+    if (!before || map.getPaintProperty(layer, "fill-color")[0] !== "match" || map.getPaintProperty(layer, "fill-color")[1][0] !== "coalesce") {
+      if (before) map.removeFeatureState({ source: g.id, sourceLayer: "areas" });
+      map.setPaintProperty(layer, "fill-color", stateExpression(k, PALETTE));
+    } else {
+      for (let i = 0; i < k.length; i++) if (k[i] !== before[i]) map.setFeatureState({ source: g.id, sourceLayer: "areas", id: i }, { k: k[i] });
+    }
+    shown[g.id] = k;
+  }
   const hatched = hatchKey(classes);
   const key = `${g.id}:${hatched}`;
   if (key !== lastHatch) {
@@ -304,6 +324,7 @@ async function setMeasure(id) {
   paint({ tableLater: true });
   if (record) renderPanel($("panel"), { meta, geo: geo(), code: state.area, record, measure: measure(), rankTotal: rankTotal() });
   save();
+  map.triggerRepaint(); // a frame even when no area changes colour, so "idle" follows
   return new Promise((resolve) => map.once("idle", () => resolve(performance.now() - t0)));
 }
 

@@ -2,13 +2,13 @@
 // outside the filter, district outlines and the selected area drawn above it.
 const INK = "#1b1b1b";
 
+// The weekly cases overlay's geography: features addressable by GSS code (the overlay's own
+// feature states); every other geography by position `i`, which its colours' feature states use.
+export const casesGeography = (meta, g) => Boolean(meta && meta.cases && meta.cases.geography === g.id);
+
 export function geoSource(g, meta) {
-  const source = { type: "vector", url: `pmtiles://${new URL(g.tiles, location.href).href}` };
-  // The weekly cases overlay's geography: features addressable by GSS code, so the overlay
-  // recolours through feature state without re-laying out the tiles. Only there: an id for each
-  // of England's 33,755 LSOAs would slow every tile's layout for nothing.
-  if (meta && meta.cases && meta.cases.geography === g.id) source.promoteId = "code";
-  return source;
+  const promoteId = casesGeography(meta, g) ? "code" : "i";
+  return { type: "vector", url: `pmtiles://${new URL(g.tiles, location.href).href}`, promoteId };
 }
 
 export function geoLayers(g, { visible, fillColor, filtered }) {
@@ -35,11 +35,14 @@ export function outlineSource(meta) {
   return meta.outlines ? { type: "vector", url: `pmtiles://${new URL(meta.outlines, location.href).href}` } : null;
 }
 
+// Mitred joins (with MapLibre's default miter limit): round joins add a fan of triangles at
+// every vertex of every district boundary, which made these two lines cost as much to draw as
+// England's 33,755 filled areas in software rendering.
 export function outlineLayers() {
   const width = ["interpolate", ["linear"], ["zoom"], 5, 0.6, 8, 1.2, 12, 2];
   return [
-    { id: "outline-case", type: "line", source: "outlines", "source-layer": "areas", layout: { "line-join": "round" }, paint: { "line-color": "#ffffff", "line-width": ["interpolate", ["linear"], ["zoom"], 5, 1.6, 8, 3, 12, 4.5], "line-opacity": 0.85 } },
-    { id: "outline", type: "line", source: "outlines", "source-layer": "areas", layout: { "line-join": "round" }, paint: { "line-color": "#3b3b3b", "line-width": width } },
+    { id: "outline-case", type: "line", source: "outlines", "source-layer": "areas", layout: { "line-join": "miter" }, paint: { "line-color": "#ffffff", "line-width": ["interpolate", ["linear"], ["zoom"], 5, 1.6, 8, 3, 12, 4.5], "line-opacity": 0.85 } },
+    { id: "outline", type: "line", source: "outlines", "source-layer": "areas", layout: { "line-join": "miter" }, paint: { "line-color": "#3b3b3b", "line-width": width } },
   ];
 }
 
