@@ -189,6 +189,18 @@ def test_filter_to_a_district_zooms_and_limits_the_table(
     assert deciles and set(deciles) == {"1"}
 
 
+def _assert_drawn_in_its_class(page, essex_data, spec, values, code: str) -> None:
+    """The pixel inside ``code`` has the colour of the class its value falls in (±3 per channel)."""
+    pt = essex_data.geometry.loc[code].geometry.representative_point()
+    expected = spec["colours"][class_of(float(values[code]), spec["breaks"])]
+    got = pixel_at(page, pt.x, pt.y)
+    assert max(abs(a - b) for a, b in zip(got, hex_rgb(expected), strict=True)) <= 3, (
+        code,
+        got,
+        expected,
+    )
+
+
 def test_first_view_is_coloured_from_the_page_before_any_data_file(essex_server, page, essex_data):
     """The default view's classes are inlined in the page: the map is coloured (with the classes
     the warehouse values imply) before the area list or any value file is fetched, and those
@@ -209,14 +221,7 @@ def test_first_view_is_coloured_from_the_page_before_any_data_file(essex_server,
     values = essex_data.values[measure]
     geo = essex_data.geometry.to_crs(27700)
     for code in geo.area.sort_values(ascending=False).index[:6]:
-        pt = essex_data.geometry.loc[code].geometry.representative_point()
-        expected = spec["colours"][class_of(float(values[code]), spec["breaks"])]
-        got = pixel_at(page, pt.x, pt.y)
-        assert max(abs(a - b) for a, b in zip(got, hex_rgb(expected), strict=True)) <= 3, (
-            code,
-            got,
-            expected,
-        )
+        _assert_drawn_in_its_class(page, essex_data, spec, values, code)
 
 
 def test_switch_measure_recolours_with_the_classes_the_values_imply(
@@ -247,18 +252,11 @@ def test_switch_measure_recolours_with_the_classes_the_values_imply(
         page.wait_for_function(
             f"document.querySelector('#panel-title').textContent === {json.dumps(essex_data.areas.loc[code, 'name'])}"
         )
-        pt = essex_data.geometry.loc[code].geometry.representative_point()
         page.evaluate(
             "for (const id of ['sel-lsoa', 'selcase-lsoa'])"
             " window.lantern.map.setFilter(id, ['==', ['get', 'code'], ''])"
         )
-        expected = spec["colours"][class_of(float(values[code]), spec["breaks"])]
-        got = pixel_at(page, pt.x, pt.y)
-        assert max(abs(a - b) for a, b in zip(got, hex_rgb(expected), strict=True)) <= 3, (
-            code,
-            got,
-            expected,
-        )
+        _assert_drawn_in_its_class(page, essex_data, spec, values, code)
 
 
 def test_download_the_csv(essex_server, page, essex_data):
