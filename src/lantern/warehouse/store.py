@@ -320,6 +320,7 @@ class Warehouse(FramesMixin, ResultsMixin):
             raise WarehouseError(f"{self.path}, table {table!r}: no column(s) {unknown}")
         names = ", ".join(f'"{c}"' for c in frame.columns)
         rel = f"_insert_{uuid.uuid4().hex[:8]}"
+        self._cache.clear()  # reads cached from the tables (crosswalk, links) may change
         with self.guard(table):
             self.con.register(rel, frame)
             try:
@@ -330,6 +331,7 @@ class Warehouse(FramesMixin, ResultsMixin):
     def execute(self, table: str, sql: str, params: Sequence[Any] | None = None) -> None:
         """One write statement against ``table`` (inside rebuild/update)."""
         self._check_writable()
+        self._cache.clear()
         with self.guard(table):
             self.con.execute(sql, list(params or []))
 
