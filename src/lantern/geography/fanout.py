@@ -73,7 +73,7 @@ class Fanout:
             combined = combined * max(len(uniques), 1) + codes
             labels.append((codes, uniques))
         group, first_rows = _first_of_groups(combined)
-        out = {"area_code": self.targets[target[first_rows]]}
+        out: dict[str | int, object] = {"area_code": self.targets[target[first_rows]]}
         for n, (codes, uniques) in enumerate(labels):
             out[n] = pd.Index(uniques).take(codes[first_rows])
         return group, pd.DataFrame(out)

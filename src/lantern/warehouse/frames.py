@@ -236,7 +236,15 @@ class FramesMixin:
             f"{vintage} (values are never split down to smaller areas or moved between MSOA vintages)"
         )
 
-    def _move(self, rows: pd.DataFrame, meta: pd.Series, source: int, target: int) -> pd.DataFrame:
+    def _move(
+        self,
+        rows: pd.DataFrame,
+        meta: pd.Series,
+        source: int,
+        target: int,
+        keys: Sequence[str] = (),
+    ) -> pd.DataFrame:
+        """``rows`` moved to the other LSOA vintage (``keys``, e.g. ``period``, moved alongside)."""
         kind = meta["kind"]
         if kind == "rate" and rows["denominator"].isna().all():
             kind = "score"  # a published rate without its denominator: population-weighted
@@ -245,7 +253,7 @@ class FramesMixin:
         if key not in self._cache:
             self._cache[key] = crosswalk_fanout(self.crosswalk(), direction)
         moved = move(
-            rows[["area_code", "value", "numerator", "denominator"]],
+            rows[["area_code", *keys, "value", "numerator", "denominator"]],
             kind,
             self.crosswalk(),
             direction=direction,
@@ -254,7 +262,7 @@ class FramesMixin:
         )
         if kind == "rate":
             moved["value"] = moved["value"] * RATE_SCALE.get(meta["unit"], 1.0)
-        return moved[["area_code", "value", "numerator", "denominator"]]
+        return moved[["area_code", *keys, "value", "numerator", "denominator"]]
 
     def _aggregate(
         self,
