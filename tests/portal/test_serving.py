@@ -1,13 +1,16 @@
-"""``lantern portal serve --workers N`` hands TCP_NODELAY to every connection it accepts, so a
-keep-alive request is never held back waiting for the client's delayed ACK (Kludex/uvicorn#3149:
-uvicorn's own shared socket loses it)."""
+"""``lantern portal serve --workers N``: each process listens on its own ``SO_REUSEPORT`` socket
+once it is warm, connections are spread over the processes, and every connection gets
+TCP_NODELAY, so a keep-alive request is never held back waiting for the client's delayed ACK
+(Kludex/uvicorn#3149: uvicorn's own shared socket loses it)."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
 
-from lantern.portal.serving import APP, PortalConfig
+import pytest
+
+from lantern.portal.serving import listening_socket
 
 
 def _nodelay_of_accepted(listener: socket.socket) -> int:
@@ -34,8 +37,9 @@ def _nodelay_of_accepted(listener: socket.socket) -> int:
     return asyncio.run(run())
 
 
-def test_the_shared_listening_socket_gives_connections_tcp_nodelay():
-    config = PortalConfig(APP, factory=True, host="127.0.0.1", port=0, workers=2)
-    listener = config.bind_socket()
-    assert listener.proto == socket.IPPROTO_TCP and listener.get_inheritable()
+@pytest.mark.parametrize("reuse_port", [True, False])
+def test_listening_sockets_give_connections_tcp_nodelay(reuse_port):
+    listener = listening_socket("127.0.0.1", 0, reuse_port=reuse_port)
+    assert listener.proto == socket.IPPROTO_TCP
+    assert bool(listener.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)) is reuse_port
     assert _nodelay_of_accepted(listener) != 0

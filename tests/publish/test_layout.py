@@ -43,6 +43,43 @@ FACTS = """() => {
 }"""
 
 
+# The phone's peeking sheet: where its name, summary and button are, and anything shown in it
+# that is cut off by the sheet's edge.
+PEEK = """() => {
+  const box = (n) => { const r = n.getBoundingClientRect(); return {top: r.top, bottom: r.bottom}; };
+  const p = document.querySelector('#panel').getBoundingClientRect();
+  const cut = [];
+  for (const n of document.querySelectorAll('#panel-title, #panel-summary *, #sheet-toggle')) {
+    const r = n.getBoundingClientRect();
+    if (!r.width || !r.height) continue;
+    if (r.top < p.top - 1 || r.bottom > p.bottom + 1) cut.push(n.className || n.id || n.tagName);
+  }
+  return {cut, title: box(document.querySelector('#panel-title')),
+    summary: box(document.querySelector('#panel-summary')), button: box(document.querySelector('#sheet-toggle'))};
+}"""
+
+# Where a box [w, s, e, n] is drawn on the page, and the overlays around it.
+PLACED = """(b) => {
+  const m = window.lantern.map, c = m.getCanvas().getBoundingClientRect();
+  const nw = m.project([b[0], b[3]]), se = m.project([b[2], b[1]]);
+  const rect = (sel) => { const r = document.querySelector(sel).getBoundingClientRect();
+    return {left: r.left, top: r.top, right: r.right, bottom: r.bottom}; };
+  return {box: {left: c.left + nw.x, top: c.top + nw.y, right: c.left + se.x, bottom: c.top + se.y},
+    map: {left: c.left, top: c.top, right: c.right, bottom: c.bottom},
+    legend: rect('#legend'), panel: rect('#panel')};
+}"""
+
+
+def apart(a: dict, b: dict) -> bool:
+    """True when rectangles a and b do not overlap (a pixel of slack)."""
+    return (
+        a["right"] <= b["left"] + 1
+        or b["right"] <= a["left"] + 1
+        or a["bottom"] <= b["top"] + 1
+        or b["bottom"] <= a["top"] + 1
+    )
+
+
 def inside(r: dict, f: dict) -> bool:
     return (
         r["left"] >= -1
@@ -153,6 +190,13 @@ def test_an_area_after_a_search(sized, essex_server, essex_data, artifacts_dir):
     free_bottom = f["map"]["bottom"]
     if size == "phone":
         assert f["sheet"] == "peek"
+        # the peek reads top to bottom: the name, the decile and rank, then the button to read
+        # more, all whole (nothing cut off at the sheet's edge or the screen's)
+        peek = page.evaluate(PEEK)
+        assert peek["cut"] == [], f"cut off in the peeking sheet: {peek['cut']}"
+        assert peek["title"]["bottom"] <= peek["summary"]["top"] + 1, peek
+        assert peek["summary"]["bottom"] <= peek["button"]["top"] + 1, peek
+        assert peek["button"]["bottom"] <= f["H"], peek
         free_bottom = f["panel"]["top"]
         free_top = max(free_top, f["legend"]["bottom"])
         assert free_bottom - f["map"]["top"] >= 0.25 * f["H"], "the map is hidden by the sheet"
@@ -168,6 +212,58 @@ def test_an_area_after_a_search(sized, essex_server, essex_data, artifacts_dir):
         no_overflow(f)
         assert f["panel"]["top"] > f["map"]["top"], "the open sheet leaves the top of the map"
         assert page.is_visible("#panel table.indicators")
+
+
+def test_a_legend_that_changes_size_never_covers_the_fitted_district(
+    sized, essex_server, artifacts_dir
+):
+    """A district is fitted beside the legend of the measure shown; choosing another measure
+    (or filter) changes the legend's size, and the district is fitted again around it."""
+    size, page = sized
+    page.goto(f"{essex_server.url}/index.html")
+    wait_ready(page)
+    meta = page.evaluate(
+        "(() => { const m = window.lantern.meta; return {measures: m.measures.map(x => [x.id,"
+        " x.group]), districts: m.districts.map(d => [d.code, d.bbox])}; })()"
+    )
+    indicator = next(i for i, g in meta["measures"] if g == "indicator")
+    others = [i for i, g in meta["measures"] if g != "indicator"]
+    # the widest district (it fills the map's width) and the tallest
+    wide = max(meta["districts"], key=lambda d: (d[1][2] - d[1][0]) / (d[1][3] - d[1][1]))
+    tall = min(meta["districts"], key=lambda d: (d[1][2] - d[1][0]) / (d[1][3] - d[1][1]))
+    for code, bbox in (wide, tall):
+        page.evaluate(f"window.lantern.setMeasure({json.dumps(indicator)})")
+        page.evaluate(
+            "(code) => { const s = document.querySelector('#district'); s.value = code;"
+            " s.dispatchEvent(new Event('change')); }",
+            code,
+        )
+        for measure in [indicator, *others[:3], indicator]:
+            page.evaluate(f"window.lantern.setMeasure({json.dumps(measure)})")
+            wait_idle(page)
+            p = page.evaluate(PLACED, bbox)
+            box, lg = p["box"], p["legend"]
+            where = (code, measure, box, lg)
+            assert p["map"]["left"] - 1 <= box["left"] and box["right"] <= p["map"]["right"] + 1, (
+                where
+            )
+            assert p["map"]["top"] - 1 <= box["top"] and box["bottom"] <= p["map"]["bottom"] + 1, (
+                where
+            )
+            assert apart(box, lg), f"the legend covers the district: {where}"
+            if size == "phone":
+                assert box["bottom"] <= p["panel"]["top"] + 1, f"the sheet covers it: {where}"
+    page.screenshot(path=str(artifacts_dir / f"layout-{size}-district.png"))
+    # a reader who moves the map keeps their view when the legend changes size
+    page.evaluate("window.lantern.map.jumpTo({center: [0.5, 51.6], zoom: 11})")
+    page.evaluate(f"window.lantern.setMeasure({json.dumps(others[0])})")
+    wait_idle(page)
+    centre = page.evaluate(
+        "(() => { const c = window.lantern.map.getCenter(); return [c.lng, c.lat, window.lantern.map.getZoom()]; })()"
+    )
+    assert (
+        abs(centre[0] - 0.5) < 1e-6 and abs(centre[1] - 51.6) < 1e-6 and abs(centre[2] - 11) < 1e-6
+    )
 
 
 def test_table_view(sized, essex_server, artifacts_dir):

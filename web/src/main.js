@@ -230,7 +230,32 @@ function covered(bbox) {
   return out;
 }
 
-function fit(bbox, { share, maxZoom }) {
+// The box last fitted by Lantern (not by the reader): when an overlay changes size afterwards
+// (the legend for another measure or filter, the phone's sheet, a rotated screen), the same box
+// is fitted again so nothing of it hides under the overlay, unless the reader has moved the map
+// since. `how` is "first" (the first camera) or fit()'s options.
+let lastFit = null;
+
+function viewKey() {
+  const c = map.getCenter();
+  return `${c.lng.toFixed(7)},${c.lat.toFixed(7)},${map.getZoom().toFixed(5)}`;
+}
+
+function remember(bbox, how) {
+  lastFit = { bbox, how, view: viewKey() };
+}
+
+function refit() {
+  if (!map || !lastFit || viewKey() !== lastFit.view) return;
+  const { bbox, how } = lastFit;
+  if (how === "first") {
+    map.fitBounds([[bbox[0], bbox[1]], [bbox[2], bbox[3]]], { padding: firstPadding(bbox), duration: 0 });
+    remember(bbox, how);
+  } else fit(bbox, how);
+}
+
+function fit(bbox, how) {
+  const { share, maxZoom } = how;
   const c = map.getCanvas();
   const { top, bottom, left, right } = covered(bbox);
   const w = Math.max(40, c.clientWidth - left - right);
@@ -238,6 +263,7 @@ function fit(bbox, { share, maxZoom }) {
   const padX = Math.max(10, (w * (1 - share)) / 2);
   const padY = Math.max(10, (h * (1 - share)) / 2);
   map.fitBounds([[bbox[0], bbox[1]], [bbox[2], bbox[3]]], { padding: { top: top + padY, bottom: bottom + padY, left: left + padX, right: right + padX }, maxZoom, duration: 0 });
+  remember(bbox, how);
 }
 
 // A selected area takes the middle third of the free part of the map, so its neighbours and
@@ -436,8 +462,15 @@ function blocked() {
 // overlays leave free (on a phone the legend across the top and the sheet's bar at the bottom).
 function firstCamera(district) {
   if (state.view) return { center: state.view.center, zoom: state.view.zoom };
-  const box = $("map").getBoundingClientRect();
   const bounds = district ? district.bbox : meta.bounds;
+  const pad = firstPadding(bounds);
+  // the first-frame preview (county builds) is redrawn with the same camera
+  if (!district && window.lanternPreview) window.lanternPreview.redraw(pad);
+  return { bounds, fitBoundsOptions: { padding: pad } };
+}
+
+function firstPadding(bounds) {
+  const box = $("map").getBoundingClientRect();
   let pad = { top: 10, bottom: 10, left: 10, right: 10 };
   if (sheet.phone()) {
     pad.top = Math.min($("legend").getBoundingClientRect().bottom - box.top + 8, box.height * 0.4);
@@ -445,9 +478,7 @@ function firstCamera(district) {
   } else {
     pad = clearOf(bounds, box.width, box.height, legendRect());
   }
-  // the first-frame preview (county builds) is redrawn with the same camera
-  if (!district && window.lanternPreview) window.lanternPreview.redraw(pad);
-  return { bounds, fitBoundsOptions: { padding: pad } };
+  return pad;
 }
 
 // The inlined classes of the default view (meta.firstClasses), when the link asks for that view.
@@ -502,6 +533,9 @@ async function start() {
     pitchWithRotate: false,
     touchPitch: false,
   });
+  if (!view) remember(district ? district.bbox : meta.bounds, "first");
+  const watch = new ResizeObserver(() => refit());
+  for (const node of [$("legend"), $("panel"), $("map")]) watch.observe(node);
   map.on("styleimagemissing", () => {
     if (!map.hasImage("hatch-nodata")) addPatterns(map, meta.patterns);
   });

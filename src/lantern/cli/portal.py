@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from lantern.errors import InputError
+from lantern.errors import InputError, LanternError
 
 portal_app = typer.Typer(
     help="The partner portal: accounts, agreements, household lists, serving.", no_args_is_help=True
@@ -73,7 +73,11 @@ def serve(
     db: str | None = DbOption,
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8100, help="Port to listen on."),
-    workers: int = typer.Option(1, help="Worker processes (use PostgreSQL for more than one)."),
+    workers: int = typer.Option(
+        1,
+        help="Worker processes, each warmed up and with its own listening socket "
+        "(SO_REUSEPORT); use PostgreSQL for more than one.",
+    ),
     proxy_headers: bool = typer.Option(
         False, help="Trust X-Forwarded-For/-Proto from a TLS-terminating proxy."
     ),
@@ -92,16 +96,24 @@ def serve(
             "audit log must be appended by one writer at a time; use --workers 1 or "
             "LANTERN_PORTAL_DB=postgresql://…"
         )
+    from lantern.portal.db import make_engine, require_schema
     from lantern.portal.serving import serve as run_server
 
+    engine = make_engine(settings.database_url)
+    try:
+        require_schema(engine)  # one clear line now, not one traceback per worker
+    finally:
+        engine.dispose()
     console.print(f"Lantern partner portal on http://{host}:{port}/")
-    run_server(
+    status = run_server(
         host=host,
         port=port,
         workers=workers,
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
     )
+    if status:
+        raise LanternError("a portal worker process failed to start (see the messages above)")
 
 
 def _startup_purge(settings) -> None:  # noqa: ANN001

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, exc, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from lantern.errors import ConfigError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: a pooled PostgreSQL connection idle for longer than this is checked before it is used again
+PING_AFTER_IDLE_SECONDS = 10.0
 
 
 def make_engine(url: str, *, pool_size: int = 20) -> Engine:
@@ -37,10 +40,36 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
 
         return engine
     if url.startswith("postgresql+"):
-        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        ping_after_idle(engine, PING_AFTER_IDLE_SECONDS)
+        return engine
     raise ConfigError(
         "portal database", [f"unsupported database URL scheme in {url.split(':')[0]!r}"]
     )
+
+
+def ping_after_idle(engine: Engine, seconds: float) -> None:
+    """Check a pooled connection with a round trip before reuse only when it has been idle for
+    ``seconds`` (a restarted or unreachable server is found then, and the connection replaced).
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: one extra round trip on every
+    request. A connection in steady use is not pinged; one that breaks between two uses close
+    together fails that request, and the pool then replaces every connection older than the
+    failure."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn, record) -> None:  # noqa: ANN001
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn, record, _proxy) -> None:  # noqa: ANN001
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since <= seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(str(error)) from error
 
 
 def take_write_lock(session: Session) -> None:

@@ -6,7 +6,7 @@ user's ``ScopedQueries`` so scope filtering lives in ``lantern.portal.scope`` al
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -24,18 +24,6 @@ class LoginRequired(Exception):
     """Raised by page dependencies; answered with a redirect to the sign-in page."""
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    session = request.app.state.sessions()
-    try:
-        yield session
-    finally:
-        session.close()
-
-
-def settings_of(request: Request) -> PortalSettings:
-    return request.app.state.settings
-
-
 @dataclass
 class Ctx:
     """Who is asking: their session (may be anonymous) and user (``None`` for the public)."""
@@ -51,13 +39,22 @@ class Ctx:
         return self.web.csrf_token if self.web else ""
 
 
-def context(request: Request, db: Session = Depends(get_db)) -> Ctx:
+def context(request: Request) -> Iterator[Ctx]:
+    """The request's database session (closed when the request ends) and who is asking.
+
+    Opening the session and reading the cookie's session, user and scopes happen in one call
+    on one worker thread; the role and CSRF checks below run on the event loop (they only
+    look at what was read), so a request crosses to a worker thread once before its route."""
     settings: PortalSettings = request.app.state.settings
-    web, user = sessions.load(db, request.cookies.get(sessions.COOKIE_NAME), settings)
-    if user is not None and not user.active:
-        user = None
-    request.state.actor = user.username if user else None
-    return Ctx(db, web, user, settings, request.app.state.today())
+    db: Session = request.app.state.sessions()
+    try:
+        web, user = sessions.load(db, request.cookies.get(sessions.COOKIE_NAME), settings)
+        if user is not None and not user.active:
+            user = None
+        request.state.actor = user.username if user else None
+        yield Ctx(db, web, user, settings, request.app.state.today())
+    finally:
+        db.close()
 
 
 def with_session(request: Request, ctx: Ctx = Depends(context)) -> Ctx:
@@ -70,24 +67,24 @@ def with_session(request: Request, ctx: Ctx = Depends(context)) -> Ctx:
     return ctx
 
 
-def api_user(ctx: Ctx = Depends(context)) -> Ctx:
+async def api_user(ctx: Ctx = Depends(context)) -> Ctx:
     if ctx.user is None:
         raise HTTPException(401, "sign in first")
     return ctx
 
 
-def page_user(ctx: Ctx = Depends(context)) -> Ctx:
+async def page_user(ctx: Ctx = Depends(context)) -> Ctx:
     if ctx.user is None:
         raise LoginRequired()
     return ctx
 
 
-def roles(*allowed: Role, page: bool = False) -> Callable[..., Ctx]:
+def roles(*allowed: Role, page: bool = False) -> Callable[..., Awaitable[Ctx]]:
     """A dependency admitting only users with one of ``allowed`` roles (403 otherwise)."""
     names = {r.value for r in allowed}
     base = page_user if page else api_user
 
-    def check(ctx: Ctx = Depends(base)) -> Ctx:
+    async def check(ctx: Ctx = Depends(base)) -> Ctx:
         if ctx.user is None or ctx.user.role not in names:
             raise HTTPException(403, "your role does not allow this")
         return ctx
@@ -105,7 +102,7 @@ def require_csrf(ctx: Ctx, submitted: str | None) -> None:
         raise HTTPException(403, "missing or invalid CSRF token: reload the page and try again")
 
 
-def api_csrf(request: Request, ctx: Ctx = Depends(api_user)) -> Ctx:
+async def api_csrf(request: Request, ctx: Ctx = Depends(api_user)) -> Ctx:
     """State-changing API calls must echo the session's CSRF token in ``X-CSRF-Token``."""
     require_csrf(ctx, request.headers.get("x-csrf-token"))
     return ctx

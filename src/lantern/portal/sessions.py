@@ -12,9 +12,9 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
-from lantern.portal.models import User, WebSession, utcnow
+from lantern.portal.models import User, UserScope, WebSession, utcnow
 from lantern.portal.settings import PortalSettings
 
 COOKIE_NAME = "lantern_session"
@@ -47,15 +47,22 @@ def start(session: Session, user: User | None = None) -> ActiveSession:
 def load(
     session: Session, token: str | None, settings: PortalSettings
 ) -> tuple[WebSession | None, User | None]:
-    """The live session for a cookie token and its user (one query), or ``(None, None)`` when
-    unknown or expired (then deleted)."""
+    """The live session for a cookie token, its user and the user's scope rows, read in one
+    query (one round trip before every signed-in request), or ``(None, None)`` when unknown or
+    expired (then deleted)."""
     if not token or len(token) > 128:
         return None, None
-    row = session.execute(
-        select(WebSession, User)
-        .outerjoin(User, User.id == WebSession.user_id)
-        .where(WebSession.id == _digest(token))
-    ).first()
+    row = (
+        session.execute(
+            select(WebSession, User)
+            .outerjoin(User, User.id == WebSession.user_id)
+            .outerjoin(UserScope, UserScope.user_id == User.id)
+            .options(contains_eager(User.scopes))
+            .where(WebSession.id == _digest(token))
+        )
+        .unique()
+        .first()
+    )
     if row is None:
         return None, None
     record, user = row

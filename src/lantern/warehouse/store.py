@@ -37,6 +37,7 @@ from lantern.warehouse.frames import FramesMixin
 from lantern.warehouse.lock import WriterLock, remove_orphans, temp_path
 from lantern.warehouse.results import ResultsMixin
 from lantern.warehouse.schema import ALL_TABLES, INDEX_TABLES, columns, create_statements
+from lantern.warehouse.values import ValuesMixin
 
 WRITER_MEMORY = "200MB"
 _TABLE_IN_SQL = re.compile(r"(?i)\b(?:from|join|into|update|table)\s+([a-z_][a-z0-9_]*)")
@@ -47,7 +48,7 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-class Warehouse(FramesMixin, ResultsMixin):
+class Warehouse(FramesMixin, ResultsMixin, ValuesMixin):
     """An open warehouse file. Use as a context manager, or call ``close``."""
 
     def __init__(self, path: str | Path, *, read_only: bool = True) -> None:
@@ -313,7 +314,13 @@ class Warehouse(FramesMixin, ResultsMixin):
         self._tables = None
 
     def insert(self, table: str, frame: pd.DataFrame) -> None:
-        """Append ``frame``'s rows to ``table`` by column name."""
+        """Append ``frame``'s rows to ``table`` by column name (``indicators``: keyed)."""
+        if table == "indicators":
+            self.insert_indicators(frame)
+            return
+        self._append(table, frame)
+
+    def _append(self, table: str, frame: pd.DataFrame) -> None:
         self._check_writable()
         unknown = [c for c in frame.columns if c not in columns(table)]
         if unknown:
