@@ -56,7 +56,11 @@ def sig_list(values: Any, digits: int = 6) -> list[float | None]:
 
 def int_list(values: Any) -> list[int | None]:
     arr = np.asarray(values, dtype=float)
-    return [int(v) if math.isfinite(v) else None for v in arr.tolist()]
+    finite = np.isfinite(arr)
+    if np.abs(np.where(finite, arr, 0.0)).max(initial=0.0) >= 2.0**62:
+        return [int(v) if math.isfinite(v) else None for v in arr.tolist()]
+    whole = np.trunc(np.where(finite, arr, 0.0)).astype(np.int64).tolist()
+    return [w if f else None for w, f in zip(whole, finite.tolist(), strict=True)]
 
 
 def file_id(measure_id: str) -> str:
@@ -189,9 +193,9 @@ def bbox(geom) -> list[float]:
 def class_codes(col: pd.Series) -> list[int]:
     """Each area's colour class (0 = lowest) from the raw value, -1 where there is none."""
     vals = col.astype(float).to_numpy()
-    upper = np.asarray([sig(b) for b in quantile_breaks(col.astype(float).tolist())], dtype=float)
+    upper = np.asarray([sig(b) for b in quantile_breaks(vals)], dtype=float)
     cls = np.minimum(np.searchsorted(upper, vals, side="left"), max(len(upper) - 1, 0))
-    return [int(k) if np.isfinite(v) else -1 for k, v in zip(cls, vals, strict=True)]
+    return np.where(np.isfinite(vals), cls, -1).astype(np.int64).tolist()
 
 
 def first_classes(frame: pd.DataFrame, measure: str) -> str | None:
