@@ -13,6 +13,7 @@ from lantern.portal.db import make_engine, migrate, session_factory
 from lantern.portal.models import Area, AreaLink, IndicatorValue
 from lantern.portal.scope import Scope, ScopedQueries
 from lantern.warehouse.schema import create_statements
+from lantern.warehouse.store import Warehouse
 
 from .conftest import BACKENDS, database_url
 
@@ -37,10 +38,15 @@ def warehouse(tmp_path_factory):
     )
     con.execute("insert into areas values ('E01000001', 'City of London 001A', 'lsoa', 2011, 2011)")
     iod = BUNDLED_ESSEX / "imd2019/iod2025_lsoa21_scores_ranks_deciles_england.csv"
-    con.execute(
-        "insert into indicators select i.lsoa21_code, 2021, 'iod2025.imd_score', '2025', i.IMD_score, null, null "
+    imd = con.execute(
+        "select i.lsoa21_code as area_code, 2021 as vintage, 'iod2025.imd_score' as indicator_id, "
+        "'2025' as period, i.IMD_score as value "
         f"from read_csv_auto('{iod}') i join areas a on a.area_code = i.lsoa21_code and a.vintage = 2021"
-    )
+    ).df()
+    con.close()
+    with Warehouse.update(path, command="test") as writer:  # values are stored keyed
+        writer.insert("indicators", imd)
+    con = duckdb.connect(str(path))
     con.execute(
         "insert into indicator_meta values ('iod2025.imd_score', 'IMD score', null, 'score', 'score', "
         "'higher_worse', 'lsoa', 2021, '2025', 'iod2025', 'MHCLG', 'IoD2025', 'OGL-UK-3.0', null)"

@@ -12,6 +12,7 @@ from lantern.cli import main
 from lantern.config import config_from_mapping
 from lantern.errors import DisclosureError
 from lantern.pipeline.publish import publish
+from lantern.warehouse.store import Warehouse
 
 
 def test_publish_command_writes_the_site_named_in_the_config(essex_warehouse, tmp_path, capsys):
@@ -45,11 +46,10 @@ def test_publish_refuses_downloads_that_fail_disclosure_control(essex_warehouse,
             "denominator": None,
         }
     )
-    con.register("c", counts)
-    con.execute(
-        "insert into indicators (area_code, vintage, indicator_id, period, value, numerator,"
-        " denominator) select * from c"
-    )
+    con.close()
+    with Warehouse.update(wh, command="test") as writer:  # values are stored keyed
+        writer.insert("indicators", counts)
+    con = duckdb.connect(str(wh))
     con.execute(
         "insert into indicator_meta (indicator_id, title, description, unit, kind, polarity,"
         " area_type, vintage, period, source_id, publisher, dataset, licence, url) values"

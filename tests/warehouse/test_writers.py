@@ -186,11 +186,11 @@ def test_update_swaps_atomically_and_a_failure_keeps_the_old_file(project):
     _, warehouse = project
     before = digest(warehouse)
     with pytest.raises(RuntimeError), Warehouse.update(warehouse, command="build") as wh:
-        wh.execute("indicators", "DELETE FROM indicators")
+        wh.execute("indicator_values", "DELETE FROM indicator_values")
         raise RuntimeError("boom")
     assert digest(warehouse) == before and orphans(warehouse) == []
     with Warehouse.update(warehouse, command="build") as wh:
-        wh.execute("indicators", "DELETE FROM indicators WHERE indicator_id = 'cls.lonely_pct'")
+        wh.delete_indicator("cls.lonely_pct")
     with Warehouse(warehouse) as wh:
         assert "cls.lonely_pct" not in set(wh.indicator_values()["indicator_id"])
         statuses = list(wh.runs()["status"])[-2:]

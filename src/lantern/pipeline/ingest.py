@@ -334,23 +334,16 @@ def _periods(source: Source, loaded: Loaded) -> pd.DataFrame:
 
 
 def _insert_wide(wh: Warehouse, wide: WideRows) -> None:
-    """Unnest area × indicator matrices into ``indicators`` inside DuckDB (no Python per value)."""
-    k = len(wide.ids)
-    names = [f"{p}{j}" for p in "vnd" for j in range(k)]
-    frame = pd.DataFrame(
-        np.hstack([wide.values, wide.numerators, wide.denominators]), columns=names
+    """An area × indicator matrix into ``indicators`` as integer-keyed values (no strings per value)."""
+    wh.insert_indicator_matrix(
+        wide.codes,
+        wide.ids,
+        vintage=wide.vintage,
+        period=wide.period,
+        values=wide.values,
+        numerators=wide.numerators,
+        denominators=wide.denominators,
     )
-    frame.insert(0, "area_code", wide.codes)
-    lists = ", ".join(f"unnest([{', '.join(f'{p}{j}' for j in range(k))}])" for p in "vnd")
-    wh.con.register("_wide", frame)
-    try:
-        wh.execute(
-            "indicators",
-            f"INSERT INTO indicators SELECT area_code, ?, unnest(?::VARCHAR[]), ?, {lists} FROM _wide",
-            [wide.vintage, wide.ids, wide.period],
-        )
-    finally:
-        wh.con.unregister("_wide")
 
 
 def _build(

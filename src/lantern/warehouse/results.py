@@ -32,6 +32,7 @@ class ResultsMixin:
         def execute(self, table: str, sql: str, params: Sequence[Any] | None = None) -> None: ...
         def transaction(self, table: str) -> AbstractContextManager[None]: ...
         def ensure_table(self, table: str) -> None: ...
+        def delete_indicator(self, indicator_id: str, period: str | None = None) -> None: ...
 
     def _results(
         self,
@@ -153,11 +154,7 @@ class ResultsMixin:
         )
         described = pd.DataFrame([{c: meta[c] for c in columns("indicator_meta")}])
         with self.transaction("indicators"):
-            self.execute(
-                "indicators",
-                "DELETE FROM indicators WHERE indicator_id = ? AND period = ?",
-                [indicator_id, str(period)],
-            )
+            self.delete_indicator(indicator_id, str(period))
             self.insert("indicators", frame)
             self.execute(
                 "indicator_meta",

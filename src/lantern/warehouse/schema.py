@@ -25,6 +25,14 @@ TABLES: dict[str, str] = {
     "indicators": """
         area_code VARCHAR NOT NULL, vintage INTEGER NOT NULL, indicator_id VARCHAR NOT NULL,
         period VARCHAR NOT NULL, value DOUBLE, numerator DOUBLE, denominator DOUBLE""",
+    "indicator_series": """
+        series_id INTEGER PRIMARY KEY, indicator_id VARCHAR NOT NULL, period VARCHAR NOT NULL,
+        vintage INTEGER NOT NULL, UNIQUE (indicator_id, period, vintage)""",
+    "indicator_areas": """
+        area_key INTEGER PRIMARY KEY, area_code VARCHAR NOT NULL UNIQUE""",
+    "indicator_values": """
+        series_id INTEGER NOT NULL, area_key INTEGER NOT NULL, value DOUBLE, numerator DOUBLE,
+        denominator DOUBLE""",
     "benchmarks": """
         area_code VARCHAR NOT NULL, indicator_id VARCHAR NOT NULL, vintage INTEGER NOT NULL,
         period VARCHAR NOT NULL, value DOUBLE, numerator DOUBLE, denominator DOUBLE,
@@ -51,6 +59,20 @@ TABLES: dict[str, str] = {
         run_id VARCHAR PRIMARY KEY, command VARCHAR NOT NULL, started_at TIMESTAMP WITH TIME ZONE,
         finished_at TIMESTAMP WITH TIME ZONE, status VARCHAR NOT NULL, lantern_version VARCHAR,
         config_sha256 VARCHAR, details JSON""",
+}
+
+# Tables read as views: ``indicators`` is the long form (one row per area, indicator and
+# period) of the dictionary-encoded ``indicator_values``, whose keys name a series (indicator,
+# period, vintage) in ``indicator_series`` and an area in ``indicator_areas``. Storing small
+# integers instead of three strings per value makes an England ingest's 8.9 million values
+# quick to append; write them with ``Warehouse.insert("indicators", frame)``.
+VIEWS: dict[str, str] = {
+    "indicators": """
+        SELECT a.area_code, s.vintage, s.indicator_id, s.period, v.value, v.numerator,
+               v.denominator
+        FROM indicator_values v
+        JOIN indicator_series s USING (series_id)
+        JOIN indicator_areas a USING (area_key)""",
 }
 
 INDEX_TABLES: dict[str, str] = {
@@ -87,16 +109,20 @@ ALL_TABLES: dict[str, str] = {**TABLES, **INDEX_TABLES}
 
 
 def columns(table: str) -> list[str]:
-    """The column names of ``table``, in order."""
-    body = re.sub(r"PRIMARY KEY \([^)]*\)", "", ALL_TABLES[table])
+    """The column names of ``table`` (or view), in order."""
+    body = re.sub(r"(PRIMARY KEY|UNIQUE) \([^)]*\)", "", ALL_TABLES[table])
     return [part.split()[0].strip('"') for part in body.split(",") if part.strip()]
 
 
 def create_statement(table: str, *, if_not_exists: bool = False) -> str:
     guard = "IF NOT EXISTS " if if_not_exists else ""
+    if table in VIEWS:
+        return f"CREATE VIEW {guard}{table} AS {VIEWS[table].strip()}"
     return f"CREATE TABLE {guard}{table} ({ALL_TABLES[table].strip()})"
 
 
 def create_statements() -> list[str]:
-    """The statements that create a fresh warehouse's ingest tables."""
-    return [create_statement(name) for name in TABLES]
+    """The statements that create a fresh warehouse's ingest tables (views last)."""
+    return [create_statement(name) for name in TABLES if name not in VIEWS] + [
+        create_statement(name) for name in VIEWS
+    ]

@@ -37,6 +37,7 @@ from lantern.warehouse.frames import FramesMixin
 from lantern.warehouse.lock import WriterLock, remove_orphans, temp_path
 from lantern.warehouse.results import ResultsMixin
 from lantern.warehouse.schema import ALL_TABLES, INDEX_TABLES, columns, create_statements
+from lantern.warehouse.values import ValuesMixin
 
 WRITER_MEMORY = "200MB"
 _TABLE_IN_SQL = re.compile(r"(?i)\b(?:from|join|into|update|table)\s+([a-z_][a-z0-9_]*)")
@@ -47,7 +48,7 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-class Warehouse(FramesMixin, ResultsMixin):
+class Warehouse(FramesMixin, ResultsMixin, ValuesMixin):
     """An open warehouse file. Use as a context manager, or call ``close``."""
 
     def __init__(self, path: str | Path, *, read_only: bool = True) -> None:
@@ -313,13 +314,26 @@ class Warehouse(FramesMixin, ResultsMixin):
         self._tables = None
 
     def insert(self, table: str, frame: pd.DataFrame) -> None:
-        """Append ``frame``'s rows to ``table`` by column name."""
+        """Append ``frame``'s rows to ``table`` by column name (``indicators``: keyed)."""
+        if table == "indicators":
+            self.insert_indicators(frame)
+            return
+        self._append(table, frame)
+
+    def _forget_reads(self) -> None:
+        """Drop what was read and kept (crosswalk, links, populations): a write may change it.
+        The writer's own key lists (names starting ``_``) follow its writes and stay."""
+        for key in [k for k in self._cache if not k.startswith("_")]:
+            del self._cache[key]
+
+    def _append(self, table: str, frame: pd.DataFrame) -> None:
         self._check_writable()
         unknown = [c for c in frame.columns if c not in columns(table)]
         if unknown:
             raise WarehouseError(f"{self.path}, table {table!r}: no column(s) {unknown}")
         names = ", ".join(f'"{c}"' for c in frame.columns)
         rel = f"_insert_{uuid.uuid4().hex[:8]}"
+        self._forget_reads()
         with self.guard(table):
             self.con.register(rel, frame)
             try:
@@ -330,6 +344,7 @@ class Warehouse(FramesMixin, ResultsMixin):
     def execute(self, table: str, sql: str, params: Sequence[Any] | None = None) -> None:
         """One write statement against ``table`` (inside rebuild/update)."""
         self._check_writable()
+        self._forget_reads()
         with self.guard(table):
             self.con.execute(sql, list(params or []))
 
