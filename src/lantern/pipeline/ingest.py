@@ -399,7 +399,7 @@ def _write(
 
     loaded_at = datetime.now(UTC)
     described = Described()
-    periods, gaps = [], []
+    periods, gaps, files_read = [], [], []
     metas: list[IndicatorMeta] = []
     total_rows = 0
     for source, loaded in loads:
@@ -414,16 +414,22 @@ def _write(
             wh.insert("indicators", loaded.rows)
         total_rows += len(loaded)
         gaps += [g.__dict__ for g in loaded.gaps]
-        files = pd.DataFrame([f.__dict__ for f in loaded.files]).assign(
-            publisher=source.publisher,
-            dataset=source.dataset,
-            licence=source.licence,
-            vintage=source.vintage,
-            url=source.url,
-            loaded_at=loaded_at,
-        )
-        wh.insert("sources", files.drop_duplicates("file"))
+        described_by = {
+            "publisher": source.publisher,
+            "dataset": source.dataset,
+            "licence": source.licence,
+            "vintage": source.vintage,
+            "url": source.url,
+            "loaded_at": loaded_at,
+        }
+        seen = set()  # each file once per source
+        for f in loaded.files:
+            if f.file not in seen:
+                seen.add(f.file)
+                files_read.append({**f.__dict__, **described_by})
         steps.done()
+    if files_read:  # one insert for every file read
+        wh.insert("sources", pd.DataFrame(files_read))
     wh.insert("indicator_meta", described.frame())
     wh.insert("indicator_periods", ordered_periods(periods))
 
