@@ -3,11 +3,23 @@ union on the real Essex boundaries)."""
 
 from __future__ import annotations
 
+import signal
+import time
+
 import geopandas as gpd
+import pytest
 import shapely
 from tiles_decode import codes_per_tile, header
 
-from lantern.publish.tiles import dissolve, write_pmtiles, zoom_range
+from lantern.errors import ConfigError
+from lantern.publish.tiles import (
+    Tileset,
+    building,
+    dissolve,
+    write_pmtiles,
+    write_tilesets,
+    zoom_range,
+)
 
 
 def test_dissolved_parents_are_valid_and_equal_the_union_of_their_lsoas(essex_data):
@@ -56,3 +68,37 @@ def test_englands_thinnest_and_smallest_lsoas_are_in_the_tiles_at_every_zoom(sha
         assert all(max(c.values()) == 1 for c in tiles), zoom
         missing = set(frame.index) - set().union(*tiles)
         assert not missing, (zoom, sorted(missing)[:5])
+
+
+def _small_frame(essex_data) -> gpd.GeoDataFrame:
+    frame = essex_data.geometry.iloc[:40][["geometry"]]
+    frame.index.name = "code"
+    return frame
+
+
+def test_a_failing_tippecanoe_run_is_one_clear_error_and_leaves_no_tileset(essex_data, tmp_path):
+    """The tiles are built in the background; a failure still stops the publish with
+    tippecanoe's own message, and no part of the failed tileset is left behind."""
+    frame = _small_frame(essex_data)
+    good = Tileset(frame, list(frame.index), tmp_path / "good.pmtiles", (6, 8))
+    bad = Tileset(frame, list(frame.index), tmp_path / "bad.pmtiles", (9, 3))  # min > max
+    with pytest.raises(ConfigError, match="tile building failed") as err:
+        write_tilesets([good, bad])
+    assert "bad.pmtiles" in str(err.value.problems)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "no tileset or part is left"
+
+
+def test_an_error_beside_the_background_build_stops_tippecanoe(essex_data, tmp_path):
+    """Leaving the block by an exception (a refused gate, a bad file) kills the tippecanoe
+    processes still running and re-raises the error unchanged."""
+    frame = _small_frame(essex_data)
+    jobs = [Tileset(frame, list(frame.index), tmp_path / f"{n}.pmtiles", (4, 12)) for n in range(3)]
+    with pytest.raises(RuntimeError, match="the Python side failed"), building(jobs) as build:
+        deadline = time.monotonic() + 30
+        while not build.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        raise RuntimeError("the Python side failed")
+    assert build.started, "tippecanoe was started"
+    assert all(proc.poll() is not None for proc in build.started), "none is left running"
+    assert build.started[0].returncode == -signal.SIGKILL, "the running one was stopped"
+    assert len(build.started) < 6, "none was started after the error"

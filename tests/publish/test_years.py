@@ -186,3 +186,36 @@ def test_a_national_build_keeps_its_downloads_lean(essex_data, monkeypatch):
     assert {t["path"] for t in dl.release_tables(essex_data)} == {
         f"{dl.BASENAME}.{ext}" for ext in ("csv", "parquet", "geojson.zip")
     }
+
+
+def test_the_years_are_the_one_period_tables_of_the_area_profiles(essex_data, essex_warehouse):
+    """All periods moved together (``period_table``) give the rows the area profiles'
+    one-period ``indicator_table`` gives period by period: values, counts, limits, the county's
+    and England's value and both comparisons (floats to 1e-12: the warehouse returns rows in
+    no set order, so sums may differ in their last bit)."""
+    from lantern.config import ESSEX_AREA_CODES
+    from lantern.profile.compare import indicator_table, period_table
+
+    codes = list(essex_data.areas.index)
+    ids = sorted(essex_data.trends)
+    with Warehouse(essex_warehouse) as wh:
+        fast = period_table(wh, ids, vintage=2021, codes=codes, county=ESSEX_AREA_CODES)
+        held = wh.periods(ids)
+        slow = pd.concat(
+            [
+                indicator_table(
+                    wh,
+                    [i],
+                    vintage=2021,
+                    area_type="lsoa",
+                    codes=codes,
+                    county=ESSEX_AREA_CODES,
+                    period=str(p),
+                )
+                for i, p in zip(held["indicator_id"], held["period"], strict=True)
+            ],
+            ignore_index=True,
+        )
+    assert len(fast) == len(codes) * len(held)
+    assert fast["lower95"].notna().any() and fast["county"].notna().any()
+    pd.testing.assert_frame_equal(fast, slow, check_exact=False, rtol=1e-12, atol=0)

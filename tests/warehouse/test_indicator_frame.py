@@ -112,3 +112,53 @@ def test_msoa_values_are_never_split_down(essex):
         essex.indicator_frame(["brc2020.vulnerability_score"], vintage=2011)
     msoa = essex.indicator_frame(["brc2020.vulnerability_score"], vintage=2011, area_type="msoa")
     assert len(msoa) == 211 and msoa.notna().all().all()
+
+
+@pytest.mark.parametrize(
+    ("indicator_id", "vintage"),
+    [
+        ("pop.total", 2011),  # a count, summed
+        ("census2021.overcrowded_pct", 2021),  # a rate with counts: Σ numerators / Σ denominators
+        ("iod2025.imd_score", 2021),  # a score: population-weighted
+        ("qof.dm_prevalence", 2021),  # a rate moved from 2011 to 2021 first, then summed up
+    ],
+)
+def test_every_kind_aggregates_to_every_level_as_a_plain_groupby_does(essex, indicator_id, vintage):
+    """Aggregation up the hierarchy (LSOA → MSOA, ward, district) against an independent
+    pandas groupby over the stored links, with an unknown value in the mix."""
+    meta = essex.meta([indicator_id]).iloc[0]
+    period = "2019/20" if indicator_id.startswith("qof.") else None  # the latest has no counts
+    lsoa = essex.indicator_frame([indicator_id], vintage=vintage, period=period)[indicator_id]
+    assert lsoa.notna().all()
+    pop = essex.population(vintage)
+    for level in ("msoa", "ward", "district"):
+        links = essex.area_links(child_type="lsoa", parent_type=level, vintage=vintage)
+        if links.empty:
+            continue
+        got = essex.indicator_frame(
+            [indicator_id], vintage=vintage, area_type=level, period=period
+        )[indicator_id]
+        joined = links.merge(lsoa.rename("value"), left_on="child_code", right_index=True)
+        if meta["kind"] == "count":
+            expected = joined.groupby("parent_code")["value"].sum()
+        elif meta["kind"] == "rate":
+            counts = essex.indicator_values([indicator_id])
+            held = essex.indicator_frame([indicator_id], vintage=vintage, period=period)
+            counts = counts[
+                (counts["period"] == held.attrs["periods"][indicator_id])
+                & (counts["area_code"] != "E92000001")  # England's benchmark row
+            ]
+            if int(meta["vintage"]) != vintage:
+                counts = essex._move(
+                    counts.drop(columns=["indicator_id", "period"]), meta, 2011, vintage
+                )
+            parts = links.merge(counts, left_on="child_code", right_on="area_code")
+            sums = parts.groupby("parent_code")[["numerator", "denominator"]].sum()
+            expected = sums["numerator"] / sums["denominator"] * 100
+        else:
+            joined["w"] = joined["child_code"].map(pop)
+            sums = joined.assign(vw=joined["value"] * joined["w"]).groupby("parent_code")
+            expected = sums["vw"].sum() / sums["w"].sum()
+        assert got.reindex(expected.index).to_numpy() == pytest.approx(
+            expected.to_numpy(), rel=1e-9
+        ), level

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from lantern.errors import InputError
+from lantern.geography.fanout import Fanout, group_any, group_sum
 from lantern.geography.tables import (
     LOOKUP_CROSSWALK as CROSSWALK_LOOKUP,
 )
@@ -145,10 +146,24 @@ def load_crosswalk(data_dir: Path, *, reverse: bool = True) -> pd.DataFrame:
     )
 
 
-def _nan_sum(values: pd.Series, keys: list[pd.Series]) -> pd.Series:
+def crosswalk_fanout(crosswalk: pd.DataFrame, direction: str = "2011->2021") -> Fanout:
+    """The crosswalk's pairs for one direction as integer positions (see ``Fanout``); build it
+    once and pass it to ``move`` to move many indicators through the same crosswalk."""
+    if direction not in DIRECTIONS:
+        raise InputError(f"unknown direction {direction!r}; expected 2011->2021 or 2021->2011")
+    source, target, weight_column, _ = DIRECTIONS[direction]
+    if weight_column not in crosswalk.columns:
+        raise InputError(
+            f"the crosswalk has no {weight_column!r} column; build it with 2011 populations "
+            "(crosswalk_weights(..., population11=...)) to move 2021 values back to 2011"
+        )
+    return Fanout.build(crosswalk[source], crosswalk[target], crosswalk[weight_column])
+
+
+def _nan_sum(x: np.ndarray, group: np.ndarray, groups: int) -> np.ndarray:
     """Group sum that is NaN when any contribution is NaN (an unknown part makes the whole unknown)."""
-    grouped = values.groupby(keys, sort=True, dropna=False)
-    return grouped.sum(min_count=1).where(~values.isna().groupby(keys, dropna=False).any())
+    sums = group_sum(x, group, min_count=1)
+    return np.where(group_any(np.isnan(x), group, groups), np.nan, sums)
 
 
 def move(
@@ -158,12 +173,14 @@ def move(
     *,
     direction: str = "2011->2021",
     population: pd.Series | None = None,
+    fanout: Fanout | None = None,
 ) -> pd.DataFrame:
     """Move LSOA values across vintages; returns ``area_code, <keys>, value, numerator, denominator, vintage``.
 
     ``values`` has ``area_code`` and ``value`` (``numerator`` and ``denominator`` for rates); any
     other column except ``vintage`` (e.g. ``indicator_id``, ``period``) is a key moved alongside.
     ``population`` (source-area population) weights scores; without it sources count equally.
+    ``fanout`` is ``crosswalk_fanout(crosswalk, direction)``, built here when not given.
     """
     if kind in ("rank", "decile"):
         raise InputError(
@@ -174,53 +191,52 @@ def move(
         raise InputError(f"unknown indicator kind {kind!r}; expected one of count, rate, score")
     if direction not in DIRECTIONS:
         raise InputError(f"unknown direction {direction!r}; expected 2011->2021 or 2021->2011")
-    source, target, weight_column, target_vintage = DIRECTIONS[direction]
-    if weight_column not in crosswalk.columns:
-        raise InputError(
-            f"the crosswalk has no {weight_column!r} column; build it with 2011 populations "
-            "(crosswalk_weights(..., population11=...)) to move 2021 values back to 2011"
-        )
+    source, _, _, target_vintage = DIRECTIONS[direction]
+    pairs = fanout if fanout is not None else crosswalk_fanout(crosswalk, direction)
     needed = ["area_code", "value"] + (["numerator", "denominator"] if kind == "rate" else [])
     missing = [c for c in needed if c not in values.columns]
     if missing:
         raise InputError(f"values need column(s) {', '.join(missing)} to move a {kind}")
     keys = [c for c in values.columns if c not in VALUE_COLUMNS]
-    pairs = crosswalk[[source, target, weight_column]].rename(
-        columns={source: "area_code", target: "target_code", weight_column: "w"}
-    )
-    unknown = ~values["area_code"].isin(pairs["area_code"])
+    positions = pairs.positions(values["area_code"])
+    unknown = positions < 0
     if unknown.any():
+        first = int(unknown.argmax())
         raise InputError(
             f"{int(unknown.sum())} area code(s) are not {source[:6].upper()}s in the crosswalk, "
-            f"e.g. {values.loc[unknown, 'area_code'].iloc[0]}",
-            row=int(unknown.to_numpy().argmax()) + 2,
+            f"e.g. {values['area_code'].iloc[first]}",
+            row=first + 2,
             column="area_code",
         )
-    joined = values.merge(pairs, on="area_code", how="inner")
-    group = [joined["target_code"]] + [joined[k] for k in keys]
+    left, pair = pairs.expand(positions)
+    w = pairs.weight[pair]
+    group, out = pairs.groups(pairs.target[pair], [values[k].to_numpy()[left] for k in keys])
+    n = len(out)
+
+    def column(name: str) -> np.ndarray:
+        return values[name].to_numpy(dtype=float)[left]
+
+    value: np.ndarray
+    numerator = denominator = np.full(n, np.nan)
     if kind == "count":
-        out = _nan_sum(joined["value"].astype(float) * joined["w"], group).to_frame("value")
-        out["numerator"], out["denominator"] = np.nan, np.nan
+        value = _nan_sum(column("value") * w, group, n)
     elif kind == "rate":
-        num = _nan_sum(joined["numerator"].astype(float) * joined["w"], group)
-        den = _nan_sum(joined["denominator"].astype(float) * joined["w"], group)
-        out = pd.DataFrame({"numerator": num, "denominator": den})
-        out["value"] = num / den.where(den != 0)
+        numerator = _nan_sum(column("numerator") * w, group, n)
+        denominator = _nan_sum(column("denominator") * w, group, n)
+        value = numerator / np.where(denominator != 0, denominator, np.nan)
     else:
+        codes = values["area_code"].to_numpy()[left]
         if population is None:
-            pop = pd.Series(1.0, index=joined.index)
+            pop = np.ones(len(left))
         else:
-            pop = joined["area_code"].map(population).astype(float)
-        if pop.isna().any():
-            raise InputError(
-                f"no population for source area {joined.loc[pop.isna(), 'area_code'].iloc[0]}"
-            )
-        mass = joined["w"] * pop
-        weighted = _nan_sum(joined["value"].astype(float) * mass, group)
-        total = mass.groupby(group, sort=True, dropna=False).sum()
-        out = (weighted / total.where(total > 0)).to_frame("value")
-        out["numerator"], out["denominator"] = np.nan, np.nan
-    out = out.reset_index()
-    out.columns = ["area_code", *keys, *out.columns[len(keys) + 1 :]]
+            pop = pd.Series(codes).map(population).to_numpy(dtype=float)
+        if np.isnan(pop).any():
+            raise InputError(f"no population for source area {codes[np.isnan(pop).argmax()]}")
+        mass = w * pop
+        weighted = _nan_sum(column("value") * mass, group, n)
+        total = group_sum(mass, group)
+        value = weighted / np.where(total > 0, total, np.nan)
+    out.columns = ["area_code", *keys]
+    out["value"], out["numerator"], out["denominator"] = value, numerator, denominator
     out["vintage"] = target_vintage
     return out[["area_code", *keys, "value", "numerator", "denominator", "vintage"]]

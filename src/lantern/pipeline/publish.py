@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from lantern.config import Config
@@ -69,8 +70,23 @@ def publish(
     rules = project_rules(config)
     release_id = new_release_id()
     verified = dl.verified_columns(data)
+    checked: list = []
     # Built in a temporary folder beside site_dir and swapped in only when the gate passes.
     with staged_folder(site_dir, prefix=".publish-") as tmp:
+
+        def check() -> None:
+            step("Checking the downloads against the disclosure rules")
+            checked.append(
+                gate(
+                    tmp / "downloads",
+                    rules=rules,
+                    output="open_site",
+                    release_id=release_id,
+                    verified={t["name"]: verified for t in dl.release_tables(data)},
+                    keep_history=False,
+                )
+            )
+
         write_site(
             data,
             tmp,
@@ -79,17 +95,9 @@ def publish(
             components=_components(warehouse, index_id),
             note=_method_note(warehouse, index_id),
             step=step,
+            then=check,
         )
-        step("Checking the downloads against the disclosure rules")
-        result = gate(
-            tmp / "downloads",
-            rules=rules,
-            output="open_site",
-            release_id=release_id,
-            verified={t["name"]: verified for t in dl.release_tables(data)},
-            keep_history=False,
-        )
-    record_history(result, release_id=release_id, rules=rules, folder=site_dir / "downloads")
+    record_history(checked[0], release_id=release_id, rules=rules, folder=site_dir / "downloads")
     return site_dir
 
 
@@ -102,8 +110,12 @@ def write_site(
     components: list[dict] | None = None,
     note: str = "",
     step: Progress | None = None,
+    then: Callable[[], None] | None = None,
 ) -> dict:
-    """Write every file of the site into ``site`` (an empty folder); return the page metadata."""
+    """Write every file of the site into ``site`` (an empty folder); return the page metadata.
+
+    ``then`` (the release gate) runs once every file but the tiles is written, while tippecanoe
+    may still be writing them."""
     step = or_quiet(step)
     step("Building boundary tiles")
     frames = sitejson.geography_frames(data)
@@ -121,7 +133,28 @@ def write_site(
                 geoms[level], codes, site / "tiles" / f"{level}.pmtiles", geoms[f"{level}_zooms"]
             )
         )
-    tiles.write_tilesets(jobs)
+    # tippecanoe runs in its own processes while the rest of the site is written
+    with tiles.building(jobs) as tile_build:
+        meta = _write_rest(data, site, frames, geoms, assets, tile_url, components, note, step)
+        if then is not None:
+            then()
+        step("Finishing the boundary tiles")
+        tile_build.wait()
+    return meta
+
+
+def _write_rest(
+    data: SiteData,
+    site: Path,
+    frames: dict,
+    geoms: dict,
+    assets: Path,
+    tile_url: str | None,
+    components: list[dict] | None,
+    note: str,
+    step: Progress,
+) -> dict:
+    """Everything but the tiles: data files, area details, downloads, pages."""
     step("Writing the map data")
     meta = sitejson.write_data_files(data, site, frames, geoms)
     for geo in meta["geographies"]:
@@ -169,7 +202,7 @@ def precompress(site: Path) -> None:
     """
     for path in site.rglob("*"):
         parts = path.relative_to(site).parts
-        if parts[0] == "downloads":
+        if parts[0] in ("downloads", "tiles"):
             continue
         if path.is_file() and path.suffix in COMPRESS and path.stat().st_size > 1024:
             with (

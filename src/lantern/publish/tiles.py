@@ -7,6 +7,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,43 +170,110 @@ def join_archives(parts: list[Path], out: Path) -> None:
         writer.finalize(header, metadata)
 
 
+class TileBuild:
+    """Tilesets being written by tippecanoe in the background (see :func:`building`).
+
+    The GeoJSON sources are written on the caller's thread; a worker thread then runs up to
+    ``parallel`` tippecanoe processes at once (separate processes, so the caller's Python work
+    goes on beside them) and joins each tileset's zoom ranges into its PMTiles file.
+    """
+
+    def __init__(self, jobs: list[Tileset], *, parallel: int = 2) -> None:
+        self.jobs = jobs
+        self.parallel = parallel
+        self.failures: list[str] = []
+        self.error: BaseException | None = None
+        self._tmp = tempfile.TemporaryDirectory()
+        self._running: list[tuple[Tileset, subprocess.Popen]] = []
+        self.started: list[subprocess.Popen] = []
+        self._cancelled = threading.Event()
+        self._lock = threading.Lock()
+        commands = []
+        for n, job in enumerate(jobs):
+            src = Path(self._tmp.name) / f"{n}.geojsonl"
+            _write_source(job.geometry, job.codes, src)
+            job.out.parent.mkdir(parents=True, exist_ok=True)
+            commands += [(job, command) for command in _commands(src, job.out, job.zooms)]
+        self._thread = threading.Thread(target=self._run, args=(commands,), daemon=True)
+        self._thread.start()
+
+    def _run(self, commands: list[tuple[Tileset, list[str]]]) -> None:
+        try:
+            for job, command in commands:
+                while len(self._running) >= self.parallel:
+                    self._finish_first()
+                with self._lock:
+                    if self._cancelled.is_set():
+                        return
+                    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                    self._running.append((job, proc))
+                    self.started.append(proc)
+            while self._running:
+                self._finish_first()
+            if self._cancelled.is_set():
+                return
+            for job in self.jobs:
+                if job.zooms[0] == job.zooms[1]:
+                    continue
+                parts = list(_parts(job.out))
+                if not self.failures:
+                    join_archives(parts, job.out)
+                for part in parts:
+                    part.unlink(missing_ok=True)
+        except BaseException as exc:  # re-raised on the caller's thread by wait()
+            self.error = exc
+
+    def _finish_first(self) -> None:
+        job, proc = self._running[0]
+        _, err = proc.communicate()
+        with self._lock:
+            self._running.pop(0)
+        if proc.returncode != 0 and not self._cancelled.is_set():
+            job.out.unlink(missing_ok=True)
+            self.failures.append(f"{job.out.name}: {err.decode(errors='replace').strip()[-500:]}")
+
+    def wait(self) -> None:
+        """Wait for every tileset; raise ``ConfigError`` with tippecanoe's message if one failed."""
+        self._thread.join()
+        self._tmp.cleanup()
+        if self.error is not None:
+            raise self.error
+        if self.failures:
+            raise ConfigError("Cannot publish: tile building failed", self.failures)
+
+    def cancel(self) -> None:
+        """Stop the tippecanoe processes still running and wait for the worker to end."""
+        with self._lock:
+            self._cancelled.set()
+            for _, proc in self._running:
+                proc.kill()
+        self._thread.join()
+        for proc in self.started:
+            proc.wait()
+        self._tmp.cleanup()
+
+
+@contextmanager
+def building(jobs: list[Tileset], *, parallel: int = 2) -> Iterator[TileBuild]:
+    """Start writing ``jobs`` in the background; the block must call ``wait()`` before it ends
+    to get the tiles (and their errors). Leaving the block by an exception stops the build."""
+    build = TileBuild(jobs, parallel=parallel)
+    try:
+        yield build
+    except BaseException:
+        build.cancel()
+        raise
+    build.wait()
+
+
 def write_tilesets(jobs: list[Tileset], *, parallel: int = 2) -> None:
     """Write each tileset (one layer ``areas``; each feature has ``i``, its position in the
     tileset's ``codes``, and ``code``), running up to ``parallel`` tippecanoe processes at once.
 
     Raises ``ConfigError`` with tippecanoe's message when one fails; no partial file is left.
     """
-    with tempfile.TemporaryDirectory() as tmp:
-        running: list[tuple[Tileset, subprocess.Popen]] = []
-        failures: list[str] = []
-
-        def finish(job: Tileset, proc: subprocess.Popen) -> None:
-            _, err = proc.communicate()
-            if proc.returncode != 0:
-                job.out.unlink(missing_ok=True)
-                failures.append(f"{job.out.name}: {err.decode(errors='replace').strip()[-500:]}")
-
-        for n, job in enumerate(jobs):
-            src = Path(tmp) / f"{n}.geojsonl"
-            _write_source(job.geometry, job.codes, src)
-            job.out.parent.mkdir(parents=True, exist_ok=True)
-            for command in _commands(src, job.out, job.zooms):
-                while len(running) >= parallel:
-                    finish(*running.pop(0))
-                proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                running.append((job, proc))
-        for job, proc in running:
-            finish(job, proc)
-        for job in jobs:
-            if job.zooms[0] == job.zooms[1]:
-                continue
-            parts = list(_parts(job.out))
-            if not failures:
-                join_archives(parts, job.out)
-            for part in parts:
-                part.unlink(missing_ok=True)
-    if failures:
-        raise ConfigError("Cannot publish: tile building failed", failures)
+    with building(jobs, parallel=parallel) as build:
+        build.wait()
 
 
 def write_pmtiles(

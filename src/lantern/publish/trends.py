@@ -3,8 +3,8 @@ trend for (``SiteData.trends``: QOF prevalences 2018/19–2021/22, population sh
 the site, with its 95% confidence interval where that period has counts, and the county's and
 England's value for the same period.
 
-The intervals come from :func:`lantern.profile.compare.indicator_table` period by period, so a
-year's interval on the map is the one the area profile prints: counts moved to the site's
+The intervals come from :func:`lantern.profile.compare.period_table` (``indicator_table`` for
+every period at once), so a year's interval on the map is the one the area profile prints: counts moved to the site's
 boundary vintage through the LSOA crosswalk, Wilson score for percentages, Byar for rates.
 A period published without counts (QOF 2021/22: rates only) has a value and no interval.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from lantern.profile.compare import indicator_table
+from lantern.profile.compare import period_table
 from lantern.publish.display import decimals_for
 from lantern.warehouse import Warehouse
 
@@ -49,20 +49,10 @@ def trend_table(
     if not len(ids) or not len(codes):
         return pd.DataFrame(columns=COLUMNS)
     held = wh.periods(list(ids))
-    frames = []
-    for period, part in held.groupby("period", sort=False):
-        wanted = [i for i in ids if i in set(part["indicator_id"])]
-        table = indicator_table(
-            wh,
-            wanted,
-            vintage=int(vintage),
-            area_type="lsoa",
-            codes=list(codes),
-            county=list(area_codes or []),
-            period={i: str(period) for i in wanted},
-        )
-        frames.append(table[table["area_code"].isin(codes)])
-    out = pd.concat(frames, ignore_index=True)
+    out = period_table(
+        wh, list(ids), vintage=int(vintage), codes=list(codes), county=list(area_codes or [])
+    )
+    out = out[out["area_code"].isin(codes)]
     out = out.merge(held[["indicator_id", "period", "position"]], how="left")
     meta = wh.meta(list(ids)).drop_duplicates("indicator_id").set_index("indicator_id")
     out["title"] = out["indicator_id"].map(meta["title"]).fillna(out["indicator_id"])

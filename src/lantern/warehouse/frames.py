@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from lantern.errors import ConfigError, InputError, Problem
-from lantern.geography.crosswalk import move
+from lantern.geography.crosswalk import crosswalk_fanout, move
+from lantern.geography.fanout import Fanout, group_sum
 
 # The LSOA population each vintage weights scores by: (indicator id, period).
 ENGLAND = "E92000001"  # benchmark rows (lantern.benchmarks) are stored for England
@@ -235,20 +236,33 @@ class FramesMixin:
             f"{vintage} (values are never split down to smaller areas or moved between MSOA vintages)"
         )
 
-    def _move(self, rows: pd.DataFrame, meta: pd.Series, source: int, target: int) -> pd.DataFrame:
+    def _move(
+        self,
+        rows: pd.DataFrame,
+        meta: pd.Series,
+        source: int,
+        target: int,
+        keys: Sequence[str] = (),
+    ) -> pd.DataFrame:
+        """``rows`` moved to the other LSOA vintage (``keys``, e.g. ``period``, moved alongside)."""
         kind = meta["kind"]
         if kind == "rate" and rows["denominator"].isna().all():
             kind = "score"  # a published rate without its denominator: population-weighted
+        direction = f"{source}->{target}"
+        key = f"crosswalk_fanout{direction}"
+        if key not in self._cache:
+            self._cache[key] = crosswalk_fanout(self.crosswalk(), direction)
         moved = move(
-            rows[["area_code", "value", "numerator", "denominator"]],
+            rows[["area_code", *keys, "value", "numerator", "denominator"]],
             kind,
             self.crosswalk(),
-            direction=f"{source}->{target}",
+            direction=direction,
             population=self.population(source) if kind == "score" else None,
+            fanout=self._cache[key],
         )
         if kind == "rate":
             moved["value"] = moved["value"] * RATE_SCALE.get(meta["unit"], 1.0)
-        return moved[["area_code", "value", "numerator", "denominator"]]
+        return moved[["area_code", *keys, "value", "numerator", "denominator"]]
 
     def _aggregate(
         self,
@@ -265,23 +279,39 @@ class FramesMixin:
                 f"{indicator_id} is a {kind}: it cannot be aggregated to {area_type}; aggregate the "
                 f"score and rank it again"
             )
-        links = self.area_links(child_type=child_type, parent_type=area_type, vintage=vintage)
-        joined = rows.merge(
-            links[["child_code", "parent_code"]], left_on="area_code", right_on="child_code"
-        )
-        group = joined.groupby("parent_code")
+        links = self._links(child_type, area_type, vintage)
+        positions = links.positions(rows["area_code"])
+        left, pair = links.expand(positions[positions >= 0])
+        left = np.flatnonzero(positions >= 0)[left]
+        group, parents = links.groups(links.target[pair])
+        index = pd.Index(parents["area_code"], name="parent_code")
+
+        def column(name: str) -> np.ndarray:
+            return rows[name].to_numpy(dtype=float)[left]
+
         if kind == "count":
-            return group["value"].sum(min_count=1)
-        if kind == "rate" and joined["denominator"].notna().any():
-            num, den = group["numerator"].sum(min_count=1), group["denominator"].sum(min_count=1)
-            return num / den.where(den > 0) * RATE_SCALE.get(meta["unit"], 1.0)
+            return pd.Series(group_sum(column("value"), group, min_count=1), index=index)
+        if kind == "rate" and not np.isnan(column("denominator")).all():
+            num = group_sum(column("numerator"), group, min_count=1)
+            den = group_sum(column("denominator"), group, min_count=1)
+            scale = RATE_SCALE.get(meta["unit"], 1.0)
+            return pd.Series(num / np.where(den > 0, den, np.nan) * scale, index=index)
         pop = self.population(vintage) if child_type == "lsoa" else None
+        value = column("value")
         weight = (
-            joined["area_code"].map(pop).astype(float)
+            pd.Series(rows["area_code"].to_numpy()[left]).map(pop).to_numpy(dtype=float)
             if pop is not None
-            else pd.Series(1.0, index=joined.index)
+            else np.ones(len(left))
         )
-        weight = weight.where(joined["value"].notna(), 0.0).fillna(0.0)
-        total = weight.groupby(joined["parent_code"]).sum()
-        weighted = (joined["value"].fillna(0.0) * weight).groupby(joined["parent_code"]).sum()
-        return weighted / total.where(total > 0)
+        weight = np.where(np.isnan(value), 0.0, np.nan_to_num(weight, nan=0.0))
+        total = group_sum(weight, group)
+        weighted = group_sum(np.nan_to_num(value, nan=0.0) * weight, group)
+        return pd.Series(weighted / np.where(total > 0, total, np.nan), index=index)
+
+    def _links(self, child_type: str, parent_type: str, vintage: int) -> Fanout:
+        """Child → parent links of one vintage as a ``Fanout`` (read once per warehouse)."""
+        key = f"links/{child_type}/{parent_type}/{vintage}"
+        if key not in self._cache:
+            links = self.area_links(child_type=child_type, parent_type=parent_type, vintage=vintage)
+            self._cache[key] = Fanout.build(links["child_code"], links["parent_code"])
+        return self._cache[key]

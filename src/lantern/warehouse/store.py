@@ -320,6 +320,12 @@ class Warehouse(FramesMixin, ResultsMixin, ValuesMixin):
             return
         self._append(table, frame)
 
+    def _forget_reads(self) -> None:
+        """Drop what was read and kept (crosswalk, links, populations): a write may change it.
+        The writer's own key lists (names starting ``_``) follow its writes and stay."""
+        for key in [k for k in self._cache if not k.startswith("_")]:
+            del self._cache[key]
+
     def _append(self, table: str, frame: pd.DataFrame) -> None:
         self._check_writable()
         unknown = [c for c in frame.columns if c not in columns(table)]
@@ -327,6 +333,7 @@ class Warehouse(FramesMixin, ResultsMixin, ValuesMixin):
             raise WarehouseError(f"{self.path}, table {table!r}: no column(s) {unknown}")
         names = ", ".join(f'"{c}"' for c in frame.columns)
         rel = f"_insert_{uuid.uuid4().hex[:8]}"
+        self._forget_reads()
         with self.guard(table):
             self.con.register(rel, frame)
             try:
@@ -337,6 +344,7 @@ class Warehouse(FramesMixin, ResultsMixin, ValuesMixin):
     def execute(self, table: str, sql: str, params: Sequence[Any] | None = None) -> None:
         """One write statement against ``table`` (inside rebuild/update)."""
         self._check_writable()
+        self._forget_reads()
         with self.guard(table):
             self.con.execute(sql, list(params or []))
 
