@@ -22,6 +22,7 @@ from lantern.errors import WarehouseError
 from lantern.warehouse.schema import columns
 
 VALUE_COLUMNS = ["value", "numerator", "denominator"]
+KEY_CACHES = ("_area_index", "_area_last", "_series")  # names start with "_": kept across writes
 
 
 class ValuesMixin:
@@ -41,18 +42,30 @@ class ValuesMixin:
         ) -> pd.DataFrame: ...
         def _check_writable(self) -> None: ...
         def _append(self, table: str, frame: pd.DataFrame) -> None: ...
+        def _forget_reads(self) -> None: ...
 
     def _keyed(self) -> bool:
         return self.has("indicator_values")
 
+    def _forget_keys(self) -> None:
+        """Drop the key lists kept in memory (after a rollback or a statement that may change
+        them); the next write reads them again."""
+        for name in KEY_CACHES:
+            self._cache.pop(name, None)
+
     def _area_keys(self, codes: np.ndarray) -> np.ndarray:
         """The ``area_key`` of each code, giving new codes the next free keys."""
-        index = self._cache.get("_area_index")
-        if index is None:
-            held = self.query(
-                "SELECT area_code FROM indicator_areas ORDER BY area_key", table="indicator_areas"
+        held = self._cache.get("_area_index")
+        if held is None:
+            frame = self.query(
+                "SELECT area_key, area_code FROM indicator_areas ORDER BY area_key",
+                table="indicator_areas",
             )
-            index = pd.Index(held["area_code"].astype(object))
+            held = (
+                pd.Index(frame["area_code"].astype(object)),
+                frame["area_key"].to_numpy(dtype=np.int32),
+            )
+        index, keys = held
         codes = np.asarray(codes, dtype=object)
         last = self._cache.get("_area_last")
         if last is not None and len(last[0]) == len(codes) and np.array_equal(last[0], codes):
@@ -60,22 +73,15 @@ class ValuesMixin:
         found = index.get_indexer(codes)
         if (found < 0).any():
             new = pd.unique(codes[found < 0])
-            start = len(index)
-            self._append(
-                "indicator_areas",
-                pd.DataFrame(
-                    {
-                        "area_key": np.arange(start, start + len(new), dtype=np.int32),
-                        "area_code": new,
-                    }
-                ),
-            )
-            index = index.append(pd.Index(new))
+            start = int(keys.max()) + 1 if len(keys) else 0
+            added = np.arange(start, start + len(new), dtype=np.int32)
+            self._append("indicator_areas", pd.DataFrame({"area_key": added, "area_code": new}))
+            index, keys = index.append(pd.Index(new)), np.concatenate([keys, added])
             found = index.get_indexer(codes)
-        self._cache["_area_index"] = index
-        keys = found.astype(np.int32)
-        self._cache["_area_last"] = (codes, keys)
-        return keys
+        self._cache["_area_index"] = (index, keys)
+        out = keys[found]
+        self._cache["_area_last"] = (codes, out)
+        return out
 
     def _series_keys(self, triples: Sequence[tuple[str, str, int]]) -> list[int]:
         """The ``series_id`` of each (indicator, period, vintage), adding new series."""
@@ -187,6 +193,7 @@ class ValuesMixin:
         ]
         table = pa.Table.from_arrays(arrays, names=["series_id", "area_key", *VALUE_COLUMNS])
         rel = f"_values_{uuid.uuid4().hex[:8]}"
+        self._forget_reads()
         with self.guard("indicator_values"):
             self.con.register(rel, table)
             try:
@@ -207,6 +214,7 @@ class ValuesMixin:
                 "DELETE FROM indicator_values WHERE series_id IN "
                 f"(SELECT series_id FROM indicator_series WHERE {where})"
             )
+        self._forget_reads()
         with self.guard(table):
             self.con.execute(sql, params)
 
