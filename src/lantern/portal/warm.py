@@ -11,9 +11,10 @@ process stopped for a full garbage collection of the ~165,000 objects its import
 
 ``warm(app)`` does the start-up work once, before the process accepts connections: it imports
 every module a route may need, compiles every template, opens the database pool's connections
-(each reads the catalogue of every portal table) and then moves everything made so far into
-the collector's permanent generation (``gc.freeze``), so full collections only walk objects
-made while serving. ``lantern portal serve`` calls it in every worker process.
+(each reads the catalogue of every portal table), answers every staff and public page once in
+a transaction that is rolled back (``lantern.portal.rehearsal``: statements compiled, first-use
+work done) and then moves everything made so far into the collector's permanent generation
+(``gc.freeze``), so full collections only walk objects made while serving. ``lantern portal serve`` calls it in every worker process.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from sqlalchemy import Connection, Engine, select, text
 
 import lantern.portal
 from lantern.portal.models import Base
+from lantern.portal.rehearsal import rehearse
 
 #: modules never used while serving: Alembic's environment (it runs migrations on import) and
 #: the demo-world builder
@@ -51,6 +53,7 @@ class Warmed:
     modules: int
     templates: int
     connections: int
+    rehearsed: int
 
 
 def portal_modules() -> list[str]:
@@ -136,11 +139,10 @@ def fill_pool(engine: Engine) -> int:
 
 def warm(app: FastAPI) -> Warmed:
     """Make this process ready to serve (see the module docstring); what it prepared."""
-    done = Warmed(
-        modules=import_portal_modules(),
-        templates=compile_templates(app),
-        connections=fill_pool(app.state.engine),
-    )
+    modules = import_portal_modules()
+    templates = compile_templates(app)
+    connections = fill_pool(app.state.engine)
+    done = Warmed(modules, templates, connections, rehearsed=len(rehearse(app)))
     gc.collect()
     gc.freeze()
     return done
