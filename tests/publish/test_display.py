@@ -144,3 +144,51 @@ def test_contrast_ratio_matches_wcag_reference_values():
     assert round(contrast_ratio("#000000", "#ffffff"), 2) == 21.0
     assert round(contrast_ratio("#777777", "#ffffff"), 2) == 4.48
     assert contrast_ratio("#123456", "#123456") == 1.0
+
+
+_NUMBERS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(min_value=-1e6, max_value=1e6),
+    st.integers(-(10**6), 10**6).map(lambda k: k / 1000 + 0.0005),  # ties in decimal
+    st.integers(-30, 30).map(lambda k: 10.0**k),  # powers of ten
+    st.none(),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(_NUMBERS, max_size=200), decimals=st.integers(0, 8))
+def test_rounding_in_numpy_is_exactly_pythons_round(values, decimals):
+    """The site's values are rounded in NumPy for speed; every one equals Python's own
+    ``round`` (signed zeros and ints for whole numbers included), None where there is none."""
+    from lantern.publish.display import rounded
+
+    expected = [
+        None
+        if v is None or not math.isfinite(v)
+        else (int(round(v)) if decimals == 0 else round(v, decimals))
+        for v in values
+    ]
+    got = rounded(values, decimals)
+    assert [type(g) for g in got] == [type(e) for e in expected]
+    assert got == expected
+    assert [math.copysign(1, g) for g in got if isinstance(g, float)] == [
+        math.copysign(1, e) for e in expected if isinstance(e, float)
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(_NUMBERS, max_size=200), digits=st.integers(1, 8))
+def test_significant_figures_in_numpy_are_exactly_pythons_formatting(values, digits):
+    """``sig_list`` (trends, shares) equals reading back Python's ``%.{digits}g`` for every
+    value, however large, small, tied or next to a power of ten."""
+    from lantern.publish.sitejson import int_list, sig_list
+
+    arr = np.asarray([np.nan if v is None else v for v in values], dtype=float)
+    expected = [float(f"%.{digits}g" % v) if math.isfinite(v) else None for v in arr.tolist()]
+    got = sig_list(arr, digits)
+    assert got == expected
+    assert [math.copysign(1, g) for g in got if g is not None] == [
+        math.copysign(1, e) for e in expected if e is not None
+    ]
+    whole = [int(v) if math.isfinite(v) else None for v in arr.tolist()]
+    assert int_list(arr) == whole

@@ -156,21 +156,22 @@ def _write_rest(
 ) -> dict:
     """Everything but the tiles: data files, area details, downloads, pages."""
     step("Writing the map data")
-    meta = sitejson.write_data_files(data, site, frames, geoms)
-    for geo in meta["geographies"]:
-        details.write_details(
-            data, site, geo["id"], frames[geo["id"]], geo["measures"], geoms[geo["id"]]
-        )
-    meta["tileUrl"] = tile_url
-    meta["preview"] = sitejson.write_preview(data, site)
-    if data.cases is not None and "msoa" in frames:
-        sitejson.dump(site / "data" / "cases" / "msoa.json.gz", data.cases)
-        meta["cases"] = {
-            "file": "data/cases/msoa.json.gz",
-            "geography": "msoa",
-            "weeks": data.cases["weeks"],
-            "bivariate": "bivariate" in data.cases,
-        }
+    with sitejson.background_writes():
+        meta = sitejson.write_data_files(data, site, frames, geoms)
+        for geo in meta["geographies"]:
+            details.write_details(
+                data, site, geo["id"], frames[geo["id"]], geo["measures"], geoms[geo["id"]]
+            )
+        meta["tileUrl"] = tile_url
+        meta["preview"] = sitejson.write_preview(data, site)
+        if data.cases is not None and "msoa" in frames:
+            sitejson.dump(site / "data" / "cases" / "msoa.json.gz", data.cases)
+            meta["cases"] = {
+                "file": "data/cases/msoa.json.gz",
+                "geography": "msoa",
+                "weeks": data.cases["weeks"],
+                "bivariate": "bivariate" in data.cases,
+            }
     step("Writing the downloads")
     files = dl.write_downloads(data, site / "downloads")
     write_manifest(site / "downloads", dl.release_tables(data))

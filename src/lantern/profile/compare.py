@@ -99,13 +99,16 @@ def indicator_table(
     chosen = values.attrs.get("periods", {})
     england = _england(wh, ids)
     districts: list[str] | None = None
+    rates = [i for i in ids if meta.loc[i, "kind"] == "rate" and meta.loc[i, "unit"] in SCALES]
+    counted = wh.indicator_values(rates) if rates else pd.DataFrame(columns=["indicator_id"])
+    row_sets = counted.groupby("indicator_id", sort=False).indices
     out = []
     for indicator_id in ids:
         m = meta.loc[indicator_id]
         when = chosen.get(indicator_id)
         frame = _frame(indicator_id, when, values.index, values[indicator_id], england)
-        if m["kind"] == "rate" and m["unit"] in SCALES:
-            rows = wh.indicator_values([indicator_id])
+        if indicator_id in rates:
+            rows = counted.iloc[row_sets.get(indicator_id, [])]
             rows = rows[(rows["period"] == when) & (rows["area_code"] != ENGLAND)]
             if rows["denominator"].notna().any():
                 if districts is None:

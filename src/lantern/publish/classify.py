@@ -27,7 +27,11 @@ def quantile_breaks(values: Sequence[float], n_classes: int = N_CLASSES) -> list
 
     Missing values are ignored; repeated breaks are dropped so every class is non-empty.
     """
-    arr = np.asarray([v for v in values if v is not None and not _isnan(v)], dtype=float)
+    try:
+        arr = np.asarray(values, dtype=float)  # None becomes NaN
+        arr = arr[~np.isnan(arr)]
+    except (TypeError, ValueError):
+        arr = np.asarray([v for v in values if v is not None and not _isnan(v)], dtype=float)
     if arr.size == 0:
         return []
     qs = np.quantile(arr, np.linspace(0, 1, n_classes + 1)[1:], method="linear")

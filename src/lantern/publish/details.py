@@ -160,21 +160,22 @@ def _yearly(data: SiteData, codes: pd.Index) -> dict[str, dict[str, list]]:
     out: dict[str, dict[str, list]] = {}
     for indicator_id, part in table.groupby("indicator_id", sort=False):
         places = _places(data, str(indicator_id), part)
-        periods = list(dict.fromkeys(part["period"]))
+        if part.duplicated(["area_code", "period"]).any():
+            raise ValueError(f"{indicator_id}: an area has two values for one period")
+        period, periods = pd.factorize(part["period"])  # in order of appearance: oldest first
+        row = codes.get_indexer(part["area_code"])
+        known = row >= 0
         cols: dict[str, list] = {}
-        wide = {
-            f: part.pivot(index="area_code", columns="period", values=f).reindex(
-                index=codes, columns=periods
-            )
-            for f in ("value", "lower95", "upper95")
-        }
-        by_period = {f: [w[p] for p in periods] for f, w in wide.items()}
-        v = [rounded(col, places) for col in by_period["value"]]
-        cols["v"] = [list(row) for row in zip(*v, strict=True)]
+        fields = [("v", "value")]
         if part["lower95"].notna().any():
-            for key, f in (("lo", "lower95"), ("hi", "upper95")):
-                per = [rounded(col, places) for col in by_period[f]]
-                cols[key] = [list(row) for row in zip(*per, strict=True)]
+            fields += [("lo", "lower95"), ("hi", "upper95")]
+        for key, field in fields:
+            values = part[field].to_numpy(dtype=float)
+            wide = np.full((len(codes), len(periods)), np.nan)
+            wide[row[known], period[known]] = values[known]
+            flat = rounded(wide.ravel(), places)  # row by row: each area's periods in turn
+            n = len(periods)
+            cols[key] = [flat[i : i + n] for i in range(0, len(flat), n)]
         out[str(indicator_id)] = cols
     return out
 

@@ -36,7 +36,7 @@ def decimals_for(values: Sequence[float], unit: str = "", kind: str = "") -> int
     Whole-number measures (counts of people, ranks, deciles) get none; so does any measure whose
     values are all whole numbers. At most six.
     """
-    arr = np.asarray([v for v in values if v is not None], dtype=float)
+    arr = _floats(values)
     arr = arr[np.isfinite(arr)]
     if kind in WHOLE_KINDS or (unit or "").lower() in WHOLE_UNITS or arr.size == 0:
         return 0
@@ -49,13 +49,37 @@ def decimals_for(values: Sequence[float], unit: str = "", kind: str = "") -> int
     return int(min(6, max(0, 2 - math.floor(math.log10(typical)))))
 
 
+def _floats(values: Sequence[float | None]) -> np.ndarray:
+    """``values`` as floats, None as NaN."""
+    try:
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        return np.asarray([np.nan if v is None else v for v in values], dtype=float)
+
+
 def rounded(values, decimals: int) -> list[float | int | None]:
     """Values rounded to the decimals the page shows them with (so the page never rounds
-    twice); whole numbers when ``decimals`` is 0."""
-    arr = np.asarray(values, dtype=float).tolist()
+    twice); whole numbers when ``decimals`` is 0. Exactly Python's ``round`` (the nearest
+    float to the correctly rounded decimal), done in NumPy for all but the values within a
+    hair of a tie, which Python rounds."""
+    arr = np.asarray(values, dtype=float)
+    finite = np.isfinite(arr)
+    safe = np.where(finite, arr, 0.0)
     if decimals == 0:
-        return [int(round(v)) if math.isfinite(v) else None for v in arr]
-    return [round(v, decimals) if math.isfinite(v) else None for v in arr]
+        # rint rounds half to even on the exact value, as round() does
+        if np.abs(safe).max(initial=0.0) >= 2.0**62:
+            return [int(round(v)) if math.isfinite(v) else None for v in arr.tolist()]
+        whole = np.rint(safe).astype(np.int64).tolist()
+        return [w if f else None for w, f in zip(whole, finite.tolist(), strict=True)]
+    scale = 10.0**decimals
+    scaled = safe * scale  # one rounding error, at most half an ulp of the product
+    near_tie = np.abs(scaled - np.floor(scaled) - 0.5) <= np.abs(scaled) * 1e-12 + 1e-12
+    slow = near_tie | (np.abs(scaled) >= 2.0**52) | (decimals > 22)
+    out = (np.rint(scaled) / scale).tolist()  # k / 10^d: the float nearest the decimal
+    result: list[float | int | None] = [v if f else None for v, f in zip(out, finite, strict=True)]
+    for i in np.flatnonzero(slow & finite).tolist():
+        result[i] = round(float(arr[i]), decimals)
+    return result
 
 
 def format_number(value: float | None, decimals: int) -> str:

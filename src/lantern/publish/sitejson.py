@@ -8,6 +8,10 @@ from __future__ import annotations
 import gzip
 import json
 import math
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -48,19 +52,77 @@ def sig(value: Any, digits: int = 6) -> float | None:
 
 
 def sig_list(values: Any, digits: int = 6) -> list[float | None]:
-    """``sig`` over an array, fast: formatted with ``%.{digits}g`` and read back."""
+    """``sig`` over an array: exactly ``float("%.{digits}g" % v)`` (Python's correctly rounded
+    formatting), done in NumPy for all but the values within a hair of a tie or of a power of
+    ten, which Python formats."""
     arr = np.asarray(values, dtype=float)
+    with np.errstate(all="ignore"):  # extreme values overflow here and are formatted below
+        return _sig_list(arr, digits)
+
+
+def _sig_list(arr: np.ndarray, digits: int) -> list[float | None]:
+    finite = np.isfinite(arr) & (arr != 0)
+    safe = np.abs(np.where(finite, arr, 1.0))
+    power = np.log10(safe)
+    places = digits - 1 - np.floor(power)  # decimals that keep ``digits`` significant figures
+    up = np.where(places >= 0, 10.0 ** np.abs(places), 1.0)
+    down = np.where(places < 0, 10.0 ** np.abs(places), 1.0)
+    scaled = np.where(finite, arr, 0.0) * up / down  # one rounding: one of the two is 1
+    tie = np.abs(np.abs(scaled) - np.floor(np.abs(scaled)) - 0.5)
+    slow = finite & (
+        (tie <= np.abs(scaled) * 1e-12 + 1e-12)
+        | (np.abs(power - np.rint(power)) < 1e-9)  # next to a power of ten: the exponent may slip
+        | (np.abs(places) > 22)
+    )
+    out = (np.rint(scaled) * down / up).tolist()
+    plain = np.where(np.isfinite(arr), arr, np.nan).tolist()
     fmt = f"%.{digits}g"
-    return [float(fmt % v) if math.isfinite(v) else None for v in arr.tolist()]
+    result: list[float | None] = [
+        (v if f else (p if p == 0 else None))
+        for v, f, p in zip(out, finite.tolist(), plain, strict=True)
+    ]
+    for i in np.flatnonzero(slow).tolist():
+        result[i] = float(fmt % arr[i])
+    return result
 
 
 def int_list(values: Any) -> list[int | None]:
     arr = np.asarray(values, dtype=float)
-    return [int(v) if math.isfinite(v) else None for v in arr.tolist()]
+    finite = np.isfinite(arr)
+    if np.abs(np.where(finite, arr, 0.0)).max(initial=0.0) >= 2.0**62:
+        return [int(v) if math.isfinite(v) else None for v in arr.tolist()]
+    whole = np.trunc(np.where(finite, arr, 0.0)).astype(np.int64).tolist()
+    return [w if f else None for w, f in zip(whole, finite.tolist(), strict=True)]
 
 
 def file_id(measure_id: str) -> str:
     return "".join(c if c.isalnum() or c in "_.-" else "_" for c in measure_id)
+
+
+_BACKGROUND: ContextVar[tuple[ThreadPoolExecutor, list[Future]] | None] = ContextVar(
+    "background_writes", default=None
+)
+
+
+@contextmanager
+def background_writes() -> Iterator[None]:
+    """Inside the block, :func:`dump` compresses and writes ``.gz`` files on a worker thread
+    (zlib lets go of the interpreter, so it runs beside the next file's encoding); the block
+    ends once every file is written, raising the first error of any."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="site-writer")
+    futures: list[Future] = []
+    token = _BACKGROUND.set((pool, futures))
+    try:
+        yield
+    finally:
+        _BACKGROUND.reset(token)
+        pool.shutdown(wait=True)
+    for future in futures:
+        future.result()
+
+
+def _write_gzip(path: Path, text: str) -> None:
+    path.write_bytes(gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0))
 
 
 def dump(path: Path, payload: Any) -> int:
@@ -69,8 +131,11 @@ def dump(path: Path, payload: Any) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     if path.suffix == ".gz":
-        raw = gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
-        path.write_bytes(raw)
+        background = _BACKGROUND.get()
+        if background is None:
+            _write_gzip(path, text)
+        else:
+            background[1].append(background[0].submit(_write_gzip, path, text))
     else:
         path.write_text(text, encoding="utf-8")
     return len(text)
@@ -189,9 +254,9 @@ def bbox(geom) -> list[float]:
 def class_codes(col: pd.Series) -> list[int]:
     """Each area's colour class (0 = lowest) from the raw value, -1 where there is none."""
     vals = col.astype(float).to_numpy()
-    upper = np.asarray([sig(b) for b in quantile_breaks(col.astype(float).tolist())], dtype=float)
+    upper = np.asarray([sig(b) for b in quantile_breaks(vals)], dtype=float)
     cls = np.minimum(np.searchsorted(upper, vals, side="left"), max(len(upper) - 1, 0))
-    return [int(k) if np.isfinite(v) else -1 for k, v in zip(cls, vals, strict=True)]
+    return np.where(np.isfinite(vals), cls, -1).astype(np.int64).tolist()
 
 
 def first_classes(frame: pd.DataFrame, measure: str) -> str | None:
