@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -142,3 +143,37 @@ def test_keys_stay_dense_and_unique_across_writers(tmp_path):
         assert sorted(areas["area_code"]) == sorted(CODES[:5])
         assert sorted(series["series_id"]) == [0, 1]
         assert len(wh.table("indicators")) == 6
+
+
+def test_keys_stay_right_after_a_rollback_and_after_keys_are_removed(tmp_path):
+    path = tmp_path / "lantern.duckdb"
+    _empty(path)
+    rows = pd.DataFrame(
+        {
+            "area_code": CODES[:4],
+            "vintage": 2021,
+            "indicator_id": "a.count",
+            "period": "2020",
+            "value": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    with Warehouse.update(path, command="test") as wh:
+        wh.insert("indicators", rows.iloc[:2])
+        with pytest.raises(RuntimeError), wh.transaction("indicators"):
+            wh.insert("indicators", rows.iloc[2:].assign(period="2021"))  # new keys, rolled back
+            raise RuntimeError("boom")
+        # keys given out inside the rolled-back transaction are not reused for other codes
+        wh.insert("indicators", rows.iloc[2:].assign(indicator_id="b.count"))
+        # keys no longer dense: a removed area leaves a gap, later codes still map right
+        wh.execute("indicator_areas", "DELETE FROM indicator_areas WHERE area_code = ?", [CODES[0]])
+        wh.execute("indicator_values", "DELETE FROM indicator_values WHERE area_key NOT IN "
+                   "(SELECT area_key FROM indicator_areas)")  # fmt: skip
+        wh.insert("indicators", rows.assign(indicator_id="c.count"))
+    with Warehouse(path) as wh:
+        held = wh.table("indicators")
+        assert len(wh.table("indicator_values")) == len(held)  # no value without its keys
+    got = {(r.indicator_id, r.period, r.area_code): r.value for r in held.itertuples()}
+    want = {("a.count", "2020", CODES[1]): 2.0}
+    want |= {("b.count", "2020", c): v for c, v in zip(CODES[2:4], [3.0, 4.0], strict=True)}
+    want |= {("c.count", "2020", c): float(i + 1) for i, c in enumerate(CODES[:4])}
+    assert got == want

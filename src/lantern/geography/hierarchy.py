@@ -198,8 +198,14 @@ def chain_2021(data_dir: Path) -> pd.DataFrame:
 
 def areas_and_links(chain: pd.DataFrame, vintage: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ``areas`` and transitive ``area_links`` tables for one chain (one row per LSOA)."""
+    areas = chain_areas(chain, vintage)
+    return areas, chain_links(chain, vintage, areas)
+
+
+def chain_areas(chain: pd.DataFrame, vintage: int) -> pd.DataFrame:
+    """The ``areas`` table for one chain: each area once, at its own level."""
     levels = CHAINS[vintage]
-    area_parts, link_parts = [], []
+    area_parts = []
     for level in levels:
         part = chain[[level.code, level.name]].dropna(subset=[level.code])
         part = part.drop_duplicates(level.code)
@@ -208,6 +214,17 @@ def areas_and_links(chain: pd.DataFrame, vintage: int) -> tuple[pd.DataFrame, pd
         if level.area_type == AreaType.COUNTY:  # unitaries are already listed as districts
             part = part[~part["area_code"].isin(chain[_district(levels).code])]
         area_parts.append(part)
+    areas = pd.concat(area_parts, ignore_index=True).assign(vintage=vintage)
+    areas = areas.drop_duplicates("area_code")[AREA_COLUMNS].reset_index(drop=True)
+    areas["boundary_year"] = areas["boundary_year"].astype("int64")
+    areas["vintage"] = areas["vintage"].astype("int64")
+    return areas
+
+
+def chain_links(chain: pd.DataFrame, vintage: int, areas: pd.DataFrame) -> pd.DataFrame:
+    """The transitive ``area_links`` table for one chain (``areas`` from :func:`chain_areas`)."""
+    levels = CHAINS[vintage]
+    link_parts = []
     for i, child in enumerate(levels):
         for parent in levels[i + 1 :]:
             pair = chain[[child.code, parent.code]].dropna().drop_duplicates()
@@ -216,8 +233,6 @@ def areas_and_links(chain: pd.DataFrame, vintage: int) -> tuple[pd.DataFrame, pd
             link_parts.append(
                 pair.assign(child_type=child.area_type.value, parent_type=parent.area_type.value)
             )
-    areas = pd.concat(area_parts, ignore_index=True).assign(vintage=vintage)
-    areas = areas.drop_duplicates("area_code")[AREA_COLUMNS].reset_index(drop=True)
     links = pd.concat(link_parts, ignore_index=True).assign(vintage=vintage)
     # A unitary's "county" is itself: record the link once, to the district.
     unitary = links["parent_type"] == AreaType.COUNTY.value
@@ -228,10 +243,8 @@ def areas_and_links(chain: pd.DataFrame, vintage: int) -> tuple[pd.DataFrame, pd
     links = links.drop_duplicates(["child_code", "parent_code"])[LINK_COLUMNS].reset_index(
         drop=True
     )
-    areas["boundary_year"] = areas["boundary_year"].astype("int64")
-    areas["vintage"] = areas["vintage"].astype("int64")
     links["vintage"] = links["vintage"].astype("int64")
-    return areas, links
+    return links
 
 
 def _district(levels: list[Level]) -> Level:

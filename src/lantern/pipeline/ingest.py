@@ -25,7 +25,14 @@ from lantern import benchmarks
 from lantern.config import Config
 from lantern.errors import ConfigError, InputError, Problem
 from lantern.geography.crosswalk import load_crosswalk
-from lantern.geography.hierarchy import CHAINS, Lookups, areas_and_links, filter_chain, read_lookups
+from lantern.geography.hierarchy import (
+    CHAINS,
+    Lookups,
+    chain_areas,
+    chain_links,
+    filter_chain,
+    read_lookups,
+)
 from lantern.geography.postcodes import PostcodeLookup, postcode_spec
 from lantern.geography.tables import BOUNDARIES, boundary_rows
 from lantern.pipeline.progress import Progress, or_quiet
@@ -125,11 +132,21 @@ def geography(
     data_dir: Path, area_codes: Sequence[str]
 ) -> tuple[dict[int, pd.DataFrame], dict[int, pd.DataFrame], LoadContext]:
     """Areas and links for both vintages inside ``area_codes``, and the loaders' context."""
+    areas, chains, ctx = area_context(data_dir, area_codes)
+    links = {v: chain_links(chains[v], v, areas[v]) for v in areas}
+    return areas, links, ctx
+
+
+def area_context(
+    data_dir: Path, area_codes: Sequence[str]
+) -> tuple[dict[int, pd.DataFrame], dict[int, pd.DataFrame], LoadContext]:
+    """Areas and lookup chains for both vintages inside ``area_codes``, and the loaders' context
+    (the links, which the loaders do not need, are left to :func:`chain_links`)."""
     ctx = LoadContext(data_dir=Path(data_dir), manifest=Manifest.for_data_dir(Path(data_dir)))
     lookups = read_lookups(Path(data_dir))
     ctx.chains = lookups.chains
     ctx.universe = universe(lookups)
-    areas, links, missing = {}, {}, {}
+    areas, chains, missing = {}, {}, {}
     for vintage in (2011, 2021):
         chain = lookups.chains[vintage]
         code_columns = [level.code for level in CHAINS[vintage]]
@@ -140,8 +157,8 @@ def geography(
                 ctx.known[(level.area_type.value, vintage)] = pd.Index(
                     chain[level.code].dropna().unique()
                 )
-        table, link = areas_and_links(filter_chain(chain, vintage, area_codes), vintage)
-        areas[vintage], links[vintage] = table, link
+        chains[vintage] = filter_chain(chain, vintage, area_codes)
+        areas[vintage] = table = chain_areas(chains[vintage], vintage)
         for area_type in KNOWN_TYPES:
             ctx.wanted[(area_type, vintage)] = pd.Index(
                 table.loc[table["area_type"] == area_type, "area_code"]
@@ -160,7 +177,7 @@ def geography(
             ]
             or ["no LSOAs found inside the given areas"],
         )
-    return areas, links, ctx
+    return areas, chains, ctx
 
 
 def universe(lookups: Lookups) -> dict[str, pd.Index]:
@@ -357,11 +374,12 @@ def _build(
     wh.create_tables()
     data_dir = Path(config.data_dir)
     steps.step("geography: hierarchy 2011 and 2021")
-    areas, links, ctx = geography(data_dir, config.area_codes)
-    with _prefetched(sources, ctx) as loads:
+    areas, chains, ctx = area_context(data_dir, config.area_codes)
+    with _prefetched(sources, ctx) as loads:  # the links are built while the sources load
         for vintage in (2011, 2021):
             wh.insert("areas", areas[vintage][columns("areas")])
-            wh.insert("area_links", links[vintage][columns("area_links")])
+            links = chain_links(chains[vintage], vintage, areas[vintage])
+            wh.insert("area_links", links[columns("area_links")])
         steps.done()
         return _write(wh, config, sources, steps, ctx, areas, loads, geometries=geometries)
 
@@ -399,7 +417,7 @@ def _write(
 
     loaded_at = datetime.now(UTC)
     described = Described()
-    periods, gaps = [], []
+    periods, gaps, files_read = [], [], []
     metas: list[IndicatorMeta] = []
     total_rows = 0
     for source, loaded in loads:
@@ -414,16 +432,22 @@ def _write(
             wh.insert("indicators", loaded.rows)
         total_rows += len(loaded)
         gaps += [g.__dict__ for g in loaded.gaps]
-        files = pd.DataFrame([f.__dict__ for f in loaded.files]).assign(
-            publisher=source.publisher,
-            dataset=source.dataset,
-            licence=source.licence,
-            vintage=source.vintage,
-            url=source.url,
-            loaded_at=loaded_at,
-        )
-        wh.insert("sources", files.drop_duplicates("file"))
+        described_by = {
+            "publisher": source.publisher,
+            "dataset": source.dataset,
+            "licence": source.licence,
+            "vintage": source.vintage,
+            "url": source.url,
+            "loaded_at": loaded_at,
+        }
+        seen = set()  # each file once per source
+        for f in loaded.files:
+            if f.file not in seen:
+                seen.add(f.file)
+                files_read.append({**f.__dict__, **described_by})
         steps.done()
+    if files_read:  # one insert for every file read
+        wh.insert("sources", pd.DataFrame(files_read))
     wh.insert("indicator_meta", described.frame())
     wh.insert("indicator_periods", ordered_periods(periods))
 

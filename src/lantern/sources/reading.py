@@ -229,14 +229,7 @@ def parse_csv(
     dtype = {c: "string[pyarrow]" for c in text_columns}
     dtype |= {c: "category" for c in category_columns}
     try:
-        return pd.read_csv(
-            io.BytesIO(raw.data),
-            engine="pyarrow",
-            usecols=list(usecols),
-            dtype=dtype,
-            na_values=NA_VALUES,
-            keep_default_na=False,
-        )
+        return _arrow_csv(raw, usecols, text_columns, category_columns)
     except Exception:  # noqa: BLE001 - find the row, else re-read with the C parser
         _check_field_counts(raw)
         try:
@@ -259,6 +252,47 @@ def parse_csv(
                 file=raw.path,
                 row=row,
             ) from None
+
+
+def _arrow_csv(
+    raw: RawFile,
+    usecols: Sequence[str],
+    text_columns: Sequence[str],
+    category_columns: Sequence[str],
+) -> pd.DataFrame:
+    """What ``pd.read_csv(engine="pyarrow", dtype=…)`` gives, without its per-row conversions:
+    text columns are read as Arrow strings and code columns dictionary-encoded by the Arrow
+    reader itself (pandas would turn both into Python strings first, then convert them back)."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    text, codes = set(text_columns), set(category_columns)
+    types = {c: pa.string() for c in text} | {
+        c: pa.dictionary(pa.int32(), pa.string()) for c in codes
+    }
+    table = pacsv.read_csv(
+        io.BytesIO(raw.data),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=list(usecols),
+            column_types=types,
+            null_values=NA_VALUES,
+            strings_can_be_null=True,
+        ),
+    )
+    out: dict[str, pd.Series] = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if name in text:
+            out[name] = pd.Series(pd.arrays.ArrowStringArray(column))
+        elif name in codes:
+            series = column.to_pandas()
+            if not series.cat.categories.is_monotonic_increasing:  # as astype("category")
+                series = series.cat.reorder_categories(series.cat.categories.sort_values())
+            out[name] = series
+        elif pa.types.is_null(column.type):  # an empty column: float, as pandas reads it
+            out[name] = pd.Series(np.full(len(column), np.nan))
+        else:
+            out[name] = column.to_pandas()
+    return pd.DataFrame(out, columns=list(table.column_names))
 
 
 def _check_field_counts(raw: RawFile) -> None:

@@ -345,6 +345,7 @@ class Warehouse(FramesMixin, ResultsMixin, ValuesMixin):
         """One write statement against ``table`` (inside rebuild/update)."""
         self._check_writable()
         self._forget_reads()
+        self._forget_keys()  # the statement may change the keys too
         with self.guard(table):
             self.con.execute(sql, list(params or []))
 
@@ -358,6 +359,8 @@ class Warehouse(FramesMixin, ResultsMixin, ValuesMixin):
         except BaseException:
             with suppress(duckdb.Error):
                 self.con.execute("ROLLBACK")
+            self._forget_reads()
+            self._forget_keys()  # keys given out inside the transaction are gone
             raise
         with self.guard(table):
             self.con.execute("COMMIT")
