@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import date
@@ -93,6 +94,41 @@ class CookiesAndHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+#: paths answered without the database, outside the queue: static files and the health check
+UNQUEUED = ("/static/", "/api/health")
+
+
+class InOrder:
+    """Pure ASGI middleware: at most ``slots`` requests in progress at once in this process; the
+    rest wait their turn in arrival order, holding no thread and no database connection.
+
+    Without it a request took a worker thread for each step (its session and user, its route,
+    closing its session) and queued again between steps behind every request that arrived
+    after it, so in a burst all of them finished late together; and requests that had their
+    connection but waited for a thread could hold every pooled connection while every thread
+    waited for one (the pool's 30 s timeout, then errors). A request in progress holds at most
+    two connections (its own, and one to audit a refusal), so ``slots`` is at most the pool size.
+    """
+
+    def __init__(self, app, slots: int) -> None:  # noqa: ANN001
+        self.app = app
+        self.slots = slots
+        self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] != "http" or scope["path"].startswith(UNQUEUED):
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()  # one queue per event loop (the rehearsal has its own)
+        gate = self._gates.get(loop)
+        if gate is None:
+            gate = self._gates[loop] = asyncio.Semaphore(self.slots)
+        async with gate:
+            await self.app(scope, receive, send)
+
+
 def run_purge(factory, settings: PortalSettings, today: date, *, actor: str) -> None:  # noqa: ANN001
     """Purge expired household data and stale sessions (``lantern.portal.retention``)."""
     from lantern.portal.retention import purge
@@ -177,6 +213,7 @@ def create_app(
 
     app.add_middleware(RateLimit, settings=settings, factory=factory)
     app.add_middleware(CookiesAndHeaders, settings=settings, record_refusal=record_refusal)
+    app.add_middleware(InOrder, slots=min(settings.threads, settings.db_pool_size))
 
     def _error(request: Request, status: int, message: str) -> Response:
         if _is_api(request):
