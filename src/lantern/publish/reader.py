@@ -125,8 +125,8 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
             if bench[key] is not None:
                 shown[key] = bench[key]
     cases = comparisons.weekly_cases(con, summaries, areas, vintage)
-    trends = _trends(con, areas.index, vintage, set(domain_of))
-    yearly = trend_table(con, list(trends), areas.index, vintage, area_codes)
+    yearly = trend_table(con, _trend_ids(con, set(domain_of)), areas.index, vintage, area_codes)
+    trends = _trends(yearly, areas.index)
     place, place_names, other_places = _place(con, area_codes, areas, vintage)
     national = run is not None and str(run["reference"]) == "national"
     held = con.meta([m.id for m in ind_measures]) if ind_measures else pd.DataFrame()
@@ -561,20 +561,27 @@ def _postcodes(con: Warehouse, tables, codes: pd.Index) -> pd.DataFrame | None:
     return out if len(out) else None
 
 
-def _trends(
-    con: Warehouse, codes: pd.Index, vintage: str, in_index: set[str]
-) -> dict[str, pd.DataFrame]:
-    """LSOA-level rates held for several periods (QOF prevalences, population shares), on the
-    site's LSOAs, one column a period. With an index, only the rates it is built from (the ones
-    its panel explains); counts such as age bands are left out, so the site stays small."""
+def _trend_ids(con: Warehouse, in_index: set[str]) -> list[str]:
+    """LSOA-level rates held for several periods (QOF prevalences, population shares). With an
+    index, only the rates it is built from (the ones its panel explains); counts such as age
+    bands are left out, so the site stays small."""
     periods = con.periods()
     several = periods.groupby("indicator_id")["period"].nunique()
     ids = list(several[several > 1].index)
     meta = con.meta(ids)
     ids = list(meta.loc[(meta["area_type"] == "lsoa") & (meta["kind"] == "rate"), "indicator_id"])
-    if in_index:
-        ids = [i for i in ids if i in in_index]
-    if not ids:
-        return {}
-    frames = con.period_frames(ids, vintage=int(vintage), area_type="lsoa", areas=list(codes))
-    return {i: f.reindex(codes) for i, f in frames.items()}
+    return [i for i in ids if i in in_index] if in_index else ids
+
+
+def _trends(yearly: pd.DataFrame, codes: pd.Index) -> dict[str, pd.DataFrame]:
+    """Each trend indicator's values on the site's LSOAs, one column a period (oldest first),
+    from the year-by-year table (the same moves through the crosswalk)."""
+    out = {}
+    for indicator_id, part in yearly.groupby("indicator_id", sort=False):
+        period, periods = pd.factorize(part["period"])  # in table order: oldest first
+        row = codes.get_indexer(part["area_code"])
+        wide = np.full((len(codes), len(periods)), np.nan)
+        wide[row[row >= 0], period[row >= 0]] = part["value"].to_numpy(dtype=float)[row >= 0]
+        frame = pd.DataFrame(wide, index=codes, columns=[str(p) for p in periods])
+        out[str(indicator_id)] = frame
+    return out

@@ -51,7 +51,16 @@ def numbers_in_text(text: str) -> list[tuple[int, str]]:
 
 def parse_values(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(numbers, withheld, other)``: float values (NaN where not a number), withheld markers,
-    and text that is neither."""
+    and text that is neither. Each distinct text is read once (long tables repeat their codes,
+    periods and words on every row)."""
+    codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=False)
+    if len(uniques) == len(values):
+        return _parse(values)
+    numbers, withheld, other = _parse(pd.Series(uniques, dtype=object))
+    return numbers[codes], withheld[codes], other[codes]
+
+
+def _parse(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     text = values.astype(str).str.strip()
     withheld = text.str.lower().isin(WITHHELD_MARKERS).to_numpy()
     numeric = text.str.match(NUMBER).to_numpy() & ~withheld

@@ -78,6 +78,9 @@ def _column_text(col: pd.Series) -> np.ndarray:
         return out
     if pd.api.types.is_integer_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
         return col.astype("string").fillna("").to_numpy(dtype=object)
+    values = col.to_numpy(dtype=object)
+    if all(type(v) is str for v in values):  # text as read from a CSV: already what a reader sees
+        return values.copy()
     return np.array([_cell_text(v) for v in col.tolist()], dtype=object)
 
 
