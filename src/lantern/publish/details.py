@@ -148,8 +148,14 @@ VERDICT_CODES = {"higher": "h", "similar": "s", "lower": "l"}
 def _words(col: pd.Series) -> list[str] | None:
     """Comparisons as one letter each (``h``, ``s``, ``l``; ``""`` where not compared); None
     when no area is compared."""
-    out = [VERDICT_CODES.get(v, "") if isinstance(v, str) else "" for v in col]
+    out = _letters(col, VERDICT_CODES)
     return out if any(out) else None
+
+
+def _letters(col: pd.Series, codes: dict[str, str]) -> list[str]:
+    """Each text's letter in ``codes`` (``""`` for anything else, missing values included)."""
+    # only texts equal a key, so a lookup of every value is a lookup of the texts
+    return pd.Series(col.to_numpy(dtype=object)).map(codes).fillna("").tolist()
 
 
 def _yearly(data: SiteData, codes: pd.Index) -> dict[str, dict[str, list]]:
@@ -174,8 +180,9 @@ def _yearly(data: SiteData, codes: pd.Index) -> dict[str, dict[str, list]]:
             wide = np.full((len(codes), len(periods)), np.nan)
             wide[row[known], period[known]] = values[known]
             flat = rounded(wide.ravel(), places)  # row by row: each area's periods in turn
-            n = len(periods)
-            cols[key] = [flat[i : i + n] for i in range(0, len(flat), n)]
+            rows = np.empty(len(flat), dtype=object)
+            rows[:] = flat
+            cols[key] = rows.reshape(len(codes), len(periods)).tolist()
         out[str(indicator_id)] = cols
     return out
 
@@ -191,7 +198,7 @@ def _flags(data: SiteData, codes: pd.Index) -> dict[str, list[str]]:
     out = {}
     for indicator_id, part in quality.groupby("indicator_id", sort=False):
         flag = part.drop_duplicates("area_code").set_index("area_code")["flag"].reindex(codes)
-        out[str(indicator_id)] = [FLAG_CODES.get(f, "") if isinstance(f, str) else "" for f in flag]
+        out[str(indicator_id)] = _letters(flag, FLAG_CODES)
     return out
 
 
