@@ -219,3 +219,43 @@ def test_the_years_are_the_one_period_tables_of_the_area_profiles(essex_data, es
     assert len(fast) == len(codes) * len(held)
     assert fast["lower95"].notna().any() and fast["county"].notna().any()
     pd.testing.assert_frame_equal(fast, slow, check_exact=False, rtol=1e-12, atol=0)
+
+
+def test_the_maps_intervals_are_the_one_period_tables_of_the_period_shown(
+    essex_data, essex_warehouse
+):
+    """The map's limits and comparisons (each indicator's period shown, moved and counted once
+    with the others) equal the area profiles' ``indicator_table`` for that period."""
+    from lantern.config import ESSEX_AREA_CODES
+    from lantern.profile.compare import indicator_table
+    from lantern.publish.comparisons import interval_columns
+
+    codes = essex_data.areas.index
+    measures = [m for m in essex_data.measures if m.group == "indicator"]
+    shown = {m.id: m.period for m in measures if m.period}
+    with Warehouse(essex_warehouse) as wh:
+        columns, bench = interval_columns(
+            wh, measures, codes, "2021", ESSEX_AREA_CODES, periods=shown
+        )
+        ids = sorted({c.rsplit("_", 1)[0] for c in columns.columns if c.endswith("_lower95")})
+        assert any(i.startswith("qof.") for i in ids) and len(ids) >= 5
+        for i in ids:
+            table = (
+                indicator_table(
+                    wh,
+                    [i],
+                    vintage=2021,
+                    area_type="lsoa",
+                    codes=list(codes),
+                    county=ESSEX_AREA_CODES,
+                    period=shown.get(i),
+                )
+                .set_index("area_code")
+                .reindex(codes)
+            )
+            for suffix in ("lower95", "upper95"):
+                got, want = columns[f"{i}_{suffix}"].to_numpy(float), table[suffix].to_numpy(float)
+                assert np.allclose(got, want, rtol=1e-12, atol=0, equal_nan=True), (i, suffix)
+            for suffix in ("vs_county", "vs_england"):
+                assert list(columns[f"{i}_{suffix}"]) == list(table[suffix]), (i, suffix)
+            assert bench[i]["county"] == pytest.approx(table["county"].iloc[0], rel=1e-12)

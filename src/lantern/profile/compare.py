@@ -10,7 +10,7 @@ the stored benchmark (``lantern.benchmarks``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -129,11 +129,13 @@ def period_table(
     vintage: int,
     codes: Sequence[str],
     county: Sequence[str],
+    only: Mapping[str, str | None] | None = None,
 ) -> pd.DataFrame:
     """``indicator_table`` on LSOAs for every period held of each indicator (``COLUMNS``, each
     indicator's periods oldest first): the same rows as one ``indicator_table`` per period, but
     each indicator's periods are read once and moved through the crosswalk together, values and
-    counts in one move, and its counts summed to districts once."""
+    counts in one move, and its counts summed to districts once. ``only``: one period per
+    indicator, the one named or (None) its latest, as ``indicator_table`` picks it."""
     ids = list(dict.fromkeys(indicator_ids))
     if not ids:
         return pd.DataFrame(columns=COLUMNS)
@@ -149,6 +151,12 @@ def period_table(
     out = []
     for indicator_id in ids:
         periods = [str(p) for p in period_sets.get(indicator_id, [])]
+        if only is not None:
+            named = only.get(indicator_id)
+            periods = periods[-1:] if named is None else [p for p in periods if p == named]
+            mine_rows = row_sets.get(indicator_id, np.zeros(0, dtype=int))
+            keep = np.isin(rows["period"].to_numpy()[mine_rows], periods)
+            row_sets[indicator_id] = mine_rows[keep]
         if indicator_id not in meta.index or meta.loc[indicator_id, "area_type"] != "lsoa":
             # not an LSOA indicator: period by period (which names what cannot be done)
             for when in periods:

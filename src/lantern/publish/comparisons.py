@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from lantern.benchmarks import SCALES
-from lantern.profile.compare import indicator_table
+from lantern.profile.compare import period_table
 from lantern.publish.sitedata import Measure
 from lantern.publish.weekly import site_cases
 from lantern.warehouse import Warehouse
@@ -38,14 +38,14 @@ def interval_columns(
     held = wh.periods(ids)
     held_pairs = set(zip(held["indicator_id"], held["period"], strict=True))
     wanted = {i: p for i, p in (periods or {}).items() if i in ids and (i, p) in held_pairs}
-    table = indicator_table(
+    # the period shown (the one named, else the latest), every indicator moved and counted once
+    table = period_table(
         wh,
         ids,
         vintage=int(vintage),
-        area_type="lsoa",
         codes=list(codes),
         county=list(area_codes or []),
-        period=wanted or None,
+        only={i: wanted.get(i) for i in ids},
     )
     columns: dict[str, Any] = {}
     bench: dict[str, dict[str, float | None]] = {}

@@ -48,17 +48,19 @@ def trend_table(
     oldest period first."""
     if not len(ids) or not len(codes):
         return pd.DataFrame(columns=COLUMNS)
-    held = wh.periods(list(ids))
+    # indicators in order, each one's periods oldest first: the table's order as it comes
     out = period_table(
-        wh, list(ids), vintage=int(vintage), codes=list(codes), county=list(area_codes or [])
+        wh,
+        sorted(set(ids)),
+        vintage=int(vintage),
+        codes=list(codes),
+        county=list(area_codes or []),
     )
     out = out[out["area_code"].isin(codes)]
-    out = out.merge(held[["indicator_id", "period", "position"]], how="left")
     meta = wh.meta(list(ids)).drop_duplicates("indicator_id").set_index("indicator_id")
     out["title"] = out["indicator_id"].map(meta["title"]).fillna(out["indicator_id"])
     out["unit"] = out["indicator_id"].map(meta["unit"]).fillna("")
     out["source_id"] = out["indicator_id"].map(meta["source_id"]).fillna("")
-    out = out.sort_values(["indicator_id", "position"], kind="stable")
     return out[COLUMNS].reset_index(drop=True)
 
 
