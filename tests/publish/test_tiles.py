@@ -102,3 +102,24 @@ def test_an_error_beside_the_background_build_stops_tippecanoe(essex_data, tmp_p
     assert all(proc.poll() is not None for proc in build.started), "none is left running"
     assert build.started[0].returncode == -signal.SIGKILL, "the running one was stopped"
     assert len(build.started) < 6, "none was started after the error"
+
+
+def test_published_tiles_do_not_carry_the_build_machines_paths(essex_data, tmp_path):
+    """tippecanoe records its output path and command line in the metadata; the published
+    tilesets are named for what they hold instead, whatever their zoom range."""
+    from pmtiles.reader import MmapSource, Reader
+
+    frame = _small_frame(essex_data)
+    jobs = [
+        Tileset(frame, list(frame.index), tmp_path / "lsoa.pmtiles", (6, 8)),
+        Tileset(frame, list(frame.index), tmp_path / "ward.pmtiles", (7, 7)),
+    ]
+    write_tilesets(jobs)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lsoa.pmtiles", "ward.pmtiles"]
+    for job in jobs:
+        with job.out.open("rb") as fh:
+            reader = Reader(MmapSource(fh))
+            text = repr(reader.metadata())
+            assert (reader.header()["min_zoom"], reader.header()["max_zoom"]) == job.zooms
+        assert str(tmp_path) not in text and "tippecanoe -o" not in text, text[:300]
+        assert f"{job.out.stem} boundaries" in text

@@ -123,8 +123,8 @@ def _commands(src: Path, out: Path, zooms: tuple[int, int]) -> list[list[str]]:
             str(src),
         ]
 
-    if zooms[0] == zooms[1]:
-        return [run(out, *zooms, f"--full-detail={FIRST_ZOOM_DETAIL}")]
+    if zooms[0] == zooms[1]:  # one zoom: a single run joined on its own, as the others are
+        return [run(_parts(out)[0], *zooms, f"--full-detail={FIRST_ZOOM_DETAIL}")]
     first, rest = _parts(out)
     return [
         run(first, zooms[0], zooms[0], f"--full-detail={FIRST_ZOOM_DETAIL}"),
@@ -158,6 +158,10 @@ def join_archives(parts: list[Path], out: Path) -> None:
             lows.append(header["min_zoom"])
             tiles += [(zxy_to_tileid(z, x, y), data) for (z, x, y), data in all_tiles(source)]
     low = min(lows)
+    # tippecanoe names the tileset after its temporary file and records its command line (the
+    # build machine's paths); the published file says only what it is
+    metadata.pop("generator_options", None)
+    metadata["name"] = metadata["description"] = f"{out.stem} boundaries"
     header["min_zoom"] = low
     if "minzoom" in metadata:
         metadata["minzoom"] = str(low)
@@ -213,9 +217,7 @@ class TileBuild:
             if self._cancelled.is_set():
                 return
             for job in self.jobs:
-                if job.zooms[0] == job.zooms[1]:
-                    continue
-                parts = list(_parts(job.out))
+                parts = list(_parts(job.out))[: 1 if job.zooms[0] == job.zooms[1] else 2]
                 if not self.failures:
                     join_archives(parts, job.out)
                 for part in parts:
