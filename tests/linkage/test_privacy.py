@@ -28,13 +28,22 @@ def _identifier_values(frames: dict[str, pd.DataFrame]) -> tuple[set[bytes], set
     return {v for v in values if WORD.fullmatch(v)}, {v for v in values if not WORD.fullmatch(v)}
 
 
+#: In binary files (ciphertext) only identifiers this long count. Random bytes, lower-cased, hold
+#: a run of exactly five word characters about once in 20 KB, and FEBRL's ~20,000 distinct 5-7
+#: character values then match one by chance in a few runs of a hundred; eight characters
+#: make a chance match about a million times rarer, while a file that really held clear
+#: records would still show its longer names, addresses and dates.
+BINARY_MIN = 8
+
+
 def _leaks(path: Path, words: set[bytes], phrases: set[bytes]) -> set[bytes]:
     data = path.read_bytes().lower()
     found = set(WORD.findall(data)) & words
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
-        return found  # ciphertext: whole-word check only
+        # ciphertext: whole words only, long enough not to occur in random bytes by chance
+        return {w for w in found if len(w) >= BINARY_MIN}
     return found | {p for p in phrases if p in data}
 
 
@@ -71,6 +80,14 @@ def test_scan_detects_a_clear_identifier_when_present(febrl4_tokens, tmp_path):
     (tmp_path / "b.log").write_text(f"lives at {address.strip()}\n")
     assert _leaks(tmp_path / "a.log", words, phrases)
     assert _leaks(tmp_path / "b.log", words, phrases)
+    # in a binary file, a long identifier among random bytes is caught ...
+    long_word = sorted(w for w in words if len(w) >= BINARY_MIN)[0]
+    blob = b"\xff\xfe" + secrets.token_bytes(64) + b"\x00" + long_word + b"\x00"
+    (tmp_path / "c.bin").write_bytes(blob + secrets.token_bytes(64))
+    assert _leaks(tmp_path / "c.bin", words, phrases) == {long_word}
+    # ... and 4 MB of random bytes (ciphertext) is not mistaken for one
+    (tmp_path / "d.bin").write_bytes(b"\xff\xfe" + secrets.token_bytes(4 << 20))
+    assert _leaks(tmp_path / "d.bin", words, phrases) == set()
 
 
 def test_same_nhs_number_gives_different_tokens_under_two_projects():
