@@ -37,6 +37,7 @@ import shapely
 from lantern.publish.display import decimals_for, rounded
 from lantern.publish.sitedata import SiteData
 from lantern.publish.sitejson import (
+    ON_DEMAND,
     component,
     deciles_from_ranks,
     dump,
@@ -309,4 +310,4 @@ def write_details(
             out["parents"] = {"district": [[district, ""] for _ in take]}
             if stays:
                 out["stays"] = [stays[i] for i in take]
-        dump(site / "data" / "detail" / geo / f"{district or '_'}.json.gz", out)
+        dump(site / "data" / "detail" / geo / f"{district or '_'}.json.gz", out, level=ON_DEMAND)

@@ -113,8 +113,15 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
     if not measures:
         raise ConfigError("Cannot publish", ["the warehouse holds no indicators for these areas"])
     comparators = _comparators(con, measures, values, areas, vintage, area_codes)
+    yearly = trend_table(con, _trend_ids(con, set(domain_of)), areas.index, vintage, area_codes)
     intervals, benchmarks = comparisons.interval_columns(
-        con, ind_measures, areas.index, vintage, area_codes, periods=_shown_periods(ind_measures)
+        con,
+        ind_measures,
+        areas.index,
+        vintage,
+        area_codes,
+        periods=_shown_periods(ind_measures),
+        yearly=yearly,
     )
     for indicator_id, bench in benchmarks.items():
         # the county's (Σ numerators / Σ denominators) and England's value of the period shown:
@@ -125,7 +132,6 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
             if bench[key] is not None:
                 shown[key] = bench[key]
     cases = comparisons.weekly_cases(con, summaries, areas, vintage)
-    yearly = trend_table(con, _trend_ids(con, set(domain_of)), areas.index, vintage, area_codes)
     trends = _trends(yearly, areas.index)
     place, place_names, other_places = _place(con, area_codes, areas, vintage)
     national = run is not None and str(run["reference"]) == "national"
