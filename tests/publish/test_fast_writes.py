@@ -167,3 +167,94 @@ def test_a_process_that_froze_objects_of_its_own_keeps_them_frozen():
         assert gc.get_freeze_count() >= before > 0
     finally:
         gc.unfreeze()
+
+
+def _yearly_plain(data, codes: pd.Index) -> dict:
+    """The detail files' year-by-year columns as first written: one indicator at a time, its
+    rows looked up and checked on their own."""
+    from lantern.publish.display import decimals_for, rounded
+
+    out = {}
+    for indicator_id, part in data.yearly.groupby("indicator_id", sort=False):
+        try:
+            m = data.measure(str(indicator_id))
+            places = decimals_for(data.values[m.id].tolist(), m.unit, m.kind)
+        except KeyError:
+            places = decimals_for(part["value"].tolist(), str(part["unit"].iloc[0] or ""))
+        if part.duplicated(["area_code", "period"]).any():
+            raise ValueError(f"{indicator_id}: an area has two values for one period")
+        period, periods = pd.factorize(part["period"])
+        row = codes.get_indexer(part["area_code"])
+        known = row >= 0
+        cols = {}
+        fields = [("v", "value")]
+        if part["lower95"].notna().any():
+            fields += [("lo", "lower95"), ("hi", "upper95")]
+        for key, field in fields:
+            wide = np.full((len(codes), len(periods)), np.nan)
+            wide[row[known], period[known]] = part[field].to_numpy(dtype=float)[known]
+            flat = rounded(wide.ravel(), places)
+            cols[key] = [flat[i * len(periods) : (i + 1) * len(periods)] for i in range(len(codes))]
+        out[str(indicator_id)] = cols
+    return out
+
+
+def test_the_detail_files_years_are_those_written_one_indicator_at_a_time(essex_data):
+    from lantern.publish.details import _yearly
+
+    codes = essex_data.areas.index
+    for subset in (codes, codes[::3], codes[:0]):
+        assert _yearly(essex_data, subset) == _yearly_plain(essex_data, subset)
+
+
+ROW = st.tuples(
+    st.sampled_from(["E01", "E02", "E03", "E09"]),  # E09: not on the map
+    st.sampled_from(["a", "b"]),
+    st.sampled_from(["2019", "2020", "2021"]),
+    st.one_of(st.none(), st.floats(-1e4, 1e4)),
+    st.one_of(st.none(), st.floats(0, 10)),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(ROW, min_size=1, max_size=25))
+def test_years_of_any_table_are_those_written_one_indicator_at_a_time(rows):
+    from lantern.publish.details import _yearly
+    from lantern.publish.sitedata import SiteData
+
+    table = pd.DataFrame(rows, columns=["area_code", "indicator_id", "period", "value", "lower95"])
+    table["value"] = table["value"].astype(float)
+    table["lower95"] = table["lower95"].astype(float)
+    table["upper95"] = table["lower95"] + 1
+    table["unit"] = "%"
+    codes = pd.Index(["E01", "E02", "E03"], name="code")
+    data = SiteData(
+        title="t",
+        vintage="2021",
+        boundary_note="",
+        areas=pd.DataFrame(index=codes),
+        measures=[],
+        values=pd.DataFrame(index=codes),
+        geometry=None,
+        yearly=table,
+    )
+    try:
+        expected = _yearly_plain(data, codes)
+    except ValueError as error:
+        with pytest.raises(ValueError, match="two values for one period") as raised:
+            _yearly(data, codes)
+        assert str(raised.value).split(":")[0] == str(error).split(":")[0]
+        return
+    assert _yearly(data, codes) == expected
+
+
+def test_a_data_file_makes_its_folders_in_the_background_and_not(tmp_path):
+    with background_writes():
+        dump(tmp_path / "a" / "b" / "one.json.gz", [1])
+        dump(tmp_path / "a" / "b" / "two.json.gz", [2], level=ON_DEMAND)
+        dump(tmp_path / "c" / "plain.json", {"x": 1})
+    dump(tmp_path / "d" / "e" / "three.json.gz", [3])
+    assert read(tmp_path / "a" / "b" / "one.json.gz") == [1]
+    assert read(tmp_path / "a" / "b" / "two.json.gz") == [2]
+    assert read(tmp_path / "c" / "plain.json") == {"x": 1}
+    assert read(tmp_path / "d" / "e" / "three.json.gz") == [3]

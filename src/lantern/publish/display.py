@@ -30,7 +30,7 @@ def _says_unit(title: str, unit: str) -> bool:
     return f"({unit.lower()})" in low or f", {unit.lower()})" in low or f"({unit.lower()}," in low
 
 
-def decimals_for(values: Sequence[float], unit: str = "", kind: str = "") -> int:
+def decimals_for(values: Sequence[float] | np.ndarray, unit: str = "", kind: str = "") -> int:
     """Decimal places that show a typical value of the measure to three significant figures.
 
     Whole-number measures (counts of people, ranks, deciles) get none; so does any measure whose
@@ -49,7 +49,7 @@ def decimals_for(values: Sequence[float], unit: str = "", kind: str = "") -> int
     return int(min(6, max(0, 2 - math.floor(math.log10(typical)))))
 
 
-def _floats(values: Sequence[float | None]) -> np.ndarray:
+def _floats(values: Sequence[float | None] | np.ndarray) -> np.ndarray:
     """``values`` as floats, None as NaN."""
     try:
         return np.asarray(values, dtype=float)

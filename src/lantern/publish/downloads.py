@@ -148,7 +148,7 @@ def area_table(data: SiteData) -> pd.DataFrame:
             extra[m.id] = pd.array(vals, dtype="Float64").astype("Int64") if whole.all() else vals
             # confidence limits to the decimals the value is shown with: further figures are
             # noise, and cost England's files megabytes
-            places = decimals_for(data.values[m.id].tolist(), m.unit, m.kind)
+            places = decimals_for(data.values[m.id].to_numpy(), m.unit, m.kind)
             for suffix, _text in INTERVAL_FIELDS:
                 col = f"{m.id}_{suffix}"
                 if suffix == "vs_county" and data.place == "England":
@@ -294,7 +294,7 @@ def trends_table(data: SiteData) -> pd.DataFrame:
     for indicator_id, rows in out.groupby("indicator_id", sort=False).groups.items():
         try:
             m = data.measure(str(indicator_id))
-            places = decimals_for(data.values[m.id].tolist(), m.unit, m.kind)
+            places = decimals_for(data.values[m.id].to_numpy(), m.unit, m.kind)
         except KeyError:
             unit = str(table.loc[rows[0], "unit"] or "")
             places = decimals_for(table.loc[rows, "value"].tolist(), unit)

@@ -148,17 +148,25 @@ def encode(payload: Any) -> bytes:
 
 def _write_gzip(path: Path, raw: bytes, level: int) -> None:
     if level == ON_DEMAND:
-        path.write_bytes(igzip.compress(raw, compresslevel=ON_DEMAND, mtime=0))
+        _write(path, igzip.compress(raw, compresslevel=ON_DEMAND, mtime=0))
     else:
-        path.write_bytes(gzip.compress(raw, compresslevel=level, mtime=0))
+        _write(path, gzip.compress(raw, compresslevel=level, mtime=0))
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path``, making its folder the first time one is missing (no look at
+    the folder for each of England's 1,300 files)."""
+    try:
+        path.write_bytes(data)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
 
 
 def dump(path: Path, payload: Any, *, level: int = FIRST) -> int:
     """Write ``payload`` as compact JSON (:func:`encode`); gzip-compressed when ``path`` ends in
     ``.gz`` (the data files: stored once, compressed, and inflated by the page), with zlib at
     ``level`` or, for ``ON_DEMAND`` files, ISA-L. Returns the JSON's length in bytes."""
-    if not path.parent.is_dir():  # one look rather than a refused mkdir per file
-        path.parent.mkdir(parents=True, exist_ok=True)
     raw = encode(payload)
     if path.suffix == ".gz":
         background = _BACKGROUND.get()
@@ -167,7 +175,7 @@ def dump(path: Path, payload: Any, *, level: int = FIRST) -> int:
         else:
             background[1].append(background[0].submit(_write_gzip, path, raw, level))
     else:
-        path.write_bytes(raw)
+        _write(path, raw)
     return len(raw)
 
 
@@ -313,7 +321,7 @@ def write_values(data: SiteData, site: Path, geo: str, frame: pd.DataFrame) -> l
         vals = col.to_numpy()
         payload: dict[str, Any] = {"c": class_codes(col)}
         if m.group == "indicator":
-            payload["v"] = rounded(vals, decimals_for(data.values[mid].tolist(), m.unit, m.kind))
+            payload["v"] = rounded(vals, decimals_for(data.values[mid].to_numpy(), m.unit, m.kind))
         else:
             rank = ranks_of(data, geo, frame, mid)
             if rank is not None:
