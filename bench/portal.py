@@ -314,6 +314,12 @@ def main(argv: list[str] | None = None) -> int:
         help="run the server, the database and the load generator at this niceness (negative "
         "needs root): on a machine shared with other work, approximates a machine of its own",
     )
+    parser.add_argument(
+        "--log",
+        type=Path,
+        default=None,
+        help="also save every request of the run (start time, name, milliseconds; tab-separated)",
+    )
     args = parser.parse_args(argv)
     args.db_pid = None
     from lantern.portal.crypto import new_key
@@ -448,6 +454,8 @@ def run(args: argparse.Namespace, workers: int, key: str) -> int:
             stats = summarise(rows, args.seconds)
             series = time_series(folder / "requests.tsv")
             settled = p99_after(folder / "requests.tsv")
+            if args.log is not None:
+                args.log.write_bytes((folder / "requests.tsv").read_bytes())
             costs = cpu_per_request(base, config, server.pid, args.db_pid)
         finally:
             server.terminate()

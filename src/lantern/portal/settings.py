@@ -125,6 +125,11 @@ class PortalSettings:
     aggregate_refresh_minutes: int = field(
         default_factory=lambda: _env_int("LANTERN_PORTAL_AGGREGATE_REFRESH_MINUTES", 15)
     )
+    #: seconds each server process may spend before serving making the protected aggregate
+    #: tables of active users' scopes (0: make each on its first read)
+    aggregate_prepare_seconds: int = field(
+        default_factory=lambda: _env_int("LANTERN_PORTAL_AGGREGATE_PREPARE_SECONDS", 60)
+    )
     #: disclosure policy of aggregate exports (a ``lantern.disclosure`` preset name)
     disclosure_policy: str = field(
         default_factory=lambda: (

@@ -14,7 +14,11 @@ every module a route may need, compiles every template, opens the database pool'
 (each reads the catalogue of every portal table), answers every staff and public page once in
 a transaction that is rolled back (``lantern.portal.rehearsal``: statements compiled, first-use
 work done) and then moves everything made so far into the collector's permanent generation
-(``gc.freeze``), so full collections only walk objects made while serving. ``lantern portal serve`` calls it in every worker process.
+(``gc.freeze``), so full collections only walk objects made while serving. It also makes the
+protected aggregate tables of every active user's scope (``lantern.portal.aggregates.prepare``,
+within ``LANTERN_PORTAL_AGGREGATE_PREPARE_SECONDS``): the first read of each had cost 60–90 ms
+in every process, and users arriving together asked for the same one at once.
+``lantern portal serve`` calls it in every worker process.
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ class Warmed:
     templates: int
     connections: int
     rehearsed: int
+    #: protected aggregate tables made
+    aggregates: int = 0
 
 
 def portal_modules() -> list[str]:
@@ -137,12 +143,40 @@ def fill_pool(engine: Engine) -> int:
     return opened
 
 
+def prepare_aggregates(app: FastAPI) -> int:
+    """Make the protected aggregate tables of active users' scopes; how many were made."""
+    from lantern.portal import aggregates
+
+    settings = app.state.settings
+    if settings.aggregate_prepare_seconds <= 0:
+        return 0
+    try:
+        made = aggregates.prepare(
+            app.state.sessions,
+            policy=settings.policy,
+            today=app.state.today(),
+            seconds=settings.aggregate_prepare_seconds,
+        )
+    except Exception as exc:  # noqa: BLE001 - serving goes ahead; tables are made on first read
+        log.warning("aggregate tables were not made before serving: %s", exc)
+        return 0
+    if not made.complete:
+        log.warning(
+            "made %d aggregate tables for %d scopes before serving, then stopped at the limit "
+            "(LANTERN_PORTAL_AGGREGATE_PREPARE_SECONDS); the rest are made on first read",
+            made.tables,
+            made.scopes,
+        )
+    return made.tables
+
+
 def warm(app: FastAPI) -> Warmed:
     """Make this process ready to serve (see the module docstring); what it prepared."""
     modules = import_portal_modules()
     templates = compile_templates(app)
     connections = fill_pool(app.state.engine)
-    done = Warmed(modules, templates, connections, rehearsed=len(rehearse(app)))
+    rehearsed = len(rehearse(app))
+    done = Warmed(modules, templates, connections, rehearsed, prepare_aggregates(app))
     gc.collect()
     gc.freeze()
     return done
