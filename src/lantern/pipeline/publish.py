@@ -22,12 +22,12 @@ from lantern.release.record import new_release_id, record_history
 from lantern.release.stage import staged_folder
 
 ASSETS = Path(__file__).resolve().parent.parent / "publish" / "assets"
-BUNDLE = ("lantern.js", "preview.js", "lantern.css", "lantern.js.LEGAL.txt")
+BUNDLE = ("lantern.js", "preview.js", "tiles-worker.js", "lantern.css", "lantern.js.LEGAL.txt")
 COMPRESS = (".html", ".js", ".css", ".json")
 
 
 def assets_dir() -> Path:
-    missing = [f for f in (*BUNDLE[:2], "index.html", "method.html") if not (ASSETS / f).exists()]
+    missing = [f for f in (*BUNDLE[:3], "index.html", "method.html") if not (ASSETS / f).exists()]
     if missing:
         raise ConfigError(
             "Cannot publish: the web front-end is not built",
