@@ -101,13 +101,10 @@ window.recolour = function () {{
 def measure(browser, url: str, *, kind: str) -> dict:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    cdp = context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    sent = {"bytes": 0}
-    cdp.on(
-        "Network.loadingFinished",
-        lambda e: sent.__setitem__("bytes", sent["bytes"] + e["encodedDataLength"]),
-    )
+    # every response, the page's and its workers' (the map's tile workers fetch the tiles),
+    # counted as received: compressed body and headers
+    finished: list = []
+    page.on("requestfinished", lambda request: finished.append(request))
     page.goto(url, timeout=180_000)
     if kind == "site":
         page.wait_for_selector("body[data-ready=true]", timeout=180_000)
@@ -117,7 +114,10 @@ def measure(browser, url: str, *, kind: str) -> dict:
         page.wait_for_function("window.colouredAt", timeout=180_000, polling=50)
         first = interactive = page.evaluate("window.colouredAt")
     page.wait_for_load_state("networkidle")
-    transferred = sent["bytes"]
+    transferred = sum(
+        size["responseBodySize"] + size["responseHeadersSize"]
+        for size in (request.sizes() for request in finished)
+    )
     extra = {}
     if kind == "site":
         # labels and district outlines are part of the first view that was timed; the page's

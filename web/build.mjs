@@ -33,6 +33,16 @@ await build({
   outdir: out,
   logLevel: "warning",
 });
+// PMTiles reading inside MapLibre's tile workers (see tiles-worker.js).
+await build({
+  entryPoints: { "tiles-worker": join(here, "src", "tiles-worker.js") },
+  bundle: true,
+  minify: true,
+  format: "iife",
+  target: ["chrome110", "firefox110", "safari16"],
+  outdir: out,
+  logLevel: "warning",
+});
 // Leaflet, for the benchmark's folium-style baseline page only.
 await build({
   entryPoints: { leaflet: join(here, "src", "baseline.js") },

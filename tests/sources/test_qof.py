@@ -207,3 +207,105 @@ def test_registrations_are_read_once_for_every_qof_year(bundled_essex, monkeypat
     registration_reads = [p for p in reads if p.startswith("gp_registrations_lsoa/")]
     assert len(registration_reads) == 1
     assert len(reads) == len(YEARS) + 1
+
+
+@st.composite
+def registrations(draw):
+    """Practices and registrations that do not line up: practices with no registered patients,
+    registered practices with no QOF row, practices with no patients at all (total 0), blank
+    registers, and patients in areas no QOF practice serves."""
+    practice_codes = [f"P{i}" for i in range(draw(st.integers(1, 7)))]
+    areas = [f"L{i}" for i in range(draw(st.integers(1, 6)))]
+    rows = []
+    for p in practice_codes:
+        served = draw(st.lists(st.sampled_from(areas), unique=True, max_size=len(areas)))
+        counts = [draw(st.integers(0, 300)) for _ in served]
+        outside = draw(st.integers(0, 50))
+        rows += [(p, a, c, sum(counts) + outside) for a, c in zip(served, counts, strict=True)]
+    rows = draw(st.permutations(rows)) if rows else rows
+    patients = pd.DataFrame(
+        rows, columns=["practice_code", "area_code", "patients", "practice_total"]
+    )
+    if patients.empty:
+        patients = pd.DataFrame(
+            {"practice_code": ["P0"], "area_code": ["L0"], "patients": [1], "practice_total": [1]}
+        )
+    in_qof = draw(st.lists(st.sampled_from([*practice_codes, "PX"]), unique=True, min_size=1))
+    regs = []
+    for p in in_qof:
+        for group in ("DM", "HYP"):
+            blank = draw(st.booleans()) and group == "HYP"
+            register = float("nan") if blank else float(draw(st.integers(0, 900)))
+            regs.append((p, group, register, float(draw(st.integers(900, 5000)))))
+    practices = pd.DataFrame(regs, columns=["practice_code", "group", "register", "list"])
+    return practices, patients
+
+
+def oracle(practices: pd.DataFrame, patients: pd.DataFrame, column: str) -> dict:
+    """Σ_p column_p · patients_{p,l} / total_p by area and group, one row at a time."""
+    values = {
+        (r.practice_code, r.group): getattr(r, column)
+        for r in practices.itertuples(index=False)
+        if getattr(r, column) == getattr(r, column)  # blanks count as 0
+    }
+    groups = set(practices["group"])
+    out = {(str(a), g): 0.0 for a in set(patients["area_code"]) for g in groups}
+    for r in patients.itertuples(index=False):
+        if r.practice_total <= 0:
+            continue
+        for g in groups:
+            out[(str(r.area_code), g)] += values.get((r.practice_code, g), 0.0) * (
+                r.patients / r.practice_total
+            )
+    return out
+
+
+@settings(max_examples=80, deadline=None)
+@given(registrations())
+def test_apportioning_by_integer_positions_matches_a_row_by_row_oracle(data):
+    """The positions shared by every QOF year (``Shares``) give what the sums say, whether the
+    codes are text or categories, and reused for a second year with other practices."""
+    from lantern.sources.qof import Shares, apportion_matrices
+
+    practices, patients = data
+    categorical = patients.astype({"practice_code": "category", "area_code": "category"})
+    shares = Shares.of(categorical)
+    for frame in (practices, practices.iloc[::-1]):
+        areas, groups, reg, lst = apportion_matrices(frame, categorical, shares)
+        text = apportion_matrices(frame, patients)
+        assert list(areas) == list(text[0]) == sorted(set(patients["area_code"]))
+        assert np.array_equal(reg, text[2]) and np.array_equal(lst, text[3])
+        for column, matrix in (("register", reg), ("list", lst)):
+            expected = oracle(frame, patients, column)
+            got = {(a, g): matrix[i, j] for i, a in enumerate(areas) for j, g in enumerate(groups)}
+            assert got == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(registrations())
+def test_rates_by_integer_positions_match_a_row_by_row_oracle(data):
+    """2021/22's patient-weighted mean of practice rates, against a mean taken row by row."""
+    from lantern.sources.qof import Shares, apportion_rates
+
+    practices, patients = data
+    rates = practices.rename(columns={"register": "rate"})
+    rates["rate"] = rates["rate"] / 1000
+    categorical = patients.astype({"practice_code": "category", "area_code": "category"})
+    areas, groups, mean = apportion_rates(rates, categorical, Shares.of(categorical))
+    assert np.array_equal(mean, apportion_rates(rates, patients)[2], equal_nan=True)
+    known = {
+        (r.practice_code, r.group): r.rate
+        for r in rates.itertuples(index=False)
+        if r.rate == r.rate
+    }
+    for i, area in enumerate(areas):
+        for j, group in enumerate(groups):
+            num = den = 0.0
+            for r in patients[patients["area_code"] == area].itertuples(index=False):
+                if (r.practice_code, group) in known:
+                    num += r.patients * known[(r.practice_code, group)]
+                    den += r.patients
+            if den > 0:
+                assert mean[i, j] == pytest.approx(100 * num / den, rel=1e-9)
+            else:
+                assert np.isnan(mean[i, j])

@@ -9,7 +9,7 @@ import { areasFile, detailFile, getJSON, valuesFile } from "./data.js";
 import { decileWords, el, fmtInt, fmtWithUnit } from "./format.js";
 import { foldLegend, legendToggle, renderLegend } from "./legend.js";
 import { PlaceLabels } from "./map/labels.js";
-import { casesGeography, ensureGeography, showGeography, style } from "./map/layers.js";
+import { casesGeography, ensureGeography, knownArchives, showGeography, style } from "./map/layers.js";
 import { clearOf } from "./map/camera.js";
 import { addPatterns } from "./map/patterns.js";
 import { Tooltip } from "./map/tooltip.js";
@@ -491,11 +491,36 @@ function firstClasses() {
   return out;
 }
 
+// The map's first frame asks its workers for the tiles in view only once the frame is over, and
+// drawing that frame compiles the map's shaders (~0.3 s of this thread in software WebGL), so
+// the workers would wait for the compiling. Drawing is left out of the first frame that has the
+// tile sources ready: the workers start on the tiles, and the next frame draws (and compiles)
+// while they work.
+function askFirstTiles(m) {
+  const painter = m.painter;
+  if (!painter || typeof painter.render !== "function") return;
+  const draw = painter.render;
+  painter.render = function (style, options) {
+    const ready = style && Object.values(style.sourceCaches || style.tileManagers || {}).some((c) => c && c.getIds && c.getIds().length);
+    if (!ready) return draw.call(this, style, options);
+    painter.render = draw;
+    performance.mark("lantern:tiles-asked");
+    m.triggerRepaint();
+  };
+}
+
 async function start() {
   performance.mark("lantern:start");
   fitLayout();
+  // Tile archives whose zoom range the page's metadata gives are described at once (no header
+  // read), so the map asks for the first view's tiles in its first frame; the tile workers read
+  // the archives themselves (tiles-worker.js), so those tiles are fetched and laid out while this
+  // thread compiles the map's shaders. If that script does not load, the workers' requests come
+  // back to this protocol.
   const protocol = new Protocol();
-  maplibregl.addProtocol("pmtiles", protocol.tile);
+  const known = knownArchives(meta);
+  maplibregl.addProtocol("pmtiles", (params, abort) => (params.type === "json" && known.has(params.url) ? Promise.resolve({ data: known.get(params.url) }) : protocol.tile(params, abort)));
+  const workerReady = maplibregl.importScriptInWorkers(new URL("assets/tiles-worker.js", location.href).href).catch(() => performance.mark("lantern:tiles-worker-failed"));
   // The default view's colours are inlined in the page (meta.firstClasses), so the map is
   // coloured without waiting for a data file; the area list and the value files (names, values
   // and ranks for the table, search and tooltip) are fetched once that first view is drawn.
@@ -522,6 +547,11 @@ async function start() {
   if (!sheet.phone()) $("legend").dataset.corner = (meta.legendCorners || ["bl"])[0];
   const view = state.view;
   const district = meta.districts.find((x) => x.code === state.district);
+  // The tile worker (created just above) needs this thread for a moment to start; once the map
+  // is being built this thread is busy for a while (the WebGL context, the first frame), and the
+  // worker would sit waiting, so the map is built once the worker has started (or after 0.3 s).
+  await Promise.race([workerReady, new Promise((resolve) => setTimeout(resolve, 300))]);
+  performance.mark("lantern:worker-ready");
   map = new maplibregl.Map({
     container: "map",
     style: style(meta, geo()),
@@ -533,6 +563,7 @@ async function start() {
     pitchWithRotate: false,
     touchPitch: false,
   });
+  askFirstTiles(map);
   if (!view) remember(district ? district.bbox : meta.bounds, "first");
   const watch = new ResizeObserver(() => refit());
   for (const node of [$("legend"), $("panel"), $("map")]) watch.observe(node);

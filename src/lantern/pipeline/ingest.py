@@ -37,7 +37,7 @@ from lantern.geography.postcodes import PostcodeLookup, postcode_spec
 from lantern.geography.tables import BOUNDARIES, boundary_rows
 from lantern.pipeline.progress import Progress, or_quiet
 from lantern.sources import SOURCES, LoadContext, Source, load_source
-from lantern.sources.checked import GapFound, read_table
+from lantern.sources.checked import GapFound, parse_ahead, read_table
 from lantern.sources.manifest import Manifest
 from lantern.sources.model import IndicatorMeta, Loaded, WideRows
 from lantern.sources.reading import header_of
@@ -137,12 +137,18 @@ def geography(
     return areas, links, ctx
 
 
+def new_context(data_dir: Path) -> LoadContext:
+    """A loaders' context knowing only the data folder and its manifest (no areas yet)."""
+    return LoadContext(data_dir=Path(data_dir), manifest=Manifest.for_data_dir(Path(data_dir)))
+
+
 def area_context(
-    data_dir: Path, area_codes: Sequence[str]
+    data_dir: Path, area_codes: Sequence[str], ctx: LoadContext | None = None
 ) -> tuple[dict[int, pd.DataFrame], dict[int, pd.DataFrame], LoadContext]:
     """Areas and lookup chains for both vintages inside ``area_codes``, and the loaders' context
-    (the links, which the loaders do not need, are left to :func:`chain_links`)."""
-    ctx = LoadContext(data_dir=Path(data_dir), manifest=Manifest.for_data_dir(Path(data_dir)))
+    (``ctx`` filled in, or a new one; the links, which the loaders do not need, are left to
+    :func:`chain_links`)."""
+    ctx = new_context(data_dir) if ctx is None else ctx
     lookups = read_lookups(Path(data_dir))
     ctx.chains = lookups.chains
     ctx.universe = universe(lookups)
@@ -230,36 +236,72 @@ def postcode_rows(lookup: PostcodeLookup, ctx: LoadContext) -> pd.DataFrame:
     return out[inside].drop_duplicates("postcode").reset_index(drop=True)
 
 
-@contextmanager
-def _prefetched(
-    sources: list[Source], ctx: LoadContext
-) -> Iterator[Iterator[tuple[Source, Loaded]]]:
-    """Load the sources in a second thread, each while the previous one is written.
+LOAD_AHEAD = 6  # sources loaded ahead of the writer (bounds the memory held by loaded sources)
 
-    The first starts on entry, so it overlaps whatever the caller writes before iterating
-    (DuckDB and the Arrow CSV reader release the GIL). Leaving the block waits for a load
-    still running; an error it met is raised only when its source is reached, so errors come
-    in the order of the steps.
+
+class Loads:
+    """The sources loaded in a second thread, up to ``ahead`` of them before the writer needs
+    them; iterate for ``(source, loaded)`` in registry order.
+
+    ``parse_first`` reads and parses the first files while the lookups are still being read
+    (the checks need the lookups; reading and parsing do not). ``start`` starts the loads, so
+    they overlap whatever the caller writes before iterating (DuckDB and the Arrow CSV reader
+    release the GIL); loading never waits for a write while fewer than ``ahead`` loaded sources
+    are waiting. An error a load met is raised only when its source is reached, so errors come
+    in the order of the steps. ``close`` cancels the loads not started and waits for the one
+    running.
     """
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lantern-load")
-    pending: Future[Loaded] | None = pool.submit(load_source, sources[0], ctx) if sources else None
 
-    def loads() -> Iterator[tuple[Source, Loaded]]:
-        nonlocal pending
-        for i, source in enumerate(sources):
-            assert pending is not None
-            loaded = pending.result()
-            pending = (
-                pool.submit(load_source, sources[i + 1], ctx) if i + 1 < len(sources) else None
-            )
-            yield source, loaded
+    def __init__(self, sources: list[Source], ctx: LoadContext, ahead: int = LOAD_AHEAD) -> None:
+        self.sources, self.ctx, self.ahead = sources, ctx, ahead
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lantern-load")
+        self.pending: dict[int, Future[Any]] = {}
+        self.early: list[Future[bool]] = []
+        self.submitted = 0
 
+    def parse_first(self) -> None:
+        for source in self.sources[: self.ahead]:
+            for spec in _described_tables(source):
+                self.early.append(self.pool.submit(parse_ahead, spec, self.ctx))
+
+    def start(self) -> None:
+        self._submit(self.ahead)
+
+    def _submit(self, upto: int) -> None:
+        while self.submitted < min(upto, len(self.sources)):
+            source = self.sources[self.submitted]
+            self.pending[self.submitted] = self.pool.submit(load_source, source, self.ctx)
+            self.submitted += 1
+
+    def __iter__(self) -> Iterator[tuple[Source, Loaded]]:
+        for i, source in enumerate(self.sources):
+            self._submit(i + 1 + self.ahead)
+            yield source, self.pending.pop(i).result()
+
+    def close(self) -> None:
+        for future in [*self.early, *self.pending.values()]:
+            future.cancel()
+        self.pool.shutdown(wait=True)
+        for key in [k for k in self.ctx.tables if isinstance(k, tuple) and k[:1] == ("parsed",)]:
+            del self.ctx.tables[key]  # parsed ahead but not asked for
+
+
+def _described_tables(source: Source) -> list[Any]:
+    """The files ``source`` reads, as its loader describes them (none if it does not)."""
     try:
-        yield loads()
+        return source.tables()
+    except TypeError:
+        return []
+
+
+@contextmanager
+def _loading(sources: list[Source], ctx: LoadContext, ahead: int = LOAD_AHEAD) -> Iterator[Loads]:
+    """:class:`Loads`, closed on leaving (no loading thread outlives the block)."""
+    loads = Loads(sources, ctx, ahead)
+    try:
+        yield loads
     finally:
-        if pending is not None:
-            pending.cancel()
-        pool.shutdown(wait=True)
+        loads.close()
 
 
 class Described:
@@ -374,8 +416,11 @@ def _build(
     wh.create_tables()
     data_dir = Path(config.data_dir)
     steps.step("geography: hierarchy 2011 and 2021")
-    areas, chains, ctx = area_context(data_dir, config.area_codes)
-    with _prefetched(sources, ctx) as loads:  # the links are built while the sources load
+    ctx = new_context(data_dir)
+    with _loading(sources, ctx) as loads:
+        loads.parse_first()  # while the lookups are read
+        areas, chains, ctx = area_context(data_dir, config.area_codes, ctx)
+        loads.start()  # the links are built while the sources load
         for vintage in (2011, 2021):
             wh.insert("areas", areas[vintage][columns("areas")])
             links = chain_links(chains[vintage], vintage, areas[vintage])
@@ -391,7 +436,7 @@ def _write(
     steps: Steps,
     ctx: LoadContext,
     areas: dict[int, pd.DataFrame],
-    loads: Iterator[tuple[Source, Loaded]],
+    loads: Loads,
     *,
     geometries: bool,
 ) -> dict[str, Any]:

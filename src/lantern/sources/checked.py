@@ -21,10 +21,10 @@ import pandas as pd
 
 from lantern.errors import InputError
 from lantern.geography.codes import AreaType, invalid_codes, validate_code
-from lantern.sources.context import LoadContext
+from lantern.sources.context import LoadContext, covers, members
 from lantern.sources.manifest import Manifest, sha256_bytes
 from lantern.sources.model import FileRead
-from lantern.sources.reading import NA_VALUES, check_header, parse_csv, read_raw
+from lantern.sources.reading import NA_VALUES, RawFile, check_header, parse_csv, read_raw
 from lantern.sources.rules import first_bad, rules_for, summed
 from lantern.sources.table import Codes, TableSpec
 
@@ -109,6 +109,7 @@ def _for_source(table: Table, spec: TableSpec) -> Table:
 def _read_table(spec: TableSpec, ctx: LoadContext) -> Table:
     path = Path(ctx.data_dir) / spec.path
     geometry = None
+    raw: RawFile | None = None
     if spec.format == "parquet":
         frame, data = _parquet(path, spec)
         offset = 1
@@ -118,13 +119,7 @@ def _read_table(spec: TableSpec, ctx: LoadContext) -> Table:
         frame, geometry, data = read_geojson(path, spec)
         offset = 1
     else:
-        raw = read_raw(path)
-        check_header(raw, spec.required(raw.header), vintage_hint=dict(spec.vintage_hint))
-        codes = list(dict.fromkeys(c.column for c in spec.codes))
-        text = [c for c in spec.text if c not in codes]
-        frame = parse_csv(
-            raw, usecols=spec.required(raw.header), text_columns=text, category_columns=codes
-        )
+        raw, frame = _parsed(spec, ctx) or _parse(spec, path)
         data, offset = raw.data, 2
     total_rows = len(frame)
     table = Table(spec, path, frame, pd.DataFrame(index=frame.index), None, offset)  # type: ignore[arg-type]
@@ -147,13 +142,58 @@ def _read_table(spec: TableSpec, ctx: LoadContext) -> Table:
     table.file = FileRead(
         spec.source_id,
         spec.path,
-        sha256_bytes(data),
+        raw.sha256 if raw is not None else sha256_bytes(data),
         len(data),
         total_rows,
         "no manifest" if ctx.manifest is None else ("pending" if entry else "not in the manifest"),
     )
     table.line_break_at_end = data.endswith(b"\n")
     return table
+
+
+def _parse(spec: TableSpec, path: Path) -> tuple[RawFile, pd.DataFrame]:
+    """A CSV's bytes (present, UTF-8, not cut off), header checked, parsed into a frame."""
+    raw = read_raw(path)
+    check_header(raw, spec.required(raw.header), vintage_hint=dict(spec.vintage_hint))
+    codes = list(dict.fromkeys(c.column for c in spec.codes))
+    text = [c for c in spec.text if c not in codes]
+    frame = parse_csv(
+        raw, usecols=spec.required(raw.header), text_columns=text, category_columns=codes
+    )
+    return raw, frame
+
+
+def _parse_key(spec: TableSpec, path: Path) -> tuple[object, ...]:
+    """What decides how a CSV is parsed (its path and columns), not how it is checked."""
+    return ("parsed", str(path), spec.codes, spec.text, spec.numbers, spec.key, spec.ignore)
+
+
+def parse_ahead(spec: TableSpec, ctx: LoadContext) -> bool:
+    """Read and parse a CSV before its source is loaded (e.g. while the lookups are read), for
+    ``read_table`` to check when the source asks for it; the file is still read once per run.
+
+    A file that cannot be read or parsed is left alone here: ``read_table`` reads it again and
+    reports the problem in its turn. True when the parsed file was kept.
+    """
+    if spec.format != "csv" or spec.reuse:  # a file several sources share is read once anyway
+        return False
+    path = Path(ctx.data_dir) / spec.path
+    try:
+        parsed = _parse(spec, path)
+    except InputError:
+        return False
+    ctx.tables[_parse_key(spec, path)] = parsed
+    return True
+
+
+def _parsed(spec: TableSpec, ctx: LoadContext) -> tuple[RawFile, pd.DataFrame] | None:
+    """The CSV ``parse_ahead`` kept for ``spec`` (taken out: it is checked once), or None."""
+    parsed = ctx.tables.pop(_parse_key(spec, Path(ctx.data_dir) / spec.path), None)
+    if not isinstance(parsed, tuple):
+        return None
+    raw, _ = parsed
+    check_header(raw, spec.required(raw.header), vintage_hint=dict(spec.vintage_hint))
+    return parsed
 
 
 def _parquet(path: Path, spec: TableSpec) -> tuple[pd.DataFrame, bytes]:
@@ -278,7 +318,7 @@ def check_codes(table: Table, codes: Codes, ctx: LoadContext) -> None:
     if codes.vintage is not None:
         other = ctx.other_vintage_codes(codes.area_type, codes.vintage)
         if other is not None and len(other):
-            wrong = series.isin(other).to_numpy()
+            wrong = members(series, other)
             if wrong.any():
                 position = int(wrong.argmax())
                 raise _fail(
@@ -290,7 +330,7 @@ def check_codes(table: Table, codes: Codes, ctx: LoadContext) -> None:
                 )
     universe = ctx.universe.get(codes.area_type)
     if universe is not None and len(universe):
-        unknown = ~series.isin(universe).to_numpy()
+        unknown = ~members(series, universe)
         if unknown.any():
             position = int(unknown.argmax())
             vintage = f" {codes.vintage}" if codes.vintage else ""
@@ -444,7 +484,10 @@ def check_complete(table: Table, codes: Codes, ctx: LoadContext) -> list[GapFoun
     wanted = ctx.wanted.get((codes.area_type, codes.vintage))
     if wanted is None or not len(wanted):
         return []
-    present = pd.Index(np.asarray(table.areas[codes.column].dropna().unique(), dtype=object))
+    column = table.areas[codes.column]
+    if covers(wanted, column):
+        return []
+    present = pd.Index(np.asarray(column.dropna().unique(), dtype=object))
     missing = wanted.difference(present)
     gaps: list[GapFound] = []
     for gap in table.spec.gaps:

@@ -121,13 +121,70 @@ OVER_LIST_REASON = (
 )
 
 
+@dataclass(frozen=True)
+class Shares:
+    """Registered patients (practice × area rows) as integer positions, built once per run and
+    shared by every QOF year: a year then matches its practices by position, not by string."""
+
+    areas: pd.Index  # sorted distinct area codes
+    rows: np.ndarray  # each patient row's position in ``areas``
+    practices: pd.Index  # distinct practice codes
+    practice_of: np.ndarray  # each patient row's position in ``practices`` (-1: blank)
+    patients: np.ndarray  # float
+    totals: np.ndarray | None  # float, each practice's patients over every area (if given)
+
+    @classmethod
+    def of(cls, patients: pd.DataFrame) -> Shares:
+        area, area_values = _codes(patients["area_code"])
+        present = area_values[np.unique(area[area >= 0])]
+        areas = pd.Index(sorted(present))
+        where = areas.get_indexer(area_values)
+        practice, practices = _codes(patients["practice_code"])
+        totals = patients.get("practice_total")
+        return cls(
+            areas,
+            np.where(area >= 0, where[np.maximum(area, 0)], -1),
+            practices,
+            practice,
+            patients["patients"].to_numpy(float),
+            None if totals is None else totals.to_numpy(float),
+        )
+
+    def columns(self, practices: pd.Index) -> np.ndarray:
+        """Each patient row's position in ``practices`` (-1: not among them)."""
+        found = practices.get_indexer(self.practices)
+        return np.where(self.practice_of >= 0, found[np.maximum(self.practice_of, 0)], -1)
+
+
+def _codes(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes of a column (-1 for blanks) and the distinct values they index."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(), pd.Index(column.cat.categories.astype(object))
+    codes, values = pd.factorize(column)
+    return codes, pd.Index(values, dtype=object)
+
+
+def patient_shares(patients: pd.DataFrame, ctx: LoadContext | None = None) -> Shares:
+    """:class:`Shares` of ``patients``, kept in ``ctx`` for the run (the QOF years share them)."""
+    key = ("shares", id(patients))
+    cached = ctx.tables.get(key) if ctx is not None else None
+    if isinstance(cached, tuple) and cached[0] is patients:
+        return cached[1]
+    shares = Shares.of(patients)
+    if ctx is not None:
+        ctx.tables[key] = (patients, shares)
+    return shares
+
+
 def apportion_matrices(
-    practices: pd.DataFrame, patients: pd.DataFrame
+    practices: pd.DataFrame, patients: pd.DataFrame, shares: Shares | None = None
 ) -> tuple[pd.Index, list[str], np.ndarray, np.ndarray]:
     """Areas, groups, and the apportioned register and list matrices (areas × groups).
 
     One sparse product S·R, where S[l, p] = patients_{p,l} / practice_total_p.
     """
+    shares = shares or Shares.of(patients)
+    assert shares.totals is not None
     registers = practices.pivot_table(
         index="practice_code", columns="group", values="register", aggfunc="sum"
     )
@@ -136,17 +193,16 @@ def apportion_matrices(
     )
     groups = sorted(registers.columns)
     registers, lists = registers[groups], lists.reindex(columns=groups)
-    usable = patients[
-        patients["practice_code"].isin(registers.index) & (patients["practice_total"] > 0)
-    ]
-    areas = pd.Index(sorted(patients["area_code"].unique()))
-    rows = areas.get_indexer(usable["area_code"])
-    cols = registers.index.get_indexer(usable["practice_code"])
-    share = usable["patients"].to_numpy(float) / usable["practice_total"].to_numpy(float)
-    matrix = sparse.csr_matrix((share, (rows, cols)), shape=(len(areas), len(registers.index)))
+    cols = shares.columns(registers.index)
+    usable = (cols >= 0) & (shares.totals > 0)
+    share = shares.patients[usable] / shares.totals[usable]
+    matrix = sparse.csr_matrix(
+        (share, (shares.rows[usable], cols[usable])),
+        shape=(len(shares.areas), len(registers.index)),
+    )
     reg = matrix @ np.nan_to_num(registers.to_numpy(float))
     lst = matrix @ np.nan_to_num(lists.to_numpy(float))
-    return areas, groups, np.asarray(reg), np.asarray(lst)
+    return shares.areas, groups, np.asarray(reg), np.asarray(lst)
 
 
 def apportion(practices: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
@@ -325,7 +381,7 @@ def unregistered(source: Source, ctx: LoadContext, practices: pd.DataFrame) -> G
     if not isinstance(registered, pd.DataFrame):
         return None
     codes = pd.Index(practices["practice_code"].unique())
-    missing = codes.difference(pd.Index(registered["practice_code"].astype(object).unique()))
+    missing = codes.difference(registered_practices(registered, ctx))
     if not len(missing):
         return None
     return GapFound(
@@ -339,19 +395,31 @@ def unregistered(source: Source, ctx: LoadContext, practices: pd.DataFrame) -> G
     )
 
 
+def registered_practices(registered: pd.DataFrame, ctx: LoadContext) -> pd.Index:
+    """The practices with registered patients (kept in ``ctx`` for the run)."""
+    key = ("registered practices", id(registered))
+    cached = ctx.tables.get(key)
+    if isinstance(cached, tuple) and cached[0] is registered:
+        return cached[1]
+    codes, values = _codes(registered["practice_code"])
+    practices = values[np.unique(codes[codes >= 0])]
+    ctx.tables[key] = (registered, practices)
+    return practices
+
+
 def apportion_rates(
-    practices: pd.DataFrame, patients: pd.DataFrame
+    practices: pd.DataFrame, patients: pd.DataFrame, shares: Shares | None = None
 ) -> tuple[pd.Index, list[str], np.ndarray]:
     """Areas, groups and each area's patient-weighted mean of its practices' rates (× 100)."""
+    shares = shares or Shares.of(patients)
     rates = practices.pivot_table(index="practice_code", columns="group", values="rate")
     groups = sorted(rates.columns)
     rates = rates[groups]
-    usable = patients[patients["practice_code"].isin(rates.index)]
-    areas = pd.Index(sorted(patients["area_code"].unique()))
-    rows = areas.get_indexer(usable["area_code"])
-    cols = rates.index.get_indexer(usable["practice_code"])
+    cols = shares.columns(rates.index)
+    usable = cols >= 0
     weights = sparse.csr_matrix(
-        (usable["patients"].to_numpy(float), (rows, cols)), shape=(len(areas), len(rates.index))
+        (shares.patients[usable], (shares.rows[usable], cols[usable])),
+        shape=(len(shares.areas), len(rates.index)),
     )
     values = rates.to_numpy(float)
     known = np.isfinite(values)
@@ -359,7 +427,7 @@ def apportion_rates(
     den = weights @ known.astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.where(den > 0, 100 * num / np.where(den > 0, den, 1), np.nan)
-    return areas, groups, np.asarray(mean)
+    return shares.areas, groups, np.asarray(mean)
 
 
 def qof_meta(source: Source, groups) -> list:  # noqa: ANN001
@@ -383,11 +451,12 @@ def load_qof_apportioned(source: Source, ctx: LoadContext) -> Loaded:
     practices, qof_file = read_practices(source, ctx)
     patients, reg_file, gaps = read_registrations(source, ctx)
     year = YEARS[source.source_id]
+    shares = patient_shares(patients, ctx)
     if year.rates_only:
-        areas, groups, value = apportion_rates(practices, patients)
+        areas, groups, value = apportion_rates(practices, patients, shares)
         reg = lst = np.full(value.shape, np.nan)
     else:
-        areas, groups, reg, lst = apportion_matrices(practices, patients)
+        areas, groups, reg, lst = apportion_matrices(practices, patients, shares)
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(lst > 0, 100 * reg / np.where(lst > 0, lst, 1), np.nan)
     ids = [f"qof.{GROUPS[g][0]}_prevalence" for g in groups]

@@ -6,9 +6,25 @@ const INK = "#1b1b1b";
 // feature states); every other geography by position `i`, which its colours' feature states use.
 export const casesGeography = (meta, g) => Boolean(meta && meta.cases && meta.cases.geography === g.id);
 
+const archiveUrl = (path) => `pmtiles://${new URL(path, location.href).href}`;
+
 export function geoSource(g, meta) {
   const promoteId = casesGeography(meta, g) ? "code" : "i";
-  return { type: "vector", url: `pmtiles://${new URL(g.tiles, location.href).href}`, promoteId };
+  return { type: "vector", url: archiveUrl(g.tiles), promoteId };
+}
+
+// What each tile archive's header would say (its tile addresses, zoom range and bounds), from the
+// page's metadata, for the archives whose zoom range the metadata gives: the map's protocol
+// answers with it at once (main.js), so the map asks for the first view's tiles in its first
+// frame instead of after reading each archive's header.
+export function knownArchives(meta) {
+  const out = new Map();
+  for (const g of meta.geographies || []) {
+    if (!g.tiles || !Number.isInteger(g.minzoom) || !Number.isInteger(g.maxzoom)) continue;
+    const url = archiveUrl(g.tiles);
+    out.set(url, { tiles: [`${url}/{z}/{x}/{y}`], minzoom: g.minzoom, maxzoom: g.maxzoom, ...(meta.bounds ? { bounds: meta.bounds } : {}) });
+  }
+  return out;
 }
 
 export function geoLayers(g, { visible, fillColor, filtered }) {
@@ -32,7 +48,7 @@ export function selectionLayers(g, visible) {
 }
 
 export function outlineSource(meta) {
-  return meta.outlines ? { type: "vector", url: `pmtiles://${new URL(meta.outlines, location.href).href}` } : null;
+  return meta.outlines ? { type: "vector", url: archiveUrl(meta.outlines) } : null;
 }
 
 // Mitred joins (with MapLibre's default miter limit): round joins add a fan of triangles at
