@@ -259,3 +259,34 @@ def test_the_maps_intervals_are_the_one_period_tables_of_the_period_shown(
             for suffix in ("vs_county", "vs_england"):
                 assert list(columns[f"{i}_{suffix}"]) == list(table[suffix]), (i, suffix)
             assert bench[i]["county"] == pytest.approx(table["county"].iloc[0], rel=1e-12)
+
+
+def test_intervals_taken_from_the_year_by_year_table_equal_those_computed(
+    essex_data, essex_warehouse
+):
+    """``read_site_data`` hands the year-by-year table to ``interval_columns``, which takes the
+    shown period's rows from it instead of moving and counting those indicators again: the
+    columns and benchmarks are those computed without it, to the bit, in the same order (with
+    and without a county to compare with, with and without a period named)."""
+    from lantern.config import ESSEX_AREA_CODES
+    from lantern.publish.comparisons import interval_columns
+    from lantern.publish.trends import trend_table
+
+    codes = essex_data.areas.index
+    measures = [m for m in essex_data.measures if m.group == "indicator"]
+    shown = {m.id: m.period for m in measures if m.period}
+    ids = sorted(set(essex_data.yearly["indicator_id"]))
+    assert any(i.startswith("qof.") for i in ids) and set(ids) <= {m.id for m in measures}
+    with Warehouse(essex_warehouse) as wh:
+        for county in (ESSEX_AREA_CODES, None):
+            yearly = trend_table(wh, ids, codes, "2021", county)
+            for periods in (shown, None):
+                alone = interval_columns(wh, measures, codes, "2021", county, periods=periods)
+                helped = interval_columns(
+                    wh, measures, codes, "2021", county, periods=periods, yearly=yearly
+                )
+                assert list(alone[0].columns) == list(helped[0].columns)
+                pd.testing.assert_frame_equal(alone[0], helped[0], check_exact=True)
+                assert list(alone[1].items()) == list(helped[1].items())
+                if county is None and periods is shown:
+                    assert essex_data.intervals.equals(helped[0])

@@ -3,9 +3,11 @@ holds the pieces: reader, pages, tiles, downloads)."""
 
 from __future__ import annotations
 
+import gc
 import gzip
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from lantern.config import Config
@@ -49,7 +51,45 @@ def publish(
     release gate under the project's ``open_site`` rules from ``config`` (raises
     ``DisclosureError`` and leaves ``site_dir`` untouched on failure), then
     swap it into ``site_dir`` (default ``publish.site_dir``). Returns ``site_dir``."""
-    step = or_quiet(progress)
+    with few_collections():
+        return _publish(config, or_quiet(progress), site_dir, warehouse, index_id)
+
+
+@contextmanager
+def few_collections() -> Iterator[None]:
+    """Inside the block the cyclic garbage collector walks only young objects, and less often.
+
+    Writing England's site makes millions of small lists (a value per area, per period, per
+    file) while holding the warehouse's frames; each full collection walked all of them, which
+    took a third of the time of the detail files. Objects alive when the block starts, or when
+    :func:`settle` is called, are frozen out of the collector's walks (``gc.freeze``); young
+    objects are collected every 50,000 new ones instead of 700. Everything is as before after
+    the block (nothing is leaked: unreachable cycles are still collected, later), and a
+    process that had frozen objects of its own (a warmed server) keeps them frozen."""
+    threshold = gc.get_threshold()
+    frozen_before = gc.get_freeze_count() > 0
+    gc.freeze()
+    gc.set_threshold(50_000, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        if not frozen_before:
+            gc.unfreeze()
+
+
+def settle() -> None:
+    """Freeze what has been made so far (the site data just read) out of the collector's walks."""
+    gc.freeze()
+
+
+def _publish(
+    config: Config,
+    step: Progress,
+    site_dir: Path | None,
+    warehouse: Path | None,
+    index_id: str | None,
+) -> Path:
     warehouse = Path(warehouse or config.warehouse)
     site_dir = Path(site_dir or config.publish.site_dir)
     title = config.publish.title
@@ -66,6 +106,7 @@ def publish(
         index_id=index_id,
         data_dir=Path(config.data_dir),
     )
+    settle()
     site_dir = Path(site_dir)
     rules = project_rules(config)
     release_id = new_release_id()

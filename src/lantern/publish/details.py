@@ -37,6 +37,7 @@ import shapely
 from lantern.publish.display import decimals_for, rounded
 from lantern.publish.sitedata import SiteData
 from lantern.publish.sitejson import (
+    ON_DEMAND,
     component,
     deciles_from_ranks,
     dump,
@@ -132,7 +133,7 @@ def _intervals(data: SiteData, indicators: list[str], codes: pd.Index) -> dict[s
         if lo not in part.columns:
             continue
         measure = data.measure(m)
-        places = decimals_for(data.values[m].tolist(), measure.unit, measure.kind)
+        places = decimals_for(data.values[m].to_numpy(), measure.unit, measure.kind)
         out[m] = [
             rounded(part[lo], places),
             rounded(part[f"{m}_upper95"], places),
@@ -159,30 +160,36 @@ def _letters(col: pd.Series, codes: dict[str, str]) -> list[str]:
 
 
 def _yearly(data: SiteData, codes: pd.Index) -> dict[str, dict[str, list]]:
-    """Per trend indicator: each area's value and 95% limits per period, rounded as the panel shows the indicator (see ``lantern.publish.trends``)."""
+    """Per trend indicator: each area's value and 95% limits per period, rounded as the panel
+    shows the indicator (see ``lantern.publish.trends``). The table's area codes are looked up
+    and keyed once for all indicators."""
     table = data.yearly
     if table is None or table.empty:
         return {}
+    row_of = codes.get_indexer(table["area_code"])
+    area_key = pd.factorize(table["area_code"])[0] + 1  # missing codes: 0
+    all_periods = table["period"].to_numpy()
+    columns = {f: table[f].to_numpy(dtype=float) for f in ("value", "lower95", "upper95")}
     out: dict[str, dict[str, list]] = {}
-    for indicator_id, part in table.groupby("indicator_id", sort=False):
-        places = _places(data, str(indicator_id), part)
-        if part.duplicated(["area_code", "period"]).any():
+    for indicator_id, at in table.groupby("indicator_id", sort=False).indices.items():
+        places = _places(data, str(indicator_id), table.iloc[at[:1]], columns["value"][at])
+        period, periods = pd.factorize(all_periods[at])  # in order of appearance: oldest first
+        key = area_key[at].astype(np.int64) * (len(periods) + 1) + (period + 1)
+        if len(np.unique(key)) < len(key):
             raise ValueError(f"{indicator_id}: an area has two values for one period")
-        period, periods = pd.factorize(part["period"])  # in order of appearance: oldest first
-        row = codes.get_indexer(part["area_code"])
+        row = row_of[at]
         known = row >= 0
         cols: dict[str, list] = {}
         fields = [("v", "value")]
-        if part["lower95"].notna().any():
+        if not np.isnan(columns["lower95"][at]).all():
             fields += [("lo", "lower95"), ("hi", "upper95")]
-        for key, field in fields:
-            values = part[field].to_numpy(dtype=float)
-            wide = np.full((len(codes), len(periods)), np.nan)
+        width = len(periods)
+        for name, field in fields:
+            values = columns[field][at]
+            wide = np.full((len(codes), width), np.nan)
             wide[row[known], period[known]] = values[known]
             flat = rounded(wide.ravel(), places)  # row by row: each area's periods in turn
-            rows = np.empty(len(flat), dtype=object)
-            rows[:] = flat
-            cols[key] = rows.reshape(len(codes), len(periods)).tolist()
+            cols[name] = [flat[i : i + width] for i in range(0, len(flat), width)]
         out[str(indicator_id)] = cols
     return out
 
@@ -202,14 +209,15 @@ def _flags(data: SiteData, codes: pd.Index) -> dict[str, list[str]]:
     return out
 
 
-def _places(data: SiteData, indicator_id: str, part: pd.DataFrame) -> int:
+def _places(data: SiteData, indicator_id: str, first: pd.DataFrame, values: np.ndarray) -> int:
     """The decimals the panel shows the indicator with (its own measure's, if the site has it;
-    the same rule as ``sitejson.yearly_benchmarks``)."""
+    the same rule as ``sitejson.yearly_benchmarks``); ``first``: its first row in the table,
+    ``values``: all its values."""
     try:
         m = data.measure(indicator_id)
     except KeyError:
-        return decimals_for(part["value"].tolist(), str(part["unit"].iloc[0] or ""))
-    return decimals_for(data.values[m.id].tolist(), m.unit, m.kind)
+        return decimals_for(values, str(first["unit"].iloc[0] or ""))
+    return decimals_for(data.values[m.id].to_numpy(), m.unit, m.kind)
 
 
 def write_details(
@@ -220,7 +228,7 @@ def write_details(
     columns: dict[str, list] = {}
     for m in indicators:
         measure = data.measure(m)
-        decimals = decimals_for(data.values[m].tolist(), measure.unit, measure.kind)
+        decimals = decimals_for(data.values[m].to_numpy(), measure.unit, measure.kind)
         columns[m] = rounded(frame[m], decimals)
     index_cols: dict[str, dict[str, list]] = {}
     for m in measures:
@@ -309,4 +317,4 @@ def write_details(
             out["parents"] = {"district": [[district, ""] for _ in take]}
             if stays:
                 out["stays"] = [stays[i] for i in take]
-        dump(site / "data" / "detail" / geo / f"{district or '_'}.json.gz", out)
+        dump(site / "data" / "detail" / geo / f"{district or '_'}.json.gz", out, level=ON_DEMAND)

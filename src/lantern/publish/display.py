@@ -30,7 +30,7 @@ def _says_unit(title: str, unit: str) -> bool:
     return f"({unit.lower()})" in low or f", {unit.lower()})" in low or f"({unit.lower()}," in low
 
 
-def decimals_for(values: Sequence[float], unit: str = "", kind: str = "") -> int:
+def decimals_for(values: Sequence[float] | np.ndarray, unit: str = "", kind: str = "") -> int:
     """Decimal places that show a typical value of the measure to three significant figures.
 
     Whole-number measures (counts of people, ranks, deciles) get none; so does any measure whose
@@ -49,7 +49,7 @@ def decimals_for(values: Sequence[float], unit: str = "", kind: str = "") -> int
     return int(min(6, max(0, 2 - math.floor(math.log10(typical)))))
 
 
-def _floats(values: Sequence[float | None]) -> np.ndarray:
+def _floats(values: Sequence[float | None] | np.ndarray) -> np.ndarray:
     """``values`` as floats, None as NaN."""
     try:
         return np.asarray(values, dtype=float)
@@ -69,17 +69,26 @@ def rounded(values, decimals: int) -> list[float | int | None]:
         # rint rounds half to even on the exact value, as round() does
         if np.abs(safe).max(initial=0.0) >= 2.0**62:
             return [int(round(v)) if math.isfinite(v) else None for v in arr.tolist()]
-        whole = np.rint(safe).astype(np.int64).tolist()
-        return [w if f else None for w, f in zip(whole, finite.tolist(), strict=True)]
+        return with_none(np.rint(safe).astype(np.int64), finite)
     scale = 10.0**decimals
     scaled = safe * scale  # one rounding error, at most half an ulp of the product
     near_tie = np.abs(scaled - np.floor(scaled) - 0.5) <= np.abs(scaled) * 1e-12 + 1e-12
     slow = near_tie | (np.abs(scaled) >= 2.0**52) | (decimals > 22)
-    out = (np.rint(scaled) / scale).tolist()  # k / 10^d: the float nearest the decimal
-    result: list[float | int | None] = [v if f else None for v, f in zip(out, finite, strict=True)]
+    # k / 10^d: the float nearest the decimal
+    result: list[float | int | None] = with_none(np.rint(scaled) / scale, finite)
     for i in np.flatnonzero(slow & finite).tolist():
         result[i] = round(float(arr[i]), decimals)
     return result
+
+
+def with_none(values: np.ndarray, keep: np.ndarray) -> list:
+    """``values`` as a list of Python numbers, None where ``keep`` is false (the list built in
+    NumPy: an object array's ``tolist`` rather than a comprehension over every value)."""
+    if keep.all():
+        return values.tolist()
+    out = values.astype(object)
+    out[~keep] = None
+    return out.tolist()
 
 
 def format_number(value: float | None, decimals: int) -> str:

@@ -148,7 +148,7 @@ def area_table(data: SiteData) -> pd.DataFrame:
             extra[m.id] = pd.array(vals, dtype="Float64").astype("Int64") if whole.all() else vals
             # confidence limits to the decimals the value is shown with: further figures are
             # noise, and cost England's files megabytes
-            places = decimals_for(data.values[m.id].tolist(), m.unit, m.kind)
+            places = decimals_for(data.values[m.id].to_numpy(), m.unit, m.kind)
             for suffix, _text in INTERVAL_FIELDS:
                 col = f"{m.id}_{suffix}"
                 if suffix == "vs_county" and data.place == "England":
@@ -160,8 +160,30 @@ def area_table(data: SiteData) -> pd.DataFrame:
             if flag is not None:
                 extra[f"{m.id}_quality"] = flag
     out = pd.concat([out, pd.DataFrame(extra, index=out.index)], axis=1)
-    empty = [c for c in out.columns if out[c].isna().all() or (out[c].astype(str) == "").all()]
-    return out.drop(columns=empty)
+    return out.drop(columns=empty_columns(out))
+
+
+def empty_columns(table: pd.DataFrame) -> list[str]:
+    """Columns holding no value for any row: every value missing, or every value the empty text.
+
+    A number, a truth value or a date is never written as empty text, so only the other
+    columns are turned into text to look (England's area table: 300 columns of 33,755 rows)."""
+    out = []
+    for name in table.columns:
+        col = table[name]
+        all_missing = bool(col.isna().all())
+        if all_missing or (not _never_text(col.dtype) and (col.astype(str) == "").all()):
+            out.append(name)
+    return out
+
+
+def _never_text(dtype) -> bool:
+    api = pd.api.types
+    return bool(
+        api.is_numeric_dtype(dtype)
+        or api.is_bool_dtype(dtype)
+        or api.is_datetime64_any_dtype(dtype)
+    ) and not isinstance(dtype, pd.CategoricalDtype)
 
 
 QUALITY_TEXT = (
@@ -272,7 +294,7 @@ def trends_table(data: SiteData) -> pd.DataFrame:
     for indicator_id, rows in out.groupby("indicator_id", sort=False).groups.items():
         try:
             m = data.measure(str(indicator_id))
-            places = decimals_for(data.values[m.id].tolist(), m.unit, m.kind)
+            places = decimals_for(data.values[m.id].to_numpy(), m.unit, m.kind)
         except KeyError:
             unit = str(table.loc[rows[0], "unit"] or "")
             places = decimals_for(table.loc[rows, "value"].tolist(), unit)
@@ -280,8 +302,7 @@ def trends_table(data: SiteData) -> pd.DataFrame:
             out.loc[rows, col] = np.round(out.loc[rows, col].to_numpy(dtype=float), places)
     if data.place == "England":
         out = out.drop(columns=["county", "vs_county"])
-    empty = [c for c in out.columns if out[c].isna().all() or (out[c].astype(str) == "").all()]
-    return out.drop(columns=empty).reset_index(drop=True)
+    return out.drop(columns=empty_columns(out)).reset_index(drop=True)
 
 
 def _trend_resources(data: SiteData, folder: Path) -> list[tuple[Path, dict]]:

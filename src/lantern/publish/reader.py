@@ -105,16 +105,26 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
         contributions = _contributions(con, run, areas.index)
         summaries = _summaries(con, run, comp_measures)
     index_periods = _index_periods(run) if run is not None else {}
+    # every value held on the build's LSOAs at its vintage, read once for the map's values and
+    # for the map's own averages
+    held_rows = con.indicator_values(codes=list(areas.index), vintage=int(vintage))
     ind_measures, ind_values = _indicators(
-        con, tables, areas.index, vintage, domain_of, index_periods
+        con, tables, areas.index, vintage, domain_of, index_periods, rows=held_rows
     )
     measures += ind_measures
     values = values.join(ind_values)
     if not measures:
         raise ConfigError("Cannot publish", ["the warehouse holds no indicators for these areas"])
-    comparators = _comparators(con, measures, values, areas, vintage, area_codes)
+    comparators = _comparators(con, measures, values, areas, vintage, area_codes, rows=held_rows)
+    yearly = trend_table(con, _trend_ids(con, set(domain_of)), areas.index, vintage, area_codes)
     intervals, benchmarks = comparisons.interval_columns(
-        con, ind_measures, areas.index, vintage, area_codes, periods=_shown_periods(ind_measures)
+        con,
+        ind_measures,
+        areas.index,
+        vintage,
+        area_codes,
+        periods=_shown_periods(ind_measures),
+        yearly=yearly,
     )
     for indicator_id, bench in benchmarks.items():
         # the county's (Σ numerators / Σ denominators) and England's value of the period shown:
@@ -125,7 +135,6 @@ def _read(con: Warehouse, *, title, area_codes, vintage, index_id) -> SiteData:
             if bench[key] is not None:
                 shown[key] = bench[key]
     cases = comparisons.weekly_cases(con, summaries, areas, vintage)
-    yearly = trend_table(con, _trend_ids(con, set(domain_of)), areas.index, vintage, area_codes)
     trends = _trends(yearly, areas.index)
     place, place_names, other_places = _place(con, area_codes, areas, vintage)
     national = run is not None and str(run["reference"]) == "national"
@@ -396,13 +405,16 @@ def _indicators(
     vintage: str,
     domain_of: dict[str, str],
     index_periods: dict[str, str] | None = None,
+    *,
+    rows: pd.DataFrame | None = None,
 ):
     """Indicator measures and their LSOA values: each indicator held at the map's boundary
     vintage in its latest period, and each indicator the index is built from in the period the
     index used, moved to the map's vintage through the LSOA crosswalk if it is held at the other
     (QOF and the mid-2020 population estimates on LSOA 2011s, on a 2021 map) — the values the
-    index itself was computed from."""
-    df = con.indicator_values(codes=list(codes), vintage=int(vintage))
+    index itself was computed from. ``rows``: ``indicator_values`` of ``codes`` at ``vintage``,
+    if already read."""
+    df = con.indicator_values(codes=list(codes), vintage=int(vintage)) if rows is None else rows
     if not df.empty:
         latest = df.groupby("indicator_id")["period"].transform("max")
         df = df[df["period"].astype(str) == latest.astype(str)]
@@ -459,6 +471,8 @@ def _comparators(
     areas: pd.DataFrame,
     vintage: str,
     area_codes=None,
+    *,
+    rows: pd.DataFrame | None = None,
 ):
     """The map's own and England's value for each measure (keys ``county`` and ``england``).
 
@@ -472,7 +486,7 @@ def _comparators(
     stored = pd.DataFrame(columns=["area_code", "indicator_id", "value", "area_type"])
     if ids:
         stored = con.indicator_values(ids, area_types=("country", "region", "county", "district"))
-    ratio = _ratio_means(con, ids, areas.index, vintage)
+    ratio = _ratio_means(con, ids, areas.index, vintage, rows=rows)
     national = len(areas) > 30000 and bool(areas["district_code"].str.startswith("E").all())
     out: dict[str, dict[str, float | None]] = {}
     for m in measures:
@@ -489,10 +503,17 @@ def _comparators(
     return out
 
 
-def _ratio_means(con: Warehouse, ids: list[str], codes: pd.Index, vintage: str) -> dict[str, float]:
+def _ratio_means(
+    con: Warehouse,
+    ids: list[str],
+    codes: pd.Index,
+    vintage: str,
+    *,
+    rows: pd.DataFrame | None = None,
+) -> dict[str, float]:
     if not ids:
         return {}
-    df = con.indicator_values(codes=list(codes), vintage=int(vintage))
+    df = con.indicator_values(codes=list(codes), vintage=int(vintage)) if rows is None else rows
     df = df[df["numerator"].notna() & (df["denominator"] > 0)]
     out = {}
     for ind, part in df.groupby("indicator_id"):

@@ -21,7 +21,7 @@ import pandas as pd
 
 from lantern.errors import InputError
 from lantern.geography.codes import AreaType, invalid_codes, validate_code
-from lantern.sources.context import LoadContext
+from lantern.sources.context import LoadContext, covers, members
 from lantern.sources.manifest import Manifest, sha256_bytes
 from lantern.sources.model import FileRead
 from lantern.sources.reading import NA_VALUES, RawFile, check_header, parse_csv, read_raw
@@ -318,7 +318,7 @@ def check_codes(table: Table, codes: Codes, ctx: LoadContext) -> None:
     if codes.vintage is not None:
         other = ctx.other_vintage_codes(codes.area_type, codes.vintage)
         if other is not None and len(other):
-            wrong = series.isin(other).to_numpy()
+            wrong = members(series, other)
             if wrong.any():
                 position = int(wrong.argmax())
                 raise _fail(
@@ -330,7 +330,7 @@ def check_codes(table: Table, codes: Codes, ctx: LoadContext) -> None:
                 )
     universe = ctx.universe.get(codes.area_type)
     if universe is not None and len(universe):
-        unknown = ~series.isin(universe).to_numpy()
+        unknown = ~members(series, universe)
         if unknown.any():
             position = int(unknown.argmax())
             vintage = f" {codes.vintage}" if codes.vintage else ""
@@ -484,7 +484,10 @@ def check_complete(table: Table, codes: Codes, ctx: LoadContext) -> list[GapFoun
     wanted = ctx.wanted.get((codes.area_type, codes.vintage))
     if wanted is None or not len(wanted):
         return []
-    present = pd.Index(np.asarray(table.areas[codes.column].dropna().unique(), dtype=object))
+    column = table.areas[codes.column]
+    if covers(wanted, column):
+        return []
+    present = pd.Index(np.asarray(column.dropna().unique(), dtype=object))
     missing = wanted.difference(present)
     gaps: list[GapFound] = []
     for gap in table.spec.gaps:

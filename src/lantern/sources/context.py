@@ -6,9 +6,38 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from lantern.sources.manifest import Manifest
+
+
+def members(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """``values.isin(index)`` as a boolean array. Codes read as categories are looked up once per
+    distinct code in ``index``'s own hash table, which it keeps: a run checks every file against
+    the same few indexes (the wanted areas, every known code), so each is hashed once, not once
+    per file."""
+    if isinstance(values.dtype, pd.CategoricalDtype) and index.is_unique and not index.hasnans:
+        codes = values.cat.codes.to_numpy()
+        if not len(values.cat.categories):
+            return np.zeros(len(codes), dtype=bool)
+        found = index.get_indexer(values.cat.categories) >= 0
+        return np.where(codes >= 0, found[np.maximum(codes, 0)], False)
+    return np.asarray(values.isin(index), dtype=bool)
+
+
+def covers(index: pd.Index, values: pd.Series) -> bool:
+    """True when every code of ``index`` is among ``values`` (a quick yes; False: look closer)."""
+    if not isinstance(values.dtype, pd.CategoricalDtype) or not index.is_unique or index.hasnans:
+        return False
+    codes = values.cat.codes.to_numpy()
+    categories = values.cat.categories
+    observed = np.bincount(codes[codes >= 0], minlength=len(categories)) > 0
+    found = index.get_indexer(categories) if len(categories) else np.zeros(0, dtype=np.intp)
+    seen = np.zeros(len(index), dtype=bool)
+    seen[found[observed & (found >= 0)]] = True
+    return bool(seen.all())
+
 
 # The lookup column holding each (area type, vintage) in the per-LSOA chains.
 CHAIN_COLUMNS = {
@@ -60,7 +89,7 @@ class LoadContext:
         wanted = self.wanted.get((area_type, vintage or 0))
         if wanted is None:
             return pd.Series(True, index=codes.index)
-        return codes.isin(wanted)
+        return pd.Series(members(codes, wanted), index=codes.index)
 
     def inside(self, parents: Iterable[str], area_type: str, vintage: int) -> pd.Index | None:
         """Codes of ``area_type``/``vintage`` lying inside any of ``parents`` (None: unknown)."""

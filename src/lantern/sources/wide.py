@@ -202,7 +202,9 @@ def wide_rows(
 ) -> WideRows:
     """Each measure as one column of value, numerator and denominator matrices (vectorised)."""
     n, k = len(codes), len(measures)
-    out_v, out_n, out_d = (np.full((n, k), np.nan) for _ in range(3))
+    # column-major: each measure is written as one contiguous column, and the warehouse reads
+    # the matrices column after column without copying them
+    out_v, out_n, out_d = (np.full((n, k), np.nan, order="F") for _ in range(3))
     for j, m in enumerate(measures):
         if m.numerator and m.denominator:
             num = values[list(m.numerator)].to_numpy().sum(axis=1)
