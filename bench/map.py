@@ -11,6 +11,8 @@ browser context per page. Targets (issue 17): England ≥ 5× faster than the ba
 recolour ≤ 0.8 s, publish ≤ 60 s and a site ≤ 100 MB.
 
     python bench/map.py            # builds both sites in a temporary folder
+    python bench/map.py --site DIR --warehouse FILE --repeats 5
+                                   # a published site against the baseline, alternating, repeated
 """
 
 from __future__ import annotations
@@ -249,7 +251,86 @@ def report(results: dict) -> str:
     return "\n".join(lines)
 
 
+def repeat_on_site(site: Path, warehouse: Path, repeats: int) -> dict:
+    """A published site (and the warehouse it came from) against the baseline, ``repeats`` times
+    each, alternating which page goes first; returns every run and the median and spread."""
+    import statistics
+
+    from playwright.sync_api import sync_playwright
+
+    runs: dict[str, list] = {"site": [], "baseline": []}
+    load = [round(os.getloadavg()[0], 1)]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "site"
+        shutil.copytree(site, root, copy_function=os.link)  # linked, not copied
+        baseline_page(warehouse, root)
+        with LocalServer(root) as server, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for n in range(repeats):
+                order = ["site", "baseline"] if n % 2 == 0 else ["baseline", "site"]
+                for kind in order:
+                    page = "index.html" if kind == "site" else "baseline.html"
+                    runs[kind].append(measure(browser, f"{server.url}/{page}", kind=kind))
+            browser.close()
+    load.append(round(os.getloadavg()[0], 1))
+    ratios = [
+        b["first_coloured_s"] / s["first_coloured_s"]
+        for s, b in zip(runs["site"], runs["baseline"], strict=True)
+    ]
+
+    def spread(values: list[float]) -> dict:
+        return {
+            "median": round(statistics.median(values), 2),
+            "min": round(min(values), 2),
+            "max": round(max(values), 2),
+        }
+
+    return {
+        "runs": runs,
+        "load_average": load,
+        "ratio": spread(ratios),
+        "site_s": spread([r["first_coloured_s"] for r in runs["site"]]),
+        "baseline_s": spread([r["first_coloured_s"] for r in runs["baseline"]]),
+        "bytes": max(r["bytes"] for r in runs["site"]),
+        "recolour_s": spread([r["recolour_s"] for r in runs["site"]]),
+    }
+
+
+def report_repeats(r: dict) -> str:
+    def fmt(d: dict, unit: str = "") -> str:
+        return f"median {d['median']}{unit} ({d['min']}-{d['max']})"
+
+    site = r["runs"]["site"][-1]
+    return "\n".join(
+        [
+            f"site      first colour {fmt(r['site_s'], ' s')}; {r['bytes'] / 1e6:.2f} MB;"
+            f" recolour {fmt(r['recolour_s'], ' s')}",
+            f"baseline  first colour {fmt(r['baseline_s'], ' s')}",
+            f"ratio     baseline/site {fmt(r['ratio'], 'x')} over {len(r['runs']['site'])} runs;"
+            f" labels {site['labels']}, outlines {'on' if site['outlines'] else 'MISSING'};"
+            f" load average {r['load_average'][0]} -> {r['load_average'][1]}",
+        ]
+    )
+
+
 def main() -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--site", type=Path, help="a published site to time (skips the builds)")
+    parser.add_argument("--warehouse", type=Path, help="the warehouse the site was published from")
+    parser.add_argument("--repeats", type=int, default=5, help="runs of each page with --site")
+    args = parser.parse_args()
+    if args.site:
+        if not (args.site / "index.html").exists() or not args.warehouse:
+            print("--site needs a published site folder and --warehouse its warehouse")
+            return 1
+        results = repeat_on_site(args.site, args.warehouse, max(1, args.repeats))
+        out = ROOT / "bench" / "results"
+        out.mkdir(exist_ok=True)
+        (out / "map-site.json").write_text(json.dumps(results, indent=2))
+        print(report_repeats(results))
+        return 0
     data = shared_data_dir()
     if data is None:
         print("England-wide open data not found: set LANTERN_SHARED_DATA")
