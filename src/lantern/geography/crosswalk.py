@@ -104,14 +104,21 @@ def crosswalk_weights(
     return pairs
 
 
-def load_crosswalk(data_dir: Path, *, reverse: bool = True) -> pd.DataFrame:
+def load_crosswalk(
+    data_dir: Path, *, reverse: bool = True, lookup: Table | None = None
+) -> pd.DataFrame:
     """Crosswalk with weights from the files in ``data_dir`` (Census 2021 and mid-2020 populations).
 
     Every LSOA of the crosswalk must have a population (> 0) in both population files.
+    ``lookup``: the crosswalk lookup already read and checked in this run (``read_lookups``
+    reads it for the hierarchy's cross-checks), so the file is read once; by default it is read.
     """
     data_dir = Path(data_dir)
     ctx = lookup_context(data_dir)
-    lookup = read_geography(data_dir, CROSSWALK_LOOKUP, ctx, checksum=False)
+    if lookup is None:
+        lookup = read_geography(data_dir, CROSSWALK_LOOKUP, ctx, checksum=False)
+    elif lookup.spec != SPECS[CROSSWALK_LOOKUP] or lookup.path != data_dir / CROSSWALK_LOOKUP:
+        raise ValueError(f"not the crosswalk lookup of {data_dir}: {lookup.path}")
     pop21 = read_geography(data_dir, POPULATION_2021, ctx, checksum=False)
     cross_check(
         pop21, "lsoa21_code", lookup, "lsoa21_code", "LSOA 2021 of the crosswalk", ctx.manifest

@@ -34,10 +34,10 @@ from lantern.geography.hierarchy import (
     read_lookups,
 )
 from lantern.geography.postcodes import PostcodeLookup, postcode_spec
-from lantern.geography.tables import BOUNDARIES, boundary_rows
+from lantern.geography.tables import BOUNDARIES, LOOKUP_CROSSWALK, boundary_rows
 from lantern.pipeline.progress import Progress, or_quiet
 from lantern.sources import SOURCES, LoadContext, Source, load_source
-from lantern.sources.checked import GapFound, parse_ahead, read_table
+from lantern.sources.checked import GapFound, Table, parse_ahead, read_table
 from lantern.sources.manifest import Manifest
 from lantern.sources.model import IndicatorMeta, Loaded, WideRows
 from lantern.sources.reading import header_of
@@ -150,6 +150,8 @@ def area_context(
     :func:`chain_links`)."""
     ctx = new_context(data_dir) if ctx is None else ctx
     lookups = read_lookups(Path(data_dir))
+    # checked once here; the crosswalk's weights use the same table (see ``crosswalk_lookup``)
+    ctx.tables[CROSSWALK_READ] = lookups.tables[LOOKUP_CROSSWALK]
     ctx.chains = lookups.chains
     ctx.universe = universe(lookups)
     areas, chains, missing = {}, {}, {}
@@ -184,6 +186,16 @@ def area_context(
             or ["no LSOAs found inside the given areas"],
         )
     return areas, chains, ctx
+
+
+CROSSWALK_READ = ("lookup", LOOKUP_CROSSWALK)  # the crosswalk lookup read by ``area_context``
+
+
+def crosswalk_lookup(ctx: LoadContext) -> Table | None:
+    """The crosswalk lookup ``area_context`` read and checked (taken out: its weights are built
+    once), or None when it was not read in this run."""
+    table = ctx.tables.pop(CROSSWALK_READ, None)
+    return table if isinstance(table, Table) else None
 
 
 def universe(lookups: Lookups) -> dict[str, pd.Index]:
@@ -443,7 +455,7 @@ def _write(
     """Everything after the hierarchy, while the sources load in a second thread."""
     data_dir = Path(config.data_dir)
     steps.step("geography: LSOA 2011 ↔ 2021 crosswalk")
-    cross = load_crosswalk(data_dir)
+    cross = load_crosswalk(data_dir, lookup=crosswalk_lookup(ctx))
     inside = cross["lsoa11_code"].isin(ctx.wanted[("lsoa", 2011)]) | cross["lsoa21_code"].isin(
         ctx.wanted[("lsoa", 2021)]
     )
