@@ -34,6 +34,19 @@ def _empty(path, *, legacy: bool = False) -> None:
     con.close()
 
 
+def _counts(codes: list[str], values: list[float]) -> pd.DataFrame:
+    """Long rows of one indicator ("a.count", 2020, 2021 areas) for ``codes``."""
+    return pd.DataFrame(
+        {
+            "area_code": codes,
+            "vintage": 2021,
+            "indicator_id": "a.count",
+            "period": "2020",
+            "value": values,
+        }
+    )
+
+
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame[columns("indicators")].astype({"vintage": "int64"})
     frame = frame.sort_values(["indicator_id", "period", "vintage", "area_code"])
@@ -122,15 +135,7 @@ def test_values_read_back_as_written(tmp_path_factory, batches, matrix_rows, leg
 def test_keys_stay_dense_and_unique_across_writers(tmp_path):
     path = tmp_path / "lantern.duckdb"
     _empty(path)
-    frame = pd.DataFrame(
-        {
-            "area_code": CODES[:3],
-            "vintage": 2021,
-            "indicator_id": "a.count",
-            "period": "2020",
-            "value": [1.0, 2.0, 3.0],
-        }
-    )
+    frame = _counts(CODES[:3], [1.0, 2.0, 3.0])
     with Warehouse.update(path, command="test") as wh:
         wh.insert("indicators", frame)
     later = frame.assign(area_code=CODES[2:5], period="2021")
@@ -148,15 +153,7 @@ def test_keys_stay_dense_and_unique_across_writers(tmp_path):
 def test_keys_stay_right_after_a_rollback_and_after_keys_are_removed(tmp_path):
     path = tmp_path / "lantern.duckdb"
     _empty(path)
-    rows = pd.DataFrame(
-        {
-            "area_code": CODES[:4],
-            "vintage": 2021,
-            "indicator_id": "a.count",
-            "period": "2020",
-            "value": [1.0, 2.0, 3.0, 4.0],
-        }
-    )
+    rows = _counts(CODES[:4], [1.0, 2.0, 3.0, 4.0])
     with Warehouse.update(path, command="test") as wh:
         wh.insert("indicators", rows.iloc[:2])
         with pytest.raises(RuntimeError), wh.transaction("indicators"):
