@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import anyio
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from lantern.portal.models import RateEvent, utcnow
@@ -47,7 +47,10 @@ def admit(factory, client: str, checks: list[tuple[str, int, int]]) -> int | Non
             )
             if (used or 0) >= limit:
                 return window
-        db.add_all(RateEvent(bucket=b, client=client, at=now) for b, _, _ in checks)
+        db.execute(
+            insert(RateEvent.__table__),
+            [{"bucket": b, "client": client, "at": now} for b, _, _ in checks],
+        )
         db.commit()
     return None
 
