@@ -176,6 +176,40 @@ def composite_tokens(
     return {k: tokeniser.token_series(k, v) for k, v in composite_keys(normalised).items()}
 
 
+def composite_texts(normalised: Mapping[str, str | None]) -> dict[str, str | None]:
+    """One person's ``composite_keys`` (every key, None where a part is missing), without
+    building columns: the objection form tokenises one person at a time."""
+    g, f, d, pc = (
+        normalised.get(k) for k in ("given_name", "family_name", "date_of_birth", "postcode")
+    )
+
+    def join(*parts: str | None) -> str | None:
+        return None if None in parts else "|".join(parts)  # type: ignore[arg-type]
+
+    def sx(v: str | None) -> str | None:
+        return (jellyfish.soundex(v.replace(" ", "")) or None) if isinstance(v, str) else None
+
+    def part(pick: Callable[[str], str]) -> str | None:
+        return pick(d) if d is not None else None
+
+    return {
+        "name_dob": join(g, f, d),
+        "obj_soundex_dob": join(sx(g), sx(f), d),
+        "obj_name_ym": join(g, f, part(lambda v: v[:6])),
+        "obj_name_md": join(g, f, part(lambda v: v[4:])),
+        "obj_name_yd": join(g, f, part(lambda v: v[:4] + v[6:])),
+        "obj_given_dob_pc": join(g, d, pc),
+        "obj_family_dob_pc": join(f, d, pc),
+    }
+
+
+@lru_cache(maxsize=32)
+def cached_tokeniser(secret: bytes, release: str) -> Tokeniser:
+    """One ``Tokeniser`` per secret and release for the life of the process, so its derived
+    keys are not derived again for every person tokenised one at a time."""
+    return Tokeniser(secret, release=release)
+
+
 def objection_tokens(
     identifiers: Mapping[str, object], project_secret: bytes, release: str
 ) -> dict[str, str]:
@@ -184,17 +218,16 @@ def objection_tokens(
     ``identifiers`` may hold ``nhs_number``, ``given_name``, ``family_name``, ``date_of_birth``
     and ``postcode``. Returns ``{key: token}`` for every objection key that could be formed.
     """
-    tk = Tokeniser(project_secret, release=release)
-    normalised = {
-        k: pd.Series([NORMALISERS[k](identifiers.get(k))], dtype=object) for k in NORMALISER_KEYS
-    }
+    tk = cached_tokeniser(project_secret, release)
+    normalised = {k: NORMALISERS[k](identifiers.get(k)) for k in NORMALISER_KEYS}
     out: dict[str, str] = {}
-    nhs = normalised.pop("nhs_number")[0]
+    nhs = normalised["nhs_number"]
     if nhs:
         out["nhs_number"] = tk.token("nhs_number", nhs) or ""
-    for key, values in composite_tokens(tk, normalised).items():
-        if values[0] is not None:
-            out[key] = values[0]
+    for key, text in composite_texts(normalised).items():
+        token = tk.token(key, text)
+        if token is not None:
+            out[key] = token
     return out
 
 

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from lantern.portal import sessions
-from lantern.portal.models import Role, User, WebSession
+from lantern.portal.models import Role
 from lantern.portal.scope import Scope, ScopedQueries
 from lantern.portal.settings import PortalSettings
 
@@ -29,8 +29,8 @@ class Ctx:
     """Who is asking: their session (may be anonymous) and user (``None`` for the public)."""
 
     db: Session
-    web: WebSession | None
-    user: User | None
+    web: sessions.SessionView | None
+    user: sessions.SignedIn | None
     settings: PortalSettings
     today: date
 
@@ -62,7 +62,7 @@ def with_session(request: Request, ctx: Ctx = Depends(context)) -> Ctx:
     if ctx.web is None:
         started = sessions.start(ctx.db)
         ctx.db.commit()
-        ctx.web = started.record
+        ctx.web = sessions.SessionView.of(started.record)
         request.state.new_session_token = started.token
     return ctx
 

@@ -25,6 +25,7 @@ from lantern.portal.crypto import seal, unseal
 from lantern.portal.csvsafe import SafeWriter
 from lantern.portal.models import Area, ContactOutcome, Household, HouseholdMatch, User, utcnow
 from lantern.portal.scope import ScopedQueries
+from lantern.portal.sessions import SignedIn
 
 REQUIRED_COLUMNS = ("reference", "lsoa21_code", "reason")
 OUTCOMES = (
@@ -185,7 +186,7 @@ class HouseholdRow:
 
 
 def _access(
-    session: Session, user: User, agreement_id: str, purpose: str, today: date
+    session: Session, user: User | SignedIn, agreement_id: str, purpose: str, today: date
 ) -> agreements_mod.AgreementView:
     agreement = agreements_mod.get(session, agreement_id)
     agreements_mod.authorise_household_access(
@@ -225,7 +226,7 @@ def _rows(
 def view(
     session: Session,
     scoped: ScopedQueries,
-    user: User,
+    user: User | SignedIn,
     *,
     agreement_id: str,
     purpose: str,
@@ -249,7 +250,7 @@ def view(
 def record_outcome(
     session: Session,
     scoped: ScopedQueries,
-    user: User,
+    user: User | SignedIn,
     *,
     reference: str,
     outcome: str,
@@ -284,7 +285,7 @@ class Export:
 def export_csv(
     session: Session,
     scoped: ScopedQueries,
-    user: User,
+    user: User | SignedIn,
     *,
     agreement_id: str,
     purpose: str,

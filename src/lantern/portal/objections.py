@@ -16,13 +16,14 @@ is on a list.
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -134,10 +135,38 @@ def validate(form: Mapping[str, str], today: date) -> tuple[Checked | None, list
     return (None, errors) if errors else (Checked(out, routes), [])
 
 
-def active_releases(session: Session, keystore: KeyStore, today: date) -> list[tuple[str, str]]:
+def active_releases(
+    session: Session,
+    keystore: KeyStore,
+    today: date,
+    agreements: list[agreements_mod.AgreementView] | None = None,
+) -> list[tuple[str, str]]:
     """(project, batch) pairs whose agreement is loaded and active and whose keys exist."""
-    active = {a.id for a in agreements_mod.all_agreements(session) if a.is_active(today)}
+    loaded = agreements if agreements is not None else agreements_mod.all_agreements(session)
+    active = {a.id for a in loaded if a.is_active(today)}
     return [(p, r) for p, r in keystore.releases() if p in active]
+
+
+#: token secrets already read: by key file, with the SHA-256 of the file they were read from
+_SECRETS: dict[tuple[str, str, str], tuple[bytes, bytes]] = {}
+
+
+def release_secret(keystore: KeyStore, project: str, release: str) -> bytes:
+    """A batch's token secret, unwrapped once per process and again whenever its key file's
+    bytes change (a batch destroyed and created again under the same name, re-wrapped keys);
+    a missing key file is ``KeyStore.load``'s error, as before."""
+    path = keystore.path(project, release)
+    try:
+        digest = hashlib.sha256(path.read_bytes()).digest()
+    except FileNotFoundError:
+        return keystore.load(project, release).require_token_secret()  # raises: no keys
+    held = (str(path.resolve()), project, release)
+    known = _SECRETS.get(held)
+    if known is not None and hmac.compare_digest(known[0], digest):
+        return known[1]
+    secret = keystore.load(project, release).require_token_secret()
+    _SECRETS[held] = (digest, secret)  # read before load: a change in between is read again
+    return secret
 
 
 def new_reference() -> str:
@@ -153,6 +182,7 @@ class Receipt:
     routes: list[str]
     projects: list[str]
     lists_checked: bool
+    titles: dict[str, str] = field(default_factory=dict)  # every loaded agreement's title
 
 
 def submit(
@@ -172,17 +202,19 @@ def submit(
     if keystore is None:
         raise ConfigError("objections", ["no key store is configured (LANTERN_PORTAL_KEYSTORE)"])
     normalised = objectors.normalise_one(checked.identifiers)
+    loaded = agreements_mod.all_agreements(session)
     tokens: dict[str, dict[str, str]] = {}
-    for project, release in active_releases(session, keystore, today):
-        secret = keystore.load(project, release).require_token_secret()
+    for project, release in active_releases(session, keystore, today, loaded):
+        secret = release_secret(keystore, project, release)
         found = objection_tokens(normalised, secret, release)
         if found:
             tokens[f"{project}/{release}"] = found
-    frame = pd.DataFrame([normalised])
-    matches = objectors.match_tokens(frame, objectors.match_key())[0]
+    matches = objectors.match_tokens_one(normalised, objectors.match_key())
     # lists loaded before the register kept identifiers carry tokens under the data key
     legacy = (
-        objectors.match_tokens(frame, objectors.legacy_match_key(data_key))[0] if data_key else []
+        objectors.match_tokens_one(normalised, objectors.legacy_match_key(data_key))
+        if data_key
+        else []
     )
     fingerprint = objectors.fingerprint(normalised)
     reference = new_reference()
@@ -210,8 +242,9 @@ def submit(
         projects=sorted({k.partition("/")[0] for k in tokens}),
         households_removed=removed,
     )
-    active = sorted(a.id for a in agreements_mod.all_agreements(session) if a.is_active(today))
-    return Receipt(reference, checked.routes, active, lists_checked=bool(matches))
+    active = sorted(a.id for a in loaded if a.is_active(today))
+    titles = {a.id: a.title for a in loaded}
+    return Receipt(reference, checked.routes, active, lists_checked=bool(matches), titles=titles)
 
 
 def export_register(

@@ -29,6 +29,7 @@ import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -37,7 +38,8 @@ from sqlalchemy.orm import Session
 
 from lantern.governance.objections import KINDS, normalise_objectors
 from lantern.keys import aead
-from lantern.linkage.tokens import Tokeniser, composite_tokens
+from lantern.linkage.normalise import NORMALISERS
+from lantern.linkage.tokens import Tokeniser, cached_tokeniser, composite_texts, composite_tokens
 from lantern.portal.models import ContactOutcome, Household, HouseholdMatch, Objection
 
 SECRET = "objection-register"
@@ -56,7 +58,9 @@ def register_key() -> bytes:
     return _KEYS[root]
 
 
+@lru_cache(maxsize=64)
 def _derive(key: bytes, info: bytes) -> bytes:
+    """HKDF-SHA256 of ``key`` for one purpose (kept: every objection needs the same few)."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -87,8 +91,13 @@ def normalise(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def normalise_one(identifiers: Mapping[str, object]) -> dict[str, str | None]:
-    frame = pd.DataFrame([{k: identifiers.get(k) for k in KINDS}])
-    return {k: v for k, v in normalise(frame).iloc[0].items()}
+    """``normalise`` for one person, without building a frame (the same values)."""
+    out: dict[str, str | None] = {}
+    for kind in KINDS:
+        value = identifiers.get(kind)
+        missing = value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+        out[kind] = None if missing else NORMALISERS[kind](value)
+    return out
 
 
 def token_frame(normalised: pd.DataFrame, secret: bytes, release: str) -> pd.DataFrame:
@@ -109,6 +118,14 @@ def match_tokens(normalised: pd.DataFrame, key: bytes) -> list[list[str]]:
     for row in tokens.itertuples(index=False):
         out.append(sorted({_b64(bytes.fromhex(t)) for t in row if isinstance(t, str)}))
     return out
+
+
+def match_tokens_one(normalised: Mapping[str, str | None], key: bytes) -> list[str]:
+    """``match_tokens`` for one person's normalised identifiers, without building a frame."""
+    tk = cached_tokeniser(key, MATCH_RELEASE)
+    texts = {"nhs_number": normalised.get("nhs_number"), **composite_texts(normalised)}
+    tokens = (tk.token(domain, text) for domain, text in texts.items())
+    return sorted({_b64(bytes.fromhex(t)) for t in tokens if t is not None})
 
 
 # -- the encrypted register -------------------------------------------------------------------

@@ -24,6 +24,7 @@ from lantern.portal.models import (
     Role,
     User,
 )
+from lantern.portal.sessions import SignedIn
 
 AREA_TYPES = ("district", "ward", "msoa", "lsoa")
 
@@ -39,7 +40,7 @@ class Scope:
     codes: frozenset[str] | None
 
     @classmethod
-    def for_user(cls, user: User) -> Scope:
+    def for_user(cls, user: User | SignedIn) -> Scope:
         if user.role in (Role.ADMINISTRATOR, Role.ANALYST):
             return cls(None)
         return cls(frozenset(s.area_code for s in user.scopes))

@@ -172,8 +172,11 @@ def password_change(
             raise InputError("the new password and its confirmation differ")
         if len(new) > 1000:
             raise InputError("passwords must be at most 1000 characters")
+        user = ctx.db.get(User, ctx.user.id)
+        if user is None:
+            raise InputError("this account no longer exists")
         accounts.change_own_password(
-            ctx.db, ctx.user, current=current[:1000], new=new, keep_session=ctx.web.id
+            ctx.db, user, current=current[:1000], new=new, keep_session=ctx.web.id
         )
     except InputError as exc:
         ctx.db.rollback()

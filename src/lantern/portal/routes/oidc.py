@@ -17,12 +17,12 @@ from fastapi.responses import RedirectResponse, Response
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from lantern.errors import ConfigError
 from lantern.portal import audit_db, sessions
 from lantern.portal.deps import Ctx, client_address, context, with_session
-from lantern.portal.models import User
+from lantern.portal.models import User, WebSession
 from lantern.portal.settings import PortalSettings
 
 SCOPE = "openid email profile"
@@ -113,16 +113,21 @@ def _redirect_uri(request: Request) -> str:
 def oidc_login(request: Request, ctx: Ctx = Depends(with_session)) -> Response:
     provider: Provider = request.app.state.oidc
     assert ctx.web is not None
-    ctx.web.oidc_state = secrets.token_urlsafe(24)
-    ctx.web.oidc_nonce = secrets.token_urlsafe(24)
-    ctx.web.oidc_verifier = secrets.token_urlsafe(64)
+    state = secrets.token_urlsafe(24)
+    nonce = secrets.token_urlsafe(24)
+    verifier = secrets.token_urlsafe(64)
+    ctx.db.execute(
+        update(WebSession)
+        .where(WebSession.id == ctx.web.id)
+        .values(oidc_state=state, oidc_nonce=nonce, oidc_verifier=verifier)
+    )
     ctx.db.commit()
     with provider.client(_redirect_uri(request)) as client:
         url, _ = client.create_authorization_url(
             provider.meta["authorization_endpoint"],
-            state=ctx.web.oidc_state,
-            code_verifier=ctx.web.oidc_verifier,
-            nonce=ctx.web.oidc_nonce,
+            state=state,
+            code_verifier=verifier,
+            nonce=nonce,
         )
     return RedirectResponse(url, status_code=303)
 
@@ -146,8 +151,16 @@ def oidc_callback(
             403, "sign-in could not be completed: start again from the sign-in page"
         )
     nonce, verifier = web.oidc_nonce or "", web.oidc_verifier or ""
-    web.oidc_state = web.oidc_nonce = web.oidc_verifier = None  # single use
+    used = ctx.db.execute(  # single use: only the request that clears the state goes on
+        update(WebSession)
+        .where(WebSession.id == web.id, WebSession.oidc_state == web.oidc_state)
+        .values(oidc_state=None, oidc_nonce=None, oidc_verifier=None)
+    )
     ctx.db.commit()
+    if used.rowcount != 1:  # type: ignore[attr-defined]
+        raise HTTPException(
+            403, "sign-in could not be completed: start again from the sign-in page"
+        )
     try:
         with provider.client(_redirect_uri(request)) as client:
             token = client.fetch_token(

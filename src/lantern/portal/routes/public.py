@@ -105,7 +105,7 @@ def objection_submit(
             errors=[],
             error="Objections cannot be recorded right now; please try again later.",
         )
-    titles = {a.id: a.title for a in agreements_mod.all_agreements(ctx.db)}
+    titles = receipt.titles
     return render(
         request,
         "object_done.html",
