@@ -100,9 +100,38 @@ window.recolour = function () {{
     precompress(out)  # served gzipped like the site, so bytes compare fairly
 
 
+def _browser_cpu() -> dict[int, float]:
+    """CPU seconds (user + system) of each Chromium process under this one, from /proc (Linux;
+    empty elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    names: dict[int, str] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pid = int(entry.name)
+        parents[pid], names[pid] = int(fields[1]), name
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
+    mine = {os.getpid()}
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in mine and pid not in mine:
+                mine.add(pid)
+                changed = True
+    return {pid: cpu[pid] for pid in mine if "chrom" in names[pid]}
+
+
 def measure(browser, url: str, *, kind: str) -> dict:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    before = _browser_cpu()
     # every response, the page's and its workers' (the map's tile workers fetch the tiles),
     # counted as received: compressed body and headers
     finished: list = []
@@ -115,6 +144,10 @@ def measure(browser, url: str, *, kind: str) -> dict:
     else:
         page.wait_for_function("window.colouredAt", timeout=180_000, polling=50)
         first = interactive = page.evaluate("window.colouredAt")
+    # the browser's CPU (every process: page, its workers, software WebGL) up to the map drawn,
+    # the other engineers' load on the cores left out
+    after = _browser_cpu()
+    cpu = sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
     page.wait_for_load_state("networkidle")
     transferred = sum(
         size["responseBodySize"] + size["responseHeadersSize"]
@@ -142,6 +175,7 @@ def measure(browser, url: str, *, kind: str) -> dict:
     return {
         "first_coloured_s": round(first / 1000, 2),
         "interactive_s": round(interactive / 1000, 2),
+        "cpu_s": round(cpu, 2),
         "bytes": transferred,
         "recolour_s": round(recolour / 1000, 2),
         **extra,
@@ -214,14 +248,15 @@ def run(data: Path, work: Path) -> dict:
 
 def report(results: dict) -> str:
     lines = [
-        f"{'':8} {'page':9} {'first colour':>12} {'interactive':>11} {'transferred':>12} {'recolour':>9}"
+        f"{'':8} {'page':9} {'first colour':>12} {'interactive':>11} {'browser CPU':>11} "
+        f"{'transferred':>12} {'recolour':>9}"
     ]
     for name, r in results.items():
         for kind in ("site", "baseline"):
             m = r[kind]
             lines.append(
                 f"{name:8} {kind:9} {m['first_coloured_s']:>10.2f} s {m['interactive_s']:>9.2f} s "
-                f"{m['bytes'] / 1e6:>9.2f} MB {m['recolour_s']:>7.2f} s"
+                f"{m['cpu_s']:>9.2f} s {m['bytes'] / 1e6:>9.2f} MB {m['recolour_s']:>7.2f} s"
             )
         t = TARGETS[name]
 
@@ -291,6 +326,8 @@ def repeat_on_site(site: Path, warehouse: Path, repeats: int) -> dict:
         "ratio": spread(ratios),
         "site_s": spread([r["first_coloured_s"] for r in runs["site"]]),
         "baseline_s": spread([r["first_coloured_s"] for r in runs["baseline"]]),
+        "site_cpu_s": spread([r["cpu_s"] for r in runs["site"]]),
+        "baseline_cpu_s": spread([r["cpu_s"] for r in runs["baseline"]]),
         "bytes": max(r["bytes"] for r in runs["site"]),
         "recolour_s": spread([r["recolour_s"] for r in runs["site"]]),
     }
@@ -303,9 +340,11 @@ def report_repeats(r: dict) -> str:
     site = r["runs"]["site"][-1]
     return "\n".join(
         [
-            f"site      first colour {fmt(r['site_s'], ' s')}; {r['bytes'] / 1e6:.2f} MB;"
+            f"site      first colour {fmt(r['site_s'], ' s')}; browser CPU"
+            f" {fmt(r['site_cpu_s'], ' s')}; {r['bytes'] / 1e6:.2f} MB;"
             f" recolour {fmt(r['recolour_s'], ' s')}",
-            f"baseline  first colour {fmt(r['baseline_s'], ' s')}",
+            f"baseline  first colour {fmt(r['baseline_s'], ' s')}; browser CPU"
+            f" {fmt(r['baseline_cpu_s'], ' s')}",
             f"ratio     baseline/site {fmt(r['ratio'], 'x')} over {len(r['runs']['site'])} runs;"
             f" labels {site['labels']}, outlines {'on' if site['outlines'] else 'MISSING'};"
             f" load average {r['load_average'][0]} -> {r['load_average'][1]}",

@@ -1,6 +1,6 @@
 """How the map gets its first tiles: described from the page's metadata instead of each archive's
-header, read by MapLibre's tile workers (``assets/tiles-worker.js``), and still drawn when that
-script cannot be loaded."""
+header, read by MapLibre's tile workers (``assets/tiles-worker.js``), drawn once every tile of the
+view is in, and still drawn when that script cannot be loaded."""
 
 from __future__ import annotations
 
@@ -100,5 +100,46 @@ def test_the_map_still_draws_every_area_when_the_worker_script_does_not_load(
     assert pg.locator("#legend-items li").count() > 0
     took = pg.evaluate("window.lantern.setMeasure('census2021.aged_65_plus_pct')")
     assert took > 0
+    assert not errors and not guard.blocked
+    context.close()
+
+
+# Records the time of every WebGL draw call the page makes (MapLibre's canvas is WebGL; the
+# county preview is a 2D canvas).
+COUNT_DRAWS = """(() => {
+  window.__draws = [];
+  for (const C of [WebGLRenderingContext, WebGL2RenderingContext])
+    for (const name of ["drawElements", "drawArrays"]) {
+      const original = C.prototype[name];
+      C.prototype[name] = function (...args) {
+        window.__draws.push(performance.now());
+        return original.apply(this, args);
+      };
+    }
+})();"""
+
+
+def test_the_first_view_is_drawn_once_all_its_tiles_are_in(browser, essex_server, essex_data):
+    """MapLibre draws nothing of the first view until every source has the view's tiles, then
+    draws it whole: no WebGL draw call comes before the ``first-draw`` mark, which says no source
+    was still waiting for a tile; every area and the outlines are drawn, in their classes'
+    colours (``test_browser``)."""
+    context, pg, guard, errors = open_page(browser)
+    pg.add_init_script(COUNT_DRAWS)
+    pg.goto(f"{essex_server.url}/index.html")
+    wait_ready(pg)
+    marks = pg.evaluate(
+        "Object.fromEntries(performance.getEntriesByType('mark')"
+        ".map(m => [m.name, [m.startTime, m.detail]]))"
+    )
+    asked, _ = marks["lantern:tiles-asked"]
+    drawn, detail = marks["lantern:first-draw"]
+    assert asked <= drawn
+    assert detail == {"whole": True}
+    draws = pg.evaluate("window.__draws")
+    assert draws, "nothing was drawn"
+    assert min(draws) >= drawn, "part of the first view was drawn before all its tiles were in"
+    assert drawn_areas(pg) == len(essex_data.areas)
+    assert pg.evaluate("window.lantern.map.isSourceLoaded('outlines')")
     assert not errors and not guard.blocked
     context.close()

@@ -53,3 +53,57 @@ def test_sources_load_ahead_in_order_and_errors_wait_their_turn(tmp_path):
     assert ran == sorted(ran)  # in registry order
     assert {thread for _, thread in log} == {"lantern-load_0"}
     assert not [t for t in threading.enumerate() if t.name.startswith("lantern-load")]
+
+
+class Preparing:
+    """A loader with a ``prepare`` step (what later sources share, read ahead)."""
+
+    def __init__(self, log: list, *, fails: bool = False) -> None:
+        self.log, self.fails = log, fails
+
+    def __call__(self, source: PreparedSource, ctx: LoadContext) -> str:
+        self.log.append(("load", source.source_id, threading.current_thread().name))
+        return f"loaded {source.source_id}"
+
+    def prepare(self, source: PreparedSource, ctx: LoadContext) -> bool:
+        self.log.append(("prepare", source.source_id, threading.current_thread().name))
+        if self.fails:  # a prepare step never raises early: the load reports it in its turn
+            raise InputError(f"{source.source_id} is damaged", file=Path(source.source_id))
+        return True
+
+
+class PreparedSource:
+    def __init__(self, source_id: str, loader) -> None:  # noqa: ANN001
+        self.source_id, self.loader = source_id, loader
+
+    def tables(self) -> list:
+        return []
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_later_sources_prepare_after_the_first_loads_and_before_their_own(tmp_path, fails):
+    log: list = []
+    preparing = Preparing(log, fails=fails)
+    sources = [
+        PreparedSource("s0", lambda s, c: log.append(("load", s.source_id, "")) or "s0"),
+        PreparedSource("s1", lambda s, c: log.append(("load", s.source_id, "")) or "s1"),
+        PreparedSource("q0", preparing),
+        PreparedSource("q1", preparing),
+    ]
+    ctx = LoadContext(tmp_path)
+    with _loading(sources, ctx, ahead=2) as loads:  # type: ignore[arg-type]
+        loads.parse_first()
+        loads.start()
+        done = [source.source_id for source, _ in loads]
+    assert done == ["s0", "s1", "q0", "q1"]
+    steps = [(kind, s) for kind, s, _ in log]
+    # the first two load, then both QOF-like sources prepare, then the rest load in turn
+    assert steps == [
+        ("load", "s0"),
+        ("load", "s1"),
+        ("prepare", "q0"),
+        ("prepare", "q1"),
+        ("load", "q0"),
+        ("load", "q1"),
+    ]
+    assert {t for kind, _, t in log if kind == "prepare"} == {"lantern-load_0"}

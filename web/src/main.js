@@ -491,21 +491,38 @@ function firstClasses() {
   return out;
 }
 
-// The map's first frame asks its workers for the tiles in view only once the frame is over, and
-// drawing that frame compiles the map's shaders (~0.3 s of this thread in software WebGL), so
-// the workers would wait for the compiling. Drawing is left out of the first frame that has the
-// tile sources ready: the workers start on the tiles, and the next frame draws (and compiles)
-// while they work.
-function askFirstTiles(m) {
+// The first view is drawn once, whole. MapLibre asks its workers for the tiles in view only once
+// a frame is over, so the first frame that has the tile sources ready only asks. After that the
+// map would draw a frame each time a tile arrives: England's first view was drawn three times
+// (one tile, then two, then all), each frame a full software-WebGL draw of up to 1.3 million
+// triangle corners that took the cores the tile worker was laying out the largest tile on. The
+// drawing is held until every source has the view's tiles (or for at most FIRST_DRAW_WAIT ms,
+// after which the map draws what it has and fills in as usual), then drawn in one frame. If
+// MapLibre's painter is not as expected, the map simply draws as usual.
+const FIRST_DRAW_WAIT = 4000;
+
+function drawFirstViewOnce(m) {
   const painter = m.painter;
   if (!painter || typeof painter.render !== "function") return;
   const draw = painter.render;
+  const managers = (style) => Object.values((style && (style.tileManagers || style.sourceCaches)) || {});
+  let deadline = 0;
   painter.render = function (style, options) {
-    const ready = style && Object.values(style.sourceCaches || style.tileManagers || {}).some((c) => c && c.getIds && c.getIds().length);
-    if (!ready) return draw.call(this, style, options);
+    // a tile's layout is read against the painter's style when it arrives (the draw sets it)
+    this.style = style;
+    const caches = managers(style);
+    if (!deadline) {
+      if (!caches.some((c) => c && c.getIds && c.getIds().length)) return draw.call(this, style, options);
+      performance.mark("lantern:tiles-asked");
+      deadline = performance.now() + FIRST_DRAW_WAIT;
+      setTimeout(() => m.triggerRepaint(), FIRST_DRAW_WAIT + 20); // a frame to draw in if none comes
+      return;
+    }
+    const waiting = caches.some((c) => c && typeof c.loaded === "function" && !c.loaded());
+    if (waiting && performance.now() < deadline) return;
     painter.render = draw;
-    performance.mark("lantern:tiles-asked");
-    m.triggerRepaint();
+    performance.mark("lantern:first-draw", { detail: { whole: !waiting } });
+    return draw.call(this, style, options);
   };
 }
 
@@ -563,7 +580,7 @@ async function start() {
     pitchWithRotate: false,
     touchPitch: false,
   });
-  askFirstTiles(map);
+  drawFirstViewOnce(map);
   if (!view) remember(district ? district.bbox : meta.bounds, "first");
   const watch = new ResizeObserver(() => refit());
   for (const node of [$("legend"), $("panel"), $("map")]) watch.observe(node);

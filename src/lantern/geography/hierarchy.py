@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from lantern.errors import InputError
@@ -222,29 +223,49 @@ def chain_areas(chain: pd.DataFrame, vintage: int) -> pd.DataFrame:
 
 
 def chain_links(chain: pd.DataFrame, vintage: int, areas: pd.DataFrame) -> pd.DataFrame:
-    """The transitive ``area_links`` table for one chain (``areas`` from :func:`chain_areas`)."""
+    """The transitive ``area_links`` table for one chain (``areas`` from :func:`chain_areas`).
+
+    Every (child level, parent level) pair's distinct code pairs, in order of first appearance,
+    without self-links; a unitary's link to itself as county is left to its district link.
+    Codes are numbered once for all levels together, so pairs are compared as integers.
+    """
     levels = CHAINS[vintage]
-    link_parts = []
+    numbered, codes = pd.factorize(
+        np.concatenate([chain[level.code].to_numpy(dtype=object) for level in levels])
+    )
+    numbered = numbered.reshape(len(levels), len(chain)).astype(np.int64)
+    width = max(len(codes), 1)
+    children, parents, child_types, parent_types = [], [], [], []
     for i, child in enumerate(levels):
-        for parent in levels[i + 1 :]:
-            pair = chain[[child.code, parent.code]].dropna().drop_duplicates()
-            pair.columns = ["child_code", "parent_code"]
-            pair = pair[pair["child_code"] != pair["parent_code"]]
-            link_parts.append(
-                pair.assign(child_type=child.area_type.value, parent_type=parent.area_type.value)
-            )
-    links = pd.concat(link_parts, ignore_index=True).assign(vintage=vintage)
+        for j in range(i + 1, len(levels)):
+            c, p = numbered[i], numbered[j]
+            both = (c >= 0) & (p >= 0)
+            c, p = c[both], p[both]
+            first = ~pd.Series(c * width + p).duplicated().to_numpy()
+            keep = first & (c != p)
+            children.append(c[keep])
+            parents.append(p[keep])
+            child_types.append(np.full(int(keep.sum()), child.area_type.value, dtype=object))
+            parent_types.append(np.full(int(keep.sum()), levels[j].area_type.value, dtype=object))
+    c, p = np.concatenate(children), np.concatenate(parents)
+    child_type, parent_type = np.concatenate(child_types), np.concatenate(parent_types)
     # A unitary's "county" is itself: record the link once, to the district.
-    unitary = links["parent_type"] == AreaType.COUNTY.value
-    is_district = links["parent_code"].isin(
-        areas.loc[areas["area_type"] == "district", "area_code"]
+    districts = areas.loc[areas["area_type"] == "district", "area_code"]
+    is_district = pd.Index(codes).isin(districts)[p]
+    keep = ~((parent_type == AreaType.COUNTY.value) & is_district)
+    c, p, child_type, parent_type = c[keep], p[keep], child_type[keep], parent_type[keep]
+    keep = ~pd.Series(c * width + p).duplicated().to_numpy()
+    codes = np.asarray(codes, dtype=object)
+    return pd.DataFrame(
+        {
+            "child_code": codes[c[keep]],
+            "child_type": child_type[keep],
+            "parent_code": codes[p[keep]],
+            "parent_type": parent_type[keep],
+            "vintage": np.full(int(keep.sum()), vintage, dtype=np.int64),
+        },
+        columns=LINK_COLUMNS,
     )
-    links = links[~(unitary & is_district)]
-    links = links.drop_duplicates(["child_code", "parent_code"])[LINK_COLUMNS].reset_index(
-        drop=True
-    )
-    links["vintage"] = links["vintage"].astype("int64")
-    return links
 
 
 def _district(levels: list[Level]) -> Level:

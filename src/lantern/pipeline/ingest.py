@@ -278,6 +278,12 @@ class Loads:
 
     def start(self) -> None:
         self._submit(self.ahead)
+        # what later sources share or parse (the QOF years' GP registrations and practice
+        # files), read while the loading thread would otherwise wait for the writer
+        for source in self.sources[self.ahead :]:
+            prepare = getattr(source.loader, "prepare", None)
+            if prepare is not None:
+                self.early.append(self.pool.submit(prepare, source, self.ctx))
 
     def _submit(self, upto: int) -> None:
         while self.submitted < min(upto, len(self.sources)):
@@ -477,32 +483,33 @@ def _write(
     periods, gaps, files_read = [], [], []
     metas: list[IndicatorMeta] = []
     total_rows = 0
-    for source, loaded in loads:
-        steps.step(f"source: {source.source_id}")
-        new_periods = _periods(source, loaded)
-        described.add(source, loaded.meta, new_periods)
-        periods.append(new_periods)
-        metas += loaded.meta
-        if loaded.wide is not None:
-            _insert_wide(wh, loaded.wide)
-        else:
-            wh.insert("indicators", loaded.rows)
-        total_rows += len(loaded)
-        gaps += [g.__dict__ for g in loaded.gaps]
-        described_by = {
-            "publisher": source.publisher,
-            "dataset": source.dataset,
-            "licence": source.licence,
-            "vintage": source.vintage,
-            "url": source.url,
-            "loaded_at": loaded_at,
-        }
-        seen = set()  # each file once per source
-        for f in loaded.files:
-            if f.file not in seen:
-                seen.add(f.file)
-                files_read.append({**f.__dict__, **described_by})
-        steps.done()
+    with wh.batched_values():  # values appended a million or more at a time
+        for source, loaded in loads:
+            steps.step(f"source: {source.source_id}")
+            new_periods = _periods(source, loaded)
+            described.add(source, loaded.meta, new_periods)
+            periods.append(new_periods)
+            metas += loaded.meta
+            if loaded.wide is not None:
+                _insert_wide(wh, loaded.wide)
+            else:
+                wh.insert("indicators", loaded.rows)
+            total_rows += len(loaded)
+            gaps += [g.__dict__ for g in loaded.gaps]
+            described_by = {
+                "publisher": source.publisher,
+                "dataset": source.dataset,
+                "licence": source.licence,
+                "vintage": source.vintage,
+                "url": source.url,
+                "loaded_at": loaded_at,
+            }
+            seen = set()  # each file once per source
+            for f in loaded.files:
+                if f.file not in seen:
+                    seen.add(f.file)
+                    files_read.append({**f.__dict__, **described_by})
+            steps.done()
     if files_read:  # one insert for every file read
         wh.insert("sources", pd.DataFrame(files_read))
     wh.insert("indicator_meta", described.frame())

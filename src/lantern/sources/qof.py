@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from lantern.sources.checked import GapFound, read_table, reuse_key
+from lantern.errors import InputError
+from lantern.sources.checked import GapFound, parse_ahead, read_table, reuse_key
 from lantern.sources.context import LoadContext
 from lantern.sources.model import TIDY_COLUMNS, FileRead, Loaded, Source, WideRows
 from lantern.sources.rules import COUNT, POSITIVE, PROPORTION, WHOLE_COUNT, PartsOf
@@ -370,14 +371,9 @@ def unregistered(source: Source, ctx: LoadContext, practices: pd.DataFrame) -> G
     """The practices of a QOF year absent from the registrations (every LSOA, not only the area's),
     recorded as a known gap of the source: they cannot be apportioned."""
     parquet_spec, csv_spec = registration_specs(source)
-    registered = next(
-        (
-            f
-            for k, f in ctx.tables.items()
-            if k in (("patients", reuse_key(parquet_spec)), ("patients", reuse_key(csv_spec)))
-        ),
-        None,
-    )
+    registered = ctx.tables.get(("patients", reuse_key(parquet_spec)))
+    if registered is None:
+        registered = ctx.tables.get(("patients", reuse_key(csv_spec)))
     if not isinstance(registered, pd.DataFrame):
         return None
     codes = pd.Index(practices["practice_code"].unique())
@@ -471,7 +467,23 @@ def load_qof_apportioned(source: Source, ctx: LoadContext) -> Loaded:
     )
 
 
+def prepare_qof(source: Source, ctx: LoadContext) -> bool:
+    """Read ahead what a QOF year shares with the others (the GP registrations, read and checked,
+    and their integer positions) and parse its practice file, while the loading thread would
+    otherwise wait for the writer. Nothing is skipped: the year still checks its practice file in
+    its turn. A file that fails is left alone here, so the year reads it again and reports the
+    same error in its turn. True when the registrations were kept."""
+    parse_ahead(practice_spec(source), ctx)
+    try:
+        patients, _, _ = read_registrations(source, ctx)
+    except InputError:
+        return False
+    patient_shares(patients, ctx)
+    return True
+
+
 load_qof_apportioned.tables = qof_tables  # type: ignore[attr-defined]
+load_qof_apportioned.prepare = prepare_qof  # type: ignore[attr-defined]
 
 
 def hoc_spec(source: Source) -> TableSpec:

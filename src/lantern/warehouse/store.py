@@ -118,6 +118,7 @@ class Warehouse(FramesMixin, ResultsMixin, ValuesMixin):
     ) -> pd.DataFrame:
         """Run one SELECT; errors name ``table`` (default: the first table the SQL reads)."""
         name = table or next(iter(_TABLE_IN_SQL.findall(sql)), "?")
+        self.flush_values()
         with self.guard(name):
             return self.con.execute(sql, list(params or [])).df()
 
@@ -344,6 +345,7 @@ class Warehouse(FramesMixin, ResultsMixin, ValuesMixin):
     def execute(self, table: str, sql: str, params: Sequence[Any] | None = None) -> None:
         """One write statement against ``table`` (inside rebuild/update)."""
         self._check_writable()
+        self.flush_values()
         self._forget_reads()
         self._forget_keys()  # the statement may change the keys too
         with self.guard(table):
@@ -352,16 +354,20 @@ class Warehouse(FramesMixin, ResultsMixin, ValuesMixin):
     @contextmanager
     def transaction(self, table: str) -> Iterator[None]:
         self._check_writable()
+        self.flush_values()
         with self.guard(table):
             self.con.execute("BEGIN TRANSACTION")
         try:
             yield
         except BaseException:
+            if self._batch:  # values held back since the transaction began: rolled back too
+                self._batch = []
             with suppress(duckdb.Error):
                 self.con.execute("ROLLBACK")
             self._forget_reads()
             self._forget_keys()  # keys given out inside the transaction are gone
             raise
+        self.flush_values()
         with self.guard(table):
             self.con.execute("COMMIT")
 

@@ -11,7 +11,8 @@ is written the old way.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,11 +23,17 @@ from lantern.errors import WarehouseError
 from lantern.warehouse.schema import columns
 
 VALUE_COLUMNS = ["value", "numerator", "denominator"]
+# Values held back and appended together inside ``batched_values`` (about 32 MB): measured on
+# England, a few statements of a million rows or more leave DuckDB whole row groups, where one
+# statement per source left partly filled ones for the final checkpoint to rewrite.
+VALUES_BATCH = 1 << 20
 KEY_CACHES = ("_area_index", "_area_last", "_series")  # names start with "_": kept across writes
 
 
 class ValuesMixin:
     """``insert_indicators``, ``insert_indicator_matrix`` and ``delete_indicator``."""
+
+    _batch: list[pa.Table] | None = None  # values held back by ``batched_values``
 
     if TYPE_CHECKING:  # provided by Warehouse, which this class is mixed into
         from pathlib import Path
@@ -43,6 +50,30 @@ class ValuesMixin:
         def _check_writable(self) -> None: ...
         def _append(self, table: str, frame: pd.DataFrame) -> None: ...
         def _forget_reads(self) -> None: ...
+
+    @contextmanager
+    def batched_values(self) -> Iterator[None]:
+        """Hold appended indicator values back and write them in statements of at least
+        ``VALUES_BATCH`` rows, the rest on leaving the block. A read (``query``), a statement
+        (``execute``), a transaction or a deletion writes them first, so nothing reads around
+        them. Values held when the block fails (or a transaction inside it rolls back) are
+        dropped with it."""
+        self._batch = []
+        try:
+            yield
+        except BaseException:
+            self._batch = None
+            raise
+        self.flush_values()
+        self._batch = None
+
+    def flush_values(self) -> None:
+        """Write the values ``batched_values`` holds back (in the order they came), if any."""
+        held = self._batch
+        if not held:
+            return
+        self._batch = []
+        self._insert_arrow(pa.concat_tables(held))
 
     def _keyed(self) -> bool:
         return self.has("indicator_values")
@@ -192,6 +223,15 @@ class ValuesMixin:
             pa.array(np.asarray(m, dtype=float), pa.float64(), from_pandas=True) for m in measures
         ]
         table = pa.Table.from_arrays(arrays, names=["series_id", "area_key", *VALUE_COLUMNS])
+        held = self._batch
+        if held is None:
+            self._insert_arrow(table)
+            return
+        held.append(table)
+        if sum(t.num_rows for t in held) >= VALUES_BATCH:
+            self.flush_values()
+
+    def _insert_arrow(self, table: pa.Table) -> None:
         rel = f"_values_{uuid.uuid4().hex[:8]}"
         self._forget_reads()
         with self.guard("indicator_values"):
@@ -204,6 +244,7 @@ class ValuesMixin:
     def delete_indicator(self, indicator_id: str, period: str | None = None) -> None:
         """Remove an indicator's values (of one period, or all of them)."""
         self._check_writable()
+        self.flush_values()
         table = "indicator_values" if self._keyed() else "indicators"
         where = "indicator_id = ? AND (? IS NULL OR period = ?)"
         params = [indicator_id, period, period]
