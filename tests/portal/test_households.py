@@ -136,3 +136,63 @@ def test_import_names_the_bad_row(portal, tmp_path):
         )
     assert exc.value.row == 3 and exc.value.column == "lsoa21_code"
     assert "E01999999" not in str(exc.value)  # messages carry no record values
+
+
+def test_each_household_shows_its_latest_outcome_among_many(portal, clients):
+    """The list's ``last_outcome`` (read per household by index) equals the latest by time, then
+    by id, of every outcome stored, computed here from all rows: outcomes recorded out of time
+    order, at the same instant, and many per household."""
+    import random
+    from datetime import timedelta
+
+    from lantern.portal.models import ContactOutcome, User, utcnow
+
+    w = portal.world
+    rng = random.Random(13)
+    listed = (
+        clients["hub"]
+        .get("/api/households", params={"agreement": w.agreement, "purpose": PURPOSE})
+        .json()["households"]
+    )
+    refs = [h["reference"] for h in listed]
+    assert len(refs) >= 3
+    names = ["no_answer", "declined", "contacted_support_arranged", "moved_or_unknown"]
+    with portal.session() as s:
+        hub_id = s.scalar(select(User.id).where(User.username == "hub"))
+        ids = dict(
+            s.execute(
+                select(Household.reference, Household.id).where(Household.reference.in_(refs))
+            ).all()
+        )
+        base = utcnow()
+        for ref in refs[:3]:
+            for _ in range(40):
+                at = base + timedelta(seconds=rng.choice([-30, -5, 0, 0, 7, 90]))
+                s.add(
+                    ContactOutcome(
+                        household_id=ids[ref], user_id=hub_id, outcome=rng.choice(names),
+                        recorded_at=at,
+                    )
+                )  # fmt: skip
+        s.commit()
+        every = s.execute(
+            select(
+                ContactOutcome.household_id,
+                ContactOutcome.recorded_at,
+                ContactOutcome.id,
+                ContactOutcome.outcome,
+            )
+        ).all()
+    expected: dict[int, tuple] = {}
+    for household, at, oid, outcome in every:
+        if household not in expected or (at, oid) > expected[household][:2]:
+            expected[household] = (at, oid, outcome)
+    shown = (
+        clients["hub"]
+        .get("/api/households", params={"agreement": w.agreement, "purpose": PURPOSE})
+        .json()["households"]
+    )
+    for h in shown:
+        want = expected.get(ids.get(h["reference"], -1))
+        if h["reference"] in ids:
+            assert h["last_outcome"] == (want[2] if want else None), h["reference"]

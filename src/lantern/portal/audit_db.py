@@ -47,6 +47,7 @@ def record(session: Session, event: str, **details: Any) -> AuditEntry:
     ``seq``, and a request that already holds the write lock (it changed data earlier in its
     transaction) is never made to wait behind one that does not.
     """
+    session.flush()  # the caller's changes are written before the lock, not while holding it
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
     else:

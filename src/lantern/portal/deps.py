@@ -6,12 +6,17 @@ user's ``ScopedQueries`` so scope filtering lives in ``lantern.portal.scope`` al
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+import functools
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
+import anyio
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from lantern.portal import sessions
@@ -39,32 +44,70 @@ class Ctx:
         return self.web.csrf_token if self.web else ""
 
 
-def context(request: Request) -> Iterator[Ctx]:
+async def context(request: Request) -> AsyncIterator[Ctx]:
     """The request's database session (closed when the request ends) and who is asking.
 
-    Opening the session and reading the cookie's session, user and scopes happen in one call
-    on one worker thread; the role and CSRF checks below run on the event loop (they only
-    look at what was read), so a request crosses to a worker thread once before its route."""
+    Opening the session and reading the cookie's session, user and scope happen in one call on
+    one worker thread; the role and CSRF checks below run on the event loop (they only look at
+    what was read). A route closes the session on its own worker thread when it returns
+    (``ClosingRoute``), so ending the request needs no further thread: a request crosses to a
+    worker thread twice, to be read and to be answered."""
     settings: PortalSettings = request.app.state.settings
     db: Session = request.app.state.sessions()
     try:
-        web, user = sessions.load(db, request.cookies.get(sessions.COOKIE_NAME), settings)
+        web, user = await anyio.to_thread.run_sync(
+            sessions.load, db, request.cookies.get(sessions.COOKIE_NAME), settings
+        )
         if user is not None and not user.active:
             user = None
         request.state.actor = user.username if user else None
         yield Ctx(db, web, user, settings, request.app.state.today())
     finally:
-        db.close()
+        if db.in_transaction():  # no route closed it (refused before one, or an async route)
+            await anyio.to_thread.run_sync(db.close)
+        else:
+            db.close()  # nothing to roll back: no I/O
 
 
-def with_session(request: Request, ctx: Ctx = Depends(context)) -> Ctx:
-    """Make sure an (anonymous) session exists, so a form can carry a CSRF token."""
+def _start_anonymous(request: Request, ctx: Ctx) -> Ctx:
     if ctx.web is None:
         started = sessions.start(ctx.db)
         ctx.db.commit()
         ctx.web = sessions.SessionView.of(started.record)
         request.state.new_session_token = started.token
     return ctx
+
+
+async def with_session(request: Request, ctx: Ctx = Depends(context)) -> Ctx:
+    """Make sure an (anonymous) session exists, so a form can carry a CSRF token (a worker
+    thread only when one must be made)."""
+    if ctx.web is None:
+        return await anyio.to_thread.run_sync(_start_anonymous, request, ctx)
+    return ctx
+
+
+def _closing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(endpoint)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return endpoint(*args, **kwargs)
+        finally:
+            for value in kwargs.values():
+                if isinstance(value, Ctx):
+                    value.db.close()
+
+    return run
+
+
+class ClosingRoute(APIRoute):
+    """A route whose synchronous endpoint closes its request's database session on its own
+    worker thread as soon as it returns (its response is built by then: pages are rendered,
+    models filled), instead of on a further worker thread after it."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            endpoint = _closing(endpoint)
+        super().__init__(path, endpoint, **kwargs)
 
 
 async def api_user(ctx: Ctx = Depends(context)) -> Ctx:

@@ -198,17 +198,16 @@ def _access(
 def _rows(
     session: Session, scoped: ScopedQueries, agreement: agreements_mod.AgreementView, key: bytes
 ) -> list[HouseholdRow]:
-    households = list(session.scalars(scoped.households(agreement.id)))
-    latest: dict[int, str] = {}
-    if households:
-        outcomes = session.execute(
-            select(ContactOutcome.household_id, ContactOutcome.outcome)
-            .where(ContactOutcome.household_id.in_([h.id for h in households]))
-            .order_by(ContactOutcome.recorded_at, ContactOutcome.id)
-        )
-        latest = dict(outcomes.all())
+    last = (  # each household's latest outcome: one index lookup each, not every outcome ever
+        select(ContactOutcome.outcome)
+        .where(ContactOutcome.household_id == Household.id)
+        .order_by(ContactOutcome.recorded_at.desc(), ContactOutcome.id.desc())
+        .limit(1)
+        .correlate(Household)
+        .scalar_subquery()
+    )
     out = []
-    for h in households:
+    for h, outcome in session.execute(scoped.households(agreement.id).add_columns(last)):
         allowed = set(agreement.fields_for(h.owner_party))  # the agreement as it stands today
         contact = unseal(key, h.reference, h.agreement_id, h.nonce, h.contact_ciphertext)
         out.append(
@@ -217,7 +216,7 @@ def _rows(
                 h.lsoa_code,
                 h.reason,
                 {k: v for k, v in contact.items() if k in allowed},
-                latest.get(h.id),
+                outcome,
             )
         )
     return out

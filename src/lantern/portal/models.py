@@ -138,6 +138,10 @@ class Household(Base):
 
 class ContactOutcome(Base):
     __tablename__ = "contact_outcomes"
+    __table_args__ = (
+        # a list shows each household's latest outcome: found by index, not by reading them all
+        Index("ix_contact_outcomes_household_latest", "household_id", "recorded_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"))

@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from lantern.errors import InputError
 from lantern.portal import accounts
-from lantern.portal.deps import ADMIN_ROLES, ALL_STAFF, Ctx, require_csrf, roles
+from lantern.portal.deps import ADMIN_ROLES, ALL_STAFF, ClosingRoute, Ctx, require_csrf, roles
 from lantern.portal.models import Role, User, utcnow
 from lantern.portal.routes.auth import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ClosingRoute)
 admin = roles(*ADMIN_ROLES, page=True)
 staff = roles(*ALL_STAFF, page=True)
 Field = Annotated[str, Form()]

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from lantern.errors import IntegrityError
 from lantern.portal import accounts, audit_db
 from lantern.portal import agreements as agreements_mod
-from lantern.portal.deps import ADMIN_ROLES, Ctx, require_csrf, roles
+from lantern.portal.deps import ADMIN_ROLES, ClosingRoute, Ctx, require_csrf, roles
 from lantern.portal.models import Household, User, utcnow
 from lantern.portal.routes.api import ERRORS
 from lantern.portal.schemas import (
@@ -27,7 +27,9 @@ from lantern.portal.schemas import (
     role_name,
 )
 
-router = APIRouter(prefix="/api/admin", responses=ERRORS, tags=["administration"])
+router = APIRouter(
+    prefix="/api/admin", responses=ERRORS, tags=["administration"], route_class=ClosingRoute
+)
 admin = roles(*ADMIN_ROLES)
 Username = Annotated[str, Path(min_length=1, max_length=80)]
 

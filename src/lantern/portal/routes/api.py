@@ -11,6 +11,7 @@ from lantern.portal import households
 from lantern.portal.deps import (
     AREA_ROLES,
     HOUSEHOLD_ROLES,
+    ClosingRoute,
     Ctx,
     aggregate_export_response,
     aggregate_for,
@@ -46,7 +47,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "no such item in your scope"},
     503: {"model": Problem},
 }
-router = APIRouter(prefix="/api", responses=ERRORS)
+router = APIRouter(prefix="/api", responses=ERRORS, route_class=ClosingRoute)
 Code = Annotated[str, Query(min_length=1, max_length=12)] | None
 staff = roles(*AREA_ROLES)
 

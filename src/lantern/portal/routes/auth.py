@@ -8,9 +8,16 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from lantern.portal import accounts, audit_db, sessions
-from lantern.portal.deps import Ctx, client_address, context, require_csrf, with_session
+from lantern.portal.deps import (
+    ClosingRoute,
+    Ctx,
+    client_address,
+    context,
+    require_csrf,
+    with_session,
+)
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ClosingRoute)
 FAILED = "Sign-in failed: check your user name and password, or ask an administrator to reset it."
 MESSAGES = {
     "bad_credentials": FAILED,

@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 
 from lantern.errors import ConfigError
 from lantern.portal import audit_db, sessions
-from lantern.portal.deps import Ctx, client_address, context, with_session
+from lantern.portal.deps import ClosingRoute, Ctx, client_address, context, with_session
 from lantern.portal.models import User, WebSession
 from lantern.portal.settings import PortalSettings
 
@@ -102,7 +102,7 @@ def install(app: FastAPI, settings: PortalSettings) -> None:
     app.include_router(router)
 
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ClosingRoute)
 
 
 def _redirect_uri(request: Request) -> str:

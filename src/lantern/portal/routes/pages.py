@@ -17,6 +17,7 @@ from lantern.portal.deps import (
     ADMIN_ROLES,
     AREA_ROLES,
     HOUSEHOLD_ROLES,
+    ClosingRoute,
     Ctx,
     aggregate_export_response,
     aggregate_for,
@@ -28,7 +29,7 @@ from lantern.portal.deps import (
 from lantern.portal.routes.auth import render
 from lantern.portal.scope import AREA_TYPES
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ClosingRoute)
 staff = roles(*AREA_ROLES, page=True)
 hub = roles(*HOUSEHOLD_ROLES, page=True)
 admin = roles(*ADMIN_ROLES, page=True)

@@ -13,12 +13,12 @@ from lantern.errors import ConfigError
 from lantern.linkage.keystore import KeyStore
 from lantern.portal import agreements as agreements_mod
 from lantern.portal import objections, register
-from lantern.portal.deps import Ctx, context, require_csrf, with_session
+from lantern.portal.deps import ClosingRoute, Ctx, context, require_csrf, with_session
 from lantern.portal.models import ReleaseRecord, utcnow
 from lantern.portal.routes.auth import render
 from lantern.portal.schemas import Register
 
-router = APIRouter()
+router = APIRouter(route_class=ClosingRoute)
 
 
 def build_register(ctx: Ctx) -> dict:
