@@ -128,6 +128,16 @@ def _browser_cpu() -> dict[int, float]:
     return {pid: cpu[pid] for pid in mine if "chrom" in names[pid]}
 
 
+def warm_up(browser) -> None:
+    """One untimed blank page with a WebGL canvas, so that neither timed page pays for starting
+    the browser's GPU process (the first page of a fresh browser did, the second not)."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_content("<canvas></canvas>")
+    page.evaluate("document.querySelector('canvas').getContext('webgl2') !== null")
+    context.close()
+
+
 def measure(browser, url: str, *, kind: str) -> dict:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -231,6 +241,7 @@ def run(data: Path, work: Path) -> dict:
         load = [round(os.getloadavg()[0], 1)]
         with LocalServer(site) as server, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            warm_up(browser)
             ours = measure(browser, f"{server.url}/index.html", kind="site")
             base = measure(browser, f"{server.url}/baseline.html", kind="baseline")
             browser.close()
@@ -301,6 +312,7 @@ def repeat_on_site(site: Path, warehouse: Path, repeats: int) -> dict:
         baseline_page(warehouse, root)
         with LocalServer(root) as server, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            warm_up(browser)
             for n in range(repeats):
                 order = ["site", "baseline"] if n % 2 == 0 else ["baseline", "site"]
                 for kind in order:

@@ -143,3 +143,51 @@ def test_the_first_view_is_drawn_once_all_its_tiles_are_in(browser, essex_server
     assert pg.evaluate("window.lantern.map.isSourceLoaded('outlines')")
     assert not errors and not guard.blocked
     context.close()
+
+
+def test_a_tile_that_never_arrives_holds_the_first_view_back_at_most_a_few_seconds(
+    browser, essex_server, essex_data
+):
+    """The drawing waits for every tile of the first view, but not for ever: with the district
+    outlines' archive never answering, the map draws what it has after the wait (``first-draw``
+    says not every tile was in), every area in its class's colour."""
+    from browser_helpers import hex_rgb
+
+    from lantern.publish.classify import class_of
+
+    context, pg, guard, errors = open_page(browser)
+    stalled: list = []
+    pg.route("**/tiles/district.pmtiles", lambda route: stalled.append(route))  # never answered
+    pg.goto(f"{essex_server.url}/index.html")
+    pg.wait_for_function(
+        "performance.getEntriesByName('lantern:first-draw').length > 0", timeout=30_000
+    )
+    detail = pg.evaluate("performance.getEntriesByName('lantern:first-draw')[0].detail")
+    assert detail == {"whole": False}
+    assert stalled, "the outlines were never asked for"
+    assert not pg.evaluate("window.lantern.map.isSourceLoaded('outlines')")
+    meta = pg.evaluate("window.lantern.meta")
+    spec = next(m for m in meta["measures"] if m["id"] == meta["defaultMeasure"])["geos"]["lsoa"]
+    values = essex_data.values[meta["defaultMeasure"]]
+    geo = essex_data.geometry.to_crs(27700)
+    for code in geo.area.sort_values(ascending=False).index[:4]:
+        pt = essex_data.geometry.loc[code].geometry.representative_point()
+        got = pg.evaluate(
+            """([lon, lat]) => {
+                const map = window.lantern.map;
+                const p = map.project([lon, lat]);
+                const gl = map.painter.context.gl;
+                const ratio = window.devicePixelRatio || 1;
+                map.redraw();
+                const px = new Uint8Array(4);
+                gl.readPixels(Math.round(p.x * ratio), Math.round(gl.drawingBufferHeight - p.y * ratio), 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
+                return [px[0], px[1], px[2]];
+            }""",
+            [pt.x, pt.y],
+        )
+        expected = hex_rgb(spec["colours"][class_of(float(values[code]), spec["breaks"])])
+        assert max(abs(a - b) for a, b in zip(got, expected, strict=True)) <= 3, (code, got)
+    for route in stalled:
+        route.abort()
+    assert not errors and not guard.blocked
+    context.close()

@@ -107,3 +107,34 @@ def test_later_sources_prepare_after_the_first_loads_and_before_their_own(tmp_pa
         ("load", "q1"),
     ]
     assert {t for kind, _, t in log if kind == "prepare"} == {"lantern-load_0"}
+
+
+@pytest.mark.parametrize("slow", [False, True])
+def test_work_set_aside_runs_once_when_the_writer_first_waits(tmp_path, slow):
+    """``while_waiting`` runs once, in the writer's thread, the first time a load is not ready
+    (the final checkpoint's work done while the writer would wait); never if none is late."""
+    gate = threading.Event()
+    ran: list = []
+
+    def loader(source: PreparedSource, ctx: LoadContext) -> str:
+        if slow and source.source_id == "s2":
+            gate.wait(5)  # s2 is late until the writer has waited for it
+        return source.source_id
+
+    sources = [PreparedSource(f"s{i}", loader) for i in range(4)]
+    with _loading(sources, LoadContext(tmp_path), ahead=1) as loads:  # type: ignore[arg-type]
+        loads.start()
+
+        def aside() -> None:
+            ran.append(threading.current_thread().name)
+            gate.set()
+
+        loads.while_waiting = aside
+        threading.Event().wait(0.05)  # s0 is loaded before it is asked for
+        got = []
+        for _source, loaded in loads:
+            if not slow:
+                threading.Event().wait(0.05)  # every load is ready before it is asked for
+            got.append(loaded)
+    assert got == ["s0", "s1", "s2", "s3"]
+    assert ran == ([threading.current_thread().name] if slow else [])

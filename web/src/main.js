@@ -507,6 +507,7 @@ function drawFirstViewOnce(m) {
   const draw = painter.render;
   const managers = (style) => Object.values((style && (style.tileManagers || style.sourceCaches)) || {});
   let deadline = 0;
+  let timer;
   painter.render = function (style, options) {
     // a tile's layout is read against the painter's style when it arrives (the draw sets it)
     this.style = style;
@@ -515,12 +516,13 @@ function drawFirstViewOnce(m) {
       if (!caches.some((c) => c && c.getIds && c.getIds().length)) return draw.call(this, style, options);
       performance.mark("lantern:tiles-asked");
       deadline = performance.now() + FIRST_DRAW_WAIT;
-      setTimeout(() => m.triggerRepaint(), FIRST_DRAW_WAIT + 20); // a frame to draw in if none comes
+      timer = setTimeout(() => m.triggerRepaint(), FIRST_DRAW_WAIT + 20); // a frame to draw in if none comes
       return;
     }
     const waiting = caches.some((c) => c && typeof c.loaded === "function" && !c.loaded());
     if (waiting && performance.now() < deadline) return;
     painter.render = draw;
+    clearTimeout(timer);
     performance.mark("lantern:first-draw", { detail: { whole: !waiting } });
     return draw.call(this, style, options);
   };

@@ -342,6 +342,13 @@ class Warehouse(FramesMixin, ResultsMixin, ValuesMixin):
             finally:
                 self.con.unregister(rel)
 
+    def checkpoint(self) -> None:
+        """Write what DuckDB holds in memory and in its log into the file now, so the final
+        checkpoint has less to do (values held back by ``batched_values`` stay held)."""
+        self._check_writable()
+        with self.guard("checkpoint"):
+            self.con.execute("CHECKPOINT")
+
     def execute(self, table: str, sql: str, params: Sequence[Any] | None = None) -> None:
         """One write statement against ``table`` (inside rebuild/update)."""
         self._check_writable()
