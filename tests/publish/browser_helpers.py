@@ -39,8 +39,13 @@ def click_area(page, lon: float, lat: float) -> None:
 
 
 def pixel_at(page, lon: float, lat: float) -> tuple[int, int, int]:
-    """The colour MapLibre drew at (lon, lat), read from the WebGL canvas."""
+    """The colour MapLibre drew at (lon, lat) once the map is idle, read from the WebGL canvas."""
     wait_idle(page)
+    return pixel_now(page, lon, lat)
+
+
+def pixel_now(page, lon: float, lat: float) -> tuple[int, int, int]:
+    """The colour MapLibre draws at (lon, lat) now (the map may still be loading)."""
     return tuple(
         page.evaluate(
             """([lon, lat]) => {

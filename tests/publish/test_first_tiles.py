@@ -151,7 +151,7 @@ def test_a_tile_that_never_arrives_holds_the_first_view_back_at_most_a_few_secon
     """The drawing waits for every tile of the first view, but not for ever: with the district
     outlines' archive never answering, the map draws what it has after the wait (``first-draw``
     says not every tile was in), every area in its class's colour."""
-    from browser_helpers import hex_rgb
+    from browser_helpers import hex_rgb, pixel_now
 
     from lantern.publish.classify import class_of
 
@@ -172,19 +172,7 @@ def test_a_tile_that_never_arrives_holds_the_first_view_back_at_most_a_few_secon
     geo = essex_data.geometry.to_crs(27700)
     for code in geo.area.sort_values(ascending=False).index[:4]:
         pt = essex_data.geometry.loc[code].geometry.representative_point()
-        got = pg.evaluate(
-            """([lon, lat]) => {
-                const map = window.lantern.map;
-                const p = map.project([lon, lat]);
-                const gl = map.painter.context.gl;
-                const ratio = window.devicePixelRatio || 1;
-                map.redraw();
-                const px = new Uint8Array(4);
-                gl.readPixels(Math.round(p.x * ratio), Math.round(gl.drawingBufferHeight - p.y * ratio), 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
-                return [px[0], px[1], px[2]];
-            }""",
-            [pt.x, pt.y],
-        )
+        got = pixel_now(pg, pt.x, pt.y)
         expected = hex_rgb(spec["colours"][class_of(float(values[code]), spec["breaks"])])
         assert max(abs(a - b) for a, b in zip(got, expected, strict=True)) <= 3, (code, got)
     for route in stalled:
